@@ -1,0 +1,60 @@
+"""gradkit: learn how autograd works, with PyTorch's API on numpy.
+
+    import gradkit as gk
+    x = gk.tensor([2.0, 3.0], requires_grad=True)
+    z = (x * x + 3).sum()
+    z.backward()
+    x.grad            # tensor([4., 6.])
+
+`import gradkit` loads the numpy core only; the drawing and widget layers
+(`gk.draw`, `gk.GraphWidget`, ...) load the first time you use them.
+"""
+from . import autograd
+from ._dtype import (bool, double, dtype, float, float16, float32, float64, half, int, int8, int16,  # noqa: A004
+                     int32, int64, long, uint8)
+from ._factories import (arange, as_tensor, empty, eye, from_numpy, full, full_like, linspace, manual_seed, ones,
+                         ones_like, rand, randint, randn, randperm, tensor, zeros, zeros_like)
+from ._tensor import Size, Tensor
+from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
+                                 set_grad_enabled)
+from .ops import (abs, add, allclose, argmax, argmin, cat, clamp, clip, concat, cos, div, equal, exp, flatten,  # noqa: A004
+                  isclose, log, log_softmax, matmul, max, maximum, mean, min, minimum, mul, permute, pow, prod, relu,
+                  reshape, sigmoid, sign, sin, softmax, sqrt, squeeze, stack, std, sub, sum, tanh, transpose,
+                  unsqueeze, var, where)
+
+__version__ = "0.1.0"
+
+# Display helpers live in layers that import IPython/graphviz/anywidget: load on first use.
+_LAZY = {
+    "nn": ("gradkit.nn", None),
+    "optim": ("gradkit.optim", None),
+    "data": ("gradkit.data", None),
+    "viz": ("gradkit.viz", None),
+    "widgets": ("gradkit.widgets", None),
+    "draw": ("gradkit.viz", "draw"),
+    "GraphWidget": ("gradkit.widgets", "GraphWidget"),
+    "show": ("gradkit.widgets", "show"),
+    "playground": ("gradkit.widgets", "playground"),
+    "explain": ("gradkit.explain", "explain"),
+}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+        module_name, attr = _LAZY[name]
+        module = importlib.import_module(module_name)
+        value = module if attr is None else getattr(module, attr)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'gradkit' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
+
+def load_ipython_extension(ipython):
+    """`%load_ext gradkit`: tensor cards, and the %%gradgraph cell magic."""
+    from .ipython import load_ipython_extension as load
+    load(ipython)

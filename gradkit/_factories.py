@@ -1,0 +1,144 @@
+"""Ways to make tensors: gk.tensor, zeros, ones, arange, randn, ..."""
+import warnings
+
+import numpy as np
+
+from . import _dtype
+from ._tensor import Tensor, _as_array, _make
+
+_generator = np.random.default_rng(0)
+
+
+def manual_seed(seed):
+    """Seed gradkit's random numbers (rand, randn, nn init, dropout).
+
+    The same seed gives the same numbers in gradkit every time, but not the same
+    numbers as PyTorch's generator.
+    """
+    global _generator
+    _generator = np.random.default_rng(int(seed))
+    return _generator
+
+
+def generator():
+    return _generator
+
+
+def _finish(array, requires_grad, name=None):
+    t = _make(array)
+    if requires_grad:
+        t.requires_grad_(True)
+    if name is not None:
+        t.name = name
+    return t
+
+
+def tensor(data, dtype=None, requires_grad=False, name=None):
+    """A new leaf tensor holding a copy of ``data``.
+
+    Python floats become float32, ints int64, bools bool; numpy arrays keep their dtype.
+    ``name`` labels the tensor in drawings of its graph.
+    """
+    if isinstance(data, Tensor):
+        warnings.warn(
+            "To copy construct from a tensor, it is recommended to use sourceTensor.clone().detach() or "
+            "sourceTensor.clone().detach().requires_grad_(True), rather than gk.tensor(sourceTensor).",
+            UserWarning, stacklevel=2)
+    return _finish(_as_array(data, dtype), requires_grad, name)
+
+
+def as_tensor(data, dtype=None):
+    if isinstance(data, Tensor) and dtype is None:
+        return data
+    return tensor(data, dtype=dtype)
+
+
+def from_numpy(array):
+    """A tensor that shares memory with a numpy array."""
+    return _make(np.asarray(array))
+
+
+def _size(size):
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = size[0]
+    for s in size:
+        if not isinstance(s, (int, np.integer)) or isinstance(s, bool):
+            raise TypeError(f"size must be a sequence of ints, got {type(s).__name__}")
+        if s < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
+    return tuple(int(s) for s in size)
+
+
+def _np_dtype(dtype, default=None):
+    return _dtype.to_numpy_dtype(dtype) if dtype is not None else (default or _dtype.float32.np)
+
+
+def zeros(*size, dtype=None, requires_grad=False):
+    return _finish(np.zeros(_size(size), dtype=_np_dtype(dtype)), requires_grad)
+
+
+def ones(*size, dtype=None, requires_grad=False):
+    return _finish(np.ones(_size(size), dtype=_np_dtype(dtype)), requires_grad)
+
+
+def full(size, fill_value, dtype=None, requires_grad=False):
+    if dtype is None:
+        default = _dtype.bool.np if isinstance(fill_value, bool) else (
+            _dtype.int64.np if isinstance(fill_value, int) else _dtype.float32.np)
+    else:
+        default = None
+    return _finish(np.full(_size((size,)), fill_value, dtype=_np_dtype(dtype, default)), requires_grad)
+
+
+def empty(*size, dtype=None, requires_grad=False):
+    return zeros(*size, dtype=dtype, requires_grad=requires_grad)
+
+
+def zeros_like(t, dtype=None, requires_grad=False):
+    return _finish(np.zeros(t._data.shape, dtype=_np_dtype(dtype, t._data.dtype)), requires_grad)
+
+
+def ones_like(t, dtype=None, requires_grad=False):
+    return _finish(np.ones(t._data.shape, dtype=_np_dtype(dtype, t._data.dtype)), requires_grad)
+
+
+def full_like(t, fill_value, dtype=None, requires_grad=False):
+    return _finish(np.full(t._data.shape, fill_value, dtype=_np_dtype(dtype, t._data.dtype)), requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, requires_grad=False):
+    if end is None:
+        start, end = 0, start
+    all_ints = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
+    default = _dtype.int64.np if all_ints else _dtype.float32.np
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    return _finish(np.arange(start, end, step).astype(_np_dtype(dtype, default)), requires_grad)
+
+
+def linspace(start, end, steps, dtype=None, requires_grad=False):
+    return _finish(np.linspace(start, end, steps).astype(_np_dtype(dtype)), requires_grad)
+
+
+def eye(n, m=None, dtype=None, requires_grad=False):
+    return _finish(np.eye(n, m, dtype=_np_dtype(dtype)), requires_grad)
+
+
+def rand(*size, dtype=None, requires_grad=False):
+    """Uniform on [0, 1)."""
+    return _finish(_generator.random(_size(size)).astype(_np_dtype(dtype)), requires_grad)
+
+
+def randn(*size, dtype=None, requires_grad=False):
+    """Standard normal."""
+    return _finish(_generator.standard_normal(_size(size)).astype(_np_dtype(dtype)), requires_grad)
+
+
+def randint(low, high=None, size=(), dtype=None):
+    if high is None:
+        low, high = 0, low
+    return _finish(_generator.integers(low, high, size=_size((size,))).astype(_np_dtype(dtype, _dtype.int64.np)), False)
+
+
+def randperm(n):
+    return _make(_generator.permutation(n).astype(np.int64))

@@ -1,0 +1,393 @@
+"""The Tensor: a numpy array plus what autograd needs to know about it.
+
+`requires_grad` says whether operations on this tensor are recorded. A tensor
+made by you is a *leaf* (`grad_fn is None`); a tensor made by a recorded
+operation is a *non-leaf* whose `grad_fn` is the backward node of that op.
+`backward()` fills `.grad` of the leaves that require grad.
+"""
+import warnings
+import weakref
+
+import numpy as np
+
+from . import _dtype, _events
+from ._format import tensor_repr
+from .autograd.grad_mode import _state
+
+_NON_LEAF_GRAD_WARNING = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+    "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
+    "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. "
+    "If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead."
+)
+_LEAF_INPLACE_ERROR = "a leaf Variable that requires grad is being used in an in-place operation."
+_FLOAT_ONLY_ERROR = "only Tensors of floating point dtype can require gradients"
+
+
+class Size(tuple):
+    """A tensor's shape: a tuple that prints like PyTorch's ``torch.Size([2, 3])``."""
+
+    def __repr__(self):
+        return f"gradkit.Size({list(self)})"
+
+    def numel(self):
+        return int(np.prod(self, dtype=np.int64))
+
+
+class _HookHandle:
+    def __init__(self, hooks, hook):
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self):
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+def _make(array, requires_grad=False, grad_fn=None, output_nr=0):
+    """Wrap a numpy array without copying (the fast internal constructor)."""
+    if type(array) is not np.ndarray:
+        array = np.asarray(array)
+    t = Tensor.__new__(Tensor)
+    t._data = array
+    t._version_box = [0]
+    if requires_grad:
+        t._requires_grad = True
+        t.grad_fn = grad_fn
+        t._output_nr = output_nr
+    return t
+
+
+def _as_array(data, dtype=None):
+    """Python data or numpy array -> numpy array with PyTorch's default dtypes."""
+    np_dtype = _dtype.to_numpy_dtype(dtype) if dtype is not None else None
+    if isinstance(data, Tensor):
+        data = data._data
+    if isinstance(data, np.ndarray) or isinstance(data, np.generic):
+        return np.array(data, dtype=np_dtype)       # numpy dtypes are kept
+    try:
+        array = np.array(data, dtype=np_dtype)
+    except (ValueError, TypeError) as e:
+        raise TypeError(f"could not make a tensor from {type(data).__name__}: {e}") from None
+    if np_dtype is None:
+        if array.dtype == np.float64:
+            array = array.astype(np.float32)            # Python floats -> float32
+        elif array.dtype.kind in "iu":
+            array = array.astype(np.int64)
+        elif array.dtype.kind not in "fb":
+            raise TypeError(f"could not make a tensor from data of numpy dtype {array.dtype}")
+    return array
+
+
+class Tensor:
+    """A multi-dimensional array that can record the operations done with it.
+
+    Make one with ``gk.tensor(data, dtype=None, requires_grad=False)``.
+    """
+
+    # Class-level defaults: a new tensor only stores what differs from these.
+    _requires_grad = False
+    grad_fn = None
+    _output_nr = 0
+    _grad = None
+    _hooks = None
+    _retains_grad = False
+    name = None
+    __array_priority__ = 1000     # numpy scalars defer to Tensor's operators
+
+    def __init__(self, data, dtype=None, requires_grad=False, name=None):
+        self._data = _as_array(data, dtype)
+        self._version_box = [0]
+        if requires_grad:
+            self.requires_grad = True
+        if name is not None:
+            self.name = name
+
+    __hash__ = object.__hash__   # tensors are hashed by identity, like PyTorch's
+
+    # ------------------------------------------------------------------ basics
+    @property
+    def data(self):
+        """The same values without history: a tensor that shares memory and does not require grad."""
+        return _make(self._data)
+
+    @data.setter
+    def data(self, value):
+        self._data = value._data if isinstance(value, Tensor) else _as_array(value)
+        if _events._subscribers:
+            _events.emit("data", self)
+
+    @property
+    def shape(self):
+        return Size(self._data.shape)
+
+    def size(self, dim=None):
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_wrap_dim(dim, self._data.ndim)]
+
+    @property
+    def dtype(self):
+        return _dtype.from_numpy_dtype(self._data.dtype)
+
+    @property
+    def ndim(self):
+        return self._data.ndim
+
+    def dim(self):
+        return self._data.ndim
+
+    def numel(self):
+        return int(self._data.size)
+
+    nelement = numel
+
+    def is_floating_point(self):
+        return self._data.dtype.kind == "f"
+
+    def element_size(self):
+        return self._data.itemsize
+
+    @property
+    def device(self):
+        return "cpu"
+
+    def item(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
+        return self._data.reshape(()).item()
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def numpy(self):
+        if self._requires_grad:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        array = self.numpy()
+        return array if dtype is None else array.astype(dtype)
+
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._data.shape[0]))
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self._data.reshape(()))
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self._data.dtype.kind not in "iu" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __repr__(self):
+        return tensor_repr(self)
+
+    def __format__(self, spec):
+        if self._data.ndim == 0 and spec:
+            return format(self.item(), spec)
+        return repr(self)
+
+    # ------------------------------------------------------------ autograd state
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        if self.grad_fn is not None:
+            message = "you can only change requires_grad flags of leaf variables."
+            if not value:
+                message += (" If you want to use a computed variable in a subgraph that doesn't "
+                            "require differentiation use var_no_grad = var.detach().")
+            raise RuntimeError(message)
+        self._set_requires_grad(bool(value))
+
+    def requires_grad_(self, requires_grad=True):
+        """Turn tracking on (or off) for this leaf, in place; returns the tensor."""
+        if self.grad_fn is not None:
+            if not requires_grad:
+                raise RuntimeError(
+                    "you can only change requires_grad flags of leaf variables. If you want to use a "
+                    "computed variable in a subgraph that doesn't require differentiation use "
+                    "var_no_grad = var.detach().")
+            return self
+        self._set_requires_grad(bool(requires_grad))
+        return self
+
+    def _set_requires_grad(self, value):
+        if value and self._data.dtype.kind != "f":
+            raise RuntimeError(f"{_FLOAT_ONLY_ERROR} (this tensor's dtype is {self.dtype!r}; "
+                               "make a float tensor, e.g. with .float())")
+        if value != self._requires_grad:
+            self._requires_grad = value
+            if _events._subscribers:
+                _events.emit("requires_grad", self)
+
+    @property
+    def is_leaf(self):
+        return self.grad_fn is None
+
+    @property
+    def grad(self):
+        if self.grad_fn is not None and not self._retains_grad:
+            warnings.warn(_NON_LEAF_GRAD_WARNING, UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type {type(value).__name__}")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(f"assigned grad has data of a different size: grad {value.shape}, tensor {self.shape}")
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError(f"assigned grad has data of a different type: grad {value.dtype!r}, tensor {self.dtype!r}")
+        self._set_grad_internal(value)
+
+    @grad.deleter
+    def grad(self):
+        self._set_grad_internal(None)
+
+    def _set_grad_internal(self, value):
+        self._grad = value
+        if _events._subscribers:
+            _events.emit("grad", self)
+
+    @property
+    def retains_grad(self):
+        return self._retains_grad
+
+    def retain_grad(self):
+        """Keep ``.grad`` for this non-leaf tensor after backward (leaves keep it anyway)."""
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is None or self._retains_grad:
+            return
+        node = self.grad_fn
+        if node._retained is None:
+            node._retained = {}
+        node._retained[self._output_nr] = weakref.ref(self)
+        self._retains_grad = True
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor replaces it."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is None:
+            if self._hooks is None:
+                self._hooks = []
+            hooks = self._hooks
+        else:
+            node = self.grad_fn
+            if node._pre_hooks is None:
+                node._pre_hooks = {}
+            hooks = node._pre_hooks.setdefault(self._output_nr, [])
+        hooks.append(hook)
+        return _HookHandle(hooks, hook)
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Compute the gradient of this tensor w.r.t. the leaves; add it into their ``.grad``."""
+        from .autograd.engine import run_backward
+        if inputs is not None:
+            from .autograd import _backward_into
+            return _backward_into(self, gradient, retain_graph, create_graph, inputs)
+        run_backward((self,), (gradient,), retain_graph, create_graph)
+
+    def detach(self):
+        """A new leaf that shares this tensor's memory and does not require grad."""
+        t = _make(self._data)
+        t._version_box = self._version_box
+        return t
+
+    def detach_(self):
+        if self.grad_fn is not None and self._retains_grad:
+            self._retains_grad = False
+        self.grad_fn = None
+        self._output_nr = 0
+        self._requires_grad = False
+        return self
+
+    @property
+    def _version(self):
+        return self._version_box[0]
+
+    def _bump_version(self):
+        self._version_box[0] += 1
+        if _events._subscribers:
+            _events.emit("data", self)
+
+    def is_inference(self):
+        return False
+
+    # ----------------------------------------------------------------- dtypes
+    def to(self, dtype=None, *args, **kwargs):
+        if isinstance(dtype, str) and dtype == "cpu":
+            return self
+        target = _dtype.to_numpy_dtype(dtype if dtype is not None else kwargs.get("dtype"))
+        if target == self._data.dtype:
+            return self
+        return _ops.ToCopy.apply(self, target)
+
+    def type(self, dtype=None):
+        if dtype is None:
+            return f"gradkit.{self.dtype.name}"
+        return self.to(dtype)
+
+    def float(self):
+        return self.to(_dtype.float32)
+
+    def double(self):
+        return self.to(_dtype.float64)
+
+    def half(self):
+        return self.to(_dtype.float16)
+
+    def long(self):
+        return self.to(_dtype.int64)
+
+    def int(self):
+        return self.to(_dtype.int32)
+
+    def bool(self):
+        return self.to(_dtype.bool)
+
+    def cpu(self):
+        return self
+
+    def clone(self):
+        return _ops.Clone.apply(self)
+
+    def contiguous(self):
+        return self
+
+
+def _wrap_dim(dim, ndim):
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
+    return dim % n
+
+
+def ones_like(t):
+    return _make(np.ones_like(t._data))
+
+
+from . import ops as _ops  # noqa: E402  (the ops need Tensor defined first)
+from .ops import install_methods as _install  # noqa: E402
+
+_install(Tensor)

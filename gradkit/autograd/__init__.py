@@ -1,0 +1,54 @@
+"""gradkit.autograd: the backward engine and the tools around it (PyTorch's names)."""
+from .function import AccumulateGrad, BackwardNode, Function
+from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
+                        set_grad_enabled)
+from .gradcheck import GradcheckError, gradcheck
+
+__all__ = ["Function", "backward", "grad", "gradcheck", "GradcheckError", "no_grad", "enable_grad",
+           "set_grad_enabled", "inference_mode", "is_grad_enabled"]
+
+
+def _as_sequence(x):
+    if x is None:
+        return None
+    from .._tensor import Tensor
+    return (x,) if isinstance(x, Tensor) else tuple(x)
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Add the gradients of ``tensors`` into the ``.grad`` of the leaves (like Tensor.backward)."""
+    from .engine import run_backward
+    tensors = _as_sequence(tensors)
+    grads = _as_sequence(grad_tensors) or (None,) * len(tensors)
+    if inputs is not None:
+        return _accumulate_into(tensors, grads, retain_graph, create_graph, _as_sequence(inputs))
+    run_backward(tensors, grads, retain_graph, create_graph)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
+    """Return d(outputs)/d(inputs) as a tuple, without touching any ``.grad``.
+
+    With ``create_graph=True`` the result is itself differentiable: grad of grad.
+    """
+    from .engine import run_backward
+    outputs = _as_sequence(outputs)
+    inputs = _as_sequence(inputs)
+    grad_outputs = _as_sequence(grad_outputs) or (None,) * len(outputs)
+    return run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=inputs,
+                        allow_unused=allow_unused, accumulate=False)
+
+
+def _accumulate_into(tensors, grads, retain_graph, create_graph, inputs):
+    """backward(inputs=...): accumulate only into the given tensors' .grad."""
+    from .engine import run_backward
+    result = run_backward(tensors, grads, retain_graph, create_graph, inputs=inputs,
+                          allow_unused=True, accumulate=False)
+    for t, g in zip(inputs, result):
+        if g is None:
+            continue
+        g = g if create_graph else g.detach()
+        t._set_grad_internal(g.clone() if t._grad is None else t._grad + g)
+
+
+def _backward_into(tensor, gradient, retain_graph, create_graph, inputs):
+    return _accumulate_into((tensor,), (gradient,), retain_graph, create_graph, _as_sequence(inputs))

@@ -1,0 +1,249 @@
+"""The backward engine: run the recorded graph in reverse topological order.
+
+1. Count, for every node reachable from the outputs, how many edges point at it.
+2. Start from the outputs' nodes with their seed gradients.
+3. Pop a ready node (all its consumers done; newest first, like PyTorch), call its
+   Function's backward, sum each input's gradient back to the input's shape
+   (undoing broadcasting), and hand it on: into a leaf's ``.grad``, or into the
+   buffer of the next node, whose count drops by one.
+
+Iterative, so a 100,000-op chain needs no recursion; each node runs once, and a
+tensor used twice gets the sum of both gradients.
+"""
+import heapq
+import weakref
+
+from .. import _events
+from .function import BackwardNode
+from .grad_mode import _state
+
+
+def _make_seed_grads(outputs, grad_outputs, Tensor, _make, ones_like):
+    grads = []
+    for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
+        if g is None:
+            if out.numel() != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            g = ones_like(out)
+        else:
+            if not isinstance(g, Tensor):
+                g = _make(g)
+            if tuple(g.shape) != tuple(out.shape):
+                raise RuntimeError(
+                    f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and "
+                    f"output[{i}] has a shape of {out.shape}."
+                )
+        grads.append(g)
+    return grads
+
+
+def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
+                 allow_unused=False, accumulate=True, trace=None):
+    """Shared by Tensor.backward, autograd.backward and autograd.grad.
+
+    With ``inputs`` and ``accumulate=False`` (autograd.grad), the gradients of
+    ``inputs`` are returned instead of being added into any ``.grad``.
+    ``trace(node, grads_in, grads_out)``, if given, is called after each node runs
+    (the step-through widget uses it).
+    """
+    from .._tensor import Tensor, _make, ones_like
+    for i, out in enumerate(outputs):
+        if not out._requires_grad:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+    seeds = _make_seed_grads(outputs, grad_outputs, Tensor, _make, ones_like)
+    if retain_graph is None:
+        retain_graph = create_graph
+
+    # Where to capture gradients for autograd.grad: leaves by identity, non-leaves by (node, nr).
+    captured = {}
+    capture_leaf = {}
+    capture_node = {}
+    if inputs is not None:
+        for i, t in enumerate(inputs):
+            if not t._requires_grad:
+                raise RuntimeError("One of the differentiated Tensors does not require grad")
+            if t.grad_fn is None:
+                capture_leaf.setdefault(id(t), []).append(i)
+            else:
+                capture_node.setdefault((t.grad_fn, t._output_nr), []).append(i)
+
+    previous = _state.enabled
+    _state.enabled = bool(create_graph)
+    touched = {}
+    try:
+        buffers = {}
+        roots = []
+        for out, g in zip(outputs, seeds):
+            if out.grad_fn is None:       # backward() called on a leaf itself
+                _deliver_to_leaf(out, g, accumulate, capture_leaf, captured, create_graph, touched)
+                continue
+            node = out.grad_fn
+            buf = buffers.setdefault(node, [None] * len(node._output_shapes))
+            nr = out._output_nr
+            buf[nr] = g if buf[nr] is None else buf[nr] + g
+            roots.append(node)
+
+        dependencies = _count_dependencies(roots)
+        ready = []
+        for node in set(roots):
+            if dependencies.get(node, 0) == 0:
+                heapq.heappush(ready, (-node._seq, id(node), node))
+
+        while ready:
+            _, _, node = heapq.heappop(ready)
+            grads = buffers.pop(node)
+            grads = _run_pre_hooks(node, grads, capture_node, captured, touched)
+            for nr, g in enumerate(grads):
+                if g is None and node.materialize_grads:
+                    grads[nr] = _zeros(node._output_shapes[nr], node, _make)
+            results = _call_backward(node, grads)
+            if trace is not None:
+                trace(node, tuple(grads), results)
+            if not retain_graph:
+                node._release()
+            for edge, shape, g in zip(node._edges, node._input_shapes, results):
+                if edge is None or g is None:
+                    continue
+                if not isinstance(g, Tensor):
+                    g = _make(g)
+                if g._data.shape != shape:
+                    g = _sum_to_shape(g, shape, node)
+                target, nr = edge
+                if isinstance(target, Tensor):
+                    _deliver_to_leaf(target, g, accumulate, capture_leaf, captured, create_graph, touched)
+                    continue
+                buf = buffers.get(target)
+                if buf is None:
+                    buf = buffers[target] = [None] * len(target._output_shapes)
+                buf[nr] = g if buf[nr] is None else buf[nr] + g
+                left = dependencies[target] - 1
+                dependencies[target] = left
+                if left == 0:
+                    heapq.heappush(ready, (-target._seq, id(target), target))
+    finally:
+        _state.enabled = previous
+
+    if touched and _events._subscribers:
+        _events.emit("backward", list(touched.values()))
+
+    if inputs is None:
+        return None
+    result = []
+    for i, t in enumerate(inputs):
+        g = captured.get(i)
+        if g is None and not allow_unused:
+            raise RuntimeError(
+                "One of the differentiated Tensors appears to not have been used in the graph. "
+                "Set allow_unused=True if this is the desired behavior."
+            )
+        result.append(g)
+    return tuple(result)
+
+
+def _count_dependencies(roots):
+    dependencies = {}
+    seen = set(roots)
+    stack = list(seen)
+    while stack:
+        node = stack.pop()
+        for edge in node._edges:
+            if edge is None:
+                continue
+            target = edge[0]
+            if isinstance(target, BackwardNode):
+                dependencies[target] = dependencies.get(target, 0) + 1
+                if target not in seen:
+                    seen.add(target)
+                    stack.append(target)
+    return dependencies
+
+
+def _run_pre_hooks(node, grads, capture_node, captured, touched):
+    """Hooks and retain_grad() of non-leaf tensors run when their gradient is complete."""
+    if node._pre_hooks:
+        for nr, hooks in node._pre_hooks.items():
+            for hook in list(hooks):
+                if grads[nr] is not None:
+                    new = hook(grads[nr])
+                    if new is not None:
+                        grads[nr] = new
+    if node._retained:
+        for nr, ref in node._retained.items():
+            tensor = ref()
+            if tensor is not None and grads[nr] is not None:
+                g = grads[nr] if _state.enabled else grads[nr].detach()
+                tensor._set_grad_internal(g.clone() if tensor._grad is None else tensor._grad + g)
+                touched[id(tensor)] = tensor
+    if capture_node:
+        for nr in range(len(grads)):
+            for i in capture_node.get((node, nr), ()):
+                captured[i] = grads[nr]
+    return grads
+
+
+def _call_backward(node, grads):
+    fn = node._function
+    results = fn.backward(node, *grads)
+    if not isinstance(results, tuple):
+        results = (results,)
+    expected = len(node._edges)
+    if len(results) != expected:
+        if len(results) > expected and all(r is None for r in results[expected:]):
+            results = results[:expected]
+        else:
+            raise RuntimeError(
+                f"function {node.name()} returned an incorrect number of gradients "
+                f"(expected {expected}, got {len(results)})"
+            )
+    return results
+
+
+def _zeros(shape, node, _make):
+    import numpy as np
+    return _make(np.zeros(shape, dtype=np.float32))
+
+
+def _sum_to_shape(g, shape, node):
+    """Undo broadcasting: sum a gradient of the broadcast shape back to ``shape``."""
+    from ..ops.shape import SumTo
+    gshape = g._data.shape
+    if not _expandable(shape, gshape):
+        raise RuntimeError(
+            f"Function {node.name()} returned an invalid gradient - got {list(gshape)} "
+            f"but expected shape compatible with {list(shape)}"
+        )
+    return SumTo.apply(g, shape)
+
+
+def _expandable(shape, target):
+    if len(shape) > len(target):
+        return False
+    for s, t in zip(reversed(shape), reversed(target)):
+        if s != 1 and s != t:
+            return False
+    return True
+
+
+def _deliver_to_leaf(leaf, g, accumulate, capture_leaf, captured, create_graph, touched):
+    from .._tensor import _make
+    for hook in list(leaf._hooks or ()):
+        new = hook(g)
+        if new is not None:
+            g = new
+    if capture_leaf:
+        for i in capture_leaf.get(id(leaf), ()):
+            captured[i] = g if i not in captured else captured[i] + g
+        return
+    if not accumulate:
+        return
+    if g._data.dtype != leaf._data.dtype:
+        g = g.to(leaf.dtype)
+    if leaf._grad is None:
+        # A copy, never an alias of a buffer another node may still add into.
+        leaf._set_grad_internal(g.clone() if create_graph else _make(g._data.copy()))
+    elif create_graph:
+        leaf._set_grad_internal(leaf._grad + g)
+    else:
+        leaf._grad._data += g._data
+        leaf._grad._version_box[0] += 1
+    touched[id(leaf)] = leaf

@@ -1,0 +1,295 @@
+"""`Function`: one differentiable operation = `forward` + `backward`, side by side.
+
+This is PyTorch's custom-Function contract, and gradkit's own operations use it
+too (see gradkit/ops), so every op in the library is an example to read::
+
+    class Exp(gk.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):              # runs with grad mode off
+            result = x.exp()
+            ctx.save_for_backward(result)
+            return result
+
+        @staticmethod
+        def backward(ctx, grad):          # grad of the loss w.r.t. the output
+            (result,) = ctx.saved_tensors
+            return grad * result          # grad of the loss w.r.t. x
+
+    y = Exp.apply(x)                      # y.grad_fn is an <ExpBackward> node
+
+`forward` receives the arguments given to `apply` (tensors and plain values)
+and returns a Tensor, a numpy array, or a tuple of them. `backward` receives
+one gradient Tensor per output and returns one gradient (or None) per input of
+`forward`. Gradients whose shape was broadcast are summed back to the input's
+shape by the engine, the one place where broadcasting is undone.
+
+The `ctx` object *is* the backward node that ends up as `y.grad_fn`.
+"""
+import itertools
+
+import numpy as np
+
+from .grad_mode import _state
+
+_sequence = itertools.count()
+_NUMBER = ()   # the "shape" recorded for a Python-number operand
+
+_FREED_MESSAGE = (
+    "Trying to backward through the graph a second time (or directly access saved "
+    "tensors after they have already been freed). Saved intermediate values of the "
+    "graph are freed when you call .backward() or autograd.grad(). Specify "
+    "retain_graph=True if you need to backward through the graph a second time or if "
+    "you need to access saved tensors after calling backward."
+)
+
+
+class Node:
+    """A vertex of the backward graph. Subclasses: BackwardNode, AccumulateGrad."""
+
+    def name(self):
+        return type(self).__name__
+
+    def __repr__(self):
+        return f"<{self.name()} object at {id(self):#x}>"
+
+
+class AccumulateGrad(Node):
+    """The node at the end of every path: adds the gradient into a leaf's ``.grad``.
+
+    gradkit's engine accumulates into leaves directly; these objects exist so that
+    ``grad_fn.next_functions`` shows the same structure as PyTorch.
+    """
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    @property
+    def next_functions(self):
+        return ()
+
+    def __eq__(self, other):
+        return isinstance(other, AccumulateGrad) and other.variable is self.variable
+
+    def __hash__(self):
+        return hash(id(self.variable))
+
+
+class BackwardNode(Node):
+    """The record an operation leaves behind: what to call, what was saved, where grads go.
+
+    Attributes the engine uses (set by ``Function.apply``):
+      _edges          one entry per forward argument: (target, output_nr) or None;
+                      target is a BackwardNode or a leaf Tensor
+      _input_shapes   shape of each tensor argument, to undo broadcasting
+      _output_shapes  shape of each output, to make zero grads for unused outputs
+      _seq            creation order; backward runs newest-first among ready nodes
+    """
+
+    _function = None          # the Function subclass; set on each generated node class
+    _saved = ()
+    _freed = False
+    _pre_hooks = None         # output_nr -> [hook]   (hooks on non-leaf tensors)
+    _retained = None          # output_nr -> weakref to a tensor that called retain_grad()
+    materialize_grads = True
+    numbers_are_inputs = False   # True for arithmetic: `x + 3` lists 3 as an input, like PyTorch
+
+    def __init__(self):
+        self.to_save = ()
+        self.needs_input_grad = ()
+
+    # --- the ctx API used inside forward / backward -------------------------
+    def save_for_backward(self, *tensors):
+        self.to_save = tensors
+
+    def mark_non_differentiable(self, *outputs):
+        self._non_differentiable = outputs
+
+    def set_materialize_grads(self, value):
+        self.materialize_grads = bool(value)
+
+    @property
+    def saved_tensors(self):
+        if self._freed:
+            raise RuntimeError(_FREED_MESSAGE)
+        from .._tensor import Tensor, _make
+        out = []
+        for kind, obj, version in self._saved:
+            if kind == "input":
+                if obj._version_box[0] != version:
+                    raise RuntimeError(_modified_message(obj, version, self))
+                out.append(obj)
+            elif kind == "output":   # rebuilt on demand: no reference cycle node -> output
+                nr, array, box = obj
+                rebuilt = _make(array, requires_grad=True, grad_fn=self, output_nr=nr)
+                if box[0] != version:
+                    rebuilt._version_box = box
+                    raise RuntimeError(_modified_message(rebuilt, version, self))
+                out.append(rebuilt)
+            else:
+                out.append(obj)
+        return tuple(out)
+
+    # --- what learners inspect ------------------------------------------------
+    @property
+    def next_functions(self):
+        """One (node, output_nr) per tensor input, as in PyTorch; (None, 0) where no grad flows."""
+        from .._tensor import Tensor
+        result = []
+        for edge, shape in zip(self._edges, self._input_shapes):
+            if edge is None and shape is None:
+                continue
+            if edge is None:
+                result.append((None, 0))
+            elif isinstance(edge[0], Tensor):
+                result.append((AccumulateGrad(edge[0]), 0))
+            else:
+                result.append(edge)
+        return tuple(result)
+
+    def register_hook(self, hook):
+        raise NotImplementedError("gradkit supports hooks on tensors: use tensor.register_hook")
+
+    def _release(self):
+        self._saved = ()
+        self._freed = True
+
+
+def _modified_message(tensor, expected, node):
+    shape = list(tensor.shape)
+    dtype_name = {"float32": "FloatTensor", "float64": "DoubleTensor"}.get(tensor.dtype.name, tensor.dtype.name)
+    where = f"is output {tensor._output_nr} of {tensor.grad_fn.name()}" if tensor.grad_fn else "is a leaf tensor"
+    return (
+        "one of the variables needed for gradient computation has been modified by an "
+        f"inplace operation: [gradkit.{dtype_name} {shape}], which {where}, is at version "
+        f"{tensor._version_box[0]}; expected version {expected} instead. Hint: the operation "
+        f"{node.name()} saved this tensor for backward; make a copy with .clone() before "
+        "changing it in place, or change it after backward()."
+    )
+
+
+class _NoGradCtx:
+    """The ctx given to forward when nothing will be recorded: saves go nowhere."""
+
+    needs_input_grad = ()
+
+    def save_for_backward(self, *tensors):
+        pass
+
+    def mark_non_differentiable(self, *outputs):
+        pass
+
+    def set_materialize_grads(self, value):
+        pass
+
+
+class Function:
+    """Base class of differentiable operations; see the module docstring."""
+
+    backward_name = None   # the grad_fn name; default: "<ClassName>Backward"
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        name = cls.__dict__.get("backward_name") or cls.__name__ + "Backward"
+        cls.backward_name = name
+        cls._node_class = type(name, (BackwardNode,), {
+            "_function": cls, "__module__": cls.__module__,
+            "numbers_are_inputs": getattr(cls, "numbers_are_inputs", False)})
+
+    @staticmethod
+    def forward(ctx, *args):
+        raise NotImplementedError("You must implement the forward function for custom autograd.Function.")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError("You must implement either the backward or vjp method for your custom autograd.Function to use it with backward mode AD.")
+
+    @classmethod
+    def apply(cls, *args):
+        from .._tensor import Tensor, _make
+        tracking = False
+        if _state.enabled:
+            for a in args:
+                if isinstance(a, Tensor) and a._requires_grad:
+                    tracking = True
+                    break
+        if not tracking:
+            return _wrap_outputs(cls.forward(_NoGradCtx(), *args), _make)
+
+        node = cls._node_class()
+        node.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
+        _state.enabled = False
+        try:
+            raw = cls.forward(node, *args)
+        finally:
+            _state.enabled = True
+        return _record(node, args, raw, Tensor, _make)
+
+
+def _wrap_outputs(raw, _make):
+    from .._tensor import Tensor
+    if isinstance(raw, tuple):
+        return tuple(r if isinstance(r, Tensor) else _make(r) for r in raw)
+    return raw if isinstance(raw, Tensor) else _make(raw)
+
+
+def _record(node, args, raw, Tensor, _make):
+    """Wire a freshly run forward into the graph: edges, saved tensors, outputs."""
+    edges = []
+    shapes = []
+    for a in args:
+        if isinstance(a, Tensor):
+            shapes.append(a._data.shape)
+            if a._requires_grad:
+                fn = a.grad_fn
+                edges.append((fn, a._output_nr) if fn is not None else (a, 0))
+            else:
+                edges.append(None)
+        else:
+            # Python numbers are operands of arithmetic; other arguments (dim=, keepdim=) are options.
+            shapes.append(_NUMBER if type(a) in (int, float) and node.numbers_are_inputs else None)
+            edges.append(None)
+    node._edges = edges
+    node._input_shapes = shapes
+    node._seq = next(_sequence)
+
+    multiple = isinstance(raw, tuple)
+    raws = raw if multiple else (raw,)
+    non_diff = getattr(node, "_non_differentiable", ())
+    outputs = []
+    output_arrays = []
+    for nr, r in enumerate(raws):
+        if isinstance(r, Tensor):
+            if any(r is a for a in args):      # returned an input unchanged: make a new tensor
+                r = _make(r._data)
+            array = r._data
+        else:
+            array = r if type(r) is np.ndarray else np.asarray(r)
+        differentiable = array.dtype.kind == "f" and not any(r is o for o in non_diff)
+        if differentiable:
+            out = _make(array, requires_grad=True, grad_fn=node, output_nr=nr)
+        else:
+            out = _make(array)
+        outputs.append(out)
+        output_arrays.append((r, array, out._version_box))
+    node._output_shapes = tuple(a.shape for _, a, _ in output_arrays)
+
+    saved = []
+    for s in node.to_save:
+        saved.append(_classify_saved(s, args, output_arrays, Tensor, _make))
+    node._saved = saved
+    node.to_save = ()
+    return tuple(outputs) if multiple else outputs[0]
+
+
+def _classify_saved(s, args, output_arrays, Tensor, _make):
+    if s is None or isinstance(s, (int, float)):
+        return ("value", s, 0)       # plain numbers are kept as they are
+    for nr, (raw, array, box) in enumerate(output_arrays):
+        if s is raw or s is array:
+            return ("output", (nr, array, box), 0)
+    if isinstance(s, Tensor):
+        for a in args:
+            if s is a:
+                return ("input", s, s._version_box[0])
+        return ("tensor", s, 0)
+    return ("tensor", _make(np.asarray(s)), 0)

@@ -1,0 +1,116 @@
+"""Grad modes: whether operations are recorded for backward.
+
+The switch is thread-local, like PyTorch's: turning tracking off in one thread
+never changes what another thread records.
+"""
+import functools
+import threading
+
+
+class _GradState(threading.local):
+    enabled = True      # record operations on tensors that require grad
+    inference = False   # inside inference_mode
+
+
+_state = _GradState()
+
+
+def is_grad_enabled():
+    """True when operations on tensors that require grad are being recorded."""
+    return _state.enabled
+
+
+def is_inference_mode_enabled():
+    return _state.inference
+
+
+class _GradModeContext:
+    """Base for the grad-mode switches: a context manager and a decorator."""
+
+    def _target(self):
+        raise NotImplementedError
+
+    def __enter__(self):
+        self._saved = (_state.enabled, _state.inference)
+        _state.enabled, _state.inference = self._target()
+        return None
+
+    def __exit__(self, *exc):
+        _state.enabled, _state.inference = self._saved
+        return False
+
+    def __call__(self, func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with self.clone():
+                return func(*args, **kwargs)
+        return wrapper
+
+    def clone(self):
+        return self.__class__()
+
+
+class no_grad(_GradModeContext):
+    """Stop recording: results of operations do not require grad.
+
+    Use it for evaluation and for updating weights by hand::
+
+        with gk.no_grad():
+            w -= lr * w.grad
+    """
+
+    def _target(self):
+        return False, _state.inference
+
+
+class enable_grad(_GradModeContext):
+    """Turn recording back on inside a ``no_grad`` block or function."""
+
+    def _target(self):
+        return True, _state.inference
+
+
+class inference_mode(_GradModeContext):
+    """Like ``no_grad``, for pure inference; ``inference_mode(False)`` is a no-op."""
+
+    def __init__(self, mode=True):
+        self.mode = mode
+
+    def _target(self):
+        if not self.mode:
+            return _state.enabled, _state.inference
+        return False, True
+
+    def clone(self):
+        return self.__class__(self.mode)
+
+
+class set_grad_enabled(_GradModeContext):
+    """``set_grad_enabled(False)`` switches recording off at once, as a call,
+    or for a block when used with ``with``, or for a function as a decorator."""
+
+    def __init__(self, mode):
+        if not isinstance(mode, bool):
+            raise TypeError(f"set_grad_enabled() expects a bool, got {type(mode).__name__}")
+        self.mode = mode
+        self._before = _state.enabled
+        _state.enabled = mode
+
+    def _target(self):
+        return self.mode, _state.inference
+
+    def __enter__(self):
+        # The switch already happened in __init__; restore to what was there before it.
+        self._saved = (self._before, _state.inference)
+        _state.enabled = self.mode
+        return None
+
+    def __call__(self, func):
+        _state.enabled = self._before   # used as a decorator: undo the eager switch
+        return super().__call__(func)
+
+    def clone(self):
+        before = _state.enabled
+        new = self.__class__(self.mode)
+        new._before = before
+        return new

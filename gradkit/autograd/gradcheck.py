@@ -1,0 +1,99 @@
+"""gradcheck: compare backward's gradients with finite differences.
+
+For each input element, nudge it by ±eps and watch every output element: the
+central difference (f(x+eps) - f(x-eps)) / 2eps is one column of the numerical
+Jacobian. Backward, seeded with one output element at a time, gives the rows of
+the analytical Jacobian. They must agree within atol + rtol * |numerical|.
+"""
+import warnings
+
+import numpy as np
+
+from .grad_mode import no_grad
+
+
+class GradcheckError(RuntimeError):
+    """Raised when analytical and numerical gradients disagree."""
+
+
+def _as_tuple(x):
+    return x if isinstance(x, tuple) else (x,)
+
+
+def _numerical_jacobians(fn, inputs, outputs, eps):
+    """jacobians[out_i][in_j] has shape (input numel, output numel)."""
+    from .._tensor import Tensor
+    jac = [[np.zeros((t._data.size, o._data.size)) for t in inputs] for o in outputs]
+    for j, t in enumerate(inputs):
+        if not (isinstance(t, Tensor) and t._requires_grad):
+            continue
+        flat = t._data.reshape(-1)   # a view: writing it nudges the input
+        for k in range(flat.size):
+            original = flat[k].copy()
+            with no_grad():
+                flat[k] = original + eps
+                plus = [o._data.astype(np.float64).ravel().copy() for o in _as_tuple(fn(*inputs))]
+                flat[k] = original - eps
+                minus = [o._data.astype(np.float64).ravel().copy() for o in _as_tuple(fn(*inputs))]
+            flat[k] = original
+            for i in range(len(outputs)):
+                jac[i][j][k] = (plus[i] - minus[i]) / (2 * eps)
+    return jac
+
+
+def _analytical_jacobians(inputs, outputs):
+    from .._tensor import Tensor, _make
+    from .engine import run_backward
+    wanted = [t for t in inputs if isinstance(t, Tensor) and t._requires_grad]
+    jac = [[np.zeros((t._data.size, o._data.size)) for t in inputs] for o in outputs]
+    for i, out in enumerate(outputs):
+        if not out._requires_grad:
+            continue
+        for m in range(out._data.size):
+            seed = np.zeros(out._data.size, dtype=out._data.dtype)
+            seed[m] = 1
+            grads = run_backward((out,), (_make(seed.reshape(out._data.shape)),), True, False,
+                                 inputs=wanted, allow_unused=True, accumulate=False)
+            for g, t in zip(grads, wanted):
+                j = next(idx for idx, x in enumerate(inputs) if x is t)
+                if g is not None:
+                    jac[i][j][:, m] = g._data.astype(np.float64).ravel()
+    return jac
+
+
+def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
+    """True if ``func``'s backward matches central differences at ``inputs``.
+
+    ``inputs`` is a tensor or a tuple of them; the ones that require grad are checked.
+    Use float64 inputs: float32 is too coarse for eps=1e-6, and a warning says so.
+    """
+    from .._tensor import Tensor
+    inputs = _as_tuple(inputs)
+    checked = [t for t in inputs if isinstance(t, Tensor) and t._requires_grad]
+    if not checked:
+        raise ValueError("gradcheck expects at least one input tensor to require gradient, but none of them have requires_grad=True.")
+    for t in checked:
+        if t._data.dtype != np.float64:
+            warnings.warn(
+                f"Input #{inputs.index(t)} requires gradient and is not a double precision floating point. "
+                "This check will likely fail if all the inputs are not of double precision floating point. ",
+                UserWarning, stacklevel=2)
+    outputs = _as_tuple(func(*inputs))
+    analytical = _analytical_jacobians(inputs, outputs)
+    numerical = _numerical_jacobians(func, inputs, outputs, eps)
+    for i in range(len(outputs)):
+        for j, t in enumerate(inputs):
+            if not (isinstance(t, Tensor) and t._requires_grad):
+                continue
+            a, n = analytical[i][j], numerical[i][j]
+            if not np.allclose(a, n, rtol=rtol, atol=atol):
+                if not raise_exception:
+                    return False
+                raise GradcheckError(
+                    f"Jacobian mismatch for output {i} with respect to input {j},\n"
+                    f"numerical:{_show(n)}\nanalytical:{_show(a)}\n")
+    return True
+
+
+def _show(matrix):
+    return "\n" + np.array2string(matrix, precision=4, suppress_small=True)

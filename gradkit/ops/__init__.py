@@ -1,0 +1,333 @@
+"""gradkit's differentiable operations, and the Tensor methods that call them.
+
+One op = one Function subclass in one of these modules:
+  arithmetic.py  + - * / ** @          pointwise.py  exp log tanh relu clamp where ...
+  reduce.py      sum mean max prod var softmax.py    softmax log_softmax
+  shape.py       reshape transpose expand indexing cat stack clone
+inplace.py applies any of them in place with PyTorch's rules.
+"""
+import numpy as np
+
+from .arithmetic import Add, Div, MatMul, Mul, Neg, Pow, PowTensor, RPow, Sub, matmul
+from .inplace import apply_inplace
+from .pointwise import (Abs, Clamp, Cos, Exp, Log, Maximum, Minimum, Relu, Sigmoid, Sin, Sqrt, Tanh,
+                        where)
+from .reduce import (Max, MaxDim, Mean, MeanDim, Min, MinDim, Prod, ProdDim, Std, Sum, SumDim,
+                     ValuesIndices, Var)
+from .shape import (Cat, Clone, Expand, Fill, IndexPut, Permute, Squeeze, Stack, ToCopy, Transpose,
+                    Unsqueeze, View, Zero, _index_key, index)
+from .softmax import LogSoftmax, Softmax
+from ._base import data, wrap_dim
+
+
+def _tensor_cls():
+    from .._tensor import Tensor
+    return Tensor
+
+
+def _shape_arg(shape):
+    """Accept f(2, 3) and f((2, 3)) alike."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = shape[0]
+    return tuple(int(s) for s in shape)
+
+
+def _no_grad_result(array):
+    from .._tensor import _make
+    return _make(np.asarray(array))
+
+
+# ------------------------------------------------------------- functional forms
+def add(a, b, alpha=1):
+    return Add.apply(a, b if alpha == 1 else b * alpha)
+
+
+def sub(a, b, alpha=1):
+    return Sub.apply(a, b if alpha == 1 else b * alpha)
+
+
+def mul(a, b):
+    return Mul.apply(a, b)
+
+
+def div(a, b):
+    return Div.apply(a, b)
+
+
+def pow(a, exponent):  # noqa: A001 - PyTorch's name
+    Tensor = _tensor_cls()
+    if isinstance(exponent, Tensor):
+        return PowTensor.apply(a, exponent) if isinstance(a, Tensor) else RPow.apply(a, exponent)
+    return Pow.apply(a, exponent)
+
+
+def sum(x, dim=None, keepdim=False):  # noqa: A001
+    return (Sum if dim is None else SumDim).apply(x, dim, keepdim)
+
+
+def mean(x, dim=None, keepdim=False):
+    return (Mean if dim is None else MeanDim).apply(x, dim, keepdim)
+
+
+def max(x, dim=None, keepdim=False):  # noqa: A001
+    Tensor = _tensor_cls()
+    if isinstance(dim, Tensor):           # torch.max(a, b) is maximum
+        return Maximum.apply(x, dim)
+    if dim is None:
+        return Max.apply(x)
+    return ValuesIndices(*MaxDim.apply(x, dim, keepdim))
+
+
+def min(x, dim=None, keepdim=False):  # noqa: A001
+    Tensor = _tensor_cls()
+    if isinstance(dim, Tensor):
+        return Minimum.apply(x, dim)
+    if dim is None:
+        return Min.apply(x)
+    return ValuesIndices(*MinDim.apply(x, dim, keepdim))
+
+
+def prod(x, dim=None, keepdim=False):
+    return (Prod if dim is None else ProdDim).apply(x, dim, keepdim)
+
+
+def _correction(unbiased, correction):
+    if correction is not None:
+        return correction
+    return 1 if unbiased in (None, True) else 0
+
+
+def var(x, dim=None, unbiased=None, keepdim=False, correction=None):
+    if isinstance(dim, bool):            # var(unbiased) positional form
+        dim, unbiased = None, dim
+    return Var.apply(x, dim, _correction(unbiased, correction), keepdim)
+
+
+def std(x, dim=None, unbiased=None, keepdim=False, correction=None):
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    return Std.apply(x, dim, _correction(unbiased, correction), keepdim)
+
+
+def exp(x):
+    return Exp.apply(x)
+
+
+def log(x):
+    return Log.apply(x)
+
+
+def sqrt(x):
+    return Sqrt.apply(x)
+
+
+def abs(x):  # noqa: A001
+    return Abs.apply(x)
+
+
+def sin(x):
+    return Sin.apply(x)
+
+
+def cos(x):
+    return Cos.apply(x)
+
+
+def tanh(x):
+    return Tanh.apply(x)
+
+
+def sigmoid(x):
+    return Sigmoid.apply(x)
+
+
+def relu(x):
+    return Relu.apply(x)
+
+
+def clamp(x, min=None, max=None):  # noqa: A002
+    return Clamp.apply(x, min, max)
+
+
+clip = clamp
+
+
+def maximum(a, b):
+    return Maximum.apply(a, b)
+
+
+def minimum(a, b):
+    return Minimum.apply(a, b)
+
+
+def softmax(x, dim):
+    return Softmax.apply(x, dim)
+
+
+def log_softmax(x, dim):
+    return LogSoftmax.apply(x, dim)
+
+
+def reshape(x, *shape):
+    return View.apply(x, _shape_arg(shape))
+
+
+def flatten(x, start_dim=0, end_dim=-1):
+    shape = x._data.shape
+    if not shape:
+        return View.apply(x, (1,))
+    start, end = wrap_dim(start_dim, len(shape)), wrap_dim(end_dim, len(shape))
+    if start > end:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    merged = int(np.prod(shape[start:end + 1], dtype=np.int64))
+    return View.apply(x, shape[:start] + (merged,) + shape[end + 1:])
+
+
+def transpose(x, dim0, dim1):
+    return Transpose.apply(x, dim0, dim1)
+
+
+def permute(x, *dims):
+    return Permute.apply(x, _shape_arg(dims))
+
+
+def squeeze(x, dim=None):
+    return Squeeze.apply(x, dim)
+
+
+def unsqueeze(x, dim):
+    return Unsqueeze.apply(x, dim)
+
+
+def cat(tensors, dim=0):
+    return Cat.apply(dim, *tensors)
+
+
+concat = cat
+
+
+def stack(tensors, dim=0):
+    return Stack.apply(dim, *tensors)
+
+
+# ----------------------------------------------------- ops that record nothing
+def sign(x):
+    return _no_grad_result(np.sign(x._data))
+
+
+def argmax(x, dim=None, keepdim=False):
+    if dim is None:
+        return _no_grad_result(np.int64(np.argmax(x._data)))
+    return _no_grad_result(np.argmax(x._data, axis=wrap_dim(dim, x._data.ndim), keepdims=keepdim).astype(np.int64))
+
+
+def argmin(x, dim=None, keepdim=False):
+    if dim is None:
+        return _no_grad_result(np.int64(np.argmin(x._data)))
+    return _no_grad_result(np.argmin(x._data, axis=wrap_dim(dim, x._data.ndim), keepdims=keepdim).astype(np.int64))
+
+
+def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return bool(np.allclose(data(a), data(b), rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return _no_grad_result(np.isclose(data(a), data(b), rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def equal(a, b):
+    return bool(a._data.shape == b._data.shape and np.array_equal(a._data, b._data))
+
+
+def _comparison(np_fn):
+    def compare(self, other):
+        return _no_grad_result(np_fn(self._data, data(other)))
+    return compare
+
+
+def _logical(np_fn, name):
+    def logical(self, other):
+        if self._data.dtype.kind not in "biu":
+            raise TypeError(f"{name}: expected boolean or integer tensors, got {self.dtype!r}")
+        return _no_grad_result(np_fn(self._data, data(other)))
+    return logical
+
+
+# -------------------------------------------------------- Tensor method table
+def install_methods(Tensor):
+    """Attach the ops to Tensor as methods and operators (one table, easy to scan)."""
+    def reflected(fn):
+        return lambda self, other: fn(other, self)
+
+    def inplace(fn):
+        def method(self, *args):
+            return apply_inplace(self, fn, *args)
+        return method
+
+    def add_(self, other, alpha=1):
+        return apply_inplace(self, Add, other if alpha == 1 else other * alpha)
+
+    def sub_(self, other, alpha=1):
+        return apply_inplace(self, Sub, other if alpha == 1 else other * alpha)
+
+    def clamp_(self, min=None, max=None):  # noqa: A002
+        return apply_inplace(self, Clamp, min, max)
+
+    def fill_(self, value):
+        return apply_inplace(self, Fill, data(value))
+
+    def zero_(self):
+        return apply_inplace(self, Zero, 0)
+
+    def setitem(self, key, value):
+        key, _ = _index_key(key)
+        apply_inplace(self, IndexPut, key, value)
+
+    def get_max(self, dim=None, keepdim=False):
+        return max(self, dim, keepdim)
+
+    def view(self, *shape):
+        if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int)):
+            return self.to(shape[0])           # view(dtype)
+        return reshape(self, *shape)
+
+    def expand(self, *shape):
+        return Expand.apply(self, _shape_arg(shape))
+
+    def expand_as(self, other):
+        return Expand.apply(self, other._data.shape)
+
+    def T(self):
+        return self if self._data.ndim < 2 else permute(self, *reversed(range(self._data.ndim)))
+
+    def mT(self):
+        return transpose(self, -2, -1)
+
+    methods = {
+        "__add__": add, "__radd__": reflected(add), "__sub__": sub, "__rsub__": reflected(sub),
+        "__mul__": mul, "__rmul__": reflected(mul), "__truediv__": div, "__rtruediv__": reflected(div),
+        "__pow__": pow, "__rpow__": reflected(pow), "__neg__": lambda self: Neg.apply(self),
+        "__pos__": lambda self: self, "__abs__": abs, "__matmul__": matmul, "__rmatmul__": reflected(matmul),
+        "__iadd__": add_, "__isub__": sub_, "__imul__": inplace(Mul), "__itruediv__": inplace(Div),
+        "__getitem__": index, "__setitem__": setitem,
+        "__eq__": _comparison(np.equal), "__ne__": _comparison(np.not_equal), "__lt__": _comparison(np.less),
+        "__le__": _comparison(np.less_equal), "__gt__": _comparison(np.greater), "__ge__": _comparison(np.greater_equal),
+        "__and__": _logical(np.logical_and, "and"), "__or__": _logical(np.logical_or, "or"),
+        "__xor__": _logical(np.logical_xor, "xor"),
+        "__invert__": lambda self: _no_grad_result(np.logical_not(self._data) if self._data.dtype == np.bool_ else ~self._data),
+        "add": add, "sub": sub, "mul": mul, "div": div, "pow": pow, "neg": lambda self: Neg.apply(self),
+        "matmul": matmul, "mm": matmul, "dot": matmul,
+        "sum": sum, "mean": mean, "max": get_max, "min": min, "prod": prod, "var": var, "std": std,
+        "exp": exp, "log": log, "sqrt": sqrt, "abs": abs, "sin": sin, "cos": cos, "tanh": tanh,
+        "sigmoid": sigmoid, "relu": relu, "clamp": clamp, "clip": clamp, "maximum": maximum, "minimum": minimum,
+        "softmax": softmax, "log_softmax": log_softmax, "sign": sign, "argmax": argmax, "argmin": argmin,
+        "reshape": reshape, "view": view, "flatten": flatten, "transpose": transpose, "permute": permute,
+        "squeeze": squeeze, "unsqueeze": unsqueeze, "expand": expand, "expand_as": expand_as,
+        "T": property(T), "mT": property(mT),
+        "add_": add_, "sub_": sub_, "mul_": inplace(Mul), "div_": inplace(Div), "clamp_": clamp_,
+        "fill_": fill_, "zero_": zero_, "equal": equal, "allclose": allclose,
+        "eq": _comparison(np.equal), "ne": _comparison(np.not_equal), "lt": _comparison(np.less),
+        "le": _comparison(np.less_equal), "gt": _comparison(np.greater), "ge": _comparison(np.greater_equal),
+    }
+    for name, fn in methods.items():
+        setattr(Tensor, name, fn)

@@ -1,0 +1,59 @@
+"""What every op module shares: the Op base class and small argument helpers."""
+import numpy as np
+
+from ..autograd.function import Function
+
+
+class Op(Function):
+    """A built-in op. Its grad_fn is named like PyTorch's: Mul -> MulBackward0."""
+
+    def __init_subclass__(cls, **kwargs):
+        if "backward_name" not in cls.__dict__:
+            cls.backward_name = cls.__name__ + "Backward0"
+        super().__init_subclass__(**kwargs)
+
+
+def data(x):
+    """The numpy array inside a tensor; numbers and arrays pass through."""
+    return x._data if hasattr(x, "_data") else x
+
+
+def promote(result, a, b):
+    """Keep PyTorch's dtype rules where numpy's differ: int op float -> float32, not float64."""
+    if result.dtype == np.float64 and _dtype_of(a) != np.float64 and _dtype_of(b) != np.float64:
+        return result.astype(np.float32)
+    return result
+
+
+def _dtype_of(x):
+    if hasattr(x, "_data"):
+        return x._data.dtype
+    if isinstance(x, np.ndarray):
+        return x.dtype
+    return None
+
+
+def wrap_dim(dim, ndim):
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
+    return dim % n
+
+
+def normalize_dims(dim, ndim):
+    """dim=None | int | tuple of ints (negative allowed) -> sorted tuple of axes, or None for all."""
+    if dim is None:
+        return None
+    if isinstance(dim, (list, tuple)):
+        axes = tuple(sorted({wrap_dim(d, ndim) for d in dim}))
+        if len(axes) != len(dim):
+            raise RuntimeError(f"dim {tuple(dim)} appears multiple times in the list of dims")
+        return axes
+    return (wrap_dim(dim, ndim),)
+
+
+def kept_shape(shape, axes):
+    """The shape a reduction over ``axes`` has with keepdim=True."""
+    if axes is None:
+        return (1,) * len(shape)
+    return tuple(1 if i in axes else s for i, s in enumerate(shape))

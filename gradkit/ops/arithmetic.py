@@ -1,0 +1,209 @@
+"""Arithmetic: + - * / ** and matrix multiplication.
+
+Each backward returns the gradient for the *broadcast* shape; the engine sums it
+back to each input's shape, so no op here has to think about broadcasting.
+"""
+import numpy as np
+
+from ._base import Op, data, promote
+
+
+class Add(Op):
+    numbers_are_inputs = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return promote(np.add(data(a), data(b)), a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, grad
+
+
+class Sub(Op):
+    numbers_are_inputs = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return promote(np.subtract(data(a), data(b)), a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, -grad if ctx.needs_input_grad[1] else None
+
+
+class Mul(Op):
+    numbers_are_inputs = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return promote(np.multiply(data(a), data(b)), a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        return (grad * b if need_a else None), (grad * a if need_b else None)
+
+
+class Div(Op):
+    numbers_are_inputs = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return promote(np.true_divide(data(a), data(b)), a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        return (grad / b if need_a else None), (-grad * a / (b * b) if need_b else None)
+
+
+class Neg(Op):
+    @staticmethod
+    def forward(ctx, a):
+        return np.negative(a._data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -grad
+
+
+class Pow(Op):
+    """tensor ** number"""
+
+    @staticmethod
+    def forward(ctx, a, exponent):
+        ctx.save_for_backward(a)
+        ctx.exponent = exponent
+        return promote(np.power(a._data, exponent), a, exponent)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        p = ctx.exponent
+        if p == 0:
+            return grad * 0.0, None
+        return grad * p * a ** (p - 1), None
+
+
+class PowTensor(Op):
+    """tensor ** tensor: d/da = b·a^(b-1), d/db = a^b·ln(a) (0 where a == 0 and b >= 0, like PyTorch)"""
+
+    numbers_are_inputs = True
+    backward_name = "PowBackward1"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return promote(np.power(data(a), data(b)), a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        grad_a = grad * b * a ** (b - 1) if need_a else None
+        grad_b = None
+        if need_b:
+            from .pointwise import where
+            safe = (a == 0) & (b >= 0)
+            grad_b = where(safe, 0.0, grad * a ** b * where(safe, 1.0, a).log())
+        return grad_a, grad_b
+
+
+class RPow(Op):
+    """number ** tensor"""
+
+    backward_name = "PowBackward2"
+
+    @staticmethod
+    def forward(ctx, base, b):
+        result = promote(np.power(base, b._data), base, b)
+        ctx.save_for_backward(result)
+        ctx.log_base = float(np.log(base)) if base > 0 else float("nan")
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        (result,) = ctx.saved_tensors
+        return None, grad * result * ctx.log_base
+
+
+class MatMul(Op):
+    """a @ b for 1-D, 2-D and batched operands (numpy's matmul rules, like PyTorch's)."""
+
+    backward_name = "MmBackward0"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        if a._data.ndim == 0 or b._data.ndim == 0:
+            raise RuntimeError(
+                f"both arguments to matmul need to be at least 1D, but they are {a._data.ndim}D and {b._data.ndim}D")
+        inner_a = a._data.shape[-1]
+        inner_b = b._data.shape[-2] if b._data.ndim > 1 else b._data.shape[0]
+        if inner_a != inner_b:
+            raise RuntimeError(_shape_error(a._data.shape, b._data.shape))
+        ctx.save_for_backward(a, b)
+        try:
+            return promote(np.matmul(a._data, b._data), a, b)
+        except ValueError:
+            raise RuntimeError(_shape_error(a._data.shape, b._data.shape)) from None
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        if a.ndim == 1 and b.ndim == 1:          # dot product
+            return grad * b, grad * a
+        a2 = a.unsqueeze(0) if a.ndim == 1 else a    # treat a vector as a 1-row matrix
+        b2 = b.unsqueeze(-1) if b.ndim == 1 else b   # ... or a 1-column matrix
+        g = grad
+        if a.ndim == 1:
+            g = g.unsqueeze(-2)
+        if b.ndim == 1:
+            g = g.unsqueeze(-1)
+        grad_a = g @ b2.transpose(-1, -2) if ctx.needs_input_grad[0] else None
+        grad_b = a2.transpose(-1, -2) @ g if ctx.needs_input_grad[1] else None
+        if a.ndim == 1 and grad_a is not None:
+            grad_a = grad_a.squeeze(-2)
+        if b.ndim == 1 and grad_b is not None:
+            grad_b = grad_b.squeeze(-1)
+        return grad_a, grad_b
+
+
+def _shape_error(sa, sb):
+    if len(sa) <= 2 and len(sb) <= 2:
+        rows_b = sb[0]
+        cols_b = sb[1] if len(sb) == 2 else 1
+        rows_a = sa[0] if len(sa) == 2 else 1
+        return f"mat1 and mat2 shapes cannot be multiplied ({rows_a}x{sa[-1]} and {rows_b}x{cols_b})"
+    return f"Expected size for first two dimensions of batch2 tensor to match: shapes {list(sa)} and {list(sb)} cannot be multiplied"
+
+
+class Dot(MatMul):
+    backward_name = "DotBackward0"
+
+
+class Mv(MatMul):
+    backward_name = "MvBackward0"
+
+
+class Bmm(MatMul):
+    backward_name = "BmmBackward0"
+
+
+def matmul(a, b):
+    """a @ b; the grad_fn is named for the case, like PyTorch's (Dot, Mv, Mm, Bmm)."""
+    from .._tensor import Tensor
+    if not isinstance(a, Tensor) or not isinstance(b, Tensor):
+        raise TypeError(f"matmul(): argument must be Tensor, not {type(b if isinstance(a, Tensor) else a).__name__}")
+    na, nb = a._data.ndim, b._data.ndim
+    if na == 1 and nb == 1:
+        return Dot.apply(a, b)
+    if na == 2 and nb == 1:
+        return Mv.apply(a, b)
+    if na <= 2 and nb == 2:
+        return MatMul.apply(a, b)
+    return Bmm.apply(a, b)

@@ -1,0 +1,209 @@
+"""Element-wise functions: each backward is the local derivative times the incoming grad."""
+import numpy as np
+
+from ._base import Op, data, promote
+
+
+def _float(x):
+    """Integer inputs to exp/log/... give float32 results, as in PyTorch."""
+    return x if x.dtype.kind == "f" else x.astype(np.float32)
+
+
+class Exp(Op):
+    @staticmethod
+    def forward(ctx, x):
+        result = np.exp(_float(x._data))
+        ctx.save_for_backward(result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        (result,) = ctx.saved_tensors
+        return grad * result                     # d/dx e^x = e^x
+
+
+class Log(Op):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log(_float(x._data))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / x                          # d/dx ln x = 1/x
+
+
+class Sqrt(Op):
+    @staticmethod
+    def forward(ctx, x):
+        with np.errstate(invalid="ignore"):
+            result = np.sqrt(_float(x._data))
+        ctx.save_for_backward(result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        (result,) = ctx.saved_tensors
+        return grad / (2 * result)               # d/dx √x = 1/(2√x)
+
+
+class Abs(Op):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.abs(x._data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * x.sign()                   # 0 at x == 0, like PyTorch
+
+
+class Sin(Op):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.sin(_float(x._data))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * x.cos()
+
+
+class Cos(Op):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.cos(_float(x._data))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return -grad * x.sin()
+
+
+class Tanh(Op):
+    @staticmethod
+    def forward(ctx, x):
+        result = np.tanh(_float(x._data))
+        ctx.save_for_backward(result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * (1 - y * y)                # d/dx tanh x = 1 - tanh²x
+
+
+class Sigmoid(Op):
+    @staticmethod
+    def forward(ctx, x):
+        result = _stable_sigmoid(_float(x._data))
+        ctx.save_for_backward(result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * y * (1 - y)                # d/dx σ(x) = σ(x)(1 - σ(x))
+
+
+def _stable_sigmoid(x):
+    # exp of a negative number only, so large |x| neither overflows nor warns
+    z = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + z), z / (1 + z)).astype(x.dtype, copy=False)
+
+
+class Relu(Op):
+    @staticmethod
+    def forward(ctx, x):
+        result = np.maximum(x._data, 0)
+        ctx.save_for_backward(result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * (y > 0)                    # passes the grad where the input was positive
+
+
+class Clamp(Op):
+    backward_name = "ClampBackward1"
+
+    @staticmethod
+    def forward(ctx, x, min, max):                # noqa: A002 - PyTorch's argument names
+        if min is None and max is None:
+            raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+        ctx.save_for_backward(x)
+        ctx.bounds = (min, max)
+        return np.clip(x._data, min, max)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        low, high = ctx.bounds
+        inside = np.ones(x.shape, dtype=bool)
+        if low is not None:
+            inside &= x._data >= low
+        if high is not None:
+            inside &= x._data <= high
+        return grad * inside, None, None         # no grad where the value was clipped
+
+
+class Maximum(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return promote(np.maximum(data(a), data(b)), a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        return _split_by_winner(grad, a, b, np.greater)
+
+
+class Minimum(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return promote(np.minimum(data(a), data(b)), a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        return _split_by_winner(grad, a, b, np.less)
+
+
+def _split_by_winner(grad, a, b, wins):
+    """The grad goes to whichever input was chosen; on a tie each gets half (PyTorch's rule)."""
+    av, bv = data(a), data(b)
+    share_a = np.where(wins(av, bv), 1.0, np.where(av == bv, 0.5, 0.0)).astype(grad._data.dtype)
+    return grad * share_a, grad * (1 - share_a)
+
+
+class Where(Op):
+    @staticmethod
+    def forward(ctx, condition, a, b):
+        ctx.condition = condition
+        return promote(np.where(condition, data(a), data(b)), a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        zero = np.zeros((), dtype=grad._data.dtype)
+        need_a, need_b = ctx.needs_input_grad[1:]
+        return (None,
+                where(ctx.condition, grad, zero) if need_a else None,
+                where(ctx.condition, zero, grad) if need_b else None)
+
+
+def where(condition, a, b):
+    """Pick from ``a`` where ``condition`` is True, else from ``b``."""
+    cond = data(condition)
+    if not isinstance(cond, np.ndarray) or cond.dtype != np.bool_:
+        cond = np.asarray(cond)
+        if cond.dtype != np.bool_:
+            raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {cond.dtype}")
+    return Where.apply(cond, a, b)

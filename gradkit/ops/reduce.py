@@ -1,0 +1,203 @@
+"""Reductions: sum, mean, max/min, prod, var/std.
+
+The backward of a reduction spreads the incoming grad back over the reduced
+elements: reshape it to the keepdim shape, then expand to the input's shape.
+"""
+from collections import namedtuple
+
+import numpy as np
+
+from ._base import Op, kept_shape, normalize_dims
+
+ValuesIndices = namedtuple("return_types", ["values", "indices"])
+
+
+def _spread(grad, shape, axes, keepdim):
+    """The reduced grad, back at every element of the input."""
+    if not keepdim:
+        grad = grad.reshape(kept_shape(shape, axes))
+    return grad.expand(shape)
+
+
+class Sum(Op):
+    @staticmethod
+    def forward(ctx, x, dim=None, keepdim=False):
+        ctx.shape = x._data.shape
+        ctx.axes = normalize_dims(dim, x._data.ndim)
+        ctx.keepdim = keepdim
+        data = x._data if x._data.dtype.kind != "b" else x._data.astype(np.int64)
+        return np.sum(data, axis=ctx.axes, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _spread(grad, ctx.shape, ctx.axes, ctx.keepdim), None, None
+
+
+class SumDim(Sum):
+    backward_name = "SumBackward1"
+
+
+class Mean(Op):
+    @staticmethod
+    def forward(ctx, x, dim=None, keepdim=False):
+        if x._data.dtype.kind != "f":
+            raise RuntimeError(
+                f"mean(): could not infer output dtype. Input dtype must be either a floating point "
+                f"or complex dtype. Got: {x.dtype.name.capitalize()}")
+        ctx.shape = x._data.shape
+        ctx.axes = normalize_dims(dim, x._data.ndim)
+        ctx.keepdim = keepdim
+        ctx.count = _count(x._data.shape, ctx.axes)
+        return np.mean(x._data, axis=ctx.axes, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _spread(grad, ctx.shape, ctx.axes, ctx.keepdim) / ctx.count, None, None
+
+
+class MeanDim(Mean):
+    backward_name = "MeanBackward1"
+
+
+class Max(Op):
+    """max over all elements; ties share the grad evenly (as PyTorch's MaxBackward1)."""
+
+    backward_name = "MaxBackward1"
+    pick = staticmethod(np.max)
+
+    @classmethod
+    def forward(cls, ctx, x):
+        if x._data.size == 0:
+            raise RuntimeError("max(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.")
+        result = cls.pick(x._data)
+        ctx.save_for_backward(x, result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, result = ctx.saved_tensors
+        winners = x._data == result._data
+        return grad * (winners / winners.sum()).astype(x._data.dtype)
+
+
+class Min(Max):
+    backward_name = "MinBackward1"
+    pick = staticmethod(np.min)
+
+
+class MaxDim(Op):
+    """max along one dim: returns (values, indices); the grad goes to the index that won."""
+
+    backward_name = "MaxBackward0"
+    arg = staticmethod(np.argmax)
+
+    @classmethod
+    def forward(cls, ctx, x, dim, keepdim):
+        data = x._data.reshape(1) if x._data.ndim == 0 else x._data
+        axis = normalize_dims(dim, data.ndim)[0]
+        indices = np.expand_dims(cls.arg(data, axis=axis), axis)
+        values = np.take_along_axis(data, indices, axis=axis)
+        ctx.shape, ctx.data_shape, ctx.axis, ctx.indices = x._data.shape, data.shape, axis, indices
+        if not keepdim or x._data.ndim == 0:
+            out_shape = data.shape[:axis] + data.shape[axis + 1:] if x._data.ndim else ()
+            values, indices = values.reshape(out_shape), indices.reshape(out_shape)
+        return values, indices.astype(np.int64)     # int64 indices: never differentiable
+
+    @staticmethod
+    def backward(ctx, grad, _grad_indices):
+        from .shape import ScatterInto
+        kept = grad.reshape(ctx.indices.shape)
+        return ScatterInto.apply(kept, ctx.data_shape, ctx.axis, ctx.indices).reshape(ctx.shape), None, None
+
+
+class MinDim(MaxDim):
+    backward_name = "MinBackward0"
+    arg = staticmethod(np.argmin)
+
+
+class Prod(Op):
+    @staticmethod
+    def forward(ctx, x, dim=None, keepdim=False):
+        ctx.shape = x._data.shape
+        ctx.axes = normalize_dims(dim, x._data.ndim)
+        ctx.keepdim = keepdim
+        result = np.prod(x._data, axis=ctx.axes, keepdims=keepdim)
+        ctx.save_for_backward(x, result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, result = ctx.saved_tensors
+        spread_grad = _spread(grad, ctx.shape, ctx.axes, ctx.keepdim)
+        if np.all(x._data != 0):
+            others = _spread(result, ctx.shape, ctx.axes, ctx.keepdim) / x   # product of the others
+        else:
+            others = _product_of_others(x._data, ctx.axes)                   # exact even with zeros
+        return spread_grad * others, None, None
+
+
+class ProdDim(Prod):
+    backward_name = "ProdBackward1"
+
+
+def _product_of_others(values, axes):
+    """For each element, the product of all other elements it was multiplied with."""
+    if axes is None:
+        flat = values.reshape(-1)
+        left = np.concatenate([[1], np.cumprod(flat[:-1])])
+        right = np.concatenate([np.cumprod(flat[::-1][:-1])[::-1], [1]])
+        return (left * right).reshape(values.shape).astype(values.dtype)
+    out = values
+    (axis,) = axes
+    moved = np.moveaxis(values, axis, -1)
+    ones = np.ones(moved.shape[:-1] + (1,), dtype=values.dtype)
+    left = np.concatenate([ones, np.cumprod(moved[..., :-1], axis=-1)], axis=-1)
+    right = np.concatenate([np.flip(np.cumprod(np.flip(moved[..., 1:], -1), axis=-1), -1), ones], axis=-1)
+    out = np.moveaxis(left * right, -1, axis)
+    return out.astype(values.dtype)
+
+
+class Var(Op):
+    """var = sum((x - mean)²) / (N - correction); PyTorch's default correction is 1."""
+
+    @staticmethod
+    def forward(ctx, x, dim=None, correction=1, keepdim=False):
+        ctx.shape = x._data.shape
+        ctx.axes = normalize_dims(dim, x._data.ndim)
+        ctx.keepdim = keepdim
+        ctx.divisor = _count(x._data.shape, ctx.axes) - correction
+        ctx.save_for_backward(x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.var(x._data, axis=ctx.axes, ddof=correction, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        centered = x - x.mean(dim=ctx.axes, keepdim=True) if ctx.axes else x - x.mean()
+        return _spread(grad, ctx.shape, ctx.axes, ctx.keepdim) * centered * (2.0 / ctx.divisor), None, None, None
+
+
+class Std(Op):
+    @staticmethod
+    def forward(ctx, x, dim=None, correction=1, keepdim=False):
+        ctx.shape = x._data.shape
+        ctx.axes = normalize_dims(dim, x._data.ndim)
+        ctx.keepdim = keepdim
+        ctx.divisor = _count(x._data.shape, ctx.axes) - correction
+        with np.errstate(divide="ignore", invalid="ignore"):
+            result = np.std(x._data, axis=ctx.axes, ddof=correction, keepdims=keepdim)
+        ctx.save_for_backward(x, result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, result = ctx.saved_tensors
+        centered = x - x.mean(dim=ctx.axes, keepdim=True) if ctx.axes else x - x.mean()
+        spread = _spread(grad / result, ctx.shape, ctx.axes, ctx.keepdim)
+        return spread * centered / ctx.divisor, None, None, None
+
+
+def _count(shape, axes):
+    if axes is None:
+        return int(np.prod(shape, dtype=np.int64))
+    return int(np.prod([shape[a] for a in axes], dtype=np.int64))

@@ -1,0 +1,330 @@
+"""Shape ops: reshape, transpose, expand, indexing, cat/stack, and copies.
+
+None of these changes a value, so each backward only moves the grad back to where
+the value came from: reshape it back, transpose it back, or scatter it back.
+"""
+import numpy as np
+
+from ._base import Op, wrap_dim
+
+
+class View(Op):
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.shape = x._data.shape
+        try:
+            return x._data.reshape(shape)
+        except ValueError:
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {x._data.size}") from None
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.reshape(ctx.shape), None
+
+
+class Transpose(Op):
+    @staticmethod
+    def forward(ctx, x, dim0, dim1):
+        ndim = x._data.ndim
+        ctx.dims = (wrap_dim(dim0, ndim), wrap_dim(dim1, ndim)) if ndim else (0, 0)
+        return np.swapaxes(x._data, *ctx.dims) if ndim else x._data
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (grad.transpose(*ctx.dims) if grad.ndim else grad), None, None
+
+
+class Permute(Op):
+    @staticmethod
+    def forward(ctx, x, dims):
+        ndim = x._data.ndim
+        if len(dims) != ndim:
+            raise RuntimeError(
+                f"permute(sparse_coo): number of dimensions in the tensor input does not match the length of "
+                f"the desired ordering of dimensions i.e. input.dim() = {ndim} is not equal to len(dims) = {len(dims)}"
+                .replace("(sparse_coo)", ""))
+        axes = tuple(wrap_dim(d, ndim) for d in dims)
+        if len(set(axes)) != ndim:
+            raise RuntimeError("permute(): duplicate dims are not allowed.")
+        ctx.inverse = tuple(int(i) for i in np.argsort(axes))
+        return np.transpose(x._data, axes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.permute(*ctx.inverse), None
+
+
+class Squeeze(Op):
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.shape = x._data.shape
+        if dim is None:
+            return np.squeeze(x._data)
+        axes = tuple(a for a in (wrap_dim(d, x._data.ndim) for d in (dim if isinstance(dim, tuple) else (dim,)))
+                     if x._data.ndim and x._data.shape[a] == 1)
+        return np.squeeze(x._data, axis=axes) if axes else x._data.view()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.reshape(ctx.shape), None
+
+
+class Unsqueeze(Op):
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.shape = x._data.shape
+        return np.expand_dims(x._data, wrap_dim(dim, x._data.ndim + 1))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.reshape(ctx.shape), None
+
+
+class Expand(Op):
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.shape = x._data.shape
+        src = x._data.shape
+        if len(shape) < len(src):
+            raise RuntimeError(
+                f"expand: the number of sizes provided ({len(shape)}) must be greater or equal to the number "
+                f"of dimensions in the tensor ({len(src)})")
+        padded = (1,) * (len(shape) - len(src)) + tuple(src)
+        target = tuple(p if s == -1 else s for s, p in zip(shape, padded))
+        for i, (s, p) in enumerate(zip(target, padded)):
+            if p != 1 and s != p:
+                raise RuntimeError(
+                    f"The expanded size of the tensor ({s}) must match the existing size ({p}) at non-singleton "
+                    f"dimension {i}.  Target sizes: {list(shape)}.  Tensor sizes: {list(src)}")
+        return np.broadcast_to(x._data, target)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return SumTo.apply(grad, ctx.shape), None
+
+
+class SumTo(Op):
+    """Sum a broadcast grad back to ``shape``: how the engine undoes broadcasting."""
+
+    @staticmethod
+    def forward(ctx, g, shape):
+        ctx.shape = g._data.shape
+        lead = g._data.ndim - len(shape)
+        axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape) if s == 1 and g._data.shape[lead + i] != 1)
+        return np.sum(g._data, axis=axes, keepdims=True).reshape(shape) if axes else g._data.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.expand(ctx.shape), None
+
+
+def _index_key(key):
+    """Turn tensors and lists inside an index into numpy arrays; say whether it is basic indexing."""
+    from .._tensor import Tensor
+    parts = key if isinstance(key, tuple) else (key,)
+    converted = []
+    basic = True
+    for k in parts:
+        if isinstance(k, Tensor):
+            k = k._data
+        elif isinstance(k, list):
+            k = np.asarray(k)
+        if isinstance(k, np.ndarray):
+            if k.dtype.kind not in "iub":
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+            if k.ndim == 0 and k.dtype.kind in "iu":
+                k = int(k)
+            else:
+                basic = False
+        converted.append(k)
+    return tuple(converted), basic
+
+
+class Index(Op):
+    """x[key] for ints, slices, None, ..., boolean masks and integer arrays."""
+
+    backward_name = "IndexBackward0"
+
+    @staticmethod
+    def forward(ctx, x, key, basic):
+        ctx.shape, ctx.key, ctx.basic = x._data.shape, key, basic
+        try:
+            return x._data[key]
+        except IndexError as e:
+            raise IndexError(str(e).replace("axis", "dimension")) from None
+
+    @staticmethod
+    def backward(ctx, grad):
+        return IndexAddInto.apply(grad, ctx.shape, ctx.key, ctx.basic), None, None
+
+
+class Select(Index):
+    backward_name = "SelectBackward0"
+
+
+class Slice(Index):
+    backward_name = "SliceBackward0"
+
+
+class IndexAddInto(Op):
+    """Zeros of ``shape`` with ``grad`` added at ``key``; repeated indices add up."""
+
+    backward_name = "IndexPutBackward0"
+
+    @staticmethod
+    def forward(ctx, grad, shape, key, basic):
+        ctx.key, ctx.basic = key, basic
+        out = np.zeros(shape, dtype=grad._data.dtype)
+        if basic:
+            out[key] = grad._data
+        else:
+            np.add.at(out, key, grad._data)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Index.apply(grad, ctx.key, ctx.basic), None, None, None
+
+
+def index(x, key):
+    key, basic = _index_key(key)
+    if basic:
+        cls = Select if len(key) == 1 and isinstance(key[0], (int, np.integer)) else Slice
+    else:
+        cls = Index
+    return cls.apply(x, key, basic)
+
+
+class IndexPut(Op):
+    """x[key] = value, out of place (the engine of ``x[key] = value`` on tracked tensors)."""
+
+    @staticmethod
+    def forward(ctx, x, key, value):
+        ctx.key = key
+        out = x._data.copy()
+        out[key] = value._data if hasattr(value, "_data") else value
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad_x = IndexPut.apply(grad, ctx.key, 0.0)
+        grad_value = Index.apply(grad, ctx.key, False) if ctx.needs_input_grad[2] else None
+        return grad_x, None, grad_value
+
+
+class ScatterInto(Op):
+    """Zeros of ``shape`` with ``grad`` placed at ``indices`` along ``axis`` (backward of max(dim))."""
+
+    @staticmethod
+    def forward(ctx, grad, shape, axis, indices):
+        ctx.axis, ctx.indices = axis, indices
+        out = np.zeros(shape, dtype=grad._data.dtype)
+        np.put_along_axis(out, indices, grad._data, axis=axis)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Gather.apply(grad, ctx.axis, ctx.indices), None, None, None
+
+
+class Gather(Op):
+    @staticmethod
+    def forward(ctx, x, axis, indices):
+        ctx.shape, ctx.axis, ctx.indices = x._data.shape, axis, indices
+        return np.take_along_axis(x._data, indices, axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return ScatterInto.apply(grad, ctx.shape, ctx.axis, ctx.indices), None, None
+
+
+class Cat(Op):
+    @staticmethod
+    def forward(ctx, dim, *tensors):
+        if not tensors:
+            raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+        ndim = tensors[0]._data.ndim
+        axis = wrap_dim(dim, ndim)
+        for i, t in enumerate(tensors):
+            if t._data.ndim != ndim or any(a != b for j, (a, b) in enumerate(zip(t._data.shape, tensors[0]._data.shape)) if j != axis):
+                raise RuntimeError(
+                    f"Sizes of tensors must match except in dimension {axis}. Expected size "
+                    f"{_first_mismatch(tensors[0]._data.shape, t._data.shape, axis)} for tensor number {i} in the list.")
+        ctx.axis = axis
+        ctx.sizes = [t._data.shape[axis] for t in tensors]
+        return np.concatenate([t._data for t in tensors], axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        grads, start = [], 0
+        for size in ctx.sizes:
+            key = (slice(None),) * ctx.axis + (slice(start, start + size),)
+            grads.append(Slice.apply(grad, key, True))
+            start += size
+        return (None, *grads)
+
+
+def _first_mismatch(expected, got, axis):
+    for j, (a, b) in enumerate(zip(expected, got)):
+        if j != axis and a != b:
+            return f"{a} but got size {b} for dimension {j}"
+    return f"{len(expected)} dimensions but got {len(got)}"
+
+
+class Stack(Op):
+    @staticmethod
+    def forward(ctx, dim, *tensors):
+        if not tensors:
+            raise RuntimeError("stack expects a non-empty TensorList")
+        first = tensors[0]._data.shape
+        for i, t in enumerate(tensors):
+            if t._data.shape != first:
+                raise RuntimeError(
+                    f"stack expects each tensor to be equal size, but got {list(first)} at entry 0 and "
+                    f"{list(t._data.shape)} at entry {i}")
+        ctx.axis = wrap_dim(dim, len(first) + 1)
+        ctx.count = len(tensors)
+        return np.stack([t._data for t in tensors], axis=ctx.axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (None, *(Select.apply(grad, (slice(None),) * ctx.axis + (i,), True) for i in range(ctx.count)))
+
+
+class Clone(Op):
+    @staticmethod
+    def forward(ctx, x):
+        return x._data.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+class ToCopy(Op):
+    """A copy with another dtype; the grad is cast back to the input's dtype."""
+
+    @staticmethod
+    def forward(ctx, x, np_dtype):
+        ctx.dtype = x._data.dtype
+        return x._data.astype(np_dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return ToCopy.apply(grad, ctx.dtype), None
+
+
+class Fill(Op):
+    """x filled with a value (what ``fill_`` records): nothing flows back to the old values."""
+
+    @staticmethod
+    def forward(ctx, x, value):
+        return np.full_like(x._data, value)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * 0.0, None
+
+
+class Zero(Fill):
+    pass
