@@ -1,0 +1,158 @@
+"""Graph model -> DOT (a `graphviz.Digraph`), with HTML-like labels and gradkit's ids.
+
+Look of each kind (colour *and* shape, so it reads in greyscale too):
+
+  leaf that requires grad   blue box, thick border     (what backward() fills .grad of)
+  leaf that does not        white box, dashed border   (a constant: not recorded)
+  intermediate              yellow box, rounded corners
+  output (the root)         green box, double border
+  op (grad_fn)              grey ellipse
+
+Arrows point the way the forward pass ran (inputs -> op -> result);
+backward() sends gradients the opposite way, from the output to the leaves.
+
+Ids in the SVG: node ``gk-<id>``; its value cell ``gk-<id>-value``; its grad cell
+``gk-<id>-grad``; edges ``gk-e<n>``; the "not drawn" note ``gk-omitted``.
+"""
+import graphviz
+
+from .fmt import esc, shape_text
+
+FONT = "Helvetica,Arial,sans-serif"
+MONO = "Courier New,Courier,monospace"
+
+STYLE = {
+    "leaf": dict(shape="box", style="filled", fillcolor="#cfe2ff", color="#1f4e9c", penwidth="2"),
+    "leaf_const": dict(shape="box", style="dashed,filled", fillcolor="#ffffff", color="#666666", penwidth="1.2"),
+    "intermediate": dict(shape="box", style="rounded,filled", fillcolor="#fff3bf", color="#8a6d00", penwidth="1"),
+    "output": dict(shape="box", style="filled", fillcolor="#d3f2dc", color="#1d6b36", penwidth="1.2",
+                   peripheries="2"),
+    "op": dict(shape="ellipse", style="filled", fillcolor="#eeeeee", color="#777777", penwidth="1"),
+}
+LEGEND = [
+    ("leaf", "leaf, requires_grad=True"),
+    ("leaf_const", "not tracked (requires_grad=False)"),
+    ("intermediate", "intermediate tensor"),
+    ("output", "output"),
+    ("op", "op = grad_fn"),
+]
+RANKDIRS = ("TB", "BT", "LR", "RL")
+
+
+def _small(text, color="#444444", size=10):
+    return f'<FONT POINT-SIZE="{size}" COLOR="{color}">{text}</FONT>'
+
+
+def _tensor_label(n, show_values, show_grads):
+    nid = esc(n.id)
+    rows = [f'<TR><TD ALIGN="LEFT" COLSPAN="2"><B>{esc(n.label)}</B>  '
+            f'{_small(esc(shape_text(n.shape)) + " " + esc(n.dtype))}</TD></TR>']
+    if show_values:
+        rows.append(f'<TR><TD ALIGN="LEFT">{_small("data")}</TD>'
+                    f'<TD ALIGN="LEFT" ID="gk-{nid}-value" TOOLTIP="{esc(n.label)}">'
+                    f'<FONT FACE="{MONO}">{esc(n.value)}</FONT></TD></TR>')
+    has_grad_row = show_grads and n.requires_grad and (n.is_leaf or n.retains_grad or n.grad is not None)
+    if has_grad_row:
+        grad = "None" if n.grad is None else n.grad
+        rows.append(f'<TR><TD ALIGN="LEFT">{_small("grad", "#9c1f1f")}</TD>'
+                    f'<TD ALIGN="LEFT" ID="gk-{nid}-grad" TOOLTIP="{esc(n.label)}.grad">'
+                    f'<FONT FACE="{MONO}" COLOR="#9c1f1f">{esc(grad)}</FONT></TD></TR>')
+    if n.kind == "leaf_const":
+        flag = n.note or "requires_grad=False: not recorded"
+    elif n.is_leaf:
+        flag = "leaf · requires_grad=True"
+    elif n.retains_grad:
+        flag = "non-leaf · retain_grad()"
+    elif show_grads:
+        flag = "non-leaf: .grad not kept"
+    else:
+        flag = ""
+    if flag:
+        rows.append(f'<TR><TD ALIGN="LEFT" COLSPAN="2">{_small(esc(flag), "#555555", 9)}</TD></TR>')
+    return '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">' + "".join(rows) + "</TABLE>>"
+
+
+def _op_label(n, show_saved):
+    shape = n.shape
+    out = shape_text(shape) if shape and isinstance(shape[0], int) or shape == () else \
+        ", ".join(shape_text(s) for s in shape)
+    rows = [f"<TR><TD><B>{esc(n.label)}</B></TD></TR>",
+            f"<TR><TD>{_small('out ' + esc(out), size=9)}</TD></TR>"]
+    for other in n.others:
+        rows.append(f"<TR><TD>{_small('with ' + esc(other) + ' (untracked)', size=9)}</TD></TR>")
+    for attr in n.attrs:
+        rows.append(f"<TR><TD>{_small(esc(attr), size=9)}</TD></TR>")
+    if show_saved:
+        saved = n.saved or ["nothing saved"]
+        for s in saved:
+            rows.append(f"<TR><TD>{_small('saved: ' + esc(s), '#6a3d9a', 9)}</TD></TR>")
+    return '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0">' + "".join(rows) + "</TABLE>>"
+
+
+def to_dot(graph, show_values=True, show_grads=True, show_saved=False, rankdir="TB", legend=True, title=None):
+    """Build the DOT for a `Graph` as a `graphviz.Digraph` (``.source`` is the text).
+
+    rankdir: "TB" (default: inputs at the top, forward pass downwards), "BT", "LR" or "RL".
+    """
+    rankdir = str(rankdir).upper()
+    if rankdir not in RANKDIRS:
+        raise ValueError(f"rankdir must be one of {RANKDIRS}, got {rankdir!r}")
+    dot = graphviz.Digraph("gradkit", format="svg")
+    dot.attr(rankdir=rankdir, id="gk-graph", fontname=FONT, fontsize="12", nodesep="0.25", ranksep="0.3",
+             bgcolor="white", margin="0.1")
+    if title:
+        dot.attr(label=f"<<B>{esc(title)}</B>>", labelloc="t", labeljust="l")
+    dot.attr("node", fontname=FONT, fontsize="11", margin="0.08,0.04")
+    dot.attr("edge", color="#555555", arrowsize="0.7", penwidth="1.1")
+
+    for n in graph.nodes:
+        attrs = dict(STYLE[n.kind])
+        if n.kind == "op":
+            label = _op_label(n, show_saved)
+        else:
+            label = _tensor_label(n, show_values, show_grads)
+        dot.node(n.id, label=label, id=f"gk-{n.id}", **attrs)
+
+    for i, (src, dst) in enumerate(graph.edges):
+        dot.edge(src, dst, id=f"gk-e{i}")
+    for j, (src, dst) in enumerate(graph.detach_edges):
+        dot.edge(src, dst, id=f"gk-d{j}", style="dashed", color="#999999", arrowhead="odot",
+                 label=f"<{_small('detach()', '#777777', 9)}>")
+    if graph.omitted:
+        note = (f"… {graph.omitted:,} earlier nodes not drawn<BR/>"
+                f"{_small(f'(drawn: the {len(graph.nodes)} nearest the output; raise max_nodes= to see more)', size=9)}")
+        dot.node("omitted", label=f"<{note}>", id="gk-omitted", shape="note", style="filled",
+                 fillcolor="#fde2e2", color="#9c1f1f", fontsize="11")
+        for k, nid in enumerate(graph.cut):
+            dot.edge("omitted", nid, id=f"gk-c{k}", style="dotted", color="#9c1f1f")
+    if legend:
+        _add_legend(dot, rankdir)
+    return dot
+
+
+def _add_legend(dot, rankdir):
+    along = rankdir in ("TB", "BT")
+    forward = {"TB": "down ↓", "BT": "up ↑", "LR": "right →", "RL": "left ←"}[rankdir]
+    backward = {"TB": "up ↑", "BT": "down ↓", "LR": "left ←", "RL": "right →"}[rankdir]
+    with dot.subgraph(name="cluster_legend") as lg:
+        lg.attr(label=f"<{_small('legend', '#666666', 9)}>", style="rounded", color="#cccccc",
+                fontname=FONT, margin="4", rank="same" if along else "")
+        names = []
+        for kind, text in LEGEND:
+            attrs = dict(STYLE[kind])
+            attrs["penwidth"] = "1" if kind != "leaf" else "1.6"
+            name = f"legend_{kind}"
+            lg.node(name, label=f"<{_small(esc(text), '#222222', 9)}>", id=f"gk-legend-{kind}",
+                    height="0.2", margin="0.05,0.02", **attrs)
+            names.append(name)
+        lg.node("legend_arrows", id="gk-legend-arrows", shape="plaintext",
+                label=f"<{_small(esc(f'arrows: forward pass ({forward})'), '#222222', 9)}<BR/>"
+                      f"{_small(esc(f'backward() sends grads {backward}'), '#9c1f1f', 9)}>")
+        names.append("legend_arrows")
+        if along:
+            with lg.subgraph() as row:
+                row.attr(rank="same")
+                for a in names:
+                    row.node(a)
+        for a, b in zip(names, names[1:]):
+            lg.edge(a, b, style="invis")
