@@ -1,0 +1,395 @@
+"""gradkit.nn.functional: activations, losses, linear and dropout as plain functions.
+
+    import gradkit.nn.functional as F
+    loss = F.cross_entropy(model(x), y)       # y holds class indices (int64)
+
+Where one fused operation is faster or more stable than a chain of small ones
+(linear, nll_loss, mse_loss, binary_cross_entropy_with_logits, dropout), it is a
+``Function`` here, written like the ops in gradkit/ops: forward on numpy arrays,
+backward with tensor operations (so ``create_graph=True`` works through it too).
+Their grad_fn names are PyTorch's (``AddmmBackward0``, ``NllLossBackward0``, ...).
+cross_entropy is log_softmax followed by nll_loss, as in PyTorch.
+"""
+import warnings
+
+import numpy as np
+
+from .. import ops
+from .._tensor import Tensor
+from ..autograd.function import Function
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+# ------------------------------------------------------------ argument checks
+def _require_tensors(fn_name, **arguments):
+    """PyTorch's TypeError for a non-tensor argument, e.g. relu(): argument 'input' (position 1) must be Tensor, not list."""
+    for position, (name, value) in enumerate(arguments.items(), start=1):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"{fn_name}(): argument '{name}' (position {position}) must be Tensor, "
+                            f"not {_qualified_type(value)}")
+
+
+def _qualified_type(value):
+    cls = type(value)
+    return cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _check_reduction(reduction):
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def _reduce(losses, reduction):
+    """Apply a loss reduction to a numpy array of per-element losses, keeping its dtype."""
+    if reduction == "none":
+        return losses
+    total = losses.sum(dtype=losses.dtype)
+    return total if reduction == "sum" else total / losses.dtype.type(max(losses.size, 1))
+
+
+def _constant(value):
+    """An optional tensor that is a fixed setting of a loss (weight=, pos_weight=) -> numpy array or None."""
+    return value._data if isinstance(value, Tensor) else (None if value is None else np.asarray(value))
+
+
+# ---------------------------------------------------------------- activations
+def relu(input):  # noqa: A002 - PyTorch's argument name
+    """max(input, 0), element-wise."""
+    _require_tensors("relu", input=input)
+    return ops.relu(input)
+
+
+def tanh(input):  # noqa: A002
+    _require_tensors("tanh", input=input)
+    return ops.tanh(input)
+
+
+def sigmoid(input):  # noqa: A002
+    """1 / (1 + exp(-input)), computed without overflow for large |input|."""
+    _require_tensors("sigmoid", input=input)
+    return ops.sigmoid(input)
+
+
+def _softmax_dim(name, ndim, dim):
+    if dim is not None:
+        return dim
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. "
+                  "Change the call to include dim=X as an argument.", UserWarning, stacklevel=3)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input, dim=None, dtype=None):  # noqa: A002
+    """exp(x) / exp(x).sum(dim): probabilities along ``dim`` (stable for large values)."""
+    _require_tensors("softmax", input=input)
+    x = input if dtype is None else input.to(dtype)
+    return ops.softmax(x, _softmax_dim("softmax", x.ndim, dim))
+
+
+def log_softmax(input, dim=None, dtype=None):  # noqa: A002
+    """log(softmax(x)), computed as x - max - log(sum(exp(x - max))) so it never overflows."""
+    _require_tensors("log_softmax", input=input)
+    x = input if dtype is None else input.to(dtype)
+    return ops.log_softmax(x, _softmax_dim("log_softmax", x.ndim, dim))
+
+
+# --------------------------------------------------------------------- linear
+class LinearAddmm(Function):
+    """input @ weight.T + bias in one node; the name PyTorch gives a 2-D linear with bias."""
+
+    backward_name = "AddmmBackward0"
+
+    @staticmethod
+    def forward(ctx, input, weight, bias):  # noqa: A002
+        x, w = input._data, weight._data
+        ctx.save_for_backward(input, weight)
+        out = x @ w.T
+        if bias is not None:
+            out += bias._data        # in place: `out` is a fresh array
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        input, weight = ctx.saved_tensors  # noqa: A001
+        need_input, need_weight, need_bias = ctx.needs_input_grad
+        # Leading (batch) dimensions fold into rows: the weight sees one long batch.
+        rows = grad.reshape(-1, grad.shape[-1]) if grad.ndim != 2 else grad
+        grad_input = grad @ weight if need_input else None
+        grad_weight = None
+        if need_weight:
+            flat_input = input.reshape(-1, input.shape[-1]) if input.ndim != 2 else input
+            grad_weight = rows.T @ flat_input
+        grad_bias = rows.sum(0) if need_bias else None
+        return grad_input, grad_weight, grad_bias
+
+
+class LinearMm(LinearAddmm):
+    """The same without a bias: PyTorch names it MmBackward0."""
+
+    backward_name = "MmBackward0"
+
+
+def linear(input, weight, bias=None):  # noqa: A002
+    """input @ weight.T + bias: the affine map of ``nn.Linear``. weight is (out_features, in_features)."""
+    _require_tensors("linear", input=input, weight=weight)
+    if bias is not None:
+        _require_tensors("linear", input=input, weight=weight, bias=bias)
+    x, w = input._data, weight._data
+    if x.ndim == 0 or w.ndim != 2:
+        raise RuntimeError(f"both arguments to linear need to be at least 1D, and the weight 2D, "
+                           f"but they are {x.ndim}D and {w.ndim}D")
+    if x.shape[-1] != w.shape[1]:
+        rows = int(np.prod(x.shape[:-1], dtype=np.int64)) if x.ndim > 1 else 1
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{x.shape[-1]} and "
+                           f"{w.shape[1]}x{w.shape[0]})")
+    if x.dtype != w.dtype:
+        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_torch_name(x.dtype)} and "
+                           f"{_torch_name(w.dtype)} (convert the input with .float() or the layer with .double())")
+    return (LinearMm if bias is None else LinearAddmm).apply(input, weight, bias)
+
+
+def _torch_name(np_dtype):
+    return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+            "int32": "Int", "bool": "Bool"}.get(np_dtype.name, np_dtype.name)
+
+
+# -------------------------------------------------------------------- dropout
+class NativeDropout(Function):
+    """Zero each element with probability p and scale the rest by 1/(1-p)."""
+
+    backward_name = "NativeDropoutBackward0"
+
+    @staticmethod
+    def forward(ctx, input, p):  # noqa: A002
+        from .._factories import generator
+        x = input._data
+        keep = generator().random(x.shape) >= p
+        ctx.mask = keep.astype(x.dtype) * x.dtype.type(1.0 / (1.0 - p))
+        return x * ctx.mask
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.mask, None
+
+
+def dropout(input, p=0.5, training=True):  # noqa: A002
+    """During training, zero random elements (probability p) and scale the others by 1/(1-p); else identity."""
+    _require_tensors("dropout", input=input)
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * 0.0
+    return NativeDropout.apply(input, float(p))
+
+
+# --------------------------------------------------------------------- losses
+class MseLoss(Function):
+    backward_name = "MseLossBackward0"
+
+    @staticmethod
+    def forward(ctx, input, target, reduction):  # noqa: A002
+        ctx.save_for_backward(input, target)
+        ctx.reduction = reduction
+        diff = input._data - target._data
+        return _reduce(diff * diff, reduction)
+
+    @staticmethod
+    def backward(ctx, grad):
+        input, target = ctx.saved_tensors  # noqa: A001
+        diff = input - target
+        scale = 2.0 / diff.numel() if ctx.reduction == "mean" else 2.0
+        grad_diff = grad * diff * scale
+        need_input, need_target = ctx.needs_input_grad[:2]
+        return (grad_diff if need_input else None), (-grad_diff if need_target else None), None
+
+
+def mse_loss(input, target, reduction="mean"):  # noqa: A002
+    """Mean (or sum) of (input - target)²."""
+    _require_tensors("mse_loss", input=input, target=target)
+    _check_reduction(reduction)
+    if input.shape != target.shape:
+        warnings.warn(
+            f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
+            "This will likely lead to incorrect results due to broadcasting. Please ensure they have the same size.",
+            UserWarning, stacklevel=2)
+    return MseLoss.apply(input, target, reduction)
+
+
+class BinaryCrossEntropyWithLogits(Function):
+    """-[t·log σ(x) + (1-t)·log(1-σ(x))], written as (1-t)·x + c·softplus(-x) with c = 1 + (pos_weight-1)·t.
+
+    softplus(-x) = log1p(exp(-|x|)) + max(-x, 0) never overflows, so logits of ±1000 are fine.
+    """
+
+    backward_name = "BinaryCrossEntropyWithLogitsBackward0"
+
+    @staticmethod
+    def forward(ctx, input, target, weight, pos_weight, reduction):  # noqa: A002
+        x, t = input._data, target._data
+        softplus_neg = np.log1p(np.exp(-np.abs(x))) + np.maximum(-x, 0)
+        coef = 1 if pos_weight is None else 1 + (pos_weight - 1) * t
+        losses = (1 - t) * x + coef * softplus_neg
+        if weight is not None:
+            losses = losses * weight
+        ctx.save_for_backward(input, target)
+        ctx.settings = (weight, pos_weight, reduction)
+        return _reduce(losses.astype(x.dtype, copy=False), reduction)
+
+    @staticmethod
+    def backward(ctx, grad):
+        input, target = ctx.saved_tensors  # noqa: A001
+        weight, pos_weight, reduction = ctx.settings
+        scale = grad / input.numel() if reduction == "mean" else grad
+        if weight is not None:
+            scale = scale * weight
+        need_input, need_target = ctx.needs_input_grad[:2]
+        grad_input = grad_target = None
+        if pos_weight is None:
+            # d/dx = σ(x) - t ;  d/dt = -x
+            if need_input:
+                grad_input = scale * (input.sigmoid() - target)
+            if need_target:
+                grad_target = -scale * input
+        else:
+            coef = 1 + (pos_weight - 1) * target
+            if need_input:
+                grad_input = scale * (coef * input.sigmoid() - pos_weight * target)
+            if need_target:
+                softplus_neg = (1 + (-input).exp()).log()
+                grad_target = scale * ((pos_weight - 1) * softplus_neg - input)
+        return grad_input, grad_target, None, None, None
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):  # noqa: A002
+    """Binary cross-entropy on raw scores (logits): sigmoid and log in one stable step. target holds 0./1. floats."""
+    _require_tensors("binary_cross_entropy_with_logits", input=input, target=target)
+    _check_reduction(reduction)
+    if target.shape != input.shape:
+        raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
+    if not target.is_floating_point():
+        raise RuntimeError(f"result type Float can't be cast to the desired output type {_torch_name(target._data.dtype)}"
+                           " (binary_cross_entropy_with_logits wants float targets: use target.float())")
+    return BinaryCrossEntropyWithLogits.apply(input, target, _constant(weight), _constant(pos_weight), reduction)
+
+
+class NllLoss(Function):
+    """-input[i, target[i]] (times weight[target[i]]), summed or averaged over the kept targets.
+
+    The gradient is a constant matrix (−weight/denominator at each target, 0 elsewhere)
+    times the incoming grad, so double backward needs nothing more.
+    """
+
+    backward_name = "NllLossBackward0"
+
+    @staticmethod
+    def forward(ctx, input, target, weight, ignore_index, reduction):  # noqa: A002
+        logp, classes_last = input._data, _classes_last(input._data)
+        rows = classes_last.reshape(-1, classes_last.shape[-1])
+        labels = target.reshape(-1)
+        kept = labels != ignore_index
+        safe_labels = np.where(kept, labels, 0)
+        row_weight = (weight[safe_labels] if weight is not None else np.ones(labels.shape)).astype(logp.dtype)
+        row_weight *= kept
+        picked = rows[np.arange(rows.shape[0]), safe_labels]
+        losses = -row_weight * picked
+        coef = -row_weight
+        if reduction == "none":
+            result = losses.reshape(target.shape)
+        elif reduction == "sum":
+            result = losses.sum(dtype=logp.dtype)
+        else:
+            total_weight = row_weight.sum(dtype=logp.dtype)
+            with np.errstate(invalid="ignore", divide="ignore"):     # all ignored -> nan, as in PyTorch
+                result = losses.sum(dtype=logp.dtype) / total_weight
+                coef = coef / total_weight
+        dense = np.zeros(rows.shape, dtype=logp.dtype)
+        dense[np.arange(rows.shape[0]), safe_labels] = coef
+        ctx.dense = _classes_back(dense.reshape(classes_last.shape), logp.ndim)
+        ctx.grad_shape = tuple(target.shape) + (1,) if reduction == "none" else None
+        return np.asarray(result, dtype=logp.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        if ctx.grad_shape is not None:      # one grad per target: spread it along the class axis
+            grad = _classes_back_tensor(grad.reshape(ctx.grad_shape))
+        return grad * ctx.dense, None, None, None, None
+
+
+def _classes_last(array):
+    """(N, C, d1, ...) -> (N, d1, ..., C); (C,) and (N, C) are already class-last."""
+    return np.moveaxis(array, 1, -1) if array.ndim > 2 else array
+
+
+def _classes_back(array, ndim):
+    return np.moveaxis(array, -1, 1) if ndim > 2 else array
+
+
+def _classes_back_tensor(grad):
+    """The per-target grad with a size-1 class axis put where the input's class axis is (dim 1)."""
+    return grad.permute(0, grad.ndim - 1, *range(1, grad.ndim - 1)) if grad.ndim > 2 else grad
+
+
+def _class_targets(fn_name, input, target, ignore_index):  # noqa: A002
+    """Check class-index targets like PyTorch does; return them as a numpy int64 array."""
+    if input.ndim == 0:
+        raise RuntimeError(f"{fn_name}: input tensor should be 1D or more, got 0D")
+    classes = input.shape[0] if input.ndim == 1 else input.shape[1]
+    labels = target._data
+    if labels.dtype.kind not in "iu":
+        example = labels.reshape(-1)[0] if labels.size else "none"
+        raise RuntimeError(
+            f"expected scalar type Long but found {_torch_name(labels.dtype)} ({fn_name} wants class indices "
+            f"as an int64 tensor, e.g. gk.tensor([0, 2, 1]); this target holds {labels.dtype.name} values "
+            f"such as {example}: convert it with target.long())")
+    expected = () if input.ndim == 1 else (input.shape[0],) + tuple(input.shape[2:])
+    if tuple(labels.shape) != expected:
+        if input.ndim >= 2 and labels.ndim >= 1 and labels.shape[0] != input.shape[0]:
+            raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
+                             f"({labels.shape[0]}).")
+        raise RuntimeError(f"{fn_name}: expected target of shape {list(expected)} for input of shape "
+                           f"{list(input.shape)}, but got target of shape {list(labels.shape)}")
+    outside = (labels != ignore_index) & ((labels < 0) | (labels >= classes))
+    if outside.any():
+        bad = int(labels[outside].reshape(-1)[0])
+        raise IndexError(f"Target {bad} is out of bounds. (the input has {classes} classes, "
+                         f"so targets must be in 0..{classes - 1})")
+    return labels.astype(np.int64, copy=False)
+
+
+def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):  # noqa: A002
+    """Negative log-likelihood of class ``target`` under log-probabilities ``input`` (N, C)."""
+    _require_tensors("nll_loss", input=input, target=target)
+    _check_reduction(reduction)
+    labels = _class_targets("nll_loss", input, target, ignore_index)
+    return NllLoss.apply(input, labels, _constant(weight), ignore_index, reduction)
+
+
+def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean"):  # noqa: A002
+    """Cross-entropy of raw scores (N, C) against class indices (N,): nll_loss(log_softmax(input, 1), target).
+
+    Stable for large scores. A float target with the same shape as ``input`` is read as
+    class probabilities, as in PyTorch.
+    """
+    _require_tensors("cross_entropy", input=input, target=target)
+    _check_reduction(reduction)
+    class_dim = 0 if input.ndim == 1 else 1
+    if target.is_floating_point() and target.shape == input.shape:
+        return _soft_cross_entropy(input, target, class_dim, weight, reduction)
+    labels = _class_targets("cross_entropy", input, target, ignore_index)
+    return NllLoss.apply(ops.log_softmax(input, class_dim), labels, _constant(weight), ignore_index, reduction)
+
+
+def _soft_cross_entropy(input, target, class_dim, weight, reduction):  # noqa: A002
+    """-(target · log_softmax(input)) summed over classes: the probability-target form."""
+    terms = ops.log_softmax(input, class_dim) * target
+    if weight is not None:
+        shape = [1] * input.ndim
+        shape[class_dim] = -1
+        terms = terms * Tensor(_constant(weight).reshape(shape))
+    losses = -terms.sum(dim=class_dim)
+    if reduction == "none":
+        return losses
+    total = losses.sum()
+    return total if reduction == "sum" else total / (input.shape[0] if input.ndim > 1 else 1)

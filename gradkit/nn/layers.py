@@ -1,0 +1,146 @@
+"""Layers: Linear, activations, Dropout, and containers (Sequential, MLP)."""
+import math
+from collections import OrderedDict
+
+from .. import _dtype
+from .._factories import empty
+from . import functional as F
+from . import init
+from .module import Module
+from .parameter import Parameter
+
+
+class Linear(Module):
+    """y = x @ weight.T + bias, with weight (out_features, in_features) and PyTorch's default init.
+
+        layer = gk.nn.Linear(2, 3)
+        layer(gk.randn(8, 2)).shape      # gradkit.Size([8, 3])
+        layer.weight.shape               # gradkit.Size([3, 2])
+    """
+
+    def __init__(self, in_features, out_features, bias=True, dtype=None):
+        super().__init__()
+        self.in_features = in_features
+        self.out_features = out_features
+        dtype = dtype or _dtype.float32
+        self.weight = Parameter(empty(out_features, in_features, dtype=dtype))
+        if bias:
+            self.bias = Parameter(empty(out_features, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        # kaiming_uniform(a=sqrt(5)) gives U(-1/sqrt(in), 1/sqrt(in)); the bias uses the same bound.
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input):  # noqa: A002 - PyTorch's argument name
+        return F.linear(input, self.weight, self.bias)
+
+    def extra_repr(self):
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class ReLU(Module):
+    """max(x, 0) element-wise: ``gk.nn.ReLU()(gk.tensor([-1., 2.]))`` is ``tensor([0., 2.])``."""
+
+    def forward(self, input):  # noqa: A002
+        return F.relu(input)
+
+
+class Tanh(Module):
+    """tanh element-wise, squashing values into (-1, 1)."""
+
+    def forward(self, input):  # noqa: A002
+        return F.tanh(input)
+
+
+class Sigmoid(Module):
+    """1 / (1 + exp(-x)) element-wise, squashing values into (0, 1)."""
+
+    def forward(self, input):  # noqa: A002
+        return F.sigmoid(input)
+
+
+class Dropout(Module):
+    """In training mode, zero each element with probability p and scale the rest by 1/(1-p); in eval mode, pass through.
+
+        drop = gk.nn.Dropout(0.5)
+        drop(gk.ones(6))          # e.g. tensor([2., 0., 2., 2., 0., 0.])
+        drop.eval()(gk.ones(6))   # tensor([1., 1., 1., 1., 1., 1.])
+    """
+
+    def __init__(self, p=0.5):
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+        self.p = p
+
+    def forward(self, input):  # noqa: A002
+        return F.dropout(input, self.p, self.training)
+
+    def extra_repr(self):
+        return f"p={self.p}"
+
+
+class Sequential(Module):
+    """Modules applied one after the other; index it like a list.
+
+        model = gk.nn.Sequential(gk.nn.Linear(2, 16), gk.nn.ReLU(), gk.nn.Linear(16, 1))
+        model[0]                      # the first Linear
+        model(gk.randn(4, 2)).shape   # gradkit.Size([4, 1])
+    """
+
+    def __init__(self, *modules):
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], OrderedDict):
+            for name, module in modules[0].items():
+                self.add_module(name, module)
+        else:
+            for index, module in enumerate(modules):
+                self.add_module(str(index), module)
+
+    def forward(self, input):  # noqa: A002
+        for module in self._modules.values():
+            input = module(input)  # noqa: A001
+        return input
+
+    def __getitem__(self, index):
+        modules = list(self._modules.items())
+        if isinstance(index, slice):
+            return Sequential(OrderedDict(modules[index]))
+        if not -len(modules) <= index < len(modules):
+            raise IndexError(f"index {index} is out of range")
+        return modules[index][1]
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def append(self, module):
+        self.add_module(str(len(self)), module)
+        return self
+
+
+class MLP(Sequential):
+    """Linear layers of the given sizes with an activation between them (none after the last).
+
+        model = gk.nn.MLP([2, 16, 16, 1])            # Linear, ReLU, Linear, ReLU, Linear
+        model = gk.nn.MLP([2, 16, 1], activation=gk.nn.Tanh)
+        model[0].requires_grad_(False)               # freeze the first layer
+    """
+
+    def __init__(self, sizes, activation=ReLU, bias=True):
+        if len(sizes) < 2:
+            raise ValueError(f"MLP needs at least an input and an output size, got sizes={list(sizes)}")
+        layers = []
+        for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            layers.append(Linear(fan_in, fan_out, bias=bias))
+            if i < len(sizes) - 2:
+                layers.append(activation())
+        super().__init__(*layers)

@@ -1,0 +1,268 @@
+"""`Module`: the base class of layers and models, shaped like PyTorch's ``nn.Module``.
+
+A Module keeps its Parameters and sub-Modules in two ordered dicts, filled by
+plain attribute assignment (``self.fc = Linear(2, 3)``). Everything else —
+``parameters()``, ``state_dict()``, ``train()``, ``repr`` — walks those dicts.
+"""
+from collections import OrderedDict, namedtuple
+
+import numpy as np
+
+from .. import _dtype
+from .._tensor import Tensor
+from ..autograd.grad_mode import no_grad
+from .parameter import Parameter
+
+IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+
+class Module:
+    """Base class for all layers and models: subclass it, set layers in ``__init__``, write ``forward``.
+
+        class TwoLayer(gk.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.hidden = gk.nn.Linear(2, 16)
+                self.out = gk.nn.Linear(16, 1)
+
+            def forward(self, x):
+                return self.out(self.hidden(x).relu())
+
+        model = TwoLayer()
+        model(gk.randn(8, 2)).shape        # gradkit.Size([8, 1])
+        model.hidden.requires_grad_(False) # freeze the first layer
+    """
+
+    def __init__(self):
+        object.__setattr__(self, "training", True)
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    # ------------------------------------------------------------ registration
+    def __setattr__(self, name, value):
+        params = self.__dict__.get("_parameters")
+        if isinstance(value, Parameter):
+            if params is None:
+                raise AttributeError("cannot assign parameters before Module.__init__() call")
+            self._forget(name)
+            params[name] = value
+        elif params is not None and name in params:
+            if value is not None:
+                raise TypeError(f"cannot assign '{_type_name(value)}' as parameter '{name}' "
+                                "(gradkit.nn.Parameter or None expected)")
+            params[name] = None
+        elif isinstance(value, Module):
+            modules = self.__dict__.get("_modules")
+            if modules is None:
+                raise AttributeError("cannot assign module before Module.__init__() call")
+            self._forget(name)
+            modules[name] = value
+        else:
+            modules = self.__dict__.get("_modules")
+            if modules is not None and name in modules:
+                if value is not None:
+                    raise TypeError(f"cannot assign '{_type_name(value)}' as child module '{name}' "
+                                    "(gradkit.nn.Module or None expected)")
+                modules[name] = None
+            else:
+                object.__setattr__(self, name, value)
+
+    def _forget(self, name):
+        """Drop ``name`` from wherever it was, so one attribute lives in one place."""
+        self.__dict__.pop(name, None)
+        self.__dict__["_parameters"].pop(name, None)
+        self.__dict__["_modules"].pop(name, None)
+
+    def __getattr__(self, name):
+        # Only called when normal lookup fails: look in the two registries.
+        for registry in ("_parameters", "_modules"):
+            entries = self.__dict__.get(registry)
+            if entries is not None and name in entries:
+                return entries[name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name):
+        for registry in ("_parameters", "_modules"):
+            if name in self.__dict__[registry]:
+                del self.__dict__[registry][name]
+                return
+        object.__delattr__(self, name)
+
+    def register_parameter(self, name, param):
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"cannot assign '{_type_name(param)}' object to parameter '{name}' "
+                            "(gradkit.nn.Parameter or None required)")
+        self._forget(name)
+        self._parameters[name] = param
+
+    def add_module(self, name, module):
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{_type_name(module)} is not a Module subclass")
+        self._forget(name)
+        self._modules[name] = module
+
+    # --------------------------------------------------------------- traversal
+    def named_modules(self, prefix=""):
+        """(name, module) for this module and every module inside it, depth first."""
+        yield prefix, self
+        for name, child in self._modules.items():
+            if child is not None:
+                yield from child.named_modules(prefix + ("." if prefix else "") + name)
+
+    def modules(self):
+        for _, module in self.named_modules():
+            yield module
+
+    def named_children(self):
+        for name, child in self._modules.items():
+            if child is not None:
+                yield name, child
+
+    def children(self):
+        for _, child in self.named_children():
+            yield child
+
+    def named_parameters(self, prefix="", recurse=True):
+        """("layer.weight", Parameter) pairs; a parameter shared by two layers is listed once."""
+        seen = set()
+        owners = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for owner_name, owner in owners:
+            for name, param in owner._parameters.items():
+                if param is None or id(param) in seen:
+                    continue
+                seen.add(id(param))
+                yield owner_name + ("." if owner_name else "") + name, param
+
+    def parameters(self, recurse=True):
+        for _, param in self.named_parameters(recurse=recurse):
+            yield param
+
+    def apply(self, fn):
+        """Call ``fn(module)`` on every sub-module, then on this one (e.g. to re-initialise weights)."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    # ------------------------------------------------------------------ modes
+    def train(self, mode=True):
+        """Training mode (the default): Dropout drops. ``train(False)`` is ``eval()``."""
+        if not isinstance(mode, bool):
+            raise ValueError("training mode is expected to be boolean")
+        for module in self.modules():
+            object.__setattr__(module, "training", mode)
+        return self
+
+    def eval(self):
+        """Evaluation mode: Dropout passes inputs through unchanged."""
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad=True):
+        """Freeze (False) or unfreeze (True) every parameter of this module."""
+        for param in self.parameters():
+            param.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none=True):
+        """Clear every parameter's ``.grad`` (to None by default, as in PyTorch 2)."""
+        clear_grads(self.parameters(), set_to_none)
+
+    # ------------------------------------------------------------------ dtype
+    def to(self, dtype):
+        """Convert every parameter (and its grad) to ``dtype`` in place, e.g. ``model.to(gk.float64)``."""
+        target = _dtype.to_numpy_dtype(dtype)
+        for param in self.parameters():
+            if param._data.dtype != target:
+                param.data = param._data.astype(target)
+                if param._grad is not None:
+                    param.grad = Tensor(param._grad._data.astype(target))
+        return self
+
+    def double(self):
+        return self.to(_dtype.float64)
+
+    def float(self):
+        return self.to(_dtype.float32)
+
+    # ------------------------------------------------------------- state dict
+    def state_dict(self):
+        """name -> detached tensor sharing memory with each parameter (save it to copy weights)."""
+        return OrderedDict((name, param.detach()) for name, param in self.named_parameters())
+
+    def load_state_dict(self, state_dict, strict=True):
+        """Copy values from ``state_dict`` into this module's parameters (shapes must match)."""
+        own = dict(self.named_parameters())
+        missing = [name for name in own if name not in state_dict]
+        unexpected = [name for name in state_dict if name not in own]
+        errors = []
+        for name, param in own.items():
+            if name not in state_dict:
+                continue
+            value = state_dict[name]
+            array = value._data if isinstance(value, Tensor) else np.asarray(value)
+            if array.shape != param._data.shape:
+                errors.append(f"size mismatch for {name}: copying a param with shape {_size(array.shape)} from "
+                              f"checkpoint, the shape in current model is {_size(param._data.shape)}.")
+        if strict:
+            if missing:
+                errors.insert(0, "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ".")
+            if unexpected:
+                errors.insert(0, "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ".")
+        if errors:
+            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors))
+        with no_grad():
+            for name, param in own.items():
+                if name in state_dict:
+                    value = state_dict[name]
+                    np.copyto(param._data, value._data if isinstance(value, Tensor) else value)
+                    param._bump_version()
+        return IncompatibleKeys(missing, unexpected)
+
+    # ------------------------------------------------------------------- repr
+    def extra_repr(self):
+        """The text inside this module's parentheses, e.g. ``in_features=2, out_features=3``."""
+        return ""
+
+    def __repr__(self):
+        children = [f"({name}): " + _indent(repr(child)) for name, child in self._modules.items()]
+        extra = self.extra_repr()
+        if not children:
+            return f"{type(self).__name__}({extra})"
+        lines = ([extra] if extra else []) + children
+        return type(self).__name__ + "(\n" + "".join(f"  {line}\n" for line in lines) + ")"
+
+    def __dir__(self):
+        return sorted(set(super().__dir__()) | set(self._parameters) | set(self._modules))
+
+
+def clear_grads(params, set_to_none=True):
+    """Set each ``.grad`` to None, or fill it with zeros (what zero_grad does for modules and optimizers)."""
+    for param in params:
+        if param._grad is None:
+            continue
+        if set_to_none:
+            param.grad = None
+        else:
+            param._grad.zero_()
+
+
+def _indent(text):
+    """Indent every line but the first by two spaces (nested modules in a repr)."""
+    return text.replace("\n", "\n  ")
+
+
+def _type_name(value):
+    if isinstance(value, Tensor):   # PyTorch's legacy type names, e.g. torch.FloatTensor
+        kind = {"float32": "Float", "float64": "Double", "int64": "Long", "bool": "Bool"}.get(value.dtype.name, "")
+        return f"gradkit.{kind}Tensor"
+    return f"{type(value).__module__}.{type(value).__qualname__}".replace("builtins.", "")
+
+
+def _size(shape):
+    return f"gradkit.Size({list(shape)})"

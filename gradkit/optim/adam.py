@@ -1,0 +1,57 @@
+"""Adam: per-parameter step sizes from running averages of the gradient and its square."""
+import math
+
+from .._factories import zeros_like
+from .optimizer import Optimizer, check_positive
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba), with PyTorch's update, step for step (torch.optim.Adam)::
+
+        g = p.grad + weight_decay·p
+        m = m + (1 − β1)·(g − m)             (a lerp towards g)
+        v = β2·v + (1 − β2)·g²
+        denom = sqrt(v) / sqrt(1 − β2^t) + eps
+        p = p − lr / (1 − β1^t) · m / denom
+
+    Usage::
+
+        opt = gk.optim.Adam(model.parameters(), lr=0.01)
+        opt.zero_grad(); loss.backward(); opt.step()
+
+    Parameters without a ``.grad`` or with ``requires_grad=False`` (frozen) are left alone.
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False):
+        check_positive("learning rate", lr)
+        check_positive("epsilon value", eps)
+        check_positive("weight_decay value", weight_decay)
+        for i, beta in enumerate(betas):
+            if not 0.0 <= beta < 1.0:
+                raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+                                      amsgrad=amsgrad))
+
+    def _update(self, param, group):
+        beta1, beta2 = group["betas"]
+        state = self.state.get(param)
+        if state is None:
+            state = self.state[param] = {"step": 0, "exp_avg": zeros_like(param), "exp_avg_sq": zeros_like(param)}
+            if group["amsgrad"]:
+                state["max_exp_avg_sq"] = zeros_like(param)
+        state["step"] += 1
+        step = state["step"]
+        grad = param._grad
+        if group["weight_decay"] != 0:
+            grad = grad.add(param, alpha=group["weight_decay"])
+        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        exp_avg.add_(grad - exp_avg, alpha=1 - beta1)
+        exp_avg_sq.mul_(beta2).add_(grad * grad, alpha=1 - beta2)
+        if group["amsgrad"]:
+            state["max_exp_avg_sq"] = second_moment = state["max_exp_avg_sq"].maximum(exp_avg_sq)
+        else:
+            second_moment = exp_avg_sq
+        step_size = group["lr"] / (1 - beta1 ** step)
+        denom = second_moment.sqrt() / math.sqrt(1 - beta2 ** step)
+        denom.add_(group["eps"])
+        param.add_(exp_avg / denom, alpha=-step_size)

@@ -1,0 +1,49 @@
+"""Stochastic gradient descent, with PyTorch's momentum, dampening, Nesterov and weight decay."""
+from .optimizer import Optimizer, check_positive
+
+
+class SGD(Optimizer):
+    """p ← p − lr·g, where g is the gradient, optionally with weight decay and momentum.
+
+    The update is PyTorch's, step for step (torch.optim.SGD)::
+
+        g = p.grad + weight_decay·p
+        buf = g                                 (first step)
+        buf = momentum·buf + (1 − dampening)·g  (later steps)
+        g = g + momentum·buf  if nesterov  else  buf
+        p = p − lr·g
+
+    Usage::
+
+        opt = gk.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        for X, y in gk.data.batches(X_all, y_all, 32):
+            opt.zero_grad()
+            gk.nn.functional.cross_entropy(model(X), y).backward()
+            opt.step()
+
+    Parameters without a ``.grad`` or with ``requires_grad=False`` (frozen) are left alone.
+    """
+
+    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
+        check_positive("learning rate", lr)
+        check_positive("momentum value", momentum)
+        check_positive("weight_decay value", weight_decay)
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
+                                      weight_decay=weight_decay, nesterov=nesterov))
+
+    def _update(self, param, group):
+        grad = param._grad
+        if group["weight_decay"] != 0:
+            grad = grad.add(param, alpha=group["weight_decay"])
+        momentum = group["momentum"]
+        if momentum != 0:
+            state = self.state.setdefault(param, {})
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = state["momentum_buffer"] = grad.clone().detach()
+            else:
+                buf.mul_(momentum).add_(grad, alpha=1 - group["dampening"])
+            grad = grad.add(buf, alpha=momentum) if group["nesterov"] else buf
+        param.add_(grad, alpha=-group["lr"])
