@@ -47,14 +47,18 @@ def _make(array, requires_grad=False, grad_fn=None, output_nr=0):
     """Wrap a numpy array without copying (the fast internal constructor)."""
     if type(array) is not np.ndarray:
         array = np.asarray(array)
-    t = Tensor.__new__(Tensor)
+    t = _new(Tensor)
     t._data = array
     t._version_box = [0]
     if requires_grad:
         t._requires_grad = True
         t.grad_fn = grad_fn
-        t._output_nr = output_nr
+        if output_nr:
+            t._output_nr = output_nr
     return t
+
+
+_new = object.__new__
 
 
 def _as_array(data, dtype=None):
@@ -302,11 +306,10 @@ class Tensor:
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Compute the gradient of this tensor w.r.t. the leaves; add it into their ``.grad``."""
-        from .autograd.engine import run_backward
         if inputs is not None:
             from .autograd import _backward_into
             return _backward_into(self, gradient, retain_graph, create_graph, inputs)
-        run_backward((self,), (gradient,), retain_graph, create_graph)
+        _engine.run_backward((self,), (gradient,), retain_graph, create_graph)
 
     def detach(self):
         """A new leaf that shares this tensor's memory and does not require grad."""
@@ -387,7 +390,10 @@ def ones_like(t):
     return _make(np.ones_like(t._data))
 
 
+from .autograd import function as _function  # noqa: E402
+_function._bind_tensor(Tensor, _make)
 from . import ops as _ops  # noqa: E402  (the ops need Tensor defined first)
 from .ops import install_methods as _install  # noqa: E402
 
 _install(Tensor)
+from .autograd import engine as _engine  # noqa: E402

@@ -2,7 +2,7 @@
 
 1. Count, for every node reachable from the outputs, how many edges point at it.
 2. Start from the outputs' nodes with their seed gradients.
-3. Pop a ready node (all its consumers done; newest first, like PyTorch), call its
+3. Pop a ready node (all its consumers done), call its
    Function's backward, sum each input's gradient back to the input's shape
    (undoing broadcasting), and hand it on: into a leaf's ``.grad``, or into the
    buffer of the next node, whose count drops by one.
@@ -10,21 +10,21 @@
 Iterative, so a 100,000-op chain needs no recursion; each node runs once, and a
 tensor used twice gets the sum of both gradients.
 """
-import heapq
-import weakref
+import numpy as np
 
 from .. import _events
+from .._tensor import Tensor, _make
 from .function import BackwardNode
 from .grad_mode import _state
 
 
-def _make_seed_grads(outputs, grad_outputs, Tensor, _make, ones_like):
+def _make_seed_grads(outputs, grad_outputs):
     grads = []
     for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
         if g is None:
             if out.numel() != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            g = ones_like(out)
+            g = _make(np.ones(out._data.shape, dtype=out._data.dtype))
         else:
             if not isinstance(g, Tensor):
                 g = _make(g)
@@ -46,11 +46,10 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
     ``trace(node, grads_in, grads_out)``, if given, is called after each node runs
     (the step-through widget uses it).
     """
-    from .._tensor import Tensor, _make, ones_like
     for i, out in enumerate(outputs):
         if not out._requires_grad:
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
-    seeds = _make_seed_grads(outputs, grad_outputs, Tensor, _make, ones_like)
+    seeds = _make_seed_grads(outputs, grad_outputs)
     if retain_graph is None:
         retain_graph = create_graph
 
@@ -85,22 +84,31 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
 
         dependencies = _count_dependencies(roots)
         ready = []
-        for node in set(roots):
+        # A stack of nodes whose consumers have all run (Kahn's algorithm); the
+        # order among ready nodes is deterministic: most recently pushed first.
+        for node in sorted(set(roots), key=lambda n: n._seq):
             if dependencies.get(node, 0) == 0:
-                heapq.heappush(ready, (-node._seq, id(node), node))
+                ready.append(node)
 
         while ready:
-            _, _, node = heapq.heappop(ready)
+            node = ready.pop()
             grads = buffers.pop(node)
-            grads = _run_pre_hooks(node, grads, capture_node, captured, touched)
-            for nr, g in enumerate(grads):
-                if g is None and node.materialize_grads:
-                    grads[nr] = _zeros(node._output_shapes[nr], node, _make)
-            results = _call_backward(node, grads)
+            if node._pre_hooks or node._retained or capture_node:
+                grads = _run_pre_hooks(node, grads, capture_node, captured, touched)
+            if len(grads) > 1 or grads[0] is None:
+                for nr, g in enumerate(grads):
+                    if g is None and node.materialize_grads:
+                        grads[nr] = _zeros(node._output_shapes[nr], _make)
+            results = node._function.backward(node, *grads)
+            if type(results) is not tuple:
+                results = (results,)
+            if len(results) != len(node._edges):
+                results = _check_count(node, results)
             if trace is not None:
                 trace(node, tuple(grads), results)
             if not retain_graph:
-                node._release()
+                node._saved = ()
+                node._freed = True
             for edge, shape, g in zip(node._edges, node._input_shapes, results):
                 if edge is None or g is None:
                     continue
@@ -119,7 +127,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                 left = dependencies[target] - 1
                 dependencies[target] = left
                 if left == 0:
-                    heapq.heappush(ready, (-target._seq, id(target), target))
+                    ready.append(target)
     finally:
         _state.enabled = previous
 
@@ -181,25 +189,18 @@ def _run_pre_hooks(node, grads, capture_node, captured, touched):
     return grads
 
 
-def _call_backward(node, grads):
-    fn = node._function
-    results = fn.backward(node, *grads)
-    if not isinstance(results, tuple):
-        results = (results,)
+def _check_count(node, results):
+    """backward must return one gradient per forward argument (extra Nones are allowed)."""
     expected = len(node._edges)
-    if len(results) != expected:
-        if len(results) > expected and all(r is None for r in results[expected:]):
-            results = results[:expected]
-        else:
-            raise RuntimeError(
-                f"function {node.name()} returned an incorrect number of gradients "
-                f"(expected {expected}, got {len(results)})"
-            )
-    return results
+    if len(results) > expected and all(r is None for r in results[expected:]):
+        return results[:expected]
+    raise RuntimeError(
+        f"function {node.name()} returned an incorrect number of gradients "
+        f"(expected {expected}, got {len(results)})"
+    )
 
 
-def _zeros(shape, node, _make):
-    import numpy as np
+def _zeros(shape, _make):
     return _make(np.zeros(shape, dtype=np.float32))
 
 
@@ -225,11 +226,11 @@ def _expandable(shape, target):
 
 
 def _deliver_to_leaf(leaf, g, accumulate, capture_leaf, captured, create_graph, touched):
-    from .._tensor import _make
-    for hook in list(leaf._hooks or ()):
-        new = hook(g)
-        if new is not None:
-            g = new
+    if leaf._hooks:
+        for hook in list(leaf._hooks):
+            new = hook(g)
+            if new is not None:
+                g = new
     if capture_leaf:
         for i in capture_leaf.get(id(leaf), ()):
             captured[i] = g if i not in captured else captured[i] + g

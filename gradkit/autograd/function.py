@@ -32,6 +32,13 @@ import numpy as np
 from .grad_mode import _state
 
 _sequence = itertools.count()
+Tensor = _make = None   # bound by gradkit._tensor once the Tensor class exists (see _bind_tensor)
+
+
+def _bind_tensor(tensor_class, make):
+    global Tensor, _make
+    Tensor, _make = tensor_class, make
+
 _NUMBER = ()   # the "shape" recorded for a Python-number operand
 
 _FREED_MESSAGE = (
@@ -93,9 +100,8 @@ class BackwardNode(Node):
     materialize_grads = True
     numbers_are_inputs = False   # True for arithmetic: `x + 3` lists 3 as an input, like PyTorch
 
-    def __init__(self):
-        self.to_save = ()
-        self.needs_input_grad = ()
+    to_save = ()
+    needs_input_grad = ()
 
     # --- the ctx API used inside forward / backward -------------------------
     def save_for_backward(self, *tensors):
@@ -111,7 +117,6 @@ class BackwardNode(Node):
     def saved_tensors(self):
         if self._freed:
             raise RuntimeError(_FREED_MESSAGE)
-        from .._tensor import Tensor, _make
         out = []
         for kind, obj, version in self._saved:
             if kind == "input":
@@ -133,7 +138,6 @@ class BackwardNode(Node):
     @property
     def next_functions(self):
         """One (node, output_nr) per tensor input, as in PyTorch; (None, 0) where no grad flows."""
-        from .._tensor import Tensor
         result = []
         for edge, shape in zip(self._edges, self._input_shapes):
             if edge is None and shape is None:
@@ -205,53 +209,62 @@ class Function:
 
     @classmethod
     def apply(cls, *args):
-        from .._tensor import Tensor, _make
-        tracking = False
         if _state.enabled:
             for a in args:
                 if isinstance(a, Tensor) and a._requires_grad:
-                    tracking = True
-                    break
-        if not tracking:
-            return _wrap_outputs(cls.forward(_NoGradCtx(), *args), _make)
-
-        node = cls._node_class()
-        node.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
-        _state.enabled = False
-        try:
-            raw = cls.forward(node, *args)
-        finally:
-            _state.enabled = True
-        return _record(node, args, raw, Tensor, _make)
+                    return _apply_recorded(cls, args)
+        return _wrap_outputs(cls.forward(_NoGradCtx(), *args))
 
 
-def _wrap_outputs(raw, _make):
-    from .._tensor import Tensor
-    if isinstance(raw, tuple):
-        return tuple(r if isinstance(r, Tensor) else _make(r) for r in raw)
-    return raw if isinstance(raw, Tensor) else _make(raw)
-
-
-def _record(node, args, raw, Tensor, _make):
-    """Wire a freshly run forward into the graph: edges, saved tensors, outputs."""
-    edges = []
-    shapes = []
+def _apply_recorded(cls, args):
+    """Run forward with grad mode off, then wire the result into the graph."""
+    node = cls._node_class()
+    edges, shapes, needs = [], [], []
+    numbers_are_inputs = node.numbers_are_inputs
     for a in args:
         if isinstance(a, Tensor):
             shapes.append(a._data.shape)
             if a._requires_grad:
                 fn = a.grad_fn
                 edges.append((fn, a._output_nr) if fn is not None else (a, 0))
-            else:
-                edges.append(None)
+                needs.append(True)
+                continue
         else:
             # Python numbers are operands of arithmetic; other arguments (dim=, keepdim=) are options.
-            shapes.append(_NUMBER if type(a) in (int, float) and node.numbers_are_inputs else None)
-            edges.append(None)
+            shapes.append(_NUMBER if numbers_are_inputs and type(a) in (int, float) else None)
+        edges.append(None)
+        needs.append(False)
     node._edges = edges
     node._input_shapes = shapes
+    node.needs_input_grad = tuple(needs)
     node._seq = next(_sequence)
+    _state.enabled = False
+    try:
+        raw = cls.forward(node, *args)
+    finally:
+        _state.enabled = True
 
+    if type(raw) is np.ndarray:                 # the common case: one array out
+        out = _make(raw, True, node) if raw.dtype.kind == "f" else _make(raw)
+        node._output_shapes = (raw.shape,)
+        if node.to_save:
+            outputs = ((raw, raw, out._version_box),)
+            node._saved = [_classify_saved(s, args, outputs) for s in node.to_save]
+            node.to_save = ()
+        return out
+    return _record_outputs(node, args, raw)
+
+
+def _wrap_outputs(raw):
+    if type(raw) is np.ndarray:
+        return _make(raw)
+    if isinstance(raw, tuple):
+        return tuple(r if isinstance(r, Tensor) else _make(r) for r in raw)
+    return raw if isinstance(raw, Tensor) else _make(raw)
+
+
+def _record_outputs(node, args, raw):
+    """The general case: Tensor or several outputs, possibly non-differentiable ones."""
     multiple = isinstance(raw, tuple)
     raws = raw if multiple else (raw,)
     non_diff = getattr(node, "_non_differentiable", ())
@@ -265,31 +278,26 @@ def _record(node, args, raw, Tensor, _make):
         else:
             array = r if type(r) is np.ndarray else np.asarray(r)
         differentiable = array.dtype.kind == "f" and not any(r is o for o in non_diff)
-        if differentiable:
-            out = _make(array, requires_grad=True, grad_fn=node, output_nr=nr)
-        else:
-            out = _make(array)
+        out = _make(array, True, node, nr) if differentiable else _make(array)
         outputs.append(out)
         output_arrays.append((r, array, out._version_box))
     node._output_shapes = tuple(a.shape for _, a, _ in output_arrays)
-
-    saved = []
-    for s in node.to_save:
-        saved.append(_classify_saved(s, args, output_arrays, Tensor, _make))
-    node._saved = saved
+    node._saved = [_classify_saved(s, args, output_arrays) for s in node.to_save]
     node.to_save = ()
     return tuple(outputs) if multiple else outputs[0]
 
 
-def _classify_saved(s, args, output_arrays, Tensor, _make):
-    if s is None or isinstance(s, (int, float)):
-        return ("value", s, 0)       # plain numbers are kept as they are
-    for nr, (raw, array, box) in enumerate(output_arrays):
-        if s is raw or s is array:
-            return ("output", (nr, array, box), 0)
-    if isinstance(s, Tensor):
-        for a in args:
-            if s is a:
+def _classify_saved(s, args, output_arrays):
+    for a in args:
+        if s is a:
+            if isinstance(s, Tensor):                     # an input: check its version on unpack
                 return ("input", s, s._version_box[0])
+            break
+    for nr, (raw, array, box) in enumerate(output_arrays):
+        if s is raw or s is array:                        # (a numpy scalar output is a float too)
+            return ("output", (nr, array, box), 0)
+    if s is None or isinstance(s, (int, float)):
+        return ("value", s, 0)                            # plain numbers are kept as they are
+    if isinstance(s, Tensor):
         return ("tensor", s, 0)
     return ("tensor", _make(np.asarray(s)), 0)

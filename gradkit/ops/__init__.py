@@ -39,7 +39,7 @@ def _no_grad_result(array):
 
 # ------------------------------------------------------------- functional forms
 def add(a, b, alpha=1):
-    return Add.apply(a, b if alpha == 1 else b * alpha)
+    return Add.apply(a, b) if alpha == 1 else Add.apply(a, b * alpha)
 
 
 def sub(a, b, alpha=1):
@@ -304,8 +304,8 @@ def install_methods(Tensor):
         return transpose(self, -2, -1)
 
     methods = {
-        "__add__": add, "__radd__": reflected(add), "__sub__": sub, "__rsub__": reflected(sub),
-        "__mul__": mul, "__rmul__": reflected(mul), "__truediv__": div, "__rtruediv__": reflected(div),
+        "__add__": add, "__radd__": add, "__sub__": sub, "__rsub__": reflected(sub),
+        "__mul__": mul, "__rmul__": mul, "__truediv__": div, "__rtruediv__": reflected(div),
         "__pow__": pow, "__rpow__": reflected(pow), "__neg__": lambda self: Neg.apply(self),
         "__pos__": lambda self: self, "__abs__": abs, "__matmul__": matmul, "__rmatmul__": reflected(matmul),
         "__iadd__": add_, "__isub__": sub_, "__imul__": inplace(Mul), "__itruediv__": inplace(Div),

@@ -1,6 +1,7 @@
 """What every op module shares: the Op base class and small argument helpers."""
 import numpy as np
 
+from .._tensor import Tensor
 from ..autograd.function import Function
 
 
@@ -15,7 +16,7 @@ class Op(Function):
 
 def data(x):
     """The numpy array inside a tensor; numbers and arrays pass through."""
-    return x._data if hasattr(x, "_data") else x
+    return x._data if isinstance(x, Tensor) else x
 
 
 def promote(result, a, b):
@@ -26,7 +27,7 @@ def promote(result, a, b):
 
 
 def _dtype_of(x):
-    if hasattr(x, "_data"):
+    if isinstance(x, Tensor):
         return x._data.dtype
     if isinstance(x, np.ndarray):
         return x.dtype

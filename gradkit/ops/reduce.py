@@ -14,7 +14,7 @@ ValuesIndices = namedtuple("return_types", ["values", "indices"])
 
 def _spread(grad, shape, axes, keepdim):
     """The reduced grad, back at every element of the input."""
-    if not keepdim:
+    if not keepdim and axes is not None:     # a full reduction's 0-d grad broadcasts as it is
         grad = grad.reshape(kept_shape(shape, axes))
     return grad.expand(shape)
 
@@ -26,7 +26,7 @@ class Sum(Op):
         ctx.axes = normalize_dims(dim, x._data.ndim)
         ctx.keepdim = keepdim
         data = x._data if x._data.dtype.kind != "b" else x._data.astype(np.int64)
-        return np.sum(data, axis=ctx.axes, keepdims=keepdim)
+        return data.sum(axis=ctx.axes, keepdims=keepdim)
 
     @staticmethod
     def backward(ctx, grad):
@@ -48,7 +48,7 @@ class Mean(Op):
         ctx.axes = normalize_dims(dim, x._data.ndim)
         ctx.keepdim = keepdim
         ctx.count = _count(x._data.shape, ctx.axes)
-        return np.mean(x._data, axis=ctx.axes, keepdims=keepdim)
+        return x._data.mean(axis=ctx.axes, keepdims=keepdim)
 
     @staticmethod
     def backward(ctx, grad):
@@ -174,7 +174,8 @@ class Var(Op):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         centered = x - x.mean(dim=ctx.axes, keepdim=True) if ctx.axes else x - x.mean()
-        return _spread(grad, ctx.shape, ctx.axes, ctx.keepdim) * centered * (2.0 / ctx.divisor), None, None, None
+        scale = np.float64(2.0) / ctx.divisor if ctx.divisor > 0 else np.nan   # nan, like PyTorch, when N <= correction
+        return _spread(grad, ctx.shape, ctx.axes, ctx.keepdim) * centered * float(scale), None, None, None
 
 
 class Std(Op):
@@ -194,7 +195,7 @@ class Std(Op):
         x, result = ctx.saved_tensors
         centered = x - x.mean(dim=ctx.axes, keepdim=True) if ctx.axes else x - x.mean()
         spread = _spread(grad / result, ctx.shape, ctx.axes, ctx.keepdim)
-        return spread * centered / ctx.divisor, None, None, None
+        return spread * centered * (1.0 / ctx.divisor if ctx.divisor > 0 else np.nan), None, None, None
 
 
 def _count(shape, axes):

@@ -96,7 +96,11 @@ class Expand(Op):
                 raise RuntimeError(
                     f"The expanded size of the tensor ({s}) must match the existing size ({p}) at non-singleton "
                     f"dimension {i}.  Target sizes: {list(shape)}.  Tensor sizes: {list(src)}")
-        return np.broadcast_to(x._data, target)
+        if x._data.size * 16 >= int(np.prod(target)) or int(np.prod(target)) > 4096:
+            return np.broadcast_to(x._data, target)     # a read-only view, like PyTorch's expand
+        out = np.empty(target, dtype=x._data.dtype)     # small result: a copy is faster than a view here
+        out[...] = x._data
+        return out
 
     @staticmethod
     def backward(ctx, grad):
