@@ -18,8 +18,10 @@ import graphviz
 
 from .fmt import esc, shape_text
 
-FONT = "Helvetica,Arial,sans-serif"
-MONO = "Courier New,Courier,monospace"
+# One family name each: Graphviz measures text with its metrics for exactly these names, and
+# browsers map them to metric-compatible fonts (Arial/Liberation Sans, Courier New/Liberation Mono).
+FONT = "Helvetica"
+MONO = "Courier"
 
 STYLE = {
     "leaf": dict(shape="box", style="filled", fillcolor="#cfe2ff", color="#1f4e9c", penwidth="2"),
@@ -131,28 +133,19 @@ def to_dot(graph, show_values=True, show_grads=True, show_saved=False, rankdir="
 
 
 def _add_legend(dot, rankdir):
-    along = rankdir in ("TB", "BT")
-    forward = {"TB": "down ↓", "BT": "up ↑", "LR": "right →", "RL": "left ←"}[rankdir]
-    backward = {"TB": "up ↑", "BT": "down ↓", "LR": "left ←", "RL": "right →"}[rankdir]
-    with dot.subgraph(name="cluster_legend") as lg:
-        lg.attr(label=f"<{_small('legend', '#666666', 9)}>", style="rounded", color="#cccccc",
-                fontname=FONT, margin="4", rank="same" if along else "")
-        names = []
-        for kind, text in LEGEND:
-            attrs = dict(STYLE[kind])
-            attrs["penwidth"] = "1" if kind != "leaf" else "1.6"
-            name = f"legend_{kind}"
-            lg.node(name, label=f"<{_small(esc(text), '#222222', 9)}>", id=f"gk-legend-{kind}",
-                    height="0.2", margin="0.05,0.02", **attrs)
-            names.append(name)
-        lg.node("legend_arrows", id="gk-legend-arrows", shape="plaintext",
-                label=f"<{_small(esc(f'arrows: forward pass ({forward})'), '#222222', 9)}<BR/>"
-                      f"{_small(esc(f'backward() sends grads {backward}'), '#9c1f1f', 9)}>")
-        names.append("legend_arrows")
-        if along:
-            with lg.subgraph() as row:
-                row.attr(rank="same")
-                for a in names:
-                    row.node(a)
-        for a, b in zip(names, names[1:]):
-            lg.edge(a, b, style="invis")
+    """One small table node: a swatch per kind, and which way forward and backward run."""
+    forward = {"TB": "down", "BT": "up", "LR": "right", "RL": "left"}[rankdir]
+    backward = {"TB": "up", "BT": "down", "LR": "left", "RL": "right"}[rankdir]
+    rows = []
+    for kind, text in LEGEND:
+        st = STYLE[kind]
+        dashed = ' STYLE="dashed"' if "dashed" in st["style"] else ""
+        border = "2" if kind in ("leaf", "output") else "1"
+        rows.append(f'<TR><TD WIDTH="22" HEIGHT="12" BGCOLOR="{st["fillcolor"]}" COLOR="{st["color"]}" '
+                    f'BORDER="{border}"{dashed}></TD><TD ALIGN="LEFT">{_small(esc(text), "#222222", 9)}</TD></TR>')
+    rows.append(f'<TR><TD COLSPAN="2" ALIGN="LEFT">{_small(esc(f"arrows: forward pass ({forward})"), "#222222", 9)}'
+                f'</TD></TR><TR><TD COLSPAN="2" ALIGN="LEFT">'
+                f'{_small(esc(f"backward() sends grads {backward}, to the leaves"), "#9c1f1f", 9)}</TD></TR>')
+    label = ('<<TABLE BORDER="1" COLOR="#cccccc" CELLBORDER="0" CELLSPACING="3" CELLPADDING="1">'
+             f'<TR><TD COLSPAN="2" ALIGN="LEFT">{_small("legend", "#666666", 9)}</TD></TR>' + "".join(rows) + "</TABLE>>")
+    dot.node("legend", label=label, id="gk-legend", shape="plaintext", margin="0")

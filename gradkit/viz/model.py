@@ -113,16 +113,14 @@ def _as_roots(roots):
 
 
 def _name_table(roots, names, auto_names):
-    """id(tensor) -> name: a tensor's own .name first, then names=, then the caller's variables."""
-    table = {}
-    for mapping in (auto_names, names):
+    """id(tensor) -> name from names= (wins) or the caller's variables; a tensor's own .name
+    is looked at in between (see `label_for` in build_graph)."""
+    explicit, auto = {}, {}
+    for mapping, table in ((names, explicit), (auto_names, auto)):
         for key, obj in (mapping or {}).items():
             if isinstance(obj, Tensor) and isinstance(key, str):
-                table.setdefault(id(obj), key) if mapping is auto_names else table.__setitem__(id(obj), key)
-    for r in roots:
-        if r.name is not None:
-            table[id(r)] = str(r.name)
-    return table
+                table.setdefault(id(obj), key)
+    return explicit, auto
 
 
 def _tensor_fields(t):
@@ -155,7 +153,9 @@ def build_graph(roots, names=None, max_nodes=300, auto_names=None):
     (counted in ``Graph.omitted``).
     """
     roots = _as_roots(roots)
-    name_of = _name_table(roots, names, auto_names)
+    explicit_names, auto_table = _name_table(roots, names, auto_names)
+    name_of = dict(auto_table)
+    name_of.update(explicit_names)
     named = {}
     for mapping in (auto_names, names):
         for obj in (mapping or {}).values():
@@ -209,8 +209,12 @@ def build_graph(roots, names=None, max_nodes=300, auto_names=None):
     used_labels = set(name_of.values())
 
     def label_for(t, default=None):
-        if id(t) in name_of:
-            return name_of[id(t)], True
+        if id(t) in explicit_names:
+            return explicit_names[id(t)], True
+        if t.name is not None:
+            return str(t.name), True
+        if id(t) in auto_table:
+            return auto_table[id(t)], True
         if default is not None and default not in used_labels:
             used_labels.add(default)
             return default, False

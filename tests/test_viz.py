@@ -1,0 +1,223 @@
+"""gradkit.viz: graph model, DOT, SVG (parsed as XML), escaping, engine lookup, budget."""
+import os
+import xml.etree.ElementTree as ET
+
+import pytest
+
+import gradkit as gk
+from gradkit import viz
+from gradkit.viz import engine as viz_engine
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def seed():
+    x = gk.tensor([2.0, 3.0], requires_grad=True)
+    z = (x * x + 3).sum()
+    return x, z
+
+
+def svg_ids(svg):
+    root = ET.fromstring(svg.encode("utf-8"))
+    return root, {el.get("id"): el for el in root.iter() if el.get("id")}
+
+
+def texts_under(el):
+    return ["".join(t.itertext()) for t in el.iter(SVG + "text")]
+
+
+# ------------------------------------------------------------------ graph model
+def test_seed_graph_counts():
+    x, z = seed()
+    g = viz.build_graph(z, names={"x": x, "z": z})
+    kinds = sorted(n.kind for n in g.nodes)
+    assert kinds == ["leaf", "op", "op", "op", "output"]
+    assert [n.op for n in g.ops] == ["SumBackward0", "AddBackward0", "MulBackward0"]
+    assert len(g.edges) == 5            # x->Mul twice, Mul->Add, Add->Sum, Sum->z
+    assert g.total_ops == 3 and g.total_tensors == 4 and g.omitted == 0
+    xn = next(n for n in g.nodes if n.kind == "leaf")
+    assert xn.label == "x" and xn.value == "[2., 3.]" and xn.grad is None and xn["requires_grad"] is True
+    add = next(n for n in g.ops if n.op == "AddBackward0")
+    assert add.others == ["a number"]
+
+
+def test_ids_stable_and_values_update():
+    x, z = seed()
+    g1 = viz.build_graph(z, names={"x": x})
+    z.backward()
+    g2 = viz.build_graph(z, names={"x": x})
+    assert [n.id for n in g1.nodes] == [n.id for n in g2.nodes]
+    assert g1.edges == g2.edges
+    xid = next(n.id for n in g1.nodes if n.label == "x")
+    values = viz.node_values(g1)        # the old graph re-reads the live tensors
+    assert values[xid]["grad"] == "[4., 6.]" and values[xid]["value"] == "[2., 3.]"
+    assert viz.node_values(z, names={"x": x})[xid]["grad"] == "[4., 6.]"
+
+
+def test_named_intermediate_and_retain_grad():
+    x = gk.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    w = y.exp()
+    w.retain_grad()
+    out = w.sum()
+    out.backward()
+    g = viz.build_graph(out, names={"x": x, "y": y})
+    labels = {n.label: n for n in g.nodes if n.kind != "op"}
+    assert labels["y"].kind == "intermediate" and labels["y"].value == "[2., 4.]"
+    retained = [n for n in g.nodes if n.kind == "intermediate" and n.retains_grad]
+    assert len(retained) == 1 and retained[0].grad is not None
+    ids = {n.id: n for n in g.nodes}
+    # y sits between MulBackward0 and ExpBackward0
+    assert any(ids[s].op == "MulBackward0" and d == labels["y"].id for s, d in g.edges)
+    assert any(s == labels["y"].id and ids[d].op == "ExpBackward0" for s, d in g.edges)
+
+
+def test_no_grad_and_detach_show_untracked():
+    x = gk.tensor([1.0, 2.0], requires_grad=True)
+    with gk.no_grad():
+        q = x * 2
+    g = viz.build_graph(q, names={"q": q})
+    assert [n.kind for n in g.nodes] == ["leaf_const"] and not g.edges
+    assert "not recorded" in g.nodes[0].note
+    d = x.detach()
+    out = (d * x).sum()
+    g = viz.build_graph(out, names={"x": x, "d": d})
+    dn = next(n for n in g.nodes if n.label == "d")
+    xn = next(n for n in g.nodes if n.label == "x")
+    assert dn.kind == "leaf_const" and not dn.requires_grad
+    assert (xn.id, dn.id) in g.detach_edges and "detach()" in dn.note
+    assert "detach()" in viz.to_dot(g).source
+
+
+def test_constant_tensor_operand_is_drawn():
+    X = gk.ones(2, 2)
+    W = gk.ones(2, 2, requires_grad=True)
+    g = viz.build_graph((X @ W).sum(), names={"X": X, "W": W})
+    xn = next(n for n in g.nodes if n.label == "X")
+    assert xn.kind == "leaf_const" and any(s == xn.id for s, _ in g.edges)
+
+
+def test_budget_cuts_and_counts():
+    x = gk.tensor([1.0], requires_grad=True)
+    y = x
+    for _ in range(500):
+        y = y * 1.01
+    g = viz.build_graph(y, max_nodes=50)
+    assert len(g.ops) <= 50 and g.omitted == 500 + 1 - 50
+    assert g.cut and g.total_ops == 500
+    src = viz.to_dot(g).source
+    assert "451 earlier nodes not drawn" in src
+
+
+# ------------------------------------------------------------------ DOT and SVG
+def test_dot_text_has_ids_and_options():
+    x, z = seed()
+    z.backward()
+    g = viz.build_graph(z, names={"x": x, "z": z})
+    src = viz.to_dot(g).source
+    xid = next(n.id for n in g.nodes if n.label == "x")
+    assert f'ID="gk-{xid}-value"' in src and f'ID="gk-{xid}-grad"' in src and f'id="gk-{xid}"' in src
+    assert "rankdir=TB" in src and "legend" in src
+    lean = viz.to_dot(g, show_values=False, show_grads=False, legend=False, rankdir="LR").source
+    assert "-value" not in lean and "-grad" not in lean and "rankdir=LR" in lean and "gk-legend" not in lean
+    assert "saved:" in viz.to_dot(viz.build_graph(seed()[1]), show_saved=True).source
+    with pytest.raises(ValueError):
+        viz.to_dot(g, rankdir="diagonal")
+
+
+def test_svg_parses_with_patchable_ids():
+    x, z = seed()
+    z.backward()
+    d = gk.draw(z)
+    root, ids = svg_ids(d.svg())
+    assert root.tag == SVG + "svg"
+    xid = next(n.id for n in d.graph.nodes if n.label == "x")
+    assert ids[f"gk-{xid}"].get("class") == "node"
+    assert texts_under(ids[f"gk-{xid}-value"]) == ["[2., 3.]"]
+    assert texts_under(ids[f"gk-{xid}-grad"]) == ["[4., 6.]"]
+    all_text = " ".join("".join(t.itertext()) for t in root.iter(SVG + "text"))
+    for word in ("MulBackward0", "AddBackward0", "SumBackward0", "19."):
+        assert word in all_text
+
+
+def test_draw_mimebundle_and_save(tmp_path):
+    x, z = seed()
+    z.backward()
+    d = gk.draw(z)
+    bundle = d._repr_mimebundle_()
+    assert bundle["text/plain"] == "graph of z: 4 tensors, 3 ops; x.grad = [4., 6.]"
+    assert bundle["image/svg+xml"].lstrip().startswith("<?xml")
+    assert repr(d) == bundle["text/plain"]
+    assert "digraph" in d.source
+    for ext in ("svg", "dot", "png"):
+        path = d.save(tmp_path / f"g.{ext}")
+        assert os.path.getsize(path) > 100
+    assert (tmp_path / "g.png").read_bytes()[:4] == b"\x89PNG"
+    with pytest.raises(ValueError):
+        d.save(tmp_path / "g.pdf")
+
+
+def test_draw_names_none_uses_caller_variables_and_empty_disables():
+    weights = gk.tensor([1.0], requires_grad=True)
+    loss = (weights * 2).sum()
+    assert gk.draw(loss).summary.startswith("graph of loss:")
+    assert gk.draw(loss, names={}).summary.startswith("graph of output:")
+
+
+# ------------------------------------------------------------------ escaping
+EVIL = "<img src=x onerror=alert(1)>"
+
+
+def test_hostile_name_is_text_not_markup():
+    x = gk.tensor([1.0, 2.0], requires_grad=True, name=EVIL)
+    out = (x * 2).sum()
+    out.name = '"&{braces}</TD>'
+    d = viz.draw(out, names={})
+    root, _ = svg_ids(d.svg())
+    assert not [el for el in root.iter() if el.tag.split("}")[-1] in ("img", "script", "foreignObject")]
+    assert not [el for el in root.iter() if any(k.lower().startswith("on") for k in el.attrib)]
+    texts = ["".join(t.itertext()) for t in root.iter(SVG + "text")]
+    assert any(EVIL in t for t in texts)
+    assert any('"&{braces}</TD>' in t for t in texts)
+    card = viz.tensor_card_html(x)
+    assert "<img" not in card and "&lt;img src=x onerror=alert(1)&gt;" in card
+
+
+def test_card_contents():
+    x, z = seed()
+    z.backward()
+    card = viz.tensor_card_html(x)
+    assert "[2., 3.]" in card and "[4., 6.]" in card and "requires_grad=True" in card and "is_leaf=True" in card
+    zc = viz.tensor_card_html(z)
+    assert "SumBackward0" in zc and "not kept" in zc
+    assert repr(x) == "tensor([2., 3.], requires_grad=True)"     # text repr untouched
+
+
+# ------------------------------------------------------------------ engine lookup
+def test_engine_found():
+    assert os.path.basename(viz.find_engine()) in ("dot", "dot.exe", "graphviz-pure", "graphviz-pure.exe")
+
+
+def test_engine_not_found_error(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(viz_engine, "_wheel_engine", lambda: None)
+    with pytest.raises(viz.EngineNotFoundError, match="pip install graphviz-pure"):
+        viz.find_engine()
+    x, z = seed()
+    d = gk.draw(z)
+    assert "digraph" in d.source                      # DOT still works without an engine
+    with pytest.raises(viz.EngineNotFoundError):
+        d.svg()
+
+
+def test_engine_broken_executable_gives_clear_error(tmp_path):
+    with pytest.raises(viz.EngineNotFoundError, match="graphviz-pure"):
+        viz.render_svg("digraph {a}", engine=str(tmp_path / "no-such-dot"))
+
+
+def test_import_gradkit_does_not_import_graphviz():
+    import subprocess
+    import sys
+    code = "import sys, gradkit; print('graphviz' in sys.modules, 'gradkit.viz' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
