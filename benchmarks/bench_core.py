@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _common import best_of, optional, report  # noqa: E402
+from _common import best_of_pair, optional, report  # noqa: E402
 
 import gradkit as gk  # noqa: E402
 
@@ -57,8 +57,7 @@ def main():
         ("2,000 steps ((a*b + a).tanh() * b).sum().backward(), n=4", small_steps, 1.0),
         ("5,000-step chain y = y * 1.0001 + 0.0, n=8, fwd + bwd", elementwise_chain, 1.5),
     ]:
-        ours = best_of(make(gk), repeat=5)
-        theirs = best_of(make(torch), repeat=5) if torch else None
+        ours, theirs = best_of_pair(make(gk), make(torch) if torch else None)
         report(label, ours, theirs, target=target)
     seconds, leaked = import_time()
     print(f"{'import gradkit':<58} {seconds * 1e3:9.1f} ms   (target < 150 ms)  "

@@ -186,6 +186,10 @@ class _NoGradCtx:
         pass
 
 
+_NO_GRAD_CTX = _NoGradCtx()   # shared: attributes set on it are never read back
+_new = object.__new__
+
+
 class Function:
     """Base class of differentiable operations; see the module docstring."""
 
@@ -213,7 +217,13 @@ class Function:
             for a in args:
                 if isinstance(a, Tensor) and a._requires_grad:
                     return _apply_recorded(cls, args)
-        return _wrap_outputs(cls.forward(_NoGradCtx(), *args))
+        raw = cls.forward(_NO_GRAD_CTX, *args)
+        if type(raw) is np.ndarray:            # inlined _make: this path runs for every op in backward
+            t = _new(Tensor)
+            t._data = raw
+            t._version_box = [0]
+            return t
+        return _wrap_outputs(raw)
 
 
 def _apply_recorded(cls, args):

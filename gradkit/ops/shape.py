@@ -3,12 +3,14 @@
 None of these changes a value, so each backward only moves the grad back to where
 the value came from: reshape it back, transpose it back, or scatter it back.
 """
+import math
+
 import numpy as np
 
-from ._base import Op, wrap_dim
+from ._base import Op, ViewOp, wrap_dim
 
 
-class View(Op):
+class View(ViewOp):
     @staticmethod
     def forward(ctx, x, shape):
         ctx.shape = x._data.shape
@@ -22,7 +24,7 @@ class View(Op):
         return grad.reshape(ctx.shape), None
 
 
-class Transpose(Op):
+class Transpose(ViewOp):
     @staticmethod
     def forward(ctx, x, dim0, dim1):
         ndim = x._data.ndim
@@ -34,7 +36,7 @@ class Transpose(Op):
         return (grad.transpose(*ctx.dims) if grad.ndim else grad), None, None
 
 
-class Permute(Op):
+class Permute(ViewOp):
     @staticmethod
     def forward(ctx, x, dims):
         ndim = x._data.ndim
@@ -54,7 +56,7 @@ class Permute(Op):
         return grad.permute(*ctx.inverse), None
 
 
-class Squeeze(Op):
+class Squeeze(ViewOp):
     @staticmethod
     def forward(ctx, x, dim):
         ctx.shape = x._data.shape
@@ -69,7 +71,7 @@ class Squeeze(Op):
         return grad.reshape(ctx.shape), None
 
 
-class Unsqueeze(Op):
+class Unsqueeze(ViewOp):
     @staticmethod
     def forward(ctx, x, dim):
         ctx.shape = x._data.shape
@@ -80,31 +82,39 @@ class Unsqueeze(Op):
         return grad.reshape(ctx.shape), None
 
 
-class Expand(Op):
+class Expand(ViewOp):
     @staticmethod
     def forward(ctx, x, shape):
-        ctx.shape = x._data.shape
         src = x._data.shape
-        if len(shape) < len(src):
-            raise RuntimeError(
-                f"expand: the number of sizes provided ({len(shape)}) must be greater or equal to the number "
-                f"of dimensions in the tensor ({len(src)})")
-        padded = (1,) * (len(shape) - len(src)) + tuple(src)
-        target = tuple(p if s == -1 else s for s, p in zip(shape, padded))
-        for i, (s, p) in enumerate(zip(target, padded)):
-            if p != 1 and s != p:
-                raise RuntimeError(
-                    f"The expanded size of the tensor ({s}) must match the existing size ({p}) at non-singleton "
-                    f"dimension {i}.  Target sizes: {list(shape)}.  Tensor sizes: {list(src)}")
-        if x._data.size * 16 >= int(np.prod(target)) or int(np.prod(target)) > 4096:
+        ctx.shape = src
+        target = _expanded_shape(src, shape)
+        if math.prod(target) > 4096:
             return np.broadcast_to(x._data, target)     # a read-only view, like PyTorch's expand
-        out = np.empty(target, dtype=x._data.dtype)     # small result: a copy is faster than a view here
+        out = np.empty(target, dtype=x._data.dtype)     # small: a copy is cheaper than making a view
         out[...] = x._data
         return out
 
     @staticmethod
     def backward(ctx, grad):
         return SumTo.apply(grad, ctx.shape), None
+
+
+def _expanded_shape(src, shape):
+    """The shape ``expand(*shape)`` gives (-1 keeps a size), or PyTorch's error."""
+    if len(shape) < len(src):
+        raise RuntimeError(
+            f"expand: the number of sizes provided ({len(shape)}) must be greater or equal to the number "
+            f"of dimensions in the tensor ({len(src)})")
+    if not src:
+        return shape
+    padded = (1,) * (len(shape) - len(src)) + tuple(src)
+    target = tuple(p if s == -1 else s for s, p in zip(shape, padded))
+    for i, (s, p) in enumerate(zip(target, padded)):
+        if p != 1 and s != p:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({s}) must match the existing size ({p}) at non-singleton "
+                f"dimension {i}.  Target sizes: {list(shape)}.  Tensor sizes: {list(src)}")
+    return target
 
 
 class SumTo(Op):
@@ -115,7 +125,7 @@ class SumTo(Op):
         ctx.shape = g._data.shape
         lead = g._data.ndim - len(shape)
         axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape) if s == 1 and g._data.shape[lead + i] != 1)
-        return np.sum(g._data, axis=axes, keepdims=True).reshape(shape) if axes else g._data.reshape(shape)
+        return g._data.sum(axis=axes, keepdims=True).reshape(shape) if axes else g._data.reshape(shape)
 
     @staticmethod
     def backward(ctx, grad):
@@ -144,7 +154,7 @@ def _index_key(key):
     return tuple(converted), basic
 
 
-class Index(Op):
+class Index(ViewOp):
     """x[key] for ints, slices, None, ..., boolean masks and integer arrays."""
 
     backward_name = "IndexBackward0"
