@@ -130,14 +130,19 @@ def _tensor_fields(t):
                 is_leaf=t.grad_fn is None, retains_grad=bool(t._retains_grad), version=t._version)
 
 
+# op options a learner recognises from the call (x ** 2, sum(dim=1), clamp(min=0));
+# other ctx attributes are bookkeeping (counts, shapes) and stay hidden
+_SHOWN_ATTRS = ("exponent", "dim", "keepdim", "unbiased", "correction", "min", "max", "alpha",
+                "negative_slope", "value", "base")
+
+
 def _op_attrs(node):
     attrs = []
-    for key, value in vars(node).items():
-        if key.startswith("_") or key in ("to_save", "needs_input_grad"):
-            continue
-        if value is False:
-            continue            # keepdim=False and friends: the default, not worth a line
-        if isinstance(value, (bool, int, float)):
+    for key in _SHOWN_ATTRS:
+        value = vars(node).get(key)
+        if value is None or value is False:
+            continue            # absent, or a default such as keepdim=False
+        if isinstance(value, (bool, int, float)) or (isinstance(value, tuple) and len(value) <= 4):
             attrs.append(f"{key}={value!r}")
     return attrs
 
