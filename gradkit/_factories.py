@@ -5,6 +5,7 @@ import numpy as np
 
 from . import _dtype
 from ._tensor import Tensor, _as_array, _make
+from .autograd.grad_mode import _state
 
 _generator = np.random.default_rng(0)
 
@@ -26,6 +27,8 @@ def generator():
 
 def _finish(array, requires_grad, name=None):
     t = _make(array)
+    if _state.inference:
+        t._inference = True
     if requires_grad:
         t.requires_grad_(True)
     if name is not None:

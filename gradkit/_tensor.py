@@ -95,12 +95,16 @@ class Tensor:
     _grad = None
     _hooks = None
     _retains_grad = False
+    _view_of = None           # (root tensor, view steps) when this tensor is a view sharing the root's memory
+    _inference = False        # made inside inference_mode
     name = None
     __array_priority__ = 1000     # numpy scalars defer to Tensor's operators
 
     def __init__(self, data, dtype=None, requires_grad=False, name=None):
         self._data = _as_array(data, dtype)
         self._version_box = [0]
+        if _state.inference:
+            self._inference = True
         if requires_grad:
             self.requires_grad = True
         if name is not None:
@@ -234,6 +238,8 @@ class Tensor:
         return self
 
     def _set_requires_grad(self, value):
+        if value and self._inference and not _state.inference:
+            raise RuntimeError("Setting requires_grad=True on inference tensor outside InferenceMode is not allowed.")
         if value and self._data.dtype.kind != "f":
             raise RuntimeError(f"{_FLOAT_ONLY_ERROR} (this tensor's dtype is {self.dtype!r}; "
                                "make a float tensor, e.g. with .float())")
@@ -335,7 +341,7 @@ class Tensor:
             _events.emit("data", self)
 
     def is_inference(self):
-        return False
+        return self._inference
 
     # ----------------------------------------------------------------- dtypes
     def to(self, dtype=None, *args, **kwargs):

@@ -41,6 +41,8 @@ def _bind_tensor(tensor_class, make):
 
 _NUMBER = ()   # the "shape" recorded for a Python-number operand
 
+_INFERENCE_SAVE_ERROR = ("Inference tensors cannot be saved for backward. To work around you can make a clone "
+                         "to get a normal tensor and use it in autograd.")
 _FREED_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved "
     "tensors after they have already been freed). Saved intermediate values of the "
@@ -217,6 +219,8 @@ class Function:
             for a in args:
                 if isinstance(a, Tensor) and a._requires_grad:
                     return _apply_recorded(cls, args)
+        elif _state.inference:
+            return _mark_inference(_wrap_outputs(cls.forward(_NO_GRAD_CTX, *args)))
         raw = cls.forward(_NO_GRAD_CTX, *args)
         if type(raw) is np.ndarray:            # inlined _make: this path runs for every op in backward
             t = _new(Tensor)
@@ -265,6 +269,13 @@ def _apply_recorded(cls, args):
     return _record_outputs(node, args, raw)
 
 
+def _mark_inference(outputs):
+    """Results made inside inference_mode are inference tensors (they can never join a graph)."""
+    for out in outputs if isinstance(outputs, tuple) else (outputs,):
+        out._inference = True
+    return outputs
+
+
 def _wrap_outputs(raw):
     if type(raw) is np.ndarray:
         return _make(raw)
@@ -301,6 +312,8 @@ def _classify_saved(s, args, output_arrays):
     for a in args:
         if s is a:
             if isinstance(s, Tensor):                     # an input: check its version on unpack
+                if s._inference:
+                    raise RuntimeError(_INFERENCE_SAVE_ERROR)
                 return ("input", s, s._version_box[0])
             break
     for nr, (raw, array, box) in enumerate(output_arrays):

@@ -27,6 +27,11 @@ def is_inference_mode_enabled():
 class _GradModeContext:
     """Base for the grad-mode switches: a context manager and a decorator."""
 
+    def __new__(cls, *args, **kwargs):
+        if len(args) == 1 and not kwargs and callable(args[0]):   # used bare: @gk.no_grad
+            return cls()(args[0])
+        return super().__new__(cls)
+
     def _target(self):
         raise NotImplementedError
 

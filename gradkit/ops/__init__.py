@@ -8,13 +8,13 @@ inplace.py applies any of them in place with PyTorch's rules.
 """
 import numpy as np
 
-from .arithmetic import Add, Div, MatMul, Mul, Neg, Pow, PowTensor, RPow, Sub, matmul
+from .arithmetic import Add, Div, MatMul, Mul, Neg, Pow, PowTensor, RPow, RSub, Sub, matmul
 from .inplace import apply_inplace
 from .pointwise import (Abs, Clamp, Cos, Exp, Log, Maximum, Minimum, Relu, Sigmoid, Sin, Sqrt, Tanh,
                         where)
 from .reduce import (Max, MaxDim, Mean, MeanDim, Min, MinDim, Prod, ProdDim, Std, Sum, SumDim,
                      ValuesIndices, Var)
-from .shape import (Cat, Clone, Expand, Fill, IndexPut, Permute, Squeeze, Stack, ToCopy, Transpose,
+from .shape import (Cat, Clone, Expand, Fill, IndexPut, Permute, Squeeze, SqueezeDim, Stack, ToCopy, Transpose,
                     Unsqueeze, View, Zero, _index_key, index)
 from .softmax import LogSoftmax, Softmax
 from ._base import data, wrap_dim
@@ -192,7 +192,7 @@ def permute(x, *dims):
 
 
 def squeeze(x, dim=None):
-    return Squeeze.apply(x, dim)
+    return (Squeeze if dim is None else SqueezeDim).apply(x, dim)
 
 
 def unsqueeze(x, dim):
@@ -304,7 +304,7 @@ def install_methods(Tensor):
         return transpose(self, -2, -1)
 
     methods = {
-        "__add__": add, "__radd__": add, "__sub__": sub, "__rsub__": reflected(sub),
+        "__add__": add, "__radd__": add, "__sub__": sub, "__rsub__": lambda self, other: RSub.apply(other, self),
         "__mul__": mul, "__rmul__": mul, "__truediv__": div, "__rtruediv__": reflected(div),
         "__pow__": pow, "__rpow__": reflected(pow), "__neg__": lambda self: Neg.apply(self),
         "__pos__": lambda self: self, "__abs__": abs, "__matmul__": matmul, "__rmatmul__": reflected(matmul),

@@ -14,6 +14,33 @@ class Op(Function):
         super().__init_subclass__(**kwargs)
 
 
+class ViewOp(Op):
+    """An op whose result can share memory with its input (reshape, transpose, x[1:], ...).
+
+    When it does, the result shares the input's version counter, as in PyTorch, and
+    remembers its root tensor and how to get from the root to it (``_view_of``), so
+    that an in-place change of the view can rebase the root's history too.
+    """
+
+    @classmethod
+    def apply(cls, x, *args):
+        out = Function.apply.__func__(cls, x, *args)
+        if out._data.base is not None and np.may_share_memory(out._data, x._data):
+            out._version_box = x._version_box
+            root, steps = x._view_of or (x, ())
+            out._view_of = (root, steps + ((cls, args),))
+        return out
+
+
+def replay_view(view_of, array):
+    """Apply the view steps recorded in ``_view_of`` to another array shaped like the root."""
+    from .._tensor import _make
+    from ..autograd.function import _NoGradCtx
+    for cls, args in view_of[1]:
+        array = np.asarray(cls.forward(_NoGradCtx(), _make(array), *args))
+    return array
+
+
 def data(x):
     """The numpy array inside a tensor; numbers and arrays pass through."""
     return x._data if isinstance(x, Tensor) else x

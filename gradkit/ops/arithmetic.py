@@ -32,6 +32,12 @@ class Sub(Op):
         return grad, -grad if ctx.needs_input_grad[1] else None
 
 
+class RSub(Sub):
+    """number - tensor, recorded as other - self (PyTorch's name)."""
+
+    backward_name = "RsubBackward1"
+
+
 class Mul(Op):
     numbers_are_inputs = True
 

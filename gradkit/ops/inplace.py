@@ -14,29 +14,54 @@ from ..autograd.function import _NoGradCtx
 from ..autograd.grad_mode import _state
 
 LEAF_ERROR = "a leaf Variable that requires grad is being used in an in-place operation."
+VIEW_OF_LEAF_ERROR = "a view of a leaf Variable that requires grad is being used in an in-place operation."
+INFERENCE_ERROR = ("Inplace update to inference tensor outside InferenceMode is not allowed.You can make a clone "
+                   "to get a normal tensor before doing inplace update.")
 
 
 def apply_inplace(t, fn, *args):
     from .._tensor import Tensor, _make
+    if t._inference and not _state.inference:
+        raise RuntimeError(INFERENCE_ERROR)
     if _state.enabled:
         others_require = any(isinstance(a, Tensor) and a._requires_grad for a in args)
         if t._requires_grad and t.grad_fn is None:
             raise RuntimeError(LEAF_ERROR + " Wrap the update in `with gk.no_grad():` (as optimizers do), "
                                "or work on a copy made with .clone().")
+        root = t._view_of[0] if t._view_of is not None else None
+        if root is not None and root._requires_grad and root.grad_fn is None:
+            raise RuntimeError(VIEW_OF_LEAF_ERROR)
         if t._requires_grad or others_require:
             # The old value lives on in a snapshot, which the recorded op may save for backward.
             old = _make(t._data.copy(), t._requires_grad, t.grad_fn, t._output_nr)
             result = fn.apply(old, *args)
             _write(t, result._data, fn)
-            t._requires_grad = True
-            t.grad_fn, t._output_nr = result.grad_fn, result._output_nr
-            t._retains_grad = False
+            _take_history(t, result)
+            if root is not None:
+                _rebase_root(root, t._view_of, result)
             t._bump_version()
             return t
     raw = fn.forward(_NoGradCtx(), t, *args)
     _write(t, raw, fn)
     t._bump_version()
     return t
+
+
+def _take_history(t, result):
+    t._requires_grad = True
+    t.grad_fn, t._output_nr = result.grad_fn, result._output_nr
+    t._retains_grad = False
+
+
+def _rebase_root(root, view_of, result):
+    """An in-place change through a view changed the root too: record it there (PyTorch's CopySlices)."""
+    from .._tensor import _make
+    from ._base import replay_view
+    from .shape import CopySlices
+    positions = replay_view(view_of, np.arange(root._data.size).reshape(root._data.shape))
+    key = np.unravel_index(positions, root._data.shape)
+    old_root = _make(root._data, root._requires_grad, root.grad_fn, root._output_nr)
+    _take_history(root, CopySlices.apply(old_root, key, result))
 
 
 def _write(t, values, fn):

@@ -71,6 +71,10 @@ class Squeeze(ViewOp):
         return grad.reshape(ctx.shape), None
 
 
+class SqueezeDim(Squeeze):
+    backward_name = "SqueezeBackward1"
+
+
 class Unsqueeze(ViewOp):
     @staticmethod
     def forward(ctx, x, dim):
@@ -224,6 +228,12 @@ class IndexPut(Op):
         grad_x = IndexPut.apply(grad, ctx.key, 0.0)
         grad_value = Index.apply(grad, ctx.key, False) if ctx.needs_input_grad[2] else None
         return grad_x, None, grad_value
+
+
+class CopySlices(IndexPut):
+    """A root tensor after an in-place change through one of its views."""
+
+    backward_name = "CopySlices"
 
 
 class ScatterInto(Op):
