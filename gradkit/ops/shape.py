@@ -166,6 +166,8 @@ class Index(ViewOp):
     @staticmethod
     def forward(ctx, x, key, basic):
         ctx.shape, ctx.key, ctx.basic = x._data.shape, key, basic
+        if basic and not any(k is Ellipsis for k in key):
+            key = key + (Ellipsis,)       # x[0] of a vector: a 0-d view, not a numpy scalar copy
         try:
             return x._data[key]
         except IndexError as e:
