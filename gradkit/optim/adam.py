@@ -1,6 +1,8 @@
 """Adam: per-parameter step sizes from running averages of the gradient and its square."""
 import math
 
+import numpy as np
+
 from .._factories import zeros_like
 from .optimizer import Optimizer, check_positive
 
@@ -33,6 +35,8 @@ class Adam(Optimizer):
                                       amsgrad=amsgrad))
 
     def _update(self, param, group):
+        # Works on the numpy arrays in place (like PyTorch's fused kernels); each line is
+        # the PyTorch tensor call in the comment beside it.
         beta1, beta2 = group["betas"]
         state = self.state.get(param)
         if state is None:
@@ -41,17 +45,17 @@ class Adam(Optimizer):
                 state["max_exp_avg_sq"] = zeros_like(param)
         state["step"] += 1
         step = state["step"]
-        grad = param._grad
+        p, grad = param._data, param._grad._data
         if group["weight_decay"] != 0:
-            grad = grad.add(param, alpha=group["weight_decay"])
-        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-        exp_avg.add_(grad - exp_avg, alpha=1 - beta1)
-        exp_avg_sq.mul_(beta2).add_(grad * grad, alpha=1 - beta2)
+            grad = grad + group["weight_decay"] * p               # grad = grad.add(p, alpha=wd)
+        m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
+        m += (1 - beta1) * (grad - m)                             # m.lerp_(grad, 1 - beta1)
+        v *= beta2                                                # v.mul_(beta2)
+        v += (1 - beta2) * (grad * grad)                          #  .addcmul_(grad, grad, value=1 - beta2)
         if group["amsgrad"]:
-            state["max_exp_avg_sq"] = second_moment = state["max_exp_avg_sq"].maximum(exp_avg_sq)
-        else:
-            second_moment = exp_avg_sq
+            v = np.maximum(state["max_exp_avg_sq"]._data, v, out=state["max_exp_avg_sq"]._data)
         step_size = group["lr"] / (1 - beta1 ** step)
-        denom = second_moment.sqrt() / math.sqrt(1 - beta2 ** step)
-        denom.add_(group["eps"])
-        param.add_(exp_avg / denom, alpha=-step_size)
+        denom = np.sqrt(v) / math.sqrt(1 - beta2 ** step)         # (v.sqrt() / sqrt(bias_correction2))
+        denom += group["eps"]                                     #     .add_(eps)
+        p += -step_size * (m / denom)                             # p.addcdiv_(m, denom, value=-step_size)
+        param._bump_version()     # an in-place change: saved-tensor checks and live displays see it

@@ -1,4 +1,5 @@
 """Stochastic gradient descent, with PyTorch's momentum, dampening, Nesterov and weight decay."""
+from .._tensor import _make
 from .optimizer import Optimizer, check_positive
 
 
@@ -34,16 +35,23 @@ class SGD(Optimizer):
                                       weight_decay=weight_decay, nesterov=nesterov))
 
     def _update(self, param, group):
-        grad = param._grad
+        # Works on the numpy arrays in place (one pass each, like PyTorch's fused kernels);
+        # each line is the PyTorch tensor call in the comment beside it.
+        p, grad = param._data, param._grad._data
         if group["weight_decay"] != 0:
-            grad = grad.add(param, alpha=group["weight_decay"])
+            grad = grad + group["weight_decay"] * p                   # grad = grad.add(p, alpha=wd)
         momentum = group["momentum"]
         if momentum != 0:
             state = self.state.setdefault(param, {})
             buf = state.get("momentum_buffer")
             if buf is None:
-                buf = state["momentum_buffer"] = grad.clone().detach()
+                buf = state["momentum_buffer"] = _make(grad.copy())   # buf = grad.clone().detach()
             else:
-                buf.mul_(momentum).add_(grad, alpha=1 - group["dampening"])
-            grad = grad.add(buf, alpha=momentum) if group["nesterov"] else buf
-        param.add_(grad, alpha=-group["lr"])
+                buf._data *= momentum                                 # buf.mul_(momentum)
+                buf._data += (1 - group["dampening"]) * grad          #    .add_(grad, alpha=1 - dampening)
+            if group["nesterov"]:
+                grad = grad + momentum * buf._data                    # grad = grad.add(buf, alpha=momentum)
+            else:
+                grad = buf._data                                      # grad = buf
+        p += -group["lr"] * grad                                      # p.add_(grad, alpha=-lr)
+        param._bump_version()     # an in-place change: saved-tensor checks and live displays see it

@@ -1,0 +1,168 @@
+"""gradkit.optim: hand-computed steps, PyTorch parity over several steps, freezing, and errors."""
+import math
+
+import numpy as np
+import pytest
+
+import gradkit as gk
+import gradkit.nn as nn
+
+START = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]])
+GRADS = [np.array([[0.1, -0.2, 0.3], [0.4, -0.5, 0.6]]) * (k + 1) * (-1) ** k for k in range(5)]
+
+CASES = {
+    "sgd": dict(name="SGD", lr=0.1),
+    "sgd_momentum": dict(name="SGD", lr=0.1, momentum=0.9),
+    "sgd_momentum_dampening_decay": dict(name="SGD", lr=0.05, momentum=0.8, dampening=0.3, weight_decay=0.1),
+    "sgd_nesterov_decay": dict(name="SGD", lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01),
+    "adam": dict(name="Adam", lr=0.01),
+    "adam_decay_betas": dict(name="Adam", lr=0.1, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.1),
+    "adam_amsgrad": dict(name="Adam", lr=0.05, amsgrad=True),
+}
+
+
+def run(lib, case, dtype):
+    """Apply the GRADS sequence with one optimizer; return the parameter after each step."""
+    settings = dict(CASES[case])
+    param = lib.nn.Parameter(lib.tensor(START.astype(dtype)))
+    optimizer = getattr(lib.optim, settings.pop("name"))([param], **settings)
+    history = []
+    for grad in GRADS:
+        param.grad = lib.tensor(grad.astype(dtype))
+        optimizer.step()
+        history.append(param.detach().numpy().copy())
+    return history
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_matches_pytorch_step_for_step(case, dtype):
+    torch = pytest.importorskip("torch")
+    # Equal up to rounding: PyTorch's kernels may fuse a multiply-add into one rounding (FMA).
+    tolerance = dict(rtol=1e-14, atol=1e-15) if dtype == np.float64 else dict(rtol=2e-7, atol=1e-7)
+    for ours, theirs in zip(run(gk, case, dtype), run(torch, case, dtype)):
+        np.testing.assert_allclose(ours, theirs, **tolerance)
+
+
+def test_sgd_momentum_by_hand():
+    p = nn.Parameter(gk.tensor([1.0], dtype=gk.float64))
+    opt = gk.optim.SGD([p], lr=0.1, momentum=0.9)
+    p.grad = gk.tensor([1.0], dtype=gk.float64)
+    opt.step()                       # buf = 1,          p = 1 - 0.1
+    opt.step()                       # buf = 0.9 + 1,    p = 0.9 - 0.19
+    assert p.item() == pytest.approx(0.71)
+
+
+def test_adam_first_step_moves_each_weight_by_lr():
+    p = nn.Parameter(gk.tensor([1.0, -2.0], dtype=gk.float64))
+    opt = gk.optim.Adam([p], lr=0.01)
+    p.grad = gk.tensor([3.0, -0.001], dtype=gk.float64)
+    opt.step()                       # m̂ / sqrt(v̂) = sign(g) on the first step
+    np.testing.assert_allclose(p.detach().numpy(), [0.99, -1.99], rtol=1e-6)
+    assert opt.state[p]["step"] == 1
+
+
+@pytest.mark.parametrize("make", [lambda ps: gk.optim.SGD(ps, lr=0.1, momentum=0.9),
+                                  lambda ps: gk.optim.Adam(ps, lr=0.1)])
+def test_frozen_and_gradless_parameters_are_left_alone(make):
+    gk.manual_seed(0)
+    model = nn.MLP([2, 4, 1])
+    opt = make(model.parameters())
+    model[0].requires_grad_(False)
+    before = [p.detach().numpy().copy() for p in model.parameters()]
+    for _ in range(3):
+        opt.zero_grad()
+        model(gk.randn(8, 2)).pow(2).mean().backward()
+        opt.step()
+    after = [p.detach().numpy() for p in model.parameters()]
+    assert np.array_equal(before[0], after[0]) and np.array_equal(before[1], after[1])
+    assert not np.array_equal(before[2], after[2])
+    assert model[0].weight not in opt.state
+
+
+def test_step_bumps_the_version_counter():
+    p = nn.Parameter(gk.ones(2))
+    p.grad = gk.ones(2)
+    version = p._version
+    gk.optim.SGD([p], lr=0.1).step()
+    assert p._version == version + 1
+
+
+def test_zero_grad_and_closure():
+    p = nn.Parameter(gk.tensor([2.0]))
+    opt = gk.optim.SGD([p], lr=0.25)
+
+    def closure():
+        opt.zero_grad()
+        loss = (p * p).sum()
+        loss.backward()
+        return loss
+    assert opt.step(closure).item() == 4.0
+    assert p.item() == 1.0
+    opt.zero_grad()
+    assert p.grad is None
+
+
+def test_param_groups_take_their_own_settings():
+    a, b = nn.Parameter(gk.ones(1)), nn.Parameter(gk.ones(1))
+    opt = gk.optim.SGD([{"params": [a], "lr": 0.5}, {"params": [b]}], lr=0.1)
+    a.grad, b.grad = gk.ones(1), gk.ones(1)
+    opt.step()
+    assert a.item() == 0.5 and b.item() == pytest.approx(0.9)
+    assert "Parameter Group 1" in repr(opt)
+
+
+def test_state_dict_round_trip():
+    p = nn.Parameter(gk.ones(2))
+    opt = gk.optim.Adam([p], lr=0.1)
+    p.grad = gk.ones(2)
+    opt.step()
+    state = opt.state_dict()
+    fresh = gk.optim.Adam([p], lr=0.5)
+    fresh.load_state_dict(state)
+    assert fresh.param_groups[0]["lr"] == 0.1 and fresh.state[p]["step"] == 1
+    assert np.array_equal(fresh.state[p]["exp_avg"].numpy(), opt.state[p]["exp_avg"].numpy())
+
+
+def test_empty_parameter_list():
+    with pytest.raises(ValueError, match="optimizer got an empty parameter list"):
+        gk.optim.SGD([], lr=0.1)
+    frozen_model_params = nn.Linear(2, 2).parameters()
+    list(frozen_model_params)                        # an exhausted generator is empty too
+    with pytest.raises(ValueError, match="optimizer got an empty parameter list"):
+        gk.optim.Adam(frozen_model_params)
+
+
+def test_non_tensor_parameters_are_a_type_error_naming_the_type():
+    with pytest.raises(TypeError, match="optimizer can only optimize Tensors, but one of the params is int"):
+        gk.optim.SGD([nn.Parameter(gk.ones(1)), 3], lr=0.1)
+    with pytest.raises(TypeError, match="optimizer can only optimize Tensors, but one of the params is numpy.ndarray"):
+        gk.optim.Adam([np.ones(2)])
+    with pytest.raises(TypeError, match="should be an iterable of Tensors or dicts, but got gradkit.FloatTensor"):
+        gk.optim.SGD(nn.Parameter(gk.ones(1)), lr=0.1)
+
+
+def test_bad_settings_are_value_errors():
+    params = [nn.Parameter(gk.ones(1))]
+    with pytest.raises(ValueError, match="Invalid learning rate: -0.1"):
+        gk.optim.SGD(params, lr=-0.1)
+    with pytest.raises(ValueError, match="Nesterov momentum requires a momentum and zero dampening"):
+        gk.optim.SGD(params, lr=0.1, nesterov=True)
+    with pytest.raises(ValueError, match="Invalid beta parameter at index 1: 1.0"):
+        gk.optim.Adam(params, betas=(0.9, 1.0))
+    with pytest.raises(ValueError, match="can't optimize a non-leaf Tensor"):
+        gk.optim.SGD([params[0] * 2], lr=0.1)
+
+
+def test_training_two_moons_reaches_high_accuracy():
+    gk.manual_seed(0)
+    X, y = gk.data.two_moons(200, noise=0.1, seed=0)
+    model = nn.MLP([2, 32, 32, 2])
+    opt = gk.optim.Adam(model.parameters(), lr=0.02)
+    for _ in range(200):
+        opt.zero_grad()
+        loss = nn.functional.cross_entropy(model(X), y)
+        loss.backward()
+        opt.step()
+    accuracy = (model(X).argmax(dim=1) == y).float().mean().item()
+    assert accuracy >= 0.97 and math.isfinite(loss.item())
