@@ -1,0 +1,366 @@
+"""The backward engine, its errors, hooks, autograd.grad, custom Functions, gradcheck and events."""
+import gc
+import warnings
+
+import numpy as np
+import pytest
+
+import gradkit as gk
+from gradkit import _events
+from gradkit.autograd import GradcheckError, gradcheck
+
+
+# ------------------------------------------------------------------ backward errors
+def test_backward_on_non_scalar_needs_a_gradient():
+    y = gk.tensor([1.0, 2.0], requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match="grad can be implicitly created only for scalar outputs"):
+        y.backward()
+
+
+def test_backward_with_explicit_gradient():
+    x = gk.tensor([1.0, 2.0], requires_grad=True)
+    (x * 3).backward(gk.tensor([1.0, 10.0]))
+    assert x.grad.tolist() == [3.0, 30.0]
+
+
+def test_wrong_shaped_gradient_names_both_shapes():
+    y = gk.tensor([1.0, 2.0], requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match=r"Mismatch in shape.*\[3\].*\[2\]"):
+        y.backward(gk.ones(3))
+
+
+def test_backward_of_something_without_grad():
+    with pytest.raises(RuntimeError, match="element 0 of tensors does not require grad and does not have a grad_fn"):
+        (gk.tensor([1.0]) * 2).sum().backward()
+
+
+def test_second_backward_raises_unless_retained():
+    x = gk.tensor([1.0, 2.0], requires_grad=True)
+    z = (x * x).sum()
+    z.backward(retain_graph=True)
+    z.backward()
+    assert x.grad.tolist() == [4.0, 8.0]
+    with pytest.raises(RuntimeError, match="Trying to backward through the graph a second time"):
+        z.backward()
+
+
+def test_saved_tensors_are_freed_after_backward():
+    x = gk.tensor([1.0, 2.0], requires_grad=True)
+    y = x * x
+    node = y.grad_fn
+    assert len(node._saved) == 2
+    y.sum().backward()
+    assert node._saved == ()
+    with pytest.raises(RuntimeError, match="Trying to backward through the graph a second time"):
+        node.saved_tensors
+
+
+def test_graph_without_saved_tensors_can_run_twice():
+    # Add saves nothing: PyTorch lets this backward run again, and so do we.
+    x = gk.tensor([1.0], requires_grad=True)
+    y = (x + 1).sum()
+    y.backward()
+    y.backward()
+    assert x.grad.tolist() == [2.0]
+
+
+# ------------------------------------------------------------------ graph structure
+def test_grad_fn_names_and_next_functions():
+    x = gk.tensor([1.0, 2.0], requires_grad=True)
+    w = gk.tensor([[1.0], [2.0]], requires_grad=True)
+    y = (x * 2).sum()
+    assert y.grad_fn.name() == "SumBackward0"
+    (mul, nr), = y.grad_fn.next_functions
+    assert mul.name() == "MulBackward0" and nr == 0
+    (acc, _), (none, _) = mul.next_functions
+    assert acc.name() == "AccumulateGrad" and acc.variable is x and none is None
+    m = x.unsqueeze(0) @ w
+    assert m.grad_fn.name() == "MmBackward0"
+    assert [type(n).__name__ for n, _ in m.grad_fn.next_functions] == ["UnsqueezeBackward0", "AccumulateGrad"]
+    assert x.grad_fn is None
+
+
+@pytest.mark.parametrize("expr,name", [
+    (lambda x: x + x, "AddBackward0"), (lambda x: x - 1, "SubBackward0"), (lambda x: 1 - x, "RsubBackward1"),
+    (lambda x: x * 2, "MulBackward0"), (lambda x: x / 2, "DivBackward0"), (lambda x: x ** 2, "PowBackward0"),
+    (lambda x: x ** x, "PowBackward1"), (lambda x: -x, "NegBackward0"), (lambda x: x.exp(), "ExpBackward0"),
+    (lambda x: x.sum(0), "SumBackward1"), (lambda x: x.mean(), "MeanBackward0"), (lambda x: x.mean(0), "MeanBackward1"),
+    (lambda x: x.max(), "MaxBackward1"), (lambda x: x.max(0)[0], "MaxBackward0"), (lambda x: x.relu(), "ReluBackward0"),
+    (lambda x: x.tanh(), "TanhBackward0"), (lambda x: x.sigmoid(), "SigmoidBackward0"),
+    (lambda x: x.reshape(4), "ViewBackward0"), (lambda x: x.T, "PermuteBackward0"),
+    (lambda x: x.transpose(0, 1), "TransposeBackward0"), (lambda x: x[0], "SelectBackward0"),
+    (lambda x: x[:, 1:], "SliceBackward0"), (lambda x: x[[0, 0]], "IndexBackward0"),
+    (lambda x: x.softmax(0), "SoftmaxBackward0"), (lambda x: x.log_softmax(0), "LogSoftmaxBackward0"),
+    (lambda x: x.squeeze(), "SqueezeBackward0"), (lambda x: x.squeeze(0), "SqueezeBackward1"),
+    (lambda x: gk.cat([x, x]), "CatBackward0"), (lambda x: gk.stack([x, x]), "StackBackward0"),
+    (lambda x: x.clamp(0, 1), "ClampBackward1"), (lambda x: x @ x, "MmBackward0"), (lambda x: x.clone(), "CloneBackward0"),
+])
+def test_grad_fn_names_match_pytorch(expr, name):
+    assert expr(gk.ones(2, 2, requires_grad=True)).grad_fn.name() == name
+
+
+# ------------------------------------------------------------------ engine
+def test_long_chain_has_no_recursion_error():
+    x = gk.tensor([1.0], requires_grad=True)
+    y = x
+    for _ in range(100_000):
+        y = y + 0.0
+    y.sum().backward()
+    assert x.grad.tolist() == [1.0]
+
+
+def test_a_tensor_used_twice_sums_its_grads():
+    x = gk.tensor([3.0], requires_grad=True)
+    y = x * x              # x used twice by one node
+    z = y + y.exp() * 0 + y  # y used three times
+    z.backward()
+    assert x.grad.tolist() == [12.0]
+
+
+class Counted(gk.autograd.Function):
+    calls = 0
+
+    @staticmethod
+    def forward(ctx, x):
+        return x._data * 2
+
+    @staticmethod
+    def backward(ctx, grad):
+        Counted.calls += 1
+        return grad * 2
+
+
+def test_each_node_runs_once_in_a_diamond():
+    Counted.calls = 0
+    x = gk.tensor([1.0], requires_grad=True)
+    shared = Counted.apply(x)
+    left, right = shared * 3, shared.exp()
+    out = left + right + shared
+    out.backward()
+    assert Counted.calls == 1
+    np.testing.assert_allclose(x.grad._data, 2 * (3 + np.exp(2.0) + 1), rtol=1e-6)
+
+
+def test_backward_runs_in_reverse_topological_order():
+    order = []
+    x = gk.tensor([1.0], requires_grad=True)
+    a = x * 2
+    b = a * 3
+    c = a + b
+    for name, t in (("a", a), ("b", b), ("c", c)):
+        t.register_hook(lambda g, name=name: order.append(name))
+    c.backward()
+    assert order == ["c", "b", "a"]
+
+
+# ------------------------------------------------------------------ hooks
+def test_hook_on_a_leaf_replaces_the_grad_and_can_be_removed():
+    x = gk.tensor([1.0, 2.0], requires_grad=True)
+    seen = []
+    handle = x.register_hook(lambda g: seen.append(g.tolist()) or g * 10)
+    (x * 2).sum().backward()
+    assert seen == [[2.0, 2.0]] and x.grad.tolist() == [20.0, 20.0]
+    handle.remove()
+    x.grad = None
+    (x * 2).sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0] and len(seen) == 1
+
+
+def test_hook_on_a_non_leaf_changes_what_flows_on():
+    x = gk.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3
+    y.register_hook(lambda g: g * 0 + 1)
+    y.retain_grad()
+    (y * y).sum().backward()
+    assert y.grad.tolist() == [1.0, 1.0]
+    assert x.grad.tolist() == [3.0, 3.0]
+
+
+def test_hook_needs_requires_grad():
+    with pytest.raises(RuntimeError, match="cannot register a hook on a tensor that doesn't require gradient"):
+        gk.tensor([1.0]).register_hook(lambda g: g)
+
+
+# ------------------------------------------------------------------ autograd.grad
+def test_autograd_grad_does_not_touch_dot_grad():
+    x = gk.tensor([1.0, 2.0], requires_grad=True)
+    (g,) = gk.autograd.grad((x * x).sum(), x)
+    assert g.tolist() == [2.0, 4.0] and x.grad is None
+
+
+def test_autograd_grad_for_several_inputs_and_non_leaf():
+    x = gk.tensor([1.0], requires_grad=True)
+    y = gk.tensor([2.0], requires_grad=True)
+    h = x * y
+    gx, gy, gh = gk.autograd.grad((h * h).sum(), (x, y, h))
+    assert gx.tolist() == [8.0] and gy.tolist() == [4.0] and gh.tolist() == [4.0]
+
+
+def test_autograd_grad_allow_unused():
+    x = gk.tensor([1.0], requires_grad=True)
+    unused = gk.tensor([1.0], requires_grad=True)
+    out = (x * 2).sum()
+    with pytest.raises(RuntimeError, match="appears to not have been used in the graph"):
+        gk.autograd.grad(out, (x, unused), retain_graph=True)
+    gx, gu = gk.autograd.grad(out, (x, unused), allow_unused=True)
+    assert gx.tolist() == [2.0] and gu is None
+
+
+def test_second_derivative_of_x_cubed_is_6x():
+    x = gk.tensor([2.0, -1.0], requires_grad=True)
+    (dx,) = gk.autograd.grad((x ** 3).sum(), x, create_graph=True)
+    assert dx.requires_grad and dx.tolist() == [12.0, 3.0]
+    (d2x,) = gk.autograd.grad(dx.sum(), x)
+    assert d2x.tolist() == [12.0, -6.0]
+
+
+def test_backward_create_graph_then_backward_again():
+    x = gk.tensor([3.0], requires_grad=True)
+    (x ** 3).backward(create_graph=True)
+    g = x.grad
+    assert g.requires_grad and g.tolist() == [27.0]
+    x.grad = None
+    g.backward()
+    assert x.grad.tolist() == [18.0]
+
+
+# ------------------------------------------------------------------ custom Function
+class MulConst(gk.autograd.Function):
+    seen_needs = None
+
+    @staticmethod
+    def forward(ctx, x, y, k):
+        ctx.save_for_backward(x, y)
+        ctx.k = k
+        MulConst.seen_needs = ctx.needs_input_grad
+        return x * y * k
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        return (grad * y * ctx.k if ctx.needs_input_grad[0] else None,
+                grad * x * ctx.k if ctx.needs_input_grad[1] else None, None)
+
+
+def test_custom_function_contract():
+    x = gk.tensor([2.0], requires_grad=True)
+    y = gk.tensor([5.0])
+    out = MulConst.apply(x, y, 3)
+    assert MulConst.seen_needs == (True, False, False)
+    assert out.grad_fn.name() == "MulConstBackward" and out.tolist() == [30.0]
+    out.backward()
+    assert x.grad.tolist() == [15.0] and y.grad is None
+    assert gradcheck(lambda a, b: MulConst.apply(a, b, 3),
+                     (gk.randn(3, dtype=gk.float64, requires_grad=True), gk.randn(3, dtype=gk.float64, requires_grad=True)))
+
+
+def test_custom_function_forward_runs_without_grad_mode():
+    class Check(gk.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            assert not gk.is_grad_enabled()
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * 2
+    out = Check.apply(gk.tensor([1.0], requires_grad=True))
+    assert out.requires_grad and out.grad_fn.name() == "CheckBackward"
+
+
+def test_custom_function_wrong_number_of_grads():
+    class Bad(gk.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, y):
+            return x * y
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad
+    out = Bad.apply(gk.tensor([1.0], requires_grad=True), gk.tensor([2.0], requires_grad=True))
+    with pytest.raises(RuntimeError, match="returned an incorrect number of gradients"):
+        out.backward()
+
+
+# ------------------------------------------------------------------ gradcheck
+class WrongSquare(gk.autograd.Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return a._data ** 2
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return g * a                       # should be 2 * g * a
+
+
+def test_gradcheck_passes_and_fails():
+    a = gk.tensor([1.0, 2.0], dtype=gk.float64, requires_grad=True)
+    assert gradcheck(lambda t: t ** 2, (a,)) is True
+    with pytest.raises(GradcheckError, match=r"(?s)output 0 with respect to input 1.*numerical.*analytical") as info:
+        gradcheck(lambda b, t: b * WrongSquare.apply(t), (gk.tensor([1.0], dtype=gk.float64), a))
+    assert "[[2. 0.]\n [0. 4.]]" in str(info.value) and "[[1. 0.]\n [0. 2.]]" in str(info.value)
+    assert isinstance(info.value, RuntimeError)
+    assert gradcheck(WrongSquare.apply, (a,), raise_exception=False) is False
+
+
+def test_gradcheck_warns_for_float32():
+    with pytest.warns(UserWarning, match="is not a double precision floating point"):
+        gradcheck(lambda t: t * 2, (gk.tensor([1.0], requires_grad=True),), eps=1e-3, atol=1e-2)
+
+
+def test_gradcheck_does_not_disturb_inputs():
+    a = gk.tensor([1.0, 2.0], dtype=gk.float64, requires_grad=True)
+    gradcheck(lambda t: (t * t).sum(), (a,))
+    assert a.tolist() == [1.0, 2.0] and a._version == 0 and a.grad is None
+
+
+# ------------------------------------------------------------------ events
+class Recorder:
+    def __init__(self):
+        self.events = []
+
+    def on(self, event):
+        return lambda arg: self.events.append((event, arg))
+
+    def method(self, arg):
+        self.events.append(("method", arg))
+
+
+def test_events_fire_for_backward_grad_data_and_requires_grad():
+    rec = Recorder()
+    callbacks = {e: rec.on(e) for e in _events.EVENTS}     # keep strong refs: subscriptions are weak
+    unsubscribe = [_events.subscribe(e, cb) for e, cb in callbacks.items()]
+    try:
+        x = gk.tensor([1.0, 2.0])
+        x.requires_grad_()
+        (x * 2).sum().backward()
+        with gk.no_grad():
+            x.add_(1)
+        x.grad = None
+        kinds = [e for e, _ in rec.events]
+        assert kinds == ["requires_grad", "grad", "backward", "data", "grad"]
+        assert rec.events[0][1] is x and rec.events[2][1] == [x]
+    finally:
+        for u in unsubscribe:
+            u()
+    assert not _events.has_subscribers()
+
+
+def test_subscribers_are_weak():
+    rec = Recorder()
+    _events.subscribe("grad", rec.method)
+    x = gk.tensor([1.0], requires_grad=True)
+    x.grad = gk.tensor([1.0])
+    assert len(rec.events) == 1
+    events = rec.events
+    del rec
+    gc.collect()
+    x.grad = None
+    assert len(events) == 1 and not _events.has_subscribers("grad")
+
+
+def test_unknown_event_is_rejected():
+    with pytest.raises(ValueError, match="unknown event"):
+        _events.subscribe("nope", print)
