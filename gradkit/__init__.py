@@ -35,7 +35,7 @@ _LAZY = {
     "GraphWidget": ("gradkit.widgets", "GraphWidget"),
     "show": ("gradkit.widgets", "show"),
     "playground": ("gradkit.widgets", "playground"),
-    "explain": ("gradkit.explain", "explain"),
+    "explain": ("gradkit.explain_grad", "explain"),
 }
 
 

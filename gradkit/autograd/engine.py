@@ -94,7 +94,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
             node = ready.pop()
             grads = buffers.pop(node)
             if node._pre_hooks or node._retained or capture_node:
-                grads = _run_pre_hooks(node, grads, capture_node, captured, touched)
+                grads = _run_pre_hooks(node, grads, capture_node, captured, touched, accumulate)
             if len(grads) > 1 or grads[0] is None:
                 for nr, g in enumerate(grads):
                     if g is None and node.materialize_grads:
@@ -166,7 +166,7 @@ def _count_dependencies(roots):
     return dependencies
 
 
-def _run_pre_hooks(node, grads, capture_node, captured, touched):
+def _run_pre_hooks(node, grads, capture_node, captured, touched, accumulate):
     """Hooks and retain_grad() of non-leaf tensors run when their gradient is complete."""
     if node._pre_hooks:
         for nr, hooks in node._pre_hooks.items():
@@ -175,7 +175,7 @@ def _run_pre_hooks(node, grads, capture_node, captured, touched):
                     new = hook(grads[nr])
                     if new is not None:
                         grads[nr] = new
-    if node._retained:
+    if node._retained and accumulate:   # autograd.grad and dry runs leave .grad alone
         for nr, ref in node._retained.items():
             tensor = ref()
             if tensor is not None and grads[nr] is not None:

@@ -1,0 +1,88 @@
+"""`%load_ext gradkit`: tensors show an HTML card, and the %%gradgraph cell magic.
+
+    %load_ext gradkit
+
+    %%gradgraph
+    x = gk.tensor([2.0, 3.0], requires_grad=True)
+    z = (x * x + 3).sum()            # the cell's output: the graph of the tensors it made
+
+    %%gradgraph --live               # a live GraphWidget instead of a static picture
+
+The text repr of tensors stays exactly PyTorch's; only the notebook's HTML view changes.
+"""
+import argparse
+import shlex
+
+from ._tensor import Tensor
+
+
+def _card(t):
+    from .viz import tensor_card_html
+    return tensor_card_html(t)
+
+
+def _new_tensors(before, namespace):
+    """Tensors bound to names that are new or rebound in ``namespace`` since ``before``."""
+    return {name: value for name, value in namespace.items()
+            if isinstance(value, Tensor) and not name.startswith("_") and before.get(name) is not value}
+
+
+def _roots(tensors):
+    """The tensors no other new tensor was computed from: the ends of the cell's graphs."""
+    tracked = [t for t in tensors.values() if t._requires_grad]
+    if not tracked:
+        return []
+    inner = set()
+    for t in tracked:
+        stack = [t.grad_fn] if t.grad_fn is not None else []
+        seen = set()
+        while stack:
+            node = stack.pop()
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            for edge in node._edges:
+                if edge is None:
+                    continue
+                target, nr = edge
+                if isinstance(target, Tensor):
+                    inner.add(id(target))
+                else:
+                    for other in tracked:
+                        if other.grad_fn is target and other._output_nr == nr:
+                            inner.add(id(other))
+                    stack.append(target)
+    return [t for t in tracked if id(t) not in inner]
+
+
+def gradgraph(line, cell, ipython):
+    parser = argparse.ArgumentParser(prog="%%gradgraph", add_help=False)
+    parser.add_argument("--live", action="store_true")
+    parser.add_argument("--max-nodes", type=int, default=300)
+    args = parser.parse_args(shlex.split(line))
+    namespace = ipython.user_ns
+    before = dict(namespace)
+    result = ipython.run_cell(cell)
+    if not result.success:
+        return None
+    made = _new_tensors(before, namespace)
+    roots = _roots(made)
+    if not roots:
+        print("%%gradgraph: the cell made no tensor that requires grad, so no graph was recorded")
+        return None
+    names = {k: v for k, v in namespace.items() if isinstance(v, Tensor) and not k.startswith("_")}
+    if args.live:
+        from .widgets import GraphWidget
+        return GraphWidget(roots if len(roots) > 1 else roots[0], names=names, max_nodes=args.max_nodes)
+    from .viz import draw
+    return draw(roots if len(roots) > 1 else roots[0], names=names, max_nodes=args.max_nodes)
+
+
+def load_ipython_extension(ipython):
+    ipython.display_formatter.formatters["text/html"].for_type(Tensor, _card)
+    ipython.register_magic_function(lambda line, cell: gradgraph(line, cell, ipython),
+                                    magic_kind="cell", magic_name="gradgraph")
+
+
+def unload_ipython_extension(ipython):
+    ipython.display_formatter.formatters["text/html"].pop(Tensor, None)
