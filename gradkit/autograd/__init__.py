@@ -52,3 +52,36 @@ def _accumulate_into(tensors, grads, retain_graph, create_graph, inputs):
 
 def _backward_into(tensor, gradient, retain_graph, create_graph, inputs):
     return _accumulate_into((tensor,), (gradient,), retain_graph, create_graph, _as_sequence(inputs))
+
+
+def graph_stats(tensor):
+    """What recording cost: ops in ``tensor``'s history, tensors they saved for backward, and bytes.
+
+        >>> gk.autograd.graph_stats(loss)
+        {'ops': 7, 'saved_tensors': 9, 'saved_bytes': 4616}
+
+    A tensor made under ``no_grad`` has no history: all three are 0.
+    """
+    from .function import BackwardNode
+    ops = saved = nbytes = 0
+    seen_arrays = set()
+    stack = [tensor.grad_fn] if tensor.grad_fn is not None else []
+    seen = set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        ops += 1
+        for kind, obj, _ in node._saved:
+            array = obj[1] if kind == "output" else getattr(obj, "_data", None)
+            if array is None:
+                continue
+            saved += 1
+            if id(array) not in seen_arrays:       # the same tensor saved twice costs its bytes once
+                seen_arrays.add(id(array))
+                nbytes += array.nbytes
+        for edge in node._edges:
+            if edge is not None and isinstance(edge[0], BackwardNode):
+                stack.append(edge[0])
+    return {"ops": ops, "saved_tensors": saved, "saved_bytes": nbytes}
