@@ -30,6 +30,8 @@ def _finish(array, requires_grad, name=None):
     if _state.inference:
         t._inference = True
     if requires_grad:
+        if array.dtype.kind != "f":     # PyTorch's wording when a factory is asked for it
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
         t.requires_grad_(True)
     if name is not None:
         t.name = name

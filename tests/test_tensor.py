@@ -135,7 +135,7 @@ def test_leaves_default_to_no_grad_and_results_propagate():
 
 @pytest.mark.parametrize("dtype", [gk.int64, gk.int32, gk.bool])
 def test_only_float_tensors_can_require_grad(dtype):
-    with pytest.raises(RuntimeError, match="only Tensors of floating point dtype can require gradients"):
+    with pytest.raises(RuntimeError, match="Only Tensors of floating point and complex dtype can require gradients"):
         gk.tensor([1], dtype=dtype, requires_grad=True)
     t = gk.tensor([1], dtype=dtype)
     with pytest.raises(RuntimeError, match="only Tensors of floating point dtype can require gradients"):

@@ -36,6 +36,7 @@ class RSub(Sub):
     """number - tensor, recorded as other - self (PyTorch's name)."""
 
     backward_name = "RsubBackward1"
+    numbers_are_inputs = False     # PyTorch's rsub(tensor, scalar) lists only the tensor
 
 
 class Mul(Op):

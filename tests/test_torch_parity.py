@@ -1,0 +1,243 @@
+"""The same programs in gradkit and PyTorch: same values, same grads, same error meaning."""
+import numpy as np
+import pytest
+
+import gradkit as gk
+
+torch = pytest.importorskip("torch")
+
+
+def both(values, dtype="float32", requires_grad=True):
+    """The same leaf in gradkit and torch."""
+    a = np.array(values, dtype=dtype)
+    return (gk.tensor(a, requires_grad=requires_grad),
+            torch.tensor(a, requires_grad=requires_grad))
+
+
+def same(g, t, rtol=1e-5, atol=1e-6):
+    tv = t.detach().numpy() if hasattr(t, "detach") else np.asarray(t)
+    gv = g._data if hasattr(g, "_data") else np.asarray(g)
+    return gv.shape == tv.shape and np.allclose(gv, tv, rtol=rtol, atol=atol)
+
+
+def run(program, *inputs, dtype="float32"):
+    """Run ``program(lib, *leaves)`` with both libraries; compare the output and every leaf's grad."""
+    pairs = [both(v, dtype) for v in inputs]
+    outs = []
+    for lib, leaves in ((gk, [p[0] for p in pairs]), (torch, [p[1] for p in pairs])):
+        out = program(lib, *leaves)
+        out.backward()
+        outs.append(out)
+    assert same(outs[0], outs[1])
+    for g_leaf, t_leaf in pairs:
+        assert same(g_leaf.grad, t_leaf.grad), (g_leaf.grad, t_leaf.grad)
+
+
+rng = np.random.default_rng(0)
+
+
+def test_seed_example():
+    run(lambda lib, x: (x * x + 3).sum(), [2.0, 3.0])
+
+
+def test_mlp_like_chain():
+    def mlp(lib, x, w1, b1, w2):
+        h = (x @ w1 + b1).relu()
+        return (h @ w2).tanh().sigmoid().log_softmax(dim=-1).mean()
+    run(mlp, rng.standard_normal((4, 3)), rng.standard_normal((3, 5)), rng.standard_normal(5),
+        rng.standard_normal((5, 2)))
+
+
+def test_broadcasting():
+    run(lambda lib, a, b, c: ((a * b - c) / (1 + b * b) + a ** 2).sum(),
+        rng.standard_normal((3, 1, 4)), rng.standard_normal((2, 1)), rng.standard_normal(4))
+
+
+@pytest.mark.parametrize("sa,sb", [((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)), ((2, 3), (3, 4)),
+                                   ((5, 2, 3), (3, 4)), ((5, 2, 3), (5, 3, 4)), ((2, 1, 2, 3), (4, 3, 2))])
+def test_matmul_variants(sa, sb):
+    run(lambda lib, a, b: (a @ b).sin().sum(), rng.standard_normal(sa), rng.standard_normal(sb))
+
+
+@pytest.mark.parametrize("reduce", [
+    lambda x: x.sum(), lambda x: x.sum(dim=1), lambda x: x.sum(dim=(0, -1), keepdim=True),
+    lambda x: x.mean(-1), lambda x: x.mean(dim=(1, 2)), lambda x: x.max(), lambda x: x.min(),
+    lambda x: x.max(dim=1)[0], lambda x: x.min(dim=-1, keepdim=True).values, lambda x: x.prod(),
+    lambda x: x.prod(dim=2), lambda x: x.var(), lambda x: x.std(dim=1), lambda x: x.var(dim=0, keepdim=True),
+    lambda x: x.std(unbiased=False),
+])
+def test_reductions_with_dims(reduce):
+    run(lambda lib, x: (reduce(x) * 1.5).sum(), rng.standard_normal((2, 3, 4)))
+
+
+def test_max_dim_indices_agree():
+    g, t = both(rng.permutation(12).reshape(3, 4))
+    assert g.max(1).indices.tolist() == t.max(1).indices.tolist()
+    assert g.min(0).indices.tolist() == t.min(0).indices.tolist()
+
+
+@pytest.mark.parametrize("fn", ["softmax", "log_softmax"])
+def test_softmax_with_large_logits(fn):
+    logits = [[1000.0, 1001.0, 999.0], [-1000.0, 0.0, 1000.0]]
+    run(lambda lib, x: (getattr(x, fn)(dim=-1) * lib.tensor([1.0, 2.0, 3.0])).sum(), logits)
+    run(lambda lib, x: (getattr(lib, fn)(x, 0) * lib.tensor([[1.0], [5.0]])).sum(), logits)
+
+
+@pytest.mark.parametrize("index", [
+    lambda lib, x: x[[0, 0, 2]], lambda lib, x: x[lib.tensor([1, 1, 1]), 2:], lambda lib, x: x[x > 0],
+    lambda lib, x: x[::2, 1], lambda lib, x: x[None, -1], lambda lib, x: x[[0, 2, 0], [1, 1, 1]],
+])
+def test_indexing_with_repeated_indices(index):
+    run(lambda lib, x: (index(lib, x) * 2).exp().sum(), rng.standard_normal((3, 4)))
+
+
+def test_shape_ops_chain():
+    def prog(lib, x):
+        y = x.reshape(2, 6).transpose(0, 1).unsqueeze(0).expand(3, 6, 2).permute(2, 0, 1)
+        z = lib.cat([y.flatten(), y[1].T.reshape(-1)])
+        return (lib.stack([z, z * 2], dim=1) ** 2).sum()
+    run(prog, rng.standard_normal((3, 4)))
+
+
+def test_pointwise_ops():
+    run(lambda lib, x: (x.exp() + x.abs().sqrt() + x.sin() * x.cos() + x.clamp(-0.5, 0.5)
+                        + lib.maximum(x, x * 0.5) + lib.minimum(x, -x) + lib.where(x > 0, x, x * 0.1)
+                        + 2 ** x + x.abs() ** x + 1 / (2 + x.tanh()) - 3).sum(), rng.standard_normal(6))
+
+
+def test_dtype_promotion_matches():
+    for expr in (lambda lib: lib.tensor([1, 2]) * 1.5, lambda lib: lib.tensor([1, 2]) / lib.tensor([2, 2]),
+                 lambda lib: lib.tensor([1, 2]) + 2, lambda lib: lib.tensor([True]) + lib.tensor([True]),
+                 lambda lib: lib.tensor([1.0]) * lib.tensor([1.0], dtype=lib.float64),
+                 lambda lib: lib.tensor([1, 2], dtype=lib.int32) * 2, lambda lib: lib.tensor([3]) ** 2,
+                 lambda lib: lib.tensor([1, 2]).sum(), lambda lib: 2 ** lib.tensor([1, 2])):
+        assert str(expr(gk).dtype).split(".")[-1] == str(expr(torch).dtype).split(".")[-1]
+
+
+def test_second_derivatives():
+    for lib in (gk, torch):
+        x = lib.tensor([2.0, -1.5], requires_grad=True)
+        y = (x ** 3 + x.sin() * x).sum()
+        (g,) = lib.autograd.grad(y, x, create_graph=True)
+        (h,) = lib.autograd.grad(g.sum(), x)
+        if lib is gk:
+            ours = (g._data, h._data)
+        else:
+            assert same(ours[0], g) and same(ours[1], h)
+
+
+def test_hooks_and_retain_grad():
+    results = []
+    for lib in (gk, torch):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 3
+        y.retain_grad()
+        y.register_hook(lambda g: g * 2)
+        x.register_hook(lambda g: g + 1)
+        (y * y).sum().backward()
+        results.append((x.grad, y.grad))
+    assert same(results[0][0], results[1][0]) and same(results[0][1], results[1][1])
+
+
+def test_inplace_on_view_rebases_like_torch():
+    def prog(lib, x):
+        y = x * 2
+        y[1:].mul_(x[:2])
+        y[0] = x[2] * 5
+        return (y * lib.tensor([1.0, 10.0, 100.0])).sum()
+    run(prog, [1.0, 2.0, 3.0])
+
+
+def test_accumulation_across_backwards():
+    grads = []
+    for lib in (gk, torch):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        for k in range(3):
+            (x * x * k).sum().backward()
+        grads.append(x.grad)
+    assert same(*grads)
+
+
+ERRORS = [
+    ("grad can be implicitly created only for scalar outputs", lambda lib: (lib.ones(2, requires_grad=True) * 2).backward()),
+    ("does not require grad and does not have a grad_fn", lambda lib: (lib.ones(2) * 2).sum().backward()),
+    ("Trying to backward through the graph a second time", lambda lib: _twice(lib)),
+    ("Only Tensors of floating point and complex dtype can require gradients",
+     lambda lib: lib.tensor([1, 2], requires_grad=True)),
+    ("only Tensors of floating point dtype can require gradients", lambda lib: lib.tensor([1, 2]).requires_grad_()),
+    ("you can only change requires_grad flags of leaf variables",
+     lambda lib: setattr(lib.ones(2, requires_grad=True) * 2, "requires_grad", False)),
+    ("a leaf Variable that requires grad is being used in an in-place operation",
+     lambda lib: lib.ones(2, requires_grad=True).add_(1)),
+    ("a view of a leaf Variable that requires grad is being used in an in-place operation",
+     lambda lib: lib.ones(2, requires_grad=True)[:1].add_(1)),
+    ("modified by an inplace operation", lambda lib: _modified(lib)),
+    ("Can't call numpy() on Tensor that requires grad", lambda lib: lib.ones(1, requires_grad=True).numpy()),
+    ("Mismatch in shape", lambda lib: (lib.ones(2, requires_grad=True) * 2).backward(lib.ones(3))),
+    ("appears to not have been used in the graph", lambda lib: _unused(lib)),
+    ("mat1 and mat2 shapes cannot be multiplied", lambda lib: lib.ones(2, 3) @ lib.ones(4, 5)),
+    ("Setting requires_grad=True on inference tensor outside InferenceMode", lambda lib: _inference(lib)),
+]
+
+
+def _twice(lib):
+    x = lib.ones(2, requires_grad=True)
+    y = (x * x).sum()
+    y.backward()
+    y.backward()
+
+
+def _modified(lib):
+    x = lib.ones(2, requires_grad=True)
+    y = x * 1
+    z = (y * y).sum()
+    y.add_(1)
+    z.backward()
+
+
+def _unused(lib):
+    x, u = lib.ones(1, requires_grad=True), lib.ones(1, requires_grad=True)
+    lib.autograd.grad((x * 2).sum(), (x, u))
+
+
+def _inference(lib):
+    with lib.inference_mode():
+        t = lib.ones(2)
+    t.requires_grad_()
+
+
+@pytest.mark.parametrize("phrase,program", ERRORS, ids=[e[0][:40] for e in ERRORS])
+def test_errors_have_the_same_meaning(phrase, program):
+    for lib in (gk, torch):
+        with pytest.raises(RuntimeError) as info:
+            program(lib)
+        assert phrase in str(info.value), (lib.__name__, str(info.value))
+
+
+def test_non_leaf_grad_warning_matches():
+    for lib in (gk, torch):
+        y = lib.ones(1, requires_grad=True) * 2
+        y.sum().backward()
+        with pytest.warns(UserWarning, match="is not a leaf Tensor is being accessed"):
+            assert y.grad is None
+
+
+def test_reprs_match():
+    for make in (lambda lib: lib.tensor([2.0, 3.0], requires_grad=True),
+                 lambda lib: (lib.tensor([2.0, 3.0], requires_grad=True) ** 2 + 3).sum() + 0,
+                 lambda lib: lib.tensor([[1.5, -2.25], [3.0, 4.0]]),
+                 lambda lib: lib.tensor([1e-5, 1.0]), lambda lib: lib.tensor([1, 2, 3]),
+                 lambda lib: lib.tensor([True, False]), lambda lib: lib.tensor(2.0) * 3,
+                 lambda lib: (lib.tensor(2.0, requires_grad=True) * 3).exp()):
+        assert repr(make(gk)) == repr(make(torch))
+
+
+def test_grad_fn_names_match():
+    for expr in (lambda x: x * 2, lambda x: x.sum(), lambda x: x.sum(0), lambda x: x @ x, lambda x: x.mean(1),
+                 lambda x: 1 - x, lambda x: x.max(), lambda x: x.max(0)[0], lambda x: x.T, lambda x: x[0],
+                 lambda x: x[:, 1:], lambda x: x[[0, 1]], lambda x: x.squeeze(0), lambda x: x.relu(),
+                 lambda x: x.log_softmax(0), lambda x: x.reshape(4), lambda x: x.clamp(0, 1), lambda x: x.var()):
+        g, t = expr(gk.ones(2, 2, requires_grad=True)), expr(torch.ones(2, 2, requires_grad=True))
+        assert g.grad_fn.name() == t.grad_fn.name()
+        assert [type(n).__name__ if n else None for n, _ in g.grad_fn.next_functions] == \
+               [type(n).__name__ if n else None for n, _ in t.grad_fn.next_functions]
