@@ -106,6 +106,9 @@ def explain(t, output=None, names=None):
         raise TypeError(f"explain() expects a gradkit Tensor, got {type(t).__name__}")
     me = _label(t, names)
     if not t._requires_grad:
+        if t._grad is not None:
+            return (f"{me}.grad still holds the result of an earlier backward(), but {me}.requires_grad is "
+                    f"now False: new computations with {me} are not recorded and will not add to it.")
         if t._data.dtype.kind != "f":
             return (f"{me}.grad is None because {me} has dtype {t.dtype!r}: only floating-point tensors can "
                     f"require grad. Make it float (e.g. {me}.float()) and call requires_grad_().")
@@ -147,26 +150,24 @@ def _find_cut(t, names):
 
 
 def _find_cut_between(output, names):
-    """Name the untracked tensors (in names=) that feed the output's graph: where tracking stopped."""
+    """Name the untracked operands (in names=) of the output's graph: where tracking stopped."""
     if output.grad_fn is None:
         return ""
-    found = []
+    untracked = set()
     seen, stack = set(), [output.grad_fn]
-    saved_inputs = set()
     while stack:
         node = stack.pop()
         if id(node) in seen:
             continue
         seen.add(id(node))
-        for kind, obj, _ in node._saved:
-            if kind == "input" and not obj._requires_grad:
-                saved_inputs.add(id(obj))
+        for ref in (node._untracked or {}).values():
+            t = ref()
+            if t is not None:
+                untracked.add(id(t))
         for edge in node._edges:
             if edge is not None and isinstance(edge[0], BackwardNode):
                 stack.append(edge[0])
-    for key, value in (names or {}).items():
-        if isinstance(value, Tensor) and id(value) in saved_inputs:
-            found.append(key)
+    found = [key for key, value in (names or {}).items() if isinstance(value, Tensor) and id(value) in untracked]
     if found:
         return f" It was cut at {', '.join(found)}: requires_grad=False there (made under no_grad or by detach())."
     return ""

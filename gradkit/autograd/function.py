@@ -26,6 +26,7 @@ shape by the engine, the one place where broadcasting is undone.
 The `ctx` object *is* the backward node that ends up as `y.grad_fn`.
 """
 import itertools
+import weakref
 
 import numpy as np
 
@@ -100,6 +101,7 @@ class BackwardNode(Node):
     _pre_hooks = None         # output_nr -> [hook]   (hooks on non-leaf tensors)
     _retained = None          # output_nr -> weakref to a tensor that called retain_grad()
     materialize_grads = True
+    _untracked = None         # position -> weakref to an operand tensor that did not require grad
     numbers_are_inputs = False   # True for arithmetic: `x + 3` lists 3 as an input, like PyTorch
 
     to_save = ()
@@ -235,7 +237,7 @@ def _apply_recorded(cls, args):
     node = cls._node_class()
     edges, shapes, needs = [], [], []
     numbers_are_inputs = node.numbers_are_inputs
-    for a in args:
+    for position, a in enumerate(args):
         if isinstance(a, Tensor):
             shapes.append(a._data.shape)
             if a._requires_grad:
@@ -243,6 +245,11 @@ def _apply_recorded(cls, args):
                 edges.append((fn, a._output_nr) if fn is not None else (a, 0))
                 needs.append(True)
                 continue
+            # An operand that is not tracked: remembered weakly, so drawings and explain()
+            # can name where tracking stopped without keeping the tensor alive.
+            if node._untracked is None:
+                node._untracked = {}
+            node._untracked[position] = weakref.ref(a)
         else:
             # Python numbers are operands of arithmetic; other arguments (dim=, keepdim=) are options.
             shapes.append(_NUMBER if numbers_are_inputs and type(a) in (int, float) else None)

@@ -98,7 +98,8 @@ class GraphWidget(anywidget.AnyWidget):
         self._structure_key = self._key()
         summary = summary_text(graph)
         self.title = summary.split(":")[0]
-        self.svg = render_svg(to_dot(graph, rankdir=self._rankdir, title=self.title).source)
+        # The toolbar shows the title; the picture itself does not repeat it.
+        self.svg = render_svg(to_dot(graph, rankdir=self._rankdir, title=None).source)
         self._push_values()
 
     def _key(self):

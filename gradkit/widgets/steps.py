@@ -51,6 +51,7 @@ def backward_steps(roots, graph):
         raise RuntimeError("nothing to step through: the output does not require grad")
     drawn = _drawn_outputs(graph)
     drawn_ids = {n.id for n in graph.nodes}
+    label_of = {n.id: n.label for n in graph.nodes}
     leaves = {}
     for node in graph.nodes:
         ref = graph._refs.get(node.id)
@@ -77,7 +78,8 @@ def backward_steps(roots, graph):
                 continue
             data = _sum_to(np.asarray(g._data if isinstance(g, Tensor) else g), tuple(shape))
             src = _source_id(edge, drawn)
-            edges.append({"src": src, "dst": op_id, "grad": value_text(data)})
+            edges.append({"src": src, "dst": op_id, "grad": value_text(data),
+                          "to": label_of.get(src, type(edge[0]).__name__ if not isinstance(edge[0], Tensor) else "a leaf")})
             if src in running:
                 running[src] = data.astype(np.float64) if running[src] is None else running[src] + data
         steps.append({

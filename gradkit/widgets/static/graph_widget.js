@@ -54,7 +54,7 @@ function render({ model, el }) {
   const modeToggle = h("button", { class: "gk-mode", "data-mode": "toggle", title: "click a leaf to flip its requires_grad" }, "toggle requires_grad");
   const direction = h("select", { class: "gk-direction", title: "which pass to step through" });
   direction.append(h("option", { value: "backward" }, "backward"), h("option", { value: "forward" }, "forward"));
-  const reset = h("button", { class: "gk-reset", title: "back to the live values" }, "⏮");
+  const reset = h("button", { class: "gk-reset", title: "back to the live values" }, "reset");
   const prev = h("button", { class: "gk-prev", title: "previous step" }, "◀");
   const next = h("button", { class: "gk-next", title: "next step" }, "step ▶");
   const play = h("button", { class: "gk-play", title: "play all steps" }, "play");
@@ -162,7 +162,7 @@ function render({ model, el }) {
         const done = byId(svg, `gk-${steps[i].node}`);
         if (done) done.classList.add("gk-done");
       }
-      const sent = step.edges.map((e) => `${e.grad} → ${e.src}`).join(", ");
+      const sent = step.edges.map((e) => `${e.grad} to ${e.to}`).join(", ");
       status.textContent = `backward step ${stepIndex + 1}/${steps.length}: ${step.name} receives ` +
         `${step.arriving.join(", ")} and sends ${sent || "nothing"}` +
         (stepIndex === steps.length - 1 ? " — done: these are the .grad values backward() gives" : "");

@@ -1,0 +1,212 @@
+"""The live widget in a real browser: JupyterLab on 127.0.0.1, Debian's Chromium, Playwright.
+
+Runs a notebook that shows GraphWidgets, then checks what a learner would see:
+the graph's <svg> appears; after backward() in a new cell the grad text in the SVG
+changes; clicking a leaf in "toggle requires_grad" mode changes its colour; one
+backward step highlights a node. Screenshots go to test-output/browser/.
+"""
+import json
+import os
+import pathlib
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+OUT = ROOT / "test-output" / "browser"
+
+pytestmark = pytest.mark.browser
+
+
+def _need_browser():
+    if shutil.which(CHROMIUM) is None and not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium package")
+        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium); CI always runs this test")
+    return pytest.importorskip("playwright.sync_api")
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _notebook(cells):
+    return {
+        "cells": [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": src}
+                  for src in cells],
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        "nbformat": 4, "nbformat_minor": 5,
+    }
+
+
+WIDGET_NOTEBOOK = [
+    "import gradkit as gk",
+    "x = gk.tensor([2.0, 3.0], requires_grad=True)\nz = (x * x + 3).sum()\nlive = gk.GraphWidget(z, names={'x': x, 'z': z})\nlive",
+    "a = gk.tensor([1.0, -2.0], requires_grad=True)\nb = gk.tensor([0.5, 4.0], requires_grad=True)\n"
+    "loss = (a * b).relu().sum()\nstepper = gk.GraphWidget(loss, names={'a': a, 'b': b, 'loss': loss}, step=True)\nstepper",
+]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    _need_browser()
+    work = tmp_path_factory.mktemp("lab")
+    (work / "widgets.ipynb").write_text(json.dumps(_notebook(WIDGET_NOTEBOOK)))
+    port = _free_port()
+    log = open(work / "jupyter.log", "w")
+    env = dict(os.environ, JUPYTER_PLATFORM_DIRS="1")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jupyter", "lab", "--allow-root", "--no-browser", "--ServerApp.ip=127.0.0.1",
+         f"--ServerApp.port={port}", "--ServerApp.port_retries=0", "--IdentityProvider.token=",
+         "--ServerApp.password=", f"--ServerApp.root_dir={work}", "--LabApp.news_url=None",
+         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
+        stdout=log, stderr=subprocess.STDOUT, env=env, cwd=work)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url + "/api", timeout=2)
+            break
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError("jupyter lab exited:\n" + (work / "jupyter.log").read_text())
+            time.sleep(0.3)
+    else:
+        proc.terminate()
+        raise RuntimeError("jupyter lab did not start in 60 s:\n" + (work / "jupyter.log").read_text())
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def page(lab):
+    sync_api = _need_browser()
+    OUT.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run"])
+        context = browser.new_context(viewport={"width": 1300, "height": 1000})
+        blocked = []
+
+        def only_local(route):
+            host = route.request.url.split("/")[2].split(":")[0] if "://" in route.request.url else ""
+            if route.request.url.startswith(("data:", "blob:")) or host in ("127.0.0.1", "localhost"):
+                route.continue_()
+            else:
+                blocked.append(route.request.url)
+                route.abort()
+        context.route("**/*", only_local)
+        page = context.new_page()
+        page.blocked = blocked
+        yield page
+        context.close()
+        browser.close()
+
+
+def _run_all(page, cells):
+    """Run every cell from the top, as a learner does with Shift+Enter."""
+    page.locator(".jp-Notebook .jp-Cell").first.click()
+    page.keyboard.press("Escape")
+    for _ in range(cells):
+        page.keyboard.press("Shift+Enter")
+
+
+def _grad_text(page, widget_index, leaf_label):
+    """The text in the grad cell of the leaf labelled ``leaf_label`` in the n-th widget."""
+    return page.evaluate("""([index, label]) => {
+        const svg = document.querySelectorAll('.gradkit-graph svg')[index];
+        for (const node of svg.querySelectorAll('g.node')) {
+            const texts = Array.from(node.querySelectorAll('text')).map(t => t.textContent);
+            if (texts.includes(label)) {
+                const cell = svg.querySelector(`[id="${node.id}-grad"] text`);
+                return cell ? cell.textContent : null;
+            }
+        }
+        return null;
+    }""", [widget_index, leaf_label])
+
+
+def test_live_graph_in_jupyterlab(page, lab):
+    page.goto(f"{lab}/lab/tree/widgets.ipynb")
+    page.wait_for_selector(".jp-Notebook", timeout=60000)
+    # Wait until the kernel is connected and idle, or keystrokes would run nothing.
+    page.wait_for_function("""() => Array.from(document.querySelectorAll('.jp-StatusBar-TextItem'))
+        .some(e => /Idle/.test(e.textContent))""", timeout=60000)
+    time.sleep(1)
+    news = page.locator(".jp-Notification-Toast-Close, button:has-text('No')")
+    if news.count():
+        news.first.click()
+    _run_all(page, len(WIDGET_NOTEBOOK))
+    try:
+        page.wait_for_selector(".gradkit-graph svg", timeout=60000)
+    except Exception:
+        page.screenshot(path=str(OUT / "0-no-widget.png"), full_page=True)
+        raise
+    page.wait_for_function("document.querySelectorAll('.gradkit-graph svg').length >= 2", timeout=60000)
+    page.screenshot(path=str(OUT / "1-widgets.png"), full_page=True)
+    assert _grad_text(page, 0, "x") == "None"
+
+    # A new cell runs backward(): the drawing above must update by itself.
+    page.click(".jp-Notebook .jp-Cell:last-child .jp-InputArea-editor")
+    page.keyboard.press("Escape")
+    page.keyboard.press("b")
+    page.keyboard.press("Enter")
+    page.keyboard.type("z.backward()")
+    started = time.perf_counter()
+    page.keyboard.press("Shift+Enter")
+    page.wait_for_function("""() => {
+        const svg = document.querySelector('.gradkit-graph svg');
+        return Array.from(svg.querySelectorAll('text')).some(t => t.textContent === '[4., 6.]');
+    }""", timeout=30000)
+    latency_ms = (time.perf_counter() - started) * 1000
+    (OUT / "latency.txt").write_text(f"backward() to grads visible in the browser: {latency_ms:.0f} ms\n")
+    print(f"backward() -> grads visible: {latency_ms:.0f} ms")
+    assert _grad_text(page, 0, "x") == "[4., 6.]"
+    page.screenshot(path=str(OUT / "2-after-backward.png"), full_page=True)
+
+    # Toggle mode: clicking the leaf x flips requires_grad and its colour.
+    first = page.locator(".gradkit-graph").first
+    first.locator("button.gk-mode[data-mode='toggle']").click()
+    leaf = first.locator("svg g.node", has_text="x").first
+    before = leaf.locator("polygon").first.get_attribute("fill")
+    leaf.click()
+    page.wait_for_function("""(before) => {
+        const svg = document.querySelector('.gradkit-graph svg');
+        for (const node of svg.querySelectorAll('g.node')) {
+            const texts = Array.from(node.querySelectorAll('text')).map(t => t.textContent);
+            if (texts.includes('x')) return node.querySelector('polygon').getAttribute('fill') !== before;
+        }
+        return false;
+    }""", arg=before, timeout=15000)
+    after = first.locator("svg g.node", has_text="x").first.locator("polygon").first.get_attribute("fill")
+    assert after != before
+    assert "requires_grad = False" in first.locator(".gk-status").inner_text()
+    page.screenshot(path=str(OUT / "3-after-toggle.png"), full_page=True)
+
+    # Step-through: one step backward highlights a node and explains it.
+    stepper = page.locator(".gradkit-graph").nth(1)
+    stepper.locator("button.gk-reset").click()
+    assert stepper.locator("svg .gk-active").count() == 0
+    stepper.locator("button.gk-next").click()
+    page.wait_for_function(
+        "document.querySelectorAll('.gradkit-graph')[1].querySelectorAll('svg g.node.gk-active').length === 1",
+        timeout=15000)
+    status = stepper.locator(".gk-status").inner_text()
+    assert status.startswith("backward step 1/")
+    assert "SumBackward0" in status
+    stepper.screenshot(path=str(OUT / "4-step-backward.png"))
+    assert page.blocked == [] or all("127.0.0.1" not in u for u in page.blocked)
