@@ -118,7 +118,9 @@ def explain(t, output=None, names=None):
                 f"or create it with requires_grad=True.")
     if t.grad_fn is not None and not t._retains_grad:
         return (f"{me}.grad is None because {me} is not a leaf (it was made by {t.grad_fn.name()}): "
-                f"backward() only fills .grad of leaves. Call {me}.retain_grad() before backward() to keep it.")
+                f"backward() only fills .grad of leaves. Call {me}.retain_grad() before backward() to keep it. "
+                f"If {me} is meant to be a parameter you update, make it a leaf instead: compute its value "
+                f"first, then call .requires_grad_() on the result (e.g. (gk.randn(3) * 0.1).requires_grad_()).")
     if output is not None:
         if not output._requires_grad:
             return (f"backward() cannot start from the output: it does not require grad, so no graph was "

@@ -91,7 +91,7 @@ def main(argv=None):
 def check(prediction, actual, hint=""):
     """The answer cell of a "predict, then check" exercise.
 
-    Passes quietly (printing a short confirmation) when ``prediction`` matches
+    Prints a short confirmation when ``prediction`` matches
     ``actual`` (numbers and tensors compared with a small tolerance, anything else
     with ==); otherwise raises AssertionError saying what you predicted, what
     autograd did, and a hint.
@@ -100,7 +100,7 @@ def check(prediction, actual, hint=""):
         raise AssertionError("Write your prediction in place of ... first, then run this cell again.")
     if _same(prediction, actual):
         print("Correct:", _show(actual))
-        return True
+        return None     # nothing for the notebook to echo after the cell
     message = f"Not quite. You predicted {_show(prediction)}, but autograd gives {_show(actual)}."
     if hint:
         message += f"\nHint: {hint}"

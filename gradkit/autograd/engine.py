@@ -235,8 +235,8 @@ def _deliver_to_leaf(leaf, g, accumulate, capture_leaf, captured, create_graph, 
         for i in capture_leaf.get(id(leaf), ()):
             captured[i] = g if i not in captured else captured[i] + g
         return
-    if not accumulate:
-        return
+    if not accumulate or not leaf._requires_grad:
+        return      # like PyTorch: a leaf switched to requires_grad=False since the forward gets nothing
     if g._data.dtype != leaf._data.dtype:
         g = g.to(leaf.dtype)
     if leaf._grad is None:

@@ -102,6 +102,7 @@ class BackwardNode(Node):
     _retained = None          # output_nr -> weakref to a tensor that called retain_grad()
     materialize_grads = True
     _untracked = None         # position -> weakref to an operand tensor that did not require grad
+    _numbers = None           # position -> a Python number operand (x + 3)
     numbers_are_inputs = False   # True for arithmetic: `x + 3` lists 3 as an input, like PyTorch
 
     to_save = ()
@@ -252,7 +253,13 @@ def _apply_recorded(cls, args):
             node._untracked[position] = weakref.ref(a)
         else:
             # Python numbers are operands of arithmetic; other arguments (dim=, keepdim=) are options.
-            shapes.append(_NUMBER if numbers_are_inputs and type(a) in (int, float) else None)
+            if numbers_are_inputs and type(a) in (int, float):
+                shapes.append(_NUMBER)
+                if node._numbers is None:
+                    node._numbers = {}
+                node._numbers[position] = a          # kept so drawings can say "+ 3"
+            else:
+                shapes.append(None)
         edges.append(None)
         needs.append(False)
     node._edges = edges

@@ -17,11 +17,11 @@ def tensor_card_html(t):
     """A compact HTML card for a tensor; every text in it is escaped."""
     array = t._data
     if t.grad_fn is not None:
-        kind, border = f"non-leaf, grad_fn=&lt;{esc(t.grad_fn.name())}&gt;", "#8a6d00"
+        kind, border = f"non-leaf · requires_grad=True · grad_fn=&lt;{esc(t.grad_fn.name())}&gt;", "#8a6d00"
     elif t._requires_grad:
-        kind, border = "leaf, requires_grad=True", "#1f4e9c"
+        kind, border = "leaf · requires_grad=True", "#1f4e9c"
     else:
-        kind, border = "not tracked (requires_grad=False)", "#666"
+        kind, border = "leaf · requires_grad=False: not tracked", "#666"
     name = f"<b>{esc(t.name)}</b> " if t.name is not None else ""
     grad = t._grad
     if grad is not None:
@@ -35,7 +35,7 @@ def tensor_card_html(t):
         f"<div>{name}<span style='color:#555'>tensor {esc(shape_text(array.shape))} {esc(array.dtype)}</span></div>",
         f"<div>data <span style='{_MONO}'>{esc(value_text(array))}</span></div>",
         f"<div style='color:#9c1f1f'>grad <span style='{_MONO}'>{grad_html}</span></div>",
-        f"<div style='color:#555'>requires_grad={t._requires_grad} · is_leaf={t.grad_fn is None} · {kind}</div>",
+        f"<div style='color:#555'>{kind}</div>",
     ]
     return (f"<div class='gradkit-card' style='{_CSS};border-left:4px {style} {border}'>"
             + "".join(rows) + "</div>")

@@ -91,4 +91,6 @@ _CELL_ID = re.compile(r'id="a_(gk(?:&#45;|-)[^"]*)"')
 def render_svg(dot_source, engine=None):
     """DOT source -> SVG text (UTF-8), with gradkit's node and cell ids as `id` attributes."""
     svg = run_engine(dot_source, "svg", engine).decode("utf-8")
-    return _CELL_ID.sub(r'id="\1"', svg)
+    svg = _CELL_ID.sub(r'id="\1"', svg)
+    # Scale down to fit narrow pages (notebook exports, GitHub) instead of scrolling sideways.
+    return svg.replace("<svg width=", '<svg style="max-width:100%;height:auto" width=', 1)

@@ -276,9 +276,6 @@ def build_graph(roots, names=None, max_nodes=300, auto_names=None):
         out_node[key] = tid
         return tid
 
-    const_candidates = [t for t in named.values() if not t._requires_grad and t.grad_fn is None]
-    used_consts = set()
-
     for item in kept:
         if not isinstance(item, BackwardNode):
             if id(item) not in nodes_by_obj:
@@ -293,8 +290,6 @@ def build_graph(roots, names=None, max_nodes=300, auto_names=None):
         graph.nodes.append(node)
         graph._refs[oid] = weakref.ref(item)
 
-        saved_tensors = [obj for kind, obj, _ in item._saved if kind == "input" and not obj._requires_grad]
-        saved_values = [obj for kind, obj, _ in item._saved if kind == "value" and obj is not None]
         for pos, (edge, in_shape) in enumerate(zip(item._edges, item._input_shapes)):
             if edge is not None:
                 target, nr = edge
@@ -306,21 +301,15 @@ def build_graph(roots, names=None, max_nodes=300, auto_names=None):
                 continue
             if in_shape is None:
                 continue            # an option such as dim=, not an operand
-            in_shape = tuple(in_shape)
-            const = next((t for t in saved_tensors if tuple(t._data.shape) == in_shape), None)
-            if const is not None:
-                saved_tensors.remove(const)
-            elif in_shape == ():
-                node.others.append(repr(saved_values.pop(0)) if saved_values else "a number")
+            ref = (item._untracked or {}).get(pos)
+            if ref is None:         # a Python number operand, as in x + 3
+                number = (item._numbers or {}).get(pos)
+                node.others.append(repr(number) if number is not None else "a number")
                 continue
-            else:
-                matches = [t for t in const_candidates if tuple(t._data.shape) == in_shape and id(t) not in used_consts]
-                if len(matches) == 1:
-                    const = matches[0]
+            const = ref()
             if const is None:
-                node.others.append(f"a tensor {shape_text(in_shape)}")
+                node.others.append(f"a tensor {shape_text(tuple(in_shape))} (no longer alive)")
                 continue
-            used_consts.add(id(const))
             cnode = tensor_node(const, "leaf_const", untracked_note(const))
             graph.edges.append((cnode.id, oid))
 
@@ -333,9 +322,13 @@ def build_graph(roots, names=None, max_nodes=300, auto_names=None):
                     graph.edges.append((oid, rid))
                     out_node[key] = rid
 
-    # 4. tensors given in names= that are not tracked: drawn, linked to their source when detached
+    # 4. tensors given in names= that are not tracked but were detached from a drawn tensor:
+    #    drawn beside it, so the picture shows where tracking was cut
+    tracked_boxes = {id(ref()._version_box) for ref in graph._refs.values()
+                     if isinstance(ref(), Tensor) and ref()._requires_grad}
     for t in explicit:
-        if not t._requires_grad and t.grad_fn is None and id(t) not in nodes_by_obj:
+        if not t._requires_grad and t.grad_fn is None and id(t) not in nodes_by_obj \
+                and id(t._version_box) in tracked_boxes:
             tensor_node(t, "leaf_const", untracked_note(t))
     drawn_tensors = [(graph._refs[n.id](), n) for n in graph.nodes if n.kind != "op"]
     for t, n in drawn_tensors:
