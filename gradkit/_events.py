@@ -5,7 +5,8 @@ by weak reference, so a widget that is garbage-collected stops listening by
 itself and never keeps a graph alive. With no subscribers, `emit` is one dict
 lookup.
 
-Events and their argument:
+Events and their argument (a tensor, or a list of tensors when one call changed many,
+as optimizer.step() and zero_grad() do):
   "backward"       the tensors (leaves and retained non-leaves) whose .grad the pass changed
   "grad"           a tensor whose .grad was set or cleared
   "data"           a tensor whose values were changed in place

@@ -234,3 +234,17 @@ def test_top_level_names_are_lazy_and_import_stays_light():
             "gk.GraphWidget; gk.show; gk.playground; gk.explain; assert 'anywidget' in sys.modules; print('ok')")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "ok", out.stderr
+
+
+def test_optimizer_step_and_zero_grad_reach_the_widget():
+    w_param = gk.nn.Parameter(gk.tensor([1.0, -1.0]))
+    loss = (w_param * w_param).sum()
+    widget = GraphWidget(loss, names={"w": w_param}, min_interval=0.0)
+    opt = gk.optim.SGD([w_param], lr=0.25)
+    loss.backward()
+    wid = leaf_id(widget, "w")
+    assert widget.values[wid]["grad"] == "[ 2., -2.]"
+    opt.step()                                   # one "data" event for the whole step
+    assert widget.values[wid]["value"] == "[ 0.5000, -0.5000]"
+    opt.zero_grad()                              # one "grad" event for all parameters
+    assert widget.values[wid]["grad"] is None

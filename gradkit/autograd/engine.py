@@ -180,7 +180,7 @@ def _run_pre_hooks(node, grads, capture_node, captured, touched, accumulate):
             tensor = ref()
             if tensor is not None and grads[nr] is not None:
                 g = grads[nr] if _state.enabled else grads[nr].detach()
-                tensor._set_grad_internal(g.clone() if tensor._grad is None else tensor._grad + g)
+                tensor._grad = g.clone() if tensor._grad is None else tensor._grad + g
                 touched[id(tensor)] = tensor
     if capture_node:
         for nr in range(len(grads)):
@@ -239,11 +239,12 @@ def _deliver_to_leaf(leaf, g, accumulate, capture_leaf, captured, create_graph, 
         return      # like PyTorch: a leaf switched to requires_grad=False since the forward gets nothing
     if g._data.dtype != leaf._data.dtype:
         g = g.to(leaf.dtype)
+    # .grad is set directly: one "backward" event for the whole pass tells live displays.
     if leaf._grad is None:
         # A copy, never an alias of a buffer another node may still add into.
-        leaf._set_grad_internal(g.clone() if create_graph else _make(g._data.copy()))
+        leaf._grad = g.clone() if create_graph else _make(g._data.copy())
     elif create_graph:
-        leaf._set_grad_internal(leaf._grad + g)
+        leaf._grad = leaf._grad + g
     else:
         leaf._grad._data += g._data
         leaf._grad._version_box[0] += 1

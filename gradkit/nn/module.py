@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor
+from .. import _events
 from ..autograd.grad_mode import no_grad
 from .parameter import Parameter
 
@@ -242,14 +243,22 @@ class Module:
 
 
 def clear_grads(params, set_to_none=True):
-    """Set each ``.grad`` to None, or fill it with zeros (what zero_grad does for modules and optimizers)."""
+    """Set each ``.grad`` to None, or fill it with zeros (what zero_grad does for modules and optimizers).
+
+    Live displays hear about it once, with the list of cleared parameters.
+    """
+    cleared = []
     for param in params:
         if param._grad is None:
             continue
         if set_to_none:
-            param.grad = None
+            param._grad = None
         else:
-            param._grad.zero_()
+            param._grad._data.fill(0)
+            param._grad._version_box[0] += 1
+        cleared.append(param)
+    if cleared and _events._subscribers:
+        _events.emit("grad", cleared)
 
 
 def _indent(text):

@@ -58,4 +58,3 @@ class Adam(Optimizer):
         denom = np.sqrt(v) / math.sqrt(1 - beta2 ** step)         # (v.sqrt() / sqrt(bias_correction2))
         denom += group["eps"]                                     #     .add_(eps)
         p += -step_size * (m / denom)                             # p.addcdiv_(m, denom, value=-step_size)
-        param._bump_version()     # an in-place change: saved-tensor checks and live displays see it

@@ -1,5 +1,6 @@
 """`Optimizer`: what SGD and Adam share — parameter groups, per-parameter state, zero_grad."""
 from .._tensor import Tensor
+from .. import _events
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..nn.module import clear_grads
 
@@ -70,10 +71,15 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        updated = []
         with no_grad():     # updates are not part of any graph
             for group in self.param_groups:
                 for param in self._params_to_update(group):
                     self._update(param, group)
+                    param._version_box[0] += 1      # an in-place change: saved-tensor checks see it
+                    updated.append(param)
+        if updated and _events._subscribers:
+            _events.emit("data", updated)           # live displays hear about the step once
         return loss
 
     def _update(self, param, group):

@@ -54,4 +54,3 @@ class SGD(Optimizer):
             else:
                 grad = buf._data                                      # grad = buf
         p += -group["lr"] * grad                                      # p.add_(grad, alpha=-lr)
-        param._bump_version()     # an in-place change: saved-tensor checks and live displays see it
