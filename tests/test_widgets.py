@@ -243,8 +243,8 @@ def test_optimizer_step_and_zero_grad_reach_the_widget():
     opt = gk.optim.SGD([w_param], lr=0.25)
     loss.backward()
     wid = leaf_id(widget, "w")
-    assert widget.values[wid]["grad"] == "[ 2., -2.]"
+    assert widget.values[wid]["grad"] == "[2., -2.]"
     opt.step()                                   # one "data" event for the whole step
-    assert widget.values[wid]["value"] == "[ 0.5000, -0.5000]"
+    assert widget.values[wid]["value"] == "[0.5000, -0.5000]"
     opt.zero_grad()                              # one "grad" event for all parameters
     assert widget.values[wid]["grad"] is None
