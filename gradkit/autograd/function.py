@@ -40,7 +40,6 @@ def _bind_tensor(tensor_class, make):
     global Tensor, _make
     Tensor, _make = tensor_class, make
 
-_NUMBER = ()   # the "shape" recorded for a Python-number operand
 
 _INFERENCE_SAVE_ERROR = ("Inference tensors cannot be saved for backward. To work around you can make a clone "
                          "to get a normal tensor and use it in autograd.")
@@ -90,9 +89,10 @@ class BackwardNode(Node):
     Attributes the engine uses (set by ``Function.apply``):
       _edges          one entry per forward argument: (target, output_nr) or None;
                       target is a BackwardNode or a leaf Tensor
-      _input_shapes   shape of each tensor argument, to undo broadcasting
+      _input_shapes   per argument: a tensor's shape (to undo broadcasting), the value of a
+                      Python-number operand (x + 3), or None for options such as dim=
       _output_shapes  shape of each output, to make zero grads for unused outputs
-      _seq            creation order; backward runs newest-first among ready nodes
+      _seq            creation order
     """
 
     _function = None          # the Function subclass; set on each generated node class
@@ -102,7 +102,6 @@ class BackwardNode(Node):
     _retained = None          # output_nr -> weakref to a tensor that called retain_grad()
     materialize_grads = True
     _untracked = None         # position -> weakref to an operand tensor that did not require grad
-    _numbers = None           # position -> a Python number operand (x + 3)
     numbers_are_inputs = False   # True for arithmetic: `x + 3` lists 3 as an input, like PyTorch
 
     to_save = ()
@@ -252,14 +251,9 @@ def _apply_recorded(cls, args):
                 node._untracked = {}
             node._untracked[position] = weakref.ref(a)
         else:
-            # Python numbers are operands of arithmetic; other arguments (dim=, keepdim=) are options.
-            if numbers_are_inputs and type(a) in (int, float):
-                shapes.append(_NUMBER)
-                if node._numbers is None:
-                    node._numbers = {}
-                node._numbers[position] = a          # kept so drawings can say "+ 3"
-            else:
-                shapes.append(None)
+            # Python numbers are operands of arithmetic (kept in place of a shape, so drawings
+            # can say "+ 3"); other arguments (dim=, keepdim=) are options, recorded as None.
+            shapes.append(a if numbers_are_inputs and type(a) in (int, float) else None)
         edges.append(None)
         needs.append(False)
     node._edges = edges

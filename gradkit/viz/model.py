@@ -301,10 +301,11 @@ def build_graph(roots, names=None, max_nodes=300, auto_names=None):
                 continue
             if in_shape is None:
                 continue            # an option such as dim=, not an operand
+            if isinstance(in_shape, (int, float)):     # a Python number operand, as in x + 3
+                node.others.append(repr(in_shape))
+                continue
             ref = (item._untracked or {}).get(pos)
-            if ref is None:         # a Python number operand, as in x + 3
-                number = (item._numbers or {}).get(pos)
-                node.others.append(repr(number) if number is not None else "a number")
+            if ref is None:
                 continue
             const = ref()
             if const is None:
