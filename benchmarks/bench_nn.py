@@ -20,7 +20,7 @@ for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _common import best_of, optional, report  # noqa: E402
+from _common import best_of, best_of_pair, optional, report  # noqa: E402
 
 import gradkit as gk  # noqa: E402
 import gradkit.nn.functional as F  # noqa: E402
@@ -85,8 +85,7 @@ def torch_mlp_steps():
 
 
 def bench_mlp():
-    ours = best_of(gradkit_mlp_steps(), repeat=7)
-    reference = best_of(torch_mlp_steps(), repeat=7) if torch is not None else None
+    ours, reference = best_of_pair(gradkit_mlp_steps(), torch_mlp_steps() if torch is not None else None, repeat=7)
     report(f"MLP {'-'.join(map(str, SIZES))}, batch {BATCH}, {STEPS} SGD steps", ours, reference, target=1.2)
 
 
