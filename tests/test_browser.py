@@ -60,6 +60,12 @@ def lab(tmp_path_factory):
     _need_browser()
     work = tmp_path_factory.mktemp("lab")
     (work / "widgets.ipynb").write_text(json.dumps(_notebook(WIDGET_NOTEBOOK)))
+    # Lesson 2 as a learner gets it, minus the stored outputs (so every prompt starts empty).
+    lesson = json.loads(next((ROOT / "notebooks").glob("02-*.ipynb")).read_text())
+    for cell in lesson["cells"]:
+        if cell["cell_type"] == "code":
+            cell["outputs"], cell["execution_count"] = [], None
+    (work / "lesson2.ipynb").write_text(json.dumps(lesson))
     port = _free_port()
     log = open(work / "jupyter.log", "w")
     env = dict(os.environ, JUPYTER_PLATFORM_DIRS="1")
@@ -117,9 +123,21 @@ def page(lab):
         browser.close()
 
 
+def _open(page, url):
+    page.goto(url)
+    page.wait_for_selector(".jp-Notebook:visible", timeout=60000)
+    # Wait until the kernel is connected and idle, or keystrokes would run nothing.
+    page.wait_for_function("""() => Array.from(document.querySelectorAll('.jp-StatusBar-TextItem'))
+        .some(e => /Idle/.test(e.textContent))""", timeout=60000)
+    time.sleep(1)
+    no_news = page.locator(".jp-toast-button", has_text="No")   # JupyterLab's "notify about news?" toast
+    if no_news.count() and no_news.first.is_visible():
+        no_news.first.click()
+
+
 def _run_all(page, cells):
     """Run every cell from the top, as a learner does with Shift+Enter."""
-    page.locator(".jp-Notebook .jp-Cell").first.click()
+    page.locator(".jp-Notebook:visible .jp-Cell").first.click()
     page.keyboard.press("Escape")
     for _ in range(cells):
         page.keyboard.press("Shift+Enter")
@@ -141,15 +159,7 @@ def _grad_text(page, widget_index, leaf_label):
 
 
 def test_live_graph_in_jupyterlab(page, lab):
-    page.goto(f"{lab}/lab/tree/widgets.ipynb")
-    page.wait_for_selector(".jp-Notebook", timeout=60000)
-    # Wait until the kernel is connected and idle, or keystrokes would run nothing.
-    page.wait_for_function("""() => Array.from(document.querySelectorAll('.jp-StatusBar-TextItem'))
-        .some(e => /Idle/.test(e.textContent))""", timeout=60000)
-    time.sleep(1)
-    no_news = page.locator(".jp-toast-button", has_text="No")   # JupyterLab's "notify about news?" toast
-    if no_news.count() and no_news.first.is_visible():
-        no_news.first.click()
+    _open(page, f"{lab}/lab/tree/widgets.ipynb")
     _run_all(page, len(WIDGET_NOTEBOOK))
     try:
         page.wait_for_selector(".gradkit-graph svg", timeout=60000)
@@ -210,3 +220,37 @@ def test_live_graph_in_jupyterlab(page, lab):
     assert "SumBackward0" in status
     stepper.screenshot(path=str(OUT / "4-step-backward.png"))
     assert page.blocked == [] or all("127.0.0.1" not in u for u in page.blocked)
+
+
+FIRST_GRAD = """() => {
+    const notebook = Array.from(document.querySelectorAll('.jp-Notebook')).find(n => !n.closest('.lm-mod-hidden'));
+    const cell = notebook.querySelector('.gradkit-graph svg [id$="-grad"] text');
+    return cell ? cell.textContent : null;
+}"""
+
+
+def test_lesson_2_graph_updates_live(page, lab):
+    """Lesson 2, run top to bottom: its graph shows grads of None, then backward() (a later cell) changes them."""
+    _open(page, f"{lab}/lab/tree/lesson2.ipynb?reset")     # ?reset: a fresh workspace, only this notebook
+    # Record every text the first grad cell of the lesson's first graph shows, as it happens.
+    page.evaluate("""(firstGrad) => {
+        window.__gkSeen = [];
+        const read = new Function('return (' + firstGrad + ')()');
+        new MutationObserver(() => {
+            const text = read();
+            const seen = window.__gkSeen;
+            if (text !== null && seen[seen.length - 1] !== text) seen.push(text);
+        }).observe(document.body, {subtree: true, childList: true, characterData: true});
+    }""", FIRST_GRAD)
+    cells = page.locator(".jp-Notebook:visible .jp-Cell")
+    _run_all(page, cells.count())
+    try:
+        page.wait_for_function("window.__gkSeen.length >= 2", timeout=60000)
+    finally:
+        seen = page.evaluate("window.__gkSeen")
+        page.screenshot(path=str(OUT / "5-lesson2.png"))
+        print("lesson 2 grad texts seen:", seen)
+    page.locator(".jp-Notebook:visible .gradkit-graph").first.scroll_into_view_if_needed()
+    page.screenshot(path=str(OUT / "5-lesson2.png"))
+    assert seen[0] == "None", f"the lesson's graph should appear before backward(): {seen}"
+    assert seen[1] != "None", f"the grads never changed in the drawing: {seen}"

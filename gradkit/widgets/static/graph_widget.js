@@ -257,7 +257,9 @@ function render({ model, el }) {
   title.textContent = model.get("title") || "";
   drawSvg();
   renderDetails();
-  if (model.get("step_mode") && stepList().length) go(1);
+  // step=True gets the steps ready, but the drawing starts live: values and grads
+  // keep updating until the learner presses "step".
+  if (model.get("step_mode")) status.textContent = "press step ▶ to walk through backward one node at a time";
 
   return () => {
     stopPlay();
