@@ -365,3 +365,33 @@ def test_subscribers_are_weak():
 def test_unknown_event_is_rejected():
     with pytest.raises(ValueError, match="unknown event"):
         _events.subscribe("nope", print)
+
+
+def test_leaf_hook_sees_the_summed_gradient_once():
+    """PyTorch runs a leaf's hook once, on the total from all its uses (not once per use)."""
+    x = gk.tensor([1.0, 2.0], requires_grad=True)
+    calls = []
+    x.register_hook(lambda g: calls.append(g.tolist()))
+    (x * 2 + x * 3).sum().backward()
+    assert calls == [[5.0, 5.0]]
+    x.grad = None
+    x.register_hook(lambda g: g * 0 + 1)          # a replacing hook replaces the total
+    (x * 2 + x * 3).sum().backward()
+    assert x.grad.tolist() == [1.0, 1.0]
+
+
+def test_no_grad_forward_gets_a_fresh_ctx_with_needs_input_grad():
+    class Twice(gk.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.big = x                               # must not outlive the call
+            return x * (2 if not ctx.needs_input_grad[0] else 3)
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 3
+
+    x = gk.tensor([1.0], requires_grad=True)
+    with gk.no_grad():
+        assert Twice.apply(x).tolist() == [2.0]
+    assert Twice.apply(x).tolist() == [3.0]

@@ -83,6 +83,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
             roots.append(node)
 
         dependencies = _count_dependencies(roots)
+        leaf_buffers = {}
         ready = []
         # A stack of nodes whose consumers have all run (Kahn's algorithm); the
         # order among ready nodes is deterministic: most recently pushed first.
@@ -118,7 +119,20 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                     g = _sum_to_shape(g, shape, node)
                 target, nr = edge
                 if isinstance(target, Tensor):
-                    _deliver_to_leaf(target, g, accumulate, capture_leaf, captured, create_graph, touched)
+                    if not target._hooks:     # adding each use's grad into .grad gives the same sum
+                        _deliver_to_leaf(target, g, accumulate, capture_leaf, captured, create_graph, touched)
+                        continue
+                    # A leaf with hooks gets its gradient once, summed over all its uses, like PyTorch.
+                    key = id(target)
+                    held = leaf_buffers.get(key)
+                    g = g if held is None else held + g
+                    left = dependencies[key] - 1
+                    dependencies[key] = left
+                    if left:
+                        leaf_buffers[key] = g
+                    else:
+                        leaf_buffers.pop(key, None)
+                        _deliver_to_leaf(target, g, accumulate, capture_leaf, captured, create_graph, touched)
                     continue
                 buf = buffers.get(target)
                 if buf is None:
@@ -149,6 +163,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
 
 
 def _count_dependencies(roots):
+    """How many edges point at each node (keyed by node) and each hooked leaf (keyed by id)."""
     dependencies = {}
     seen = set(roots)
     stack = list(seen)
@@ -163,6 +178,9 @@ def _count_dependencies(roots):
                 if target not in seen:
                     seen.add(target)
                     stack.append(target)
+            elif target._hooks:          # only leaves with hooks wait for all their uses
+                key = id(target)
+                dependencies[key] = dependencies.get(key, 0) + 1
     return dependencies
 
 

@@ -178,8 +178,6 @@ def _modified_message(tensor, expected, node):
 class _NoGradCtx:
     """The ctx given to forward when nothing will be recorded: saves go nowhere."""
 
-    needs_input_grad = ()
-
     def save_for_backward(self, *tensors):
         pass
 
@@ -190,7 +188,14 @@ class _NoGradCtx:
         pass
 
 
-_NO_GRAD_CTX = _NoGradCtx()   # shared: attributes set on it are never read back
+_ALL_FALSE = tuple((False,) * n for n in range(16))   # needs_input_grad for unrecorded calls
+
+
+def _no_grad_ctx(n_args):
+    """A fresh, cheap ctx per call: nothing leaks between calls or threads."""
+    ctx = _new(_NoGradCtx)
+    ctx.needs_input_grad = _ALL_FALSE[n_args] if n_args < 16 else (False,) * n_args
+    return ctx
 _new = object.__new__
 
 
@@ -222,8 +227,10 @@ class Function:
                 if isinstance(a, Tensor) and a._requires_grad:
                     return _apply_recorded(cls, args)
         elif _state.inference:
-            return _mark_inference(_wrap_outputs(cls.forward(_NO_GRAD_CTX, *args)))
-        raw = cls.forward(_NO_GRAD_CTX, *args)
+            return _mark_inference(_wrap_outputs(cls.forward(_no_grad_ctx(len(args)), *args)))
+        ctx = _new(_NoGradCtx)                  # inlined _no_grad_ctx: the hottest path
+        ctx.needs_input_grad = _ALL_FALSE[len(args)] if len(args) < 16 else (False,) * len(args)
+        raw = cls.forward(ctx, *args)
         if type(raw) is np.ndarray:            # inlined _make: this path runs for every op in backward
             t = _new(Tensor)
             t._data = raw
@@ -266,11 +273,14 @@ def _apply_recorded(cls, args):
     finally:
         _state.enabled = True
 
+    returned = raw
+    if isinstance(raw, np.generic):             # full reductions give numpy scalars
+        raw = np.asarray(raw)
     if type(raw) is np.ndarray:                 # the common case: one array out
         out = _make(raw, True, node) if raw.dtype.kind == "f" else _make(raw)
         node._output_shapes = (raw.shape,)
         if node.to_save:
-            outputs = ((raw, raw, out._version_box),)
+            outputs = ((returned, raw, out._version_box),)   # forward may have saved either object
             node._saved = [_classify_saved(s, args, outputs) for s in node.to_save]
             node.to_save = ()
         return out

@@ -35,9 +35,9 @@ class ViewOp(Op):
 def replay_view(view_of, array):
     """Apply the view steps recorded in ``_view_of`` to another array shaped like the root."""
     from .._tensor import _make
-    from ..autograd.function import _NoGradCtx
+    from ..autograd.function import _no_grad_ctx
     for cls, args in view_of[1]:
-        array = np.asarray(cls.forward(_NoGradCtx(), _make(array), *args))
+        array = np.asarray(cls.forward(_no_grad_ctx(len(args) + 1), _make(array), *args))
     return array
 
 

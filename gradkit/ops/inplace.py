@@ -10,7 +10,7 @@
 """
 import numpy as np
 
-from ..autograd.function import _NoGradCtx
+from ..autograd.function import _no_grad_ctx
 from ..autograd.grad_mode import _state
 
 LEAF_ERROR = "a leaf Variable that requires grad is being used in an in-place operation."
@@ -41,7 +41,7 @@ def apply_inplace(t, fn, *args):
                 _rebase_root(root, t._view_of, result)
             t._bump_version()
             return t
-    raw = fn.forward(_NoGradCtx(), t, *args)
+    raw = fn.forward(_no_grad_ctx(len(args) + 1), t, *args)
     _write(t, raw, fn)
     t._bump_version()
     return t
