@@ -76,6 +76,8 @@ def _as_array(data, dtype=None):
         if array.dtype == np.float64:
             array = array.astype(np.float32)            # Python floats -> float32
         elif array.dtype.kind in "iu":
+            if array.dtype == np.uint64 and array.size and array.max() > np.iinfo(np.int64).max:
+                raise RuntimeError("Overflow when unpacking long long: gradkit's integers are int64")
             array = array.astype(np.int64)
         elif array.dtype.kind not in "fb":
             raise TypeError(f"could not make a tensor from data of numpy dtype {array.dtype}")
@@ -187,8 +189,10 @@ class Tensor:
         return (self[i] for i in range(self._data.shape[0]))
 
     def __bool__(self):
+        if self._data.size == 0:
+            raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
         if self._data.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
         return bool(self._data.reshape(()))
 
     def __float__(self):

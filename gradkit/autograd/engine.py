@@ -27,7 +27,7 @@ def _make_seed_grads(outputs, grad_outputs):
             g = _make(np.ones(out._data.shape, dtype=out._data.dtype))
         else:
             if not isinstance(g, Tensor):
-                g = _make(g)
+                raise TypeError(f"gradients can be either Tensors or None, but got {type(g).__name__}")
             if tuple(g.shape) != tuple(out.shape):
                 raise RuntimeError(
                     f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and "
@@ -99,7 +99,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
             if len(grads) > 1 or grads[0] is None:
                 for nr, g in enumerate(grads):
                     if g is None and node.materialize_grads:
-                        grads[nr] = _zeros(node._output_shapes[nr], _make)
+                        grads[nr] = _zeros(node, nr)
             results = node._function.backward(node, *grads)
             if type(results) is not tuple:
                 results = (results,)
@@ -218,8 +218,10 @@ def _check_count(node, results):
     )
 
 
-def _zeros(shape, _make):
-    return _make(np.zeros(shape, dtype=np.float32))
+def _zeros(node, nr):
+    """The zero gradient of an output nothing used (its own dtype, like PyTorch)."""
+    dtypes = getattr(node, "_output_dtypes", None)
+    return _make(np.zeros(node._output_shapes[nr], dtype=dtypes[nr] if dtypes else np.float32))
 
 
 def _sum_to_shape(g, shape, node):

@@ -321,6 +321,7 @@ def _record_outputs(node, args, raw):
         outputs.append(out)
         output_arrays.append((r, array, out._version_box))
     node._output_shapes = tuple(a.shape for _, a, _ in output_arrays)
+    node._output_dtypes = tuple(a.dtype for _, a, _ in output_arrays)
     node._saved = [_classify_saved(s, args, output_arrays) for s in node.to_save]
     node.to_save = ()
     return tuple(outputs) if multiple else outputs[0]

@@ -27,15 +27,16 @@ def _numerical_jacobians(fn, inputs, outputs, eps):
     for j, t in enumerate(inputs):
         if not (isinstance(t, Tensor) and t._requires_grad):
             continue
-        flat = t._data.reshape(-1)   # a view: writing it nudges the input
-        for k in range(flat.size):
-            original = flat[k].copy()
+        data = t._data
+        for k in range(data.size):
+            at = np.unravel_index(k, data.shape)   # row-major order, whatever the memory layout
+            original = data[at].copy()
             with no_grad():
-                flat[k] = original + eps
+                data[at] = original + eps
                 plus = [o._data.astype(np.float64).ravel().copy() for o in _as_tuple(fn(*inputs))]
-                flat[k] = original - eps
+                data[at] = original - eps
                 minus = [o._data.astype(np.float64).ravel().copy() for o in _as_tuple(fn(*inputs))]
-            flat[k] = original
+            data[at] = original
             for i in range(len(outputs)):
                 jac[i][j][k] = (plus[i] - minus[i]) / (2 * eps)
     return jac

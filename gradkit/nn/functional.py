@@ -392,4 +392,4 @@ def _soft_cross_entropy(input, target, class_dim, weight, reduction):  # noqa: A
     if reduction == "none":
         return losses
     total = losses.sum()
-    return total if reduction == "sum" else total / (input.shape[0] if input.ndim > 1 else 1)
+    return total if reduction == "sum" else total / max(losses.numel(), 1)

@@ -210,6 +210,27 @@ def stack(tensors, dim=0):
     return Stack.apply(dim, *tensors)
 
 
+def dot(a, b):
+    """Dot product of two 1-D tensors (PyTorch's torch.dot)."""
+    if a._data.ndim != 1 or b._data.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {a._data.ndim}D and {b._data.ndim}D tensors")
+    return matmul(a, b)
+
+
+def mm(a, b):
+    """Matrix product of two 2-D tensors (PyTorch's torch.mm)."""
+    if a._data.ndim != 2 or b._data.ndim != 2:
+        raise RuntimeError(f"mm: expected 2D tensors, but got {a._data.ndim}D and {b._data.ndim}D tensors")
+    return matmul(a, b)
+
+
+def t(x):
+    """Transpose of a tensor with at most 2 dims (PyTorch's Tensor.t())."""
+    if x._data.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x._data.ndim}D")
+    return transpose(x, 0, 1) if x._data.ndim == 2 else x
+
+
 # ----------------------------------------------------- ops that record nothing
 def sign(x):
     return _no_grad_result(np.sign(x._data))
@@ -241,6 +262,8 @@ def equal(a, b):
 
 def _comparison(np_fn):
     def compare(self, other):
+        if other is None:                  # t == None is plain False in PyTorch, not a tensor
+            return np_fn is np.not_equal
         return _no_grad_result(np_fn(self._data, data(other)))
     return compare
 
@@ -316,7 +339,7 @@ def install_methods(Tensor):
         "__xor__": _logical(np.logical_xor, "xor"),
         "__invert__": lambda self: _no_grad_result(np.logical_not(self._data) if self._data.dtype == np.bool_ else ~self._data),
         "add": add, "sub": sub, "mul": mul, "div": div, "pow": pow, "neg": lambda self: Neg.apply(self),
-        "matmul": matmul, "mm": matmul, "dot": matmul,
+        "matmul": matmul, "mm": mm, "dot": dot, "t": t,
         "sum": sum, "mean": mean, "max": get_max, "min": min, "prod": prod, "var": var, "std": std,
         "exp": exp, "log": log, "sqrt": sqrt, "abs": abs, "sin": sin, "cos": cos, "tanh": tanh,
         "sigmoid": sigmoid, "relu": relu, "clamp": clamp, "clip": clamp, "maximum": maximum, "minimum": minimum,

@@ -131,11 +131,14 @@ class RPow(Op):
         result = promote(np.power(base, b._data), base, b)
         ctx.save_for_backward(result)
         ctx.log_base = float(np.log(base)) if base > 0 else float("nan")
+        ctx.zero_base = base == 0
         return result
 
     @staticmethod
     def backward(ctx, grad):
         (result,) = ctx.saved_tensors
+        if ctx.zero_base:     # d/db 0**b is 0 for b >= 0, as in PyTorch (not 0 * log 0 = nan)
+            return None, grad * 0.0
         return None, grad * result * ctx.log_base
 
 

@@ -48,9 +48,14 @@ def apply_inplace(t, fn, *args):
 
 
 def _take_history(t, result):
+    retained = t._retains_grad
+    if retained and t.grad_fn is not None and t.grad_fn._retained:
+        t.grad_fn._retained.pop(t._output_nr, None)     # the old history no longer fills t.grad
     t._requires_grad = True
     t.grad_fn, t._output_nr = result.grad_fn, result._output_nr
     t._retains_grad = False
+    if retained:
+        t.retain_grad()                                  # ... the new one does, as in PyTorch
 
 
 def _rebase_root(root, view_of, result):

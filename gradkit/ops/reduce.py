@@ -76,7 +76,7 @@ class Max(Op):
     @staticmethod
     def backward(ctx, grad):
         x, result = ctx.saved_tensors
-        winners = x._data == result._data
+        winners = (x._data == result._data) | (np.isnan(x._data) & np.isnan(result._data))
         return grad * (winners / winners.sum()).astype(x._data.dtype)
 
 
@@ -194,7 +194,9 @@ class Std(Op):
     def backward(ctx, grad):
         x, result = ctx.saved_tensors
         centered = x - x.mean(dim=ctx.axes, keepdim=True) if ctx.axes else x - x.mean()
-        spread = _spread(grad / result, ctx.shape, ctx.axes, ctx.keepdim)
+        from .pointwise import where
+        safe = where(result == 0, 1.0, result)      # std == 0: PyTorch masks the grad to 0
+        spread = _spread(where(result == 0, 0.0, grad / safe), ctx.shape, ctx.axes, ctx.keepdim)
         return spread * centered * (1.0 / ctx.divisor if ctx.divisor > 0 else np.nan), None, None, None
 
 

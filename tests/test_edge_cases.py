@@ -1,0 +1,83 @@
+"""Edge cases where gradkit once differed from PyTorch (each value here is PyTorch 2.13's)."""
+import numpy as np
+import pytest
+
+import gradkit as gk
+import gradkit.nn.functional as F
+
+
+def test_retain_grad_survives_an_inplace_op():
+    a = gk.tensor([1.0, 2.0], requires_grad=True)
+    y = a * 2
+    y.retain_grad()
+    y.mul_(3)
+    y.sum().backward()
+    assert y.retains_grad and y.grad.tolist() == [1.0, 1.0] and a.grad.tolist() == [6.0, 6.0]
+
+
+def test_soft_target_cross_entropy_averages_over_every_position():
+    gk.manual_seed(0)
+    x = gk.randn(2, 3, 4, dtype=gk.float64)
+    target = gk.full((2, 3, 4), 1 / 3, dtype=gk.float64)
+    per_position = -(gk.log_softmax(x, 1) * target).sum(dim=1)     # shape (2, 4)
+    assert F.cross_entropy(x, target).item() == pytest.approx(per_position.mean().item())
+
+
+def test_gradcheck_on_a_transposed_input():
+    x = gk.tensor(np.arange(6.0).reshape(2, 3).T + 1, dtype=gk.float64).requires_grad_()
+    assert gk.autograd.gradcheck(lambda a: (a * a).sum(dim=0), (x,))
+
+
+def test_zero_base_power_has_zero_grad():
+    x = gk.tensor([1.0, 2.0], requires_grad=True)
+    (0 ** x).sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0]
+
+
+def test_max_with_nan_sends_the_grad_to_the_nan():
+    x = gk.tensor([1.0, float("nan"), 3.0], requires_grad=True)
+    x.max().backward()
+    assert x.grad.tolist() == [0.0, 1.0, 0.0]
+
+
+def test_std_of_constant_data_has_zero_grad():
+    x = gk.tensor([1.0, 1.0], requires_grad=True)
+    x.std().backward()
+    assert x.grad.tolist() == [0.0, 0.0]
+
+
+def test_unused_output_gets_zero_grad_of_its_own_dtype():
+    seen = []
+
+    class Two(gk.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2, x * 3
+
+        @staticmethod
+        def backward(ctx, g1, g2):
+            seen.append(g2.dtype)
+            return g1 * 2 + g2 * 3
+
+    x = gk.tensor([1.0], dtype=gk.float64, requires_grad=True)
+    first, _ = Two.apply(x)
+    first.sum().backward()
+    assert seen == [gk.float64] and x.grad.tolist() == [2.0]
+
+
+def test_python_ints_beyond_int64_are_refused():
+    with pytest.raises(RuntimeError, match="Overflow"):
+        gk.tensor([2 ** 63])
+
+
+def test_small_pytorch_behaviours():
+    t = gk.tensor([1.0, 2.0])
+    assert (t == None) is False and (t != None) is True   # noqa: E711 - what PyTorch does
+    with pytest.raises(RuntimeError, match="no values is ambiguous"):
+        bool(gk.tensor([]))
+    with pytest.raises(RuntimeError, match="1D tensors expected, but got 2D and 2D tensors"):
+        gk.ones(2, 2).dot(gk.ones(2, 2))
+    assert gk.ones(2, 3).t().shape == (3, 2)
+    y = gk.tensor([1.0, 2.0], requires_grad=True) * 2
+    with pytest.raises(TypeError, match="gradients can be either Tensors or None"):
+        y.backward([1.0, 1.0])
