@@ -31,7 +31,10 @@ def _finish(array, requires_grad, name=None):
         t._inference = True
     if requires_grad:
         if array.dtype.kind != "f":     # PyTorch's wording when a factory is asked for it
-            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
+            raise RuntimeError(
+                "Only Tensors of floating point and complex dtype can require gradients "
+                f"(this tensor's dtype is {t.dtype!r}: write the numbers as floats, e.g. 1.0, "
+                "or pass dtype=gk.float32)")
         t.requires_grad_(True)
     if name is not None:
         t.name = name

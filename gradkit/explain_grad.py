@@ -119,16 +119,18 @@ def explain(t, output=None, names=None):
     if t.grad_fn is not None and not t._retains_grad:
         return (f"{me}.grad is None because {me} is not a leaf (it was made by {t.grad_fn.name()}): "
                 f"backward() only fills .grad of leaves. Call {me}.retain_grad() before backward() to keep it. "
-                f"If {me} is meant to be a parameter you update, make it a leaf instead: compute its value "
-                f"first, then call .requires_grad_() on the result (e.g. (gk.randn(3) * 0.1).requires_grad_()).")
+                f"If {me} is meant to be a parameter you update, make it a leaf instead: build its value "
+                f"without tracking, then turn tracking on ({me} = {me}.detach().requires_grad_()).")
     if output is not None:
         if not output._requires_grad:
             return (f"backward() cannot start from the output: it does not require grad, so no graph was "
                     f"recorded. {_find_cut(output, names)}".strip())
         if not _reaches(output, t):
             cut = _find_cut_between(output, names)
-            return (f"{me}.grad stays None: the graph of the output does not reach {me}.{cut} "
-                    f"Something between them was computed under no_grad / inference_mode, or cut with detach().")
+            if not cut:
+                cut = (" Something between them was computed under no_grad / inference_mode, "
+                       "or cut with detach().")
+            return f"{me}.grad stays None: the graph of the output does not reach {me}.{cut}"
     if t._grad is None:
         if t.grad_fn is not None:
             return (f"{me} retains its grad, but no backward() has reached it yet: call backward() on an "

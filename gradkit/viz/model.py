@@ -87,10 +87,10 @@ class Graph:
     _refs: dict = field(default_factory=dict, repr=False)   # node id -> weakref to its object
 
     def node(self, node_id):
-        for n in self.nodes:
-            if n.id == node_id:
-                return n
-        raise KeyError(node_id)
+        index = self.__dict__.get("_index")
+        if index is None or len(index) != len(self.nodes):
+            index = self.__dict__["_index"] = {n.id: n for n in self.nodes}
+        return index[node_id]
 
     @property
     def ops(self):
@@ -309,7 +309,7 @@ def build_graph(roots, names=None, max_nodes=300, auto_names=None):
                 continue
             const = ref()
             if const is None:
-                node.others.append(f"a tensor {shape_text(tuple(in_shape))} (no longer alive)")
+                node.others.append(f"a {shape_text(tuple(in_shape))} tensor")
                 continue
             cnode = tensor_node(const, "leaf_const", untracked_note(const))
             graph.edges.append((cnode.id, oid))

@@ -95,6 +95,7 @@ class GraphWidget(anywidget.AnyWidget):
         graph = build_graph(roots, names=self.names(), max_nodes=self._max_nodes)
         self._graph = graph
         self._watched = {id(ref()) for ref in graph._refs.values() if isinstance(ref(), Tensor)}
+        self._watched_grads = set()
         self._structure_key = self._key()
         summary = summary_text(graph)
         self.title = summary.split(":")[0]
@@ -113,6 +114,9 @@ class GraphWidget(anywidget.AnyWidget):
         if self._graph is None:
             return
         fresh = node_values(self._graph)
+        # the .grad tensors of what we draw: `x.grad.zero_()` changes x's drawing too
+        self._watched_grads = {id(ref()._grad) for ref in self._graph._refs.values()
+                               if isinstance(ref(), Tensor) and ref()._grad is not None}
         if fresh != self.values:
             self.values = fresh
         self.untracked = _untracked_if_rerun(self._graph)
@@ -124,7 +128,7 @@ class GraphWidget(anywidget.AnyWidget):
         if isinstance(arg, list):
             relevant = any(id(t) in self._watched for t in arg)
         else:
-            relevant = id(arg) in self._watched or _is_grad_of_watched(arg, self)
+            relevant = id(arg) in self._watched or id(arg) in self._watched_grads
         if not relevant:
             return
         self._dirty = True
@@ -233,7 +237,8 @@ class GraphWidget(anywidget.AnyWidget):
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe = []
-        _unregister_post_execute(self._ipython, self.flush)
+        _unregister_post_execute(self._ipython)
+        self._ipython = None
         super().close()
 
     def _repr_mimebundle_(self, **kwargs):
@@ -255,18 +260,6 @@ def _step_error(message):
         return ("backward() already ran and freed this graph's saved tensors, so there is nothing to step "
                 "through. Re-run the cell that builds it (or use backward(retain_graph=True)).")
     return message
-
-
-def _is_grad_of_watched(t, widget):
-    """An in-place change to some leaf's .grad tensor (``x.grad.zero_()``) counts as a change of x."""
-    graph = widget._graph
-    if graph is None:
-        return False
-    for ref in graph._refs.values():
-        obj = ref()
-        if isinstance(obj, Tensor) and obj._grad is t:
-            return True
-    return False
 
 
 def _untracked_if_rerun(graph: Graph):
@@ -301,20 +294,31 @@ def _untracked_if_rerun(graph: Graph):
     return sorted(nid for nid, ok in tracked.items() if not ok and graph.node(nid).kind not in ("leaf_const",))
 
 
-def _register_post_execute(callback):
+def _register_post_execute(method):
+    """Call ``method`` after every cell, holding its widget weakly (a forgotten widget is collected)."""
     try:
         from IPython import get_ipython
     except ImportError:
         return None
     ip = get_ipython()
-    if ip is not None:
-        ip.events.register("post_execute", callback)
-    return ip
-
-
-def _unregister_post_execute(ip, callback):
     if ip is None:
+        return None
+    ref = weakref.WeakMethod(method)
+
+    def after_cell(*args):
+        bound = ref()
+        if bound is None:
+            _unregister_post_execute((ip, after_cell))
+        else:
+            bound(*args)
+    ip.events.register("post_execute", after_cell)
+    return ip, after_cell
+
+
+def _unregister_post_execute(registration):
+    if registration is None:
         return
+    ip, callback = registration
     try:
         ip.events.unregister("post_execute", callback)
     except ValueError:

@@ -18,7 +18,10 @@ function sanitizedSvg(text) {
   const doc = new DOMParser().parseFromString(text, "image/svg+xml");
   const svg = doc.documentElement;
   if (!svg || svg.nodeName !== "svg") return null;
-  for (const bad of svg.querySelectorAll("script, foreignObject, iframe, object, embed")) bad.remove();
+  const allowed = new Set(["svg", "g", "title", "path", "polygon", "polyline", "ellipse", "text", "a", "defs"]);
+  for (const node of Array.from(svg.querySelectorAll("*"))) {
+    if (!allowed.has(node.localName)) node.remove();   // no script, style, animate, set, foreignObject ...
+  }
   for (const node of svg.querySelectorAll("*")) {
     for (const attr of Array.from(node.attributes)) {
       const name = attr.name.toLowerCase();
