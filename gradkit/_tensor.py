@@ -133,7 +133,7 @@ class Tensor:
     def size(self, dim=None):
         if dim is None:
             return Size(self._data.shape)
-        return self._data.shape[_wrap_dim(dim, self._data.ndim)]
+        return self._data.shape[_ops.wrap_dim(dim, self._data.ndim)]
 
     @property
     def dtype(self):
@@ -387,13 +387,6 @@ class Tensor:
 
     def contiguous(self):
         return self
-
-
-def _wrap_dim(dim, ndim):
-    n = max(ndim, 1)
-    if not -n <= dim < n:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
-    return dim % n
 
 
 def ones_like(t):

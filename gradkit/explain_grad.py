@@ -5,7 +5,7 @@ requires_grad, is_leaf, retain_grad, whether a given output's graph reaches the
 tensor, where a named tensor in that graph was cut off by detach() or no_grad.
 """
 from ._tensor import Tensor
-from .autograd.function import BackwardNode
+from .autograd.function import walk
 
 # The local derivative each op applies in backward, in words (shown by the widget's inspect panel).
 DERIVATIVES = {
@@ -61,27 +61,14 @@ def derivative_text(node_name):
 
 
 def _reaches(root, target):
-    """Does backward from ``root`` arrive at ``target``? Returns (bool, the path's op names)."""
+    """Does backward from ``root`` arrive at ``target``?"""
     if root is target:
         return True
-    start = root.grad_fn
-    if start is None:
-        return False
-    seen, stack = {id(start)}, [start]
-    want_node = target.grad_fn
-    while stack:
-        node = stack.pop()
-        if want_node is not None and node is want_node:
+    for node in walk(root):
+        if target.grad_fn is not None and node is target.grad_fn:
             return True
-        for edge in node._edges:
-            if edge is None:
-                continue
-            nxt = edge[0]
-            if nxt is target:
-                return True
-            if isinstance(nxt, BackwardNode) and id(nxt) not in seen:
-                seen.add(id(nxt))
-                stack.append(nxt)
+        if any(edge is not None and edge[0] is target for edge in node._edges):
+            return True
     return False
 
 
@@ -158,19 +145,11 @@ def _find_cut_between(output, names):
     if output.grad_fn is None:
         return ""
     untracked = set()
-    seen, stack = set(), [output.grad_fn]
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
+    for node in walk(output):
         for ref in (node._untracked or {}).values():
             t = ref()
             if t is not None:
                 untracked.add(id(t))
-        for edge in node._edges:
-            if edge is not None and isinstance(edge[0], BackwardNode):
-                stack.append(edge[0])
     found = [key for key, value in (names or {}).items() if isinstance(value, Tensor) and id(value) in untracked]
     if found:
         return f" It was cut at {', '.join(found)}: requires_grad=False there (made under no_grad or by detach())."

@@ -14,6 +14,7 @@ import argparse
 import shlex
 
 from ._tensor import Tensor
+from .autograd.function import walk
 
 
 def _card(t):
@@ -32,26 +33,15 @@ def _roots(tensors):
     tracked = [t for t in tensors.values() if t._requires_grad]
     if not tracked:
         return []
+    made_by = {(id(t.grad_fn), t._output_nr): t for t in tracked if t.grad_fn is not None}
     inner = set()
     for t in tracked:
-        stack = [t.grad_fn] if t.grad_fn is not None else []
-        seen = set()
-        while stack:
-            node = stack.pop()
-            if id(node) in seen:
-                continue
-            seen.add(id(node))
+        for node in walk(t):
             for edge in node._edges:
                 if edge is None:
                     continue
                 target, nr = edge
-                if isinstance(target, Tensor):
-                    inner.add(id(target))
-                else:
-                    for other in tracked:
-                        if other.grad_fn is target and other._output_nr == nr:
-                            inner.add(id(other))
-                    stack.append(target)
+                inner.add(id(target) if isinstance(target, Tensor) else id(made_by.get((id(target), nr))))
     return [t for t in tracked if id(t) not in inner]
 
 

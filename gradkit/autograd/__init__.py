@@ -62,16 +62,10 @@ def graph_stats(tensor):
 
     A tensor made under ``no_grad`` has no history: all three are 0.
     """
-    from .function import BackwardNode
+    from .function import walk
     ops = saved = nbytes = 0
     seen_arrays = set()
-    stack = [tensor.grad_fn] if tensor.grad_fn is not None else []
-    seen = set()
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
+    for node in walk(tensor):
         ops += 1
         for kind, obj, _ in node._saved:
             array = obj[1] if kind == "output" else getattr(obj, "_data", None)
@@ -81,7 +75,4 @@ def graph_stats(tensor):
             if id(array) not in seen_arrays:       # the same tensor saved twice costs its bytes once
                 seen_arrays.add(id(array))
                 nbytes += array.nbytes
-        for edge in node._edges:
-            if edge is not None and isinstance(edge[0], BackwardNode):
-                stack.append(edge[0])
     return {"ops": ops, "saved_tensors": saved, "saved_bytes": nbytes}

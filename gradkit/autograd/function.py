@@ -162,6 +162,21 @@ class BackwardNode(Node):
         self._freed = True
 
 
+def walk(tensor):
+    """Every backward node in ``tensor``'s history, each once (iterative: deep graphs are fine)."""
+    start = tensor.grad_fn
+    if start is None:
+        return
+    seen, stack = {id(start)}, [start]
+    while stack:
+        node = stack.pop()
+        yield node
+        for edge in node._edges:
+            if edge is not None and isinstance(edge[0], BackwardNode) and id(edge[0]) not in seen:
+                seen.add(id(edge[0]))
+                stack.append(edge[0])
+
+
 def _modified_message(tensor, expected, node):
     shape = list(tensor.shape)
     dtype_name = {"float32": "FloatTensor", "float64": "DoubleTensor"}.get(tensor.dtype.name, tensor.dtype.name)

@@ -157,15 +157,20 @@ def _product_of_others(values, axes):
     return out.astype(values.dtype)
 
 
+def _spread_setup(ctx, x, dim, correction, keepdim):
+    """What var and std remember: the reduced axes and the divisor N - correction."""
+    ctx.shape = x._data.shape
+    ctx.axes = normalize_dims(dim, x._data.ndim)
+    ctx.keepdim = keepdim
+    ctx.divisor = _count(x._data.shape, ctx.axes) - correction
+
+
 class Var(Op):
     """var = sum((x - mean)²) / (N - correction); PyTorch's default correction is 1."""
 
     @staticmethod
     def forward(ctx, x, dim=None, correction=1, keepdim=False):
-        ctx.shape = x._data.shape
-        ctx.axes = normalize_dims(dim, x._data.ndim)
-        ctx.keepdim = keepdim
-        ctx.divisor = _count(x._data.shape, ctx.axes) - correction
+        _spread_setup(ctx, x, dim, correction, keepdim)
         ctx.save_for_backward(x)
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.var(x._data, axis=ctx.axes, ddof=correction, keepdims=keepdim)
@@ -181,10 +186,7 @@ class Var(Op):
 class Std(Op):
     @staticmethod
     def forward(ctx, x, dim=None, correction=1, keepdim=False):
-        ctx.shape = x._data.shape
-        ctx.axes = normalize_dims(dim, x._data.ndim)
-        ctx.keepdim = keepdim
-        ctx.divisor = _count(x._data.shape, ctx.axes) - correction
+        _spread_setup(ctx, x, dim, correction, keepdim)
         with np.errstate(divide="ignore", invalid="ignore"):
             result = np.std(x._data, axis=ctx.axes, ddof=correction, keepdims=keepdim)
         ctx.save_for_backward(x, result)
