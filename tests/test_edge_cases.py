@@ -81,3 +81,12 @@ def test_small_pytorch_behaviours():
     y = gk.tensor([1.0, 2.0], requires_grad=True) * 2
     with pytest.raises(TypeError, match="gradients can be either Tensors or None"):
         y.backward([1.0, 1.0])
+
+
+def test_expand_is_a_view_of_its_base():
+    x = gk.tensor([1.0, 2.0])
+    e = x.expand(3, 2)
+    x.add_(1)
+    assert e.tolist() == [[2.0, 3.0]] * 3
+    with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
+        x.expand(3, 2).add_(1)

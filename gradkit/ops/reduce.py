@@ -8,6 +8,7 @@ from collections import namedtuple
 import numpy as np
 
 from ._base import Op, kept_shape, normalize_dims
+from .shape import ScatterInto, Spread
 
 ValuesIndices = namedtuple("return_types", ["values", "indices"])
 
@@ -16,7 +17,7 @@ def _spread(grad, shape, axes, keepdim):
     """The reduced grad, back at every element of the input."""
     if not keepdim and axes is not None:     # a full reduction's 0-d grad broadcasts as it is
         grad = grad.reshape(kept_shape(shape, axes))
-    return grad.expand(shape)
+    return Spread.apply(grad, shape)
 
 
 class Sum(Op):
@@ -105,7 +106,6 @@ class MaxDim(Op):
 
     @staticmethod
     def backward(ctx, grad, _grad_indices):
-        from .shape import ScatterInto
         kept = grad.reshape(ctx.indices.shape)
         return ScatterInto.apply(kept, ctx.data_shape, ctx.axis, ctx.indices).reshape(ctx.shape), None, None
 

@@ -3,8 +3,6 @@
 None of these changes a value, so each backward only moves the grad back to where
 the value came from: reshape it back, transpose it back, or scatter it back.
 """
-import math
-
 import numpy as np
 
 from ._base import Op, ViewOp, wrap_dim
@@ -91,11 +89,27 @@ class Expand(ViewOp):
     def forward(ctx, x, shape):
         src = x._data.shape
         ctx.shape = src
-        target = _expanded_shape(src, shape)
-        if math.prod(target) > 4096:
-            return np.broadcast_to(x._data, target)     # a read-only view, like PyTorch's expand
-        out = np.empty(target, dtype=x._data.dtype)     # small: a copy is cheaper than making a view
-        out[...] = x._data
+        return np.broadcast_to(x._data, _expanded_shape(src, shape))   # a read-only view, like PyTorch's
+
+    @staticmethod
+    def backward(ctx, grad):
+        return SumTo.apply(grad, ctx.shape), None
+
+
+class Spread(Op):
+    """A reduction's grad copied to every element it came from (what sum's backward does).
+
+    Like expand, but a fresh array instead of a view: inside backward nothing
+    shares memory with it, and for small tensors a copy is cheaper than a view.
+    """
+
+    backward_name = "ExpandBackward0"
+
+    @staticmethod
+    def forward(ctx, grad, shape):
+        ctx.shape = grad._data.shape
+        out = np.empty(_expanded_shape(grad._data.shape, shape), dtype=grad._data.dtype)
+        out[...] = grad._data
         return out
 
     @staticmethod
