@@ -90,3 +90,15 @@ def test_expand_is_a_view_of_its_base():
     assert e.tolist() == [[2.0, 3.0]] * 3
     with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
         x.expand(3, 2).add_(1)
+
+
+def test_grad_mode_decorators_cover_every_step_of_a_generator():
+    x = gk.tensor([1.0], requires_grad=True)
+
+    @gk.no_grad()
+    def pieces():
+        yield x * 2
+        yield x * 3
+
+    assert [t.requires_grad for t in pieces()] == [False, False]
+    assert (x * 2).requires_grad                     # and the mode is restored outside

@@ -4,6 +4,7 @@ The switch is thread-local, like PyTorch's: turning tracking off in one thread
 never changes what another thread records.
 """
 import functools
+import inspect
 import threading
 
 
@@ -45,11 +46,38 @@ class _GradModeContext:
         return False
 
     def __call__(self, func):
+        if inspect.isgeneratorfunction(func):
+            return self._wrap_generator(func)
+
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
             with self.clone():
                 return func(*args, **kwargs)
         return wrapper
+
+    def _wrap_generator(self, func):
+        """A generator runs in pieces: the mode is switched on around each piece, not just the first call."""
+        @functools.wraps(func)
+        def generator(*args, **kwargs):
+            gen = func(*args, **kwargs)
+            try:
+                with self.clone():
+                    response = gen.send(None)
+                while True:
+                    try:
+                        request = yield response
+                    except GeneratorExit:
+                        gen.close()
+                        raise
+                    except BaseException as error:     # thrown into us: pass it on, inside the mode
+                        with self.clone():
+                            response = gen.throw(error)
+                    else:
+                        with self.clone():
+                            response = gen.send(request)
+            except StopIteration as stop:
+                return stop.value
+        return generator
 
     def clone(self):
         return self.__class__()
