@@ -73,7 +73,8 @@ def lab(tmp_path_factory):
         [sys.executable, "-m", "jupyter", "lab", "--allow-root", "--no-browser", "--ServerApp.ip=127.0.0.1",
          f"--ServerApp.port={port}", "--ServerApp.port_retries=0", "--IdentityProvider.token=",
          "--ServerApp.password=", f"--ServerApp.root_dir={work}", "--LabApp.news_url=None",
-         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
+         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+         f"--LabApp.workspaces_dir={work / 'workspaces'}", f"--LabApp.user_settings_dir={work / 'settings'}"],
         stdout=log, stderr=subprocess.STDOUT, env=env, cwd=work)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
@@ -159,7 +160,7 @@ def _grad_text(page, widget_index, leaf_label):
 
 
 def test_live_graph_in_jupyterlab(page, lab):
-    _open(page, f"{lab}/lab/tree/widgets.ipynb")
+    _open(page, f"{lab}/lab/tree/widgets.ipynb?reset")
     _run_all(page, len(WIDGET_NOTEBOOK))
     try:
         page.wait_for_selector(".gradkit-graph svg", timeout=60000)
@@ -171,7 +172,7 @@ def test_live_graph_in_jupyterlab(page, lab):
     assert _grad_text(page, 0, "x") == "None"
 
     # A new cell runs backward(): the drawing above must update by itself.
-    page.click(".jp-Notebook .jp-Cell:last-child .jp-InputArea-editor")
+    page.click(".jp-Notebook:visible .jp-Cell:last-child .jp-InputArea-editor")
     page.keyboard.press("Escape")
     page.keyboard.press("b")
     page.keyboard.press("Enter")
