@@ -102,3 +102,11 @@ def test_grad_mode_decorators_cover_every_step_of_a_generator():
 
     assert [t.requires_grad for t in pieces()] == [False, False]
     assert (x * 2).requires_grad                     # and the mode is restored outside
+
+
+def test_dtype_promotion_follows_pytorch_for_joins_and_0d_tensors():
+    assert gk.cat([gk.tensor([1.0]), gk.tensor([2])]).dtype == gk.float32
+    assert gk.stack([gk.tensor([1.0]), gk.tensor([2])]).dtype == gk.float32
+    assert (gk.ones(2) + gk.tensor(1.0, dtype=gk.float64)).dtype == gk.float32   # 0-d acts like a number
+    assert (gk.tensor(1.0, dtype=gk.float64) + gk.tensor(1.0)).dtype == gk.float64
+    assert (gk.ones(2, dtype=gk.float64) + gk.tensor(1.0)).dtype == gk.float64

@@ -47,10 +47,31 @@ def data(x):
 
 
 def promote(result, a, b):
-    """Keep PyTorch's dtype rules where numpy's differ: int op float -> float32, not float64."""
-    if result.dtype == np.float64 and _dtype_of(a) != np.float64 and _dtype_of(b) != np.float64:
+    """Keep PyTorch's dtype rules where numpy's differ (checked only when numpy gave float64):
+
+    - int op float gives float32, not float64;
+    - a 0-d tensor counts like a Python number next to a tensor with dims:
+      ones(2) + tensor(1., dtype=float64) stays float32.
+    """
+    if result.dtype != np.float64:
+        return result
+    da, db = _dtype_of(a), _dtype_of(b)
+    if da != np.float64 and db != np.float64:
         return result.astype(np.float32)
+    for dims, other in ((a, b), (b, a)):
+        if _ndim(dims) > 0 and _ndim(other) == 0 and _dtype_of(dims).kind == "f":
+            return result.astype(_dtype_of(dims), copy=False)
     return result
+
+
+def result_dtype(arrays):
+    """PyTorch's dtype for joining tensors (cat, stack): the widest float if any, else numpy's rule."""
+    floats = [a.dtype for a in arrays if a.dtype.kind == "f"]
+    return np.result_type(*floats) if floats else np.result_type(*arrays)
+
+
+def _ndim(x):
+    return x._data.ndim if isinstance(x, Tensor) else (x.ndim if isinstance(x, np.ndarray) else -1)
 
 
 def _dtype_of(x):

@@ -5,7 +5,7 @@ the value came from: reshape it back, transpose it back, or scatter it back.
 """
 import numpy as np
 
-from ._base import Op, ViewOp, wrap_dim
+from ._base import Op, ViewOp, result_dtype, wrap_dim
 
 
 class View(ViewOp):
@@ -292,7 +292,8 @@ class Cat(Op):
                     f"{_first_mismatch(tensors[0]._data.shape, t._data.shape, axis)} for tensor number {i} in the list.")
         ctx.axis = axis
         ctx.sizes = [t._data.shape[axis] for t in tensors]
-        return np.concatenate([t._data for t in tensors], axis=axis)
+        arrays = [t._data for t in tensors]
+        return np.concatenate(arrays, axis=axis, dtype=result_dtype(arrays))
 
     @staticmethod
     def backward(ctx, grad):
@@ -324,7 +325,8 @@ class Stack(Op):
                     f"{list(t._data.shape)} at entry {i}")
         ctx.axis = wrap_dim(dim, len(first) + 1)
         ctx.count = len(tensors)
-        return np.stack([t._data for t in tensors], axis=ctx.axis)
+        arrays = [t._data for t in tensors]
+        return np.stack(arrays, axis=ctx.axis, dtype=result_dtype(arrays))
 
     @staticmethod
     def backward(ctx, grad):
