@@ -110,3 +110,18 @@ def test_dtype_promotion_follows_pytorch_for_joins_and_0d_tensors():
     assert (gk.ones(2) + gk.tensor(1.0, dtype=gk.float64)).dtype == gk.float32   # 0-d acts like a number
     assert (gk.tensor(1.0, dtype=gk.float64) + gk.tensor(1.0)).dtype == gk.float64
     assert (gk.ones(2, dtype=gk.float64) + gk.tensor(1.0)).dtype == gk.float64
+
+
+def test_a_view_follows_its_root_after_the_root_changes_in_place():
+    a = gk.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    x = a.clone()
+    v = x[:2]
+    x.mul_(2)                       # v's values changed; so must its history
+    v.sum().backward()
+    assert a.grad.tolist() == [2.0, 2.0, 0.0]
+    base = gk.zeros(3)
+    view = base[:2]
+    w = gk.tensor([1.0, 1.0, 1.0], requires_grad=True)
+    base.add_(w)                    # the root starts requiring grad: the view does too
+    view.sum().backward()
+    assert w.grad.tolist() == [1.0, 1.0, 0.0]

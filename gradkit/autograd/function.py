@@ -239,8 +239,11 @@ class Function:
     def apply(cls, *args):
         if _state.enabled:
             for a in args:
-                if isinstance(a, Tensor) and a._requires_grad:
-                    return _apply_recorded(cls, args)
+                if isinstance(a, Tensor):
+                    if a._view_of is not None:
+                        refresh_view(a)
+                    if a._requires_grad:
+                        return _apply_recorded(cls, args)
         elif _state.inference:
             return _mark_inference(_wrap_outputs(cls.forward(_no_grad_ctx(len(args)), *args)))
         ctx = _new(_NoGradCtx)                  # inlined _no_grad_ctx: the hottest path
@@ -252,6 +255,27 @@ class Function:
             t._version_box = [0]
             return t
         return _wrap_outputs(raw)
+
+
+def history_of(t):
+    """What a view must agree with to be up to date: its root's current place in the graph."""
+    return (t.grad_fn, t._output_nr, t._requires_grad)
+
+
+def refresh_view(view):
+    """Like PyTorch, re-derive a view's history when its root was changed in place since.
+
+    (x.mul_(2) gives x a new grad_fn; a view v = x[:2] made before must now lead to it.)
+    """
+    root, steps, history = view._view_of
+    now = history_of(root)
+    if now == history:
+        return
+    rebuilt = root
+    for cls, args in steps:
+        rebuilt = Function.apply.__func__(cls, rebuilt, *args)
+    view._requires_grad, view.grad_fn, view._output_nr = rebuilt._requires_grad, rebuilt.grad_fn, rebuilt._output_nr
+    view._view_of = (root, steps, now)
 
 
 def _apply_recorded(cls, args):

@@ -2,7 +2,7 @@
 import numpy as np
 
 from .._tensor import Tensor
-from ..autograd.function import Function
+from ..autograd.function import Function, history_of
 
 
 class Op(Function):
@@ -27,8 +27,8 @@ class ViewOp(Op):
         out = Function.apply.__func__(cls, x, *args)
         if out._data.base is not None and np.may_share_memory(out._data, x._data):
             out._version_box = x._version_box
-            root, steps = x._view_of or (x, ())
-            out._view_of = (root, steps + ((cls, args),))
+            root, steps = x._view_of[:2] if x._view_of is not None else (x, ())
+            out._view_of = (root, steps + ((cls, args),), history_of(root))
         return out
 
 

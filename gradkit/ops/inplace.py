@@ -10,7 +10,7 @@
 """
 import numpy as np
 
-from ..autograd.function import _no_grad_ctx
+from ..autograd.function import _no_grad_ctx, history_of
 from ..autograd.grad_mode import _state
 
 LEAF_ERROR = "a leaf Variable that requires grad is being used in an in-place operation."
@@ -39,6 +39,7 @@ def apply_inplace(t, fn, *args):
             _take_history(t, result)
             if root is not None:
                 _rebase_root(root, t._view_of, result)
+                t._view_of = (root, t._view_of[1], history_of(root))   # t's own new history is current
             t._bump_version()
             return t
     raw = fn.forward(_no_grad_ctx(len(args) + 1), t, *args)
