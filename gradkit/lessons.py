@@ -10,6 +10,7 @@ fresh lesson is written beside it as NN-name.new.ipynb (unless --force).
 import argparse
 import filecmp
 import json
+import os
 import pathlib
 import shutil
 import subprocess
@@ -80,6 +81,9 @@ def main(argv=None):
         command.append("--no-browser")
     if args.port:
         command.append(f"--port={args.port}")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.append("--allow-root")          # containers and Binder-like machines run as root
+
     first = lesson_files()[0].name
     command.append(f"--LabApp.default_url=/lab/tree/{first}")
     try:

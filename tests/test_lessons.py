@@ -1,6 +1,7 @@
 """The course itself: structure, public API only, speed, and the `gradkit lessons` command."""
 import ast
 import json
+import os
 import pathlib
 import re
 import time
@@ -133,6 +134,8 @@ def test_gradkit_lessons_copies_without_overwriting_edits(tmp_path, monkeypatch)
     assert sorted(p.name for p in target.glob("*.ipynb")) == [p.name for p in LESSONS]
     cmd = calls[0]
     assert "--no-browser" in cmd and "--port=8765" in cmd and f"--notebook-dir={target}" in cmd
+    assert ("--allow-root" in cmd) == (os.geteuid() == 0)     # JupyterLab refuses root otherwise
+    assert any(arg.endswith(f"/lab/tree/{LESSONS[0].name}") for arg in cmd)   # opens lesson 1
     edited = target / LESSONS[0].name
     edited.write_text(edited.read_text().replace("Lesson 1", "Lesson 1 (my notes)"))
     lessons.main([str(target)])
