@@ -332,14 +332,17 @@ def build_graph(roots, names=None, max_nodes=300, auto_names=None):
                 and id(t._version_box) in tracked_boxes:
             tensor_node(t, "leaf_const", untracked_note(t))
     drawn_tensors = [(graph._refs[n.id](), n) for n in graph.nodes if n.kind != "op"]
+    tracked_by_box = {}             # id(version counter) -> a drawn tracked tensor sharing it
+    for t, n in drawn_tensors:
+        if t is not None and t._requires_grad:
+            tracked_by_box.setdefault(id(t._version_box), n)
     for t, n in drawn_tensors:
         if n.kind != "leaf_const" or t is None:
             continue
-        for other, m in drawn_tensors:
-            if other is not None and other is not t and other._requires_grad and other._version_box is t._version_box:
-                graph.detach_edges.append((m.id, n.id))
-                n.note = f"{m.label}.detach(): not recorded"
-                break
+        source = tracked_by_box.get(id(t._version_box))
+        if source is not None:      # t = source.detach(): same memory, same version counter
+            graph.detach_edges.append((source.id, n.id))
+            n.note = f"{source.label}.detach(): not recorded"
     return graph
 
 
