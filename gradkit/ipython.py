@@ -18,6 +18,9 @@ from .autograd.function import walk
 
 
 def _card(t):
+    """The HTML card, for tensors autograd knows about; plain data keeps its PyTorch text."""
+    if not t._requires_grad and t._grad is None:
+        return None            # no HTML: the notebook shows the text repr, tensor([4., 6.])
     from .viz import tensor_card_html
     return tensor_card_html(t)
 

@@ -224,6 +224,8 @@ def test_ipython_extension_cards_and_gradgraph_magic():
     fmt, _ = ip.display_formatter.format(ip.user_ns["x"])
     assert fmt["text/plain"] == "tensor([2., 3.], requires_grad=True)"
     assert "gradkit-card" in fmt["text/html"]
+    plain, _ = ip.display_formatter.format(gk.tensor([4.0, 6.0]))      # plain data: just PyTorch's text
+    assert "text/html" not in plain and plain["text/plain"] == "tensor([4., 6.])"
     live = ip.run_cell_magic("gradgraph", "--live", "y = (x * 2).sum()")
     assert isinstance(live, GraphWidget)
     live.close()
