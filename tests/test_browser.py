@@ -52,6 +52,7 @@ WIDGET_NOTEBOOK = [
     "x = gk.tensor([2.0, 3.0], requires_grad=True)\nz = (x * x + 3).sum()\nlive = gk.GraphWidget(z, names={'x': x, 'z': z})\nlive",
     "a = gk.tensor([1.0, -2.0], requires_grad=True)\nb = gk.tensor([0.5, 4.0], requires_grad=True)\n"
     "loss = (a * b).relu().sum()\nstepper = gk.GraphWidget(loss, names={'a': a, 'b': b, 'loss': loss}, step=True)\nstepper",
+    "pg = gk.playground(lambda x, y: x * y + x, x=2.0, y=3.0)",
 ]
 
 
@@ -220,6 +221,16 @@ def test_live_graph_in_jupyterlab(page, lab):
     assert status.startswith("backward step 1/")
     assert "SumBackward0" in status
     stepper.screenshot(path=str(OUT / "4-step-backward.png"))
+
+    # The playground: sliders, a requires_grad switch per input, and its own live graph.
+    playground = page.locator(".widget-vbox").filter(has=page.locator(".gradkit-graph")).last
+    readout = playground.locator(".widget-html-content").first
+    assert "x.grad = 4, y.grad = 2" in readout.inner_text()
+    playground.locator(".widget-checkbox input").first.click()          # x.requires_grad off
+    page.wait_for_function("""() => Array.from(document.querySelectorAll('.widget-html-content'))
+        .some(e => e.textContent.includes('x.grad = None, y.grad = 2'))""", timeout=15000)
+    assert playground.locator(".gradkit-graph svg").count() == 1
+    playground.screenshot(path=str(OUT / "6-playground.png"))
     assert page.blocked == [] or all("127.0.0.1" not in u for u in page.blocked)
 
 
