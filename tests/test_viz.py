@@ -221,3 +221,15 @@ def test_import_gradkit_does_not_import_graphviz():
     code = "import sys, gradkit; print('graphviz' in sys.modules, 'gradkit.viz' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+def test_static_outputs_of_wide_graphs_fit_a_page():
+    gk.manual_seed(0)
+    layers = [gk.randn(6, requires_grad=True) for _ in range(12)]
+    total = sum(((w * w).sum() for w in layers), gk.tensor(0.0))
+    drawing = gk.draw(total)
+    static = drawing._repr_mimebundle_()["image/svg+xml"]
+    width = float(static.split('width="', 1)[1].split("pt", 1)[0])
+    natural = float(drawing.svg().split('width="', 1)[1].split("pt", 1)[0])
+    assert natural > 720 and width == 720.0           # scaled down, viewBox unchanged
+    assert drawing.svg().split("viewBox=", 1)[1][:40] == static.split("viewBox=", 1)[1][:40]

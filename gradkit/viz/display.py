@@ -13,7 +13,7 @@ import sys
 
 from .._tensor import Tensor
 from .dot import to_dot
-from .engine import render_svg, run_engine
+from .engine import fit_width, render_svg, run_engine
 from .model import build_graph
 
 
@@ -66,7 +66,7 @@ class Drawing:
         return path
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        return {"image/svg+xml": self.svg(), "text/plain": self.summary}
+        return {"image/svg+xml": fit_width(self.svg()), "text/plain": self.summary}
 
     def __repr__(self):
         return self.summary

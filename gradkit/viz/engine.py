@@ -88,6 +88,24 @@ def run_engine(dot_source, fmt="svg", engine=None, timeout=60):
 _CELL_ID = re.compile(r'id="a_(gk(?:&#45;|-)[^"]*)"')
 
 
+_SIZE = re.compile(r'<svg([^>]*?) width="([\d.]+)pt" height="([\d.]+)pt"')
+
+
+def fit_width(svg, max_width_pt=720):
+    """The same SVG with its intrinsic size capped, for static outputs.
+
+    Notebook exports and GitHub show an SVG output as an <img> at its own size, so a
+    wide graph would run off the page; the viewBox keeps the drawing intact when scaled.
+    """
+    match = _SIZE.search(svg)
+    if not match or float(match.group(2)) <= max_width_pt:
+        return svg
+    width, height = float(match.group(2)), float(match.group(3))
+    scale = max_width_pt / width
+    return svg[:match.start()] + (f'<svg{match.group(1)} width="{width * scale:.2f}pt" '
+                                   f'height="{height * scale:.2f}pt"') + svg[match.end():]
+
+
 def render_svg(dot_source, engine=None):
     """DOT source -> SVG text (UTF-8), with gradkit's node and cell ids as `id` attributes."""
     svg = run_engine(dot_source, "svg", engine).decode("utf-8")

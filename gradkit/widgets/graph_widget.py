@@ -22,7 +22,7 @@ from .._tensor import Tensor
 from ..explain_grad import derivative_text, explain
 from ..viz.display import _caller_names, summary_text
 from ..viz.dot import to_dot
-from ..viz.engine import render_svg
+from ..viz.engine import fit_width, render_svg
 from .._format import format_values
 from ..viz.fmt import grad_text
 from ..viz.model import Graph, build_graph, node_values
@@ -245,7 +245,7 @@ class GraphWidget(anywidget.AnyWidget):
         bundle = super()._repr_mimebundle_(**kwargs)
         data = bundle[0] if isinstance(bundle, tuple) else bundle
         if self.svg:
-            data["image/svg+xml"] = self.svg        # what GitHub, nbviewer and HTML export show
+            data["image/svg+xml"] = fit_width(self.svg)   # what GitHub, nbviewer and HTML export show
         data["text/plain"] = repr(self)
         return bundle
 
