@@ -125,3 +125,17 @@ def test_a_view_follows_its_root_after_the_root_changes_in_place():
     base.add_(w)                    # the root starts requiring grad: the view does too
     view.sum().backward()
     assert w.grad.tolist() == [1.0, 1.0, 0.0]
+
+
+def test_second_derivative_of_prod_with_zeros():
+    x = gk.tensor([[0.0, 2.0, 3.0], [1.0, 0.0, 4.0]], dtype=gk.float64, requires_grad=True)
+    (g,) = gk.autograd.grad(x.prod(dim=1).sum(), x, create_graph=True)
+    g.sum().backward()
+    assert g.tolist() == [[6.0, 0.0, 0.0], [0.0, 4.0, 0.0]]
+    assert x.grad.tolist() == [[5.0, 3.0, 2.0], [4.0, 5.0, 1.0]]       # PyTorch's numbers
+    flat = gk.tensor([0.0, 2.0, 3.0], dtype=gk.float64, requires_grad=True)
+    (h,) = gk.autograd.grad(flat.prod(), flat, create_graph=True)
+    h.sum().backward()
+    assert flat.grad.tolist() == [5.0, 3.0, 2.0]
+    with pytest.raises(TypeError, match="argument 'dim' must be int"):
+        flat.prod(dim=(0,))

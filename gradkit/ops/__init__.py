@@ -88,6 +88,8 @@ def min(x, dim=None, keepdim=False):  # noqa: A001
 
 
 def prod(x, dim=None, keepdim=False):
+    if isinstance(dim, (tuple, list)):      # PyTorch's prod reduces one dim (or all)
+        raise TypeError(f"prod(): argument 'dim' must be int, not {type(dim).__name__}")
     return (Prod if dim is None else ProdDim).apply(x, dim, keepdim)
 
 

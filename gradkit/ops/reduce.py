@@ -8,6 +8,8 @@ from collections import namedtuple
 import numpy as np
 
 from ._base import Op, kept_shape, normalize_dims
+from ..autograd.grad_mode import _state
+from .pointwise import where
 from .shape import ScatterInto, Spread
 
 ValuesIndices = namedtuple("return_types", ["values", "indices"])
@@ -131,6 +133,8 @@ class Prod(Op):
         spread_grad = _spread(grad, ctx.shape, ctx.axes, ctx.keepdim)
         if np.all(x._data != 0):
             others = _spread(result, ctx.shape, ctx.axes, ctx.keepdim) / x   # product of the others
+        elif _state.enabled:      # create_graph=True: the same numbers, built from recorded ops
+            others = _product_of_others_recorded(x, ctx.axes)
         else:
             others = _product_of_others(x._data, ctx.axes)                   # exact even with zeros
         return spread_grad * others, None, None
@@ -138,6 +142,20 @@ class Prod(Op):
 
 class ProdDim(Prod):
     backward_name = "ProdBackward1"
+
+
+def _product_of_others_recorded(x, axes):
+    """Product of the others with tensor ops, so a second derivative flows through it.
+
+    Row i of an n x n grid holds every element but puts 1 in place of x_i; the
+    product of row i is what x_i was multiplied with. (n² memory: only used for
+    create_graph=True with zeros in the input.)
+    """
+    moved = x.reshape(-1) if axes is None else x.transpose(axes[0], -1)
+    n = moved.shape[-1]
+    grid = moved.unsqueeze(-2).expand(*moved.shape[:-1], n, n)
+    others = where(np.eye(n, dtype=bool), 1.0, grid).prod(dim=-1)
+    return others.reshape(x.shape) if axes is None else others.transpose(axes[0], -1)
 
 
 def _product_of_others(values, axes):
