@@ -139,3 +139,16 @@ def test_second_derivative_of_prod_with_zeros():
     assert flat.grad.tolist() == [5.0, 3.0, 2.0]
     with pytest.raises(TypeError, match="argument 'dim' must be int"):
         flat.prod(dim=(0,))
+
+
+def test_graphs_are_recorded_like_pytorchs_for_vector_matmul_and_number_over_tensor():
+    v = gk.ones(3, requires_grad=True)
+    out = v @ gk.ones(3, 4, requires_grad=True)
+    assert out.grad_fn.name() == "SqueezeBackward4"
+    assert out.grad_fn.next_functions[0][0].name() == "MmBackward0"
+    x = gk.tensor([1.0, 2.0], requires_grad=True)
+    y = 2 / x
+    assert y.grad_fn.name() == "MulBackward0"
+    assert y.grad_fn.next_functions[0][0].name() == "ReciprocalBackward0"
+    y.sum().backward()
+    assert x.grad.tolist() == [-2.0, -0.5]

@@ -10,8 +10,8 @@ import numpy as np
 
 from .arithmetic import Add, Div, MatMul, Mul, Neg, Pow, PowTensor, RPow, RSub, Sub, matmul
 from .inplace import apply_inplace
-from .pointwise import (Abs, Clamp, Cos, Exp, Log, Maximum, Minimum, Relu, Sigmoid, Sin, Sqrt, Tanh,
-                        where)
+from .pointwise import (Abs, Clamp, Cos, Exp, Log, Maximum, Minimum, Reciprocal, Relu, Sigmoid, Sin, Sqrt,
+                        Tanh, where)
 from .reduce import (Max, MaxDim, Mean, MeanDim, Min, MinDim, Prod, ProdDim, Std, Sum, SumDim,
                      ValuesIndices, Var)
 from .shape import (Cat, Clone, Expand, Fill, IndexPut, Permute, Squeeze, SqueezeDim, Stack, ToCopy, Transpose,
@@ -109,6 +109,15 @@ def std(x, dim=None, unbiased=None, keepdim=False, correction=None):
     if isinstance(dim, bool):
         dim, unbiased = None, dim
     return Std.apply(x, dim, _correction(unbiased, correction), keepdim)
+
+
+def reciprocal(x):
+    return Reciprocal.apply(x)
+
+
+def rdiv(x, number):
+    """number / x, recorded as PyTorch does: reciprocal, then a multiply."""
+    return Mul.apply(Reciprocal.apply(x), number)
 
 
 def exp(x):
@@ -330,7 +339,7 @@ def install_methods(Tensor):
 
     methods = {
         "__add__": add, "__radd__": add, "__sub__": sub, "__rsub__": lambda self, other: RSub.apply(other, self),
-        "__mul__": mul, "__rmul__": mul, "__truediv__": div, "__rtruediv__": reflected(div),
+        "__mul__": mul, "__rmul__": mul, "__truediv__": div, "__rtruediv__": rdiv,
         "__pow__": pow, "__rpow__": reflected(pow), "__neg__": lambda self: Neg.apply(self),
         "__pos__": lambda self: self, "__abs__": abs, "__matmul__": matmul, "__rmatmul__": reflected(matmul),
         "__iadd__": add_, "__isub__": sub_, "__imul__": inplace(Mul), "__itruediv__": inplace(Div),
@@ -343,7 +352,7 @@ def install_methods(Tensor):
         "add": add, "sub": sub, "mul": mul, "div": div, "pow": pow, "neg": lambda self: Neg.apply(self),
         "matmul": matmul, "mm": mm, "dot": dot, "t": t,
         "sum": sum, "mean": mean, "max": get_max, "min": min, "prod": prod, "var": var, "std": std,
-        "exp": exp, "log": log, "sqrt": sqrt, "abs": abs, "sin": sin, "cos": cos, "tanh": tanh,
+        "exp": exp, "log": log, "reciprocal": reciprocal, "sqrt": sqrt, "abs": abs, "sin": sin, "cos": cos, "tanh": tanh,
         "sigmoid": sigmoid, "relu": relu, "clamp": clamp, "clip": clamp, "maximum": maximum, "minimum": minimum,
         "softmax": softmax, "log_softmax": log_softmax, "sign": sign, "argmax": argmax, "argmin": argmin,
         "reshape": reshape, "view": view, "flatten": flatten, "transpose": transpose, "permute": permute,

@@ -205,7 +205,7 @@ class Bmm(MatMul):
 
 
 def matmul(a, b):
-    """a @ b; the grad_fn is named for the case, like PyTorch's (Dot, Mv, Mm, Bmm)."""
+    """a @ b; recorded like PyTorch's: Dot, Mv, Mm, Unsqueeze-Mm-Squeeze for vector @ matrix, Bmm."""
     from .._tensor import Tensor
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
         raise TypeError(f"matmul(): argument must be Tensor, not {type(b if isinstance(a, Tensor) else a).__name__}")
@@ -214,6 +214,10 @@ def matmul(a, b):
         return Dot.apply(a, b)
     if na == 2 and nb == 1:
         return Mv.apply(a, b)
-    if na <= 2 and nb == 2:
+    if na == 1 and nb == 2:
+        # PyTorch's own route, so the graph matches: row vector, matrix product, squeeze back
+        from .shape import MatmulSqueeze, Unsqueeze
+        return MatmulSqueeze.apply(MatMul.apply(Unsqueeze.apply(a, 0), b), 0)
+    if na == 2 and nb == 2:
         return MatMul.apply(a, b)
     return Bmm.apply(a, b)

@@ -35,6 +35,20 @@ class Log(Op):
         return grad / x                          # d/dx ln x = 1/x
 
 
+class Reciprocal(Op):
+    @staticmethod
+    def forward(ctx, x):
+        with np.errstate(divide="ignore"):
+            result = 1 / _float(x._data)
+        ctx.save_for_backward(result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return -grad * y * y                     # d/dx 1/x = -1/x²
+
+
 class Sqrt(Op):
     @staticmethod
     def forward(ctx, x):

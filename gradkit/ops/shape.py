@@ -73,6 +73,12 @@ class SqueezeDim(Squeeze):
     backward_name = "SqueezeBackward1"
 
 
+class MatmulSqueeze(Squeeze):
+    """The squeeze at the end of vector @ matrix (PyTorch names this one SqueezeBackward4)."""
+
+    backward_name = "SqueezeBackward4"
+
+
 class Unsqueeze(ViewOp):
     @staticmethod
     def forward(ctx, x, dim):
