@@ -67,9 +67,9 @@ class GraphWidget(anywidget.AnyWidget):
         self._min_interval = min_interval
         self._last_push = 0.0
         self._dirty = False
-        self._structure_dirty = False
         self._graph = None
-        self._watched = set()
+        self._watched = set()           # ids of the tensors drawn
+        self._watched_grads = set()     # ids of their .grad tensors
         self._structure_key = None
         self._unsubscribe = [_events.subscribe(e, self._on_event) for e in _events.EVENTS]
         self._ipython = _register_post_execute(self.flush)
@@ -95,7 +95,6 @@ class GraphWidget(anywidget.AnyWidget):
         graph = build_graph(roots, names=self.names(), max_nodes=self._max_nodes)
         self._graph = graph
         self._watched = {id(ref()) for ref in graph._refs.values() if isinstance(ref(), Tensor)}
-        self._watched_grads = set()
         self._structure_key = self._key()
         summary = summary_text(graph)
         self.title = summary.split(":")[0]
