@@ -152,3 +152,9 @@ def test_graphs_are_recorded_like_pytorchs_for_vector_matmul_and_number_over_ten
     assert y.grad_fn.next_functions[0][0].name() == "ReciprocalBackward0"
     y.sum().backward()
     assert x.grad.tolist() == [-2.0, -0.5]
+
+
+def test_indexing_with_none_records_an_unsqueeze():
+    x = gk.tensor([1.0, 2.0], requires_grad=True)
+    y = x[None]
+    assert y.shape == (1, 2) and y.grad_fn.name() == "UnsqueezeBackward0"

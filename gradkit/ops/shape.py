@@ -228,6 +228,8 @@ class IndexAddInto(Op):
 
 def index(x, key):
     key, basic = _index_key(key)
+    if len(key) == 1 and key[0] is None:    # x[None] is an unsqueeze, and PyTorch records it as one
+        return Unsqueeze.apply(x, 0)
     if basic:
         cls = Select if len(key) == 1 and isinstance(key[0], (int, np.integer)) else Slice
     else:
