@@ -158,3 +158,21 @@ def test_indexing_with_none_records_an_unsqueeze():
     x = gk.tensor([1.0, 2.0], requires_grad=True)
     y = x[None]
     assert y.shape == (1, 2) and y.grad_fn.name() == "UnsqueezeBackward0"
+
+
+def test_one_accumulate_grad_node_per_leaf_held_weakly():
+    import gc
+    import weakref
+    a = gk.tensor([1.0, 2.0], requires_grad=True)         # more than one element: no == on tensors
+    first, second = (a * 2).grad_fn.next_functions[0][0], (a * 3).grad_fn.next_functions[0][0]
+    assert first is second and first.variable is a and first.name() == "AccumulateGrad"
+    leaf = weakref.ref(a)
+    del a
+    gc.collect()
+    assert leaf() is None
+
+
+def test_reduce_over_no_dims_means_all_and_negative_int_powers_are_refused():
+    assert gk.ones(2, 3).sum(dim=()).item() == 6.0
+    with pytest.raises(RuntimeError, match="Integers to negative integer powers are not allowed"):
+        gk.tensor([2]) ** -1

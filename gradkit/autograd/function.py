@@ -66,21 +66,30 @@ class AccumulateGrad(Node):
     """The node at the end of every path: adds the gradient into a leaf's ``.grad``.
 
     gradkit's engine accumulates into leaves directly; these objects exist so that
-    ``grad_fn.next_functions`` shows the same structure as PyTorch.
+    ``grad_fn.next_functions`` shows the same structure as PyTorch. There is one per
+    leaf (``for_leaf``), as in PyTorch, and it holds its leaf weakly.
     """
 
+    _by_leaf = {}     # id(leaf) -> its node; keyed by id because Tensor's == is elementwise
+
     def __init__(self, variable):
-        self.variable = variable
+        key = id(variable)
+        self._variable = weakref.ref(variable, lambda _ref: AccumulateGrad._by_leaf.pop(key, None))
+
+    @classmethod
+    def for_leaf(cls, variable):
+        node = cls._by_leaf.get(id(variable))
+        if node is None or node.variable is not variable:
+            node = cls._by_leaf[id(variable)] = cls(variable)
+        return node
+
+    @property
+    def variable(self):
+        return self._variable()
 
     @property
     def next_functions(self):
         return ()
-
-    def __eq__(self, other):
-        return isinstance(other, AccumulateGrad) and other.variable is self.variable
-
-    def __hash__(self):
-        return hash(id(self.variable))
 
 
 class BackwardNode(Node):
@@ -149,7 +158,7 @@ class BackwardNode(Node):
             if edge is None:
                 result.append((None, 0))
             elif isinstance(edge[0], Tensor):
-                result.append((AccumulateGrad(edge[0]), 0))
+                result.append((AccumulateGrad.for_leaf(edge[0]), 0))
             else:
                 result.append(edge)
         return tuple(result)

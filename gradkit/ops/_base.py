@@ -91,8 +91,8 @@ def wrap_dim(dim, ndim):
 
 def normalize_dims(dim, ndim):
     """dim=None | int | tuple of ints (negative allowed) -> sorted tuple of axes, or None for all."""
-    if dim is None:
-        return None
+    if dim is None or (isinstance(dim, (list, tuple)) and len(dim) == 0):
+        return None                       # dim=() means every dim, as in PyTorch
     if isinstance(dim, (list, tuple)):
         axes = tuple(sorted({wrap_dim(d, ndim) for d in dim}))
         if len(axes) != len(dim):

@@ -86,6 +86,8 @@ class Pow(Op):
     def forward(ctx, a, exponent):
         ctx.save_for_backward(a)
         ctx.exponent = exponent
+        if a._data.dtype.kind in "iu" and isinstance(exponent, int) and exponent < 0:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
         return promote(np.power(a._data, exponent), a, exponent)
 
     @staticmethod
