@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import _events
 from .._tensor import Tensor, _make
+from ..ops.shape import SumTo   # gradkit.ops is loaded before the engine (see _tensor.py)
 from .function import BackwardNode
 from .grad_mode import _state
 
@@ -226,7 +227,6 @@ def _zeros(node, nr):
 
 def _sum_to_shape(g, shape, node):
     """Undo broadcasting: sum a gradient of the broadcast shape back to ``shape``."""
-    from ..ops.shape import SumTo
     gshape = g._data.shape
     if not _expandable(shape, gshape):
         raise RuntimeError(

@@ -17,12 +17,8 @@ from .reduce import (Max, MaxDim, Mean, MeanDim, Min, MinDim, Prod, ProdDim, Std
 from .shape import (Cat, Clone, Expand, Fill, IndexPut, Permute, Squeeze, SqueezeDim, Stack, ToCopy, Transpose,
                     Unsqueeze, View, Zero, _index_key, index)
 from .softmax import LogSoftmax, Softmax
+from .._tensor import Tensor, _make   # defined before gradkit.ops is imported
 from ._base import data, wrap_dim
-
-
-def _tensor_cls():
-    from .._tensor import Tensor
-    return Tensor
 
 
 def _shape_arg(shape):
@@ -33,7 +29,6 @@ def _shape_arg(shape):
 
 
 def _no_grad_result(array):
-    from .._tensor import _make
     return _make(np.asarray(array))
 
 
@@ -55,7 +50,6 @@ def div(a, b):
 
 
 def pow(a, exponent):  # noqa: A001 - PyTorch's name
-    Tensor = _tensor_cls()
     if isinstance(exponent, Tensor):
         return PowTensor.apply(a, exponent) if isinstance(a, Tensor) else RPow.apply(a, exponent)
     return Pow.apply(a, exponent)
@@ -70,7 +64,6 @@ def mean(x, dim=None, keepdim=False):
 
 
 def max(x, dim=None, keepdim=False):  # noqa: A001
-    Tensor = _tensor_cls()
     if isinstance(dim, Tensor):           # torch.max(a, b) is maximum
         return Maximum.apply(x, dim)
     if dim is None:
@@ -79,7 +72,6 @@ def max(x, dim=None, keepdim=False):  # noqa: A001
 
 
 def min(x, dim=None, keepdim=False):  # noqa: A001
-    Tensor = _tensor_cls()
     if isinstance(dim, Tensor):
         return Minimum.apply(x, dim)
     if dim is None:

@@ -5,7 +5,10 @@ back to each input's shape, so no op here has to think about broadcasting.
 """
 import numpy as np
 
+from .._tensor import Tensor
 from ._base import Op, data, promote
+from .pointwise import where
+from .shape import MatmulSqueeze, Unsqueeze
 
 
 class Add(Op):
@@ -117,7 +120,6 @@ class PowTensor(Op):
         grad_a = grad * b * a ** (b - 1) if need_a else None
         grad_b = None
         if need_b:
-            from .pointwise import where
             safe = (a == 0) & (b >= 0)
             grad_b = where(safe, 0.0, grad * a ** b * where(safe, 1.0, a).log())
         return grad_a, grad_b
@@ -208,7 +210,6 @@ class Bmm(MatMul):
 
 def matmul(a, b):
     """a @ b; recorded like PyTorch's: Dot, Mv, Mm, Unsqueeze-Mm-Squeeze for vector @ matrix, Bmm."""
-    from .._tensor import Tensor
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
         raise TypeError(f"matmul(): argument must be Tensor, not {type(b if isinstance(a, Tensor) else a).__name__}")
     na, nb = a._data.ndim, b._data.ndim
@@ -218,7 +219,6 @@ def matmul(a, b):
         return Mv.apply(a, b)
     if na == 1 and nb == 2:
         # PyTorch's own route, so the graph matches: row vector, matrix product, squeeze back
-        from .shape import MatmulSqueeze, Unsqueeze
         return MatmulSqueeze.apply(MatMul.apply(Unsqueeze.apply(a, 0), b), 0)
     if na == 2 and nb == 2:
         return MatMul.apply(a, b)

@@ -10,8 +10,11 @@
 """
 import numpy as np
 
+from .._tensor import Tensor, _make
 from ..autograd.function import _no_grad_ctx, history_of
 from ..autograd.grad_mode import _state
+from ._base import replay_view
+from .shape import CopySlices
 
 LEAF_ERROR = "a leaf Variable that requires grad is being used in an in-place operation."
 VIEW_OF_LEAF_ERROR = "a view of a leaf Variable that requires grad is being used in an in-place operation."
@@ -20,7 +23,6 @@ INFERENCE_ERROR = ("Inplace update to inference tensor outside InferenceMode is 
 
 
 def apply_inplace(t, fn, *args):
-    from .._tensor import Tensor, _make
     if t._inference and not _state.inference:
         raise RuntimeError(INFERENCE_ERROR)
     if _state.enabled:
@@ -61,9 +63,6 @@ def _take_history(t, result):
 
 def _rebase_root(root, view_of, result):
     """An in-place change through a view changed the root too: record it there (PyTorch's CopySlices)."""
-    from .._tensor import _make
-    from ._base import replay_view
-    from .shape import CopySlices
     positions = replay_view(view_of, np.arange(root._data.size).reshape(root._data.shape))
     key = np.unravel_index(positions, root._data.shape)
     old_root = _make(root._data, root._requires_grad, root.grad_fn, root._output_nr)

@@ -214,7 +214,6 @@ class Std(Op):
     def backward(ctx, grad):
         x, result = ctx.saved_tensors
         centered = x - x.mean(dim=ctx.axes, keepdim=True) if ctx.axes else x - x.mean()
-        from .pointwise import where
         safe = where(result == 0, 1.0, result)      # std == 0: PyTorch masks the grad to 0
         spread = _spread(where(result == 0, 0.0, grad / safe), ctx.shape, ctx.axes, ctx.keepdim)
         return spread * centered * (1.0 / ctx.divisor if ctx.divisor > 0 else np.nan), None, None, None
