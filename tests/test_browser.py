@@ -6,46 +6,13 @@ changes; clicking a leaf in "toggle requires_grad" mode changes its colour; one
 backward step highlights a node. Screenshots go to test-output/browser/.
 """
 import json
-import os
-import pathlib
-import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-OUT = ROOT / "test-output" / "browser"
+from jupyterlab_browser import OUT, ROOT, chromium_page, jupyterlab, notebook, open_notebook, run_cells
 
 pytestmark = pytest.mark.browser
-
-
-def _need_browser():
-    if shutil.which(CHROMIUM) is None and not os.path.exists(CHROMIUM):
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium package")
-        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium); CI always runs this test")
-    return pytest.importorskip("playwright.sync_api")
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _notebook(cells):
-    return {
-        "cells": [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": src}
-                  for src in cells],
-        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
-        "nbformat": 4, "nbformat_minor": 5,
-    }
-
 
 WIDGET_NOTEBOOK = [
     "import gradkit as gk",
@@ -58,91 +25,22 @@ WIDGET_NOTEBOOK = [
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    _need_browser()
     work = tmp_path_factory.mktemp("lab")
-    (work / "widgets.ipynb").write_text(json.dumps(_notebook(WIDGET_NOTEBOOK)))
+    (work / "widgets.ipynb").write_text(json.dumps(notebook(WIDGET_NOTEBOOK)))
     # Lesson 2 as a learner gets it, minus the stored outputs (so every prompt starts empty).
     lesson = json.loads(next((ROOT / "notebooks").glob("02-*.ipynb")).read_text())
     for cell in lesson["cells"]:
         if cell["cell_type"] == "code":
             cell["outputs"], cell["execution_count"] = [], None
     (work / "lesson2.ipynb").write_text(json.dumps(lesson))
-    port = _free_port()
-    log = open(work / "jupyter.log", "w")
-    env = dict(os.environ, JUPYTER_PLATFORM_DIRS="1")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "lab", "--allow-root", "--no-browser", "--ServerApp.ip=127.0.0.1",
-         f"--ServerApp.port={port}", "--ServerApp.port_retries=0", "--IdentityProvider.token=",
-         "--ServerApp.password=", f"--ServerApp.root_dir={work}", "--LabApp.news_url=None",
-         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-         f"--LabApp.workspaces_dir={work / 'workspaces'}", f"--LabApp.user_settings_dir={work / 'settings'}"],
-        stdout=log, stderr=subprocess.STDOUT, env=env, cwd=work)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(url + "/api", timeout=2)
-            break
-        except OSError:
-            if proc.poll() is not None:
-                raise RuntimeError("jupyter lab exited:\n" + (work / "jupyter.log").read_text())
-            time.sleep(0.3)
-    else:
-        proc.terminate()
-        raise RuntimeError("jupyter lab did not start in 60 s:\n" + (work / "jupyter.log").read_text())
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    with jupyterlab(work) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def page(lab):
-    sync_api = _need_browser()
-    OUT.mkdir(parents=True, exist_ok=True)
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
-        context = browser.new_context(viewport={"width": 1300, "height": 1000})
-        blocked = []
-
-        def only_local(route):
-            host = route.request.url.split("/")[2].split(":")[0] if "://" in route.request.url else ""
-            if route.request.url.startswith(("data:", "blob:")) or host in ("127.0.0.1", "localhost"):
-                route.continue_()
-            else:
-                blocked.append(route.request.url)
-                route.abort()
-        context.route("**/*", only_local)
-        page = context.new_page()
-        page.blocked = blocked
+    with chromium_page() as page:
         yield page
-        context.close()
-        browser.close()
-
-
-def _open(page, url):
-    page.goto(url)
-    page.wait_for_selector(".jp-Notebook:visible", timeout=60000)
-    # Wait until the kernel is connected and idle, or keystrokes would run nothing.
-    page.wait_for_function("""() => Array.from(document.querySelectorAll('.jp-StatusBar-TextItem'))
-        .some(e => /Idle/.test(e.textContent))""", timeout=60000)
-    time.sleep(1)
-    no_news = page.locator(".jp-toast-button", has_text="No")   # JupyterLab's "notify about news?" toast
-    if no_news.count() and no_news.first.is_visible():
-        no_news.first.click()
-
-
-def _run_all(page, cells):
-    """Run every cell from the top, as a learner does with Shift+Enter."""
-    page.locator(".jp-Notebook:visible .jp-Cell").first.click()
-    page.keyboard.press("Escape")
-    for _ in range(cells):
-        page.keyboard.press("Shift+Enter")
 
 
 def _grad_text(page, widget_index, leaf_label):
@@ -161,8 +59,8 @@ def _grad_text(page, widget_index, leaf_label):
 
 
 def test_live_graph_in_jupyterlab(page, lab):
-    _open(page, f"{lab}/lab/tree/widgets.ipynb?reset")
-    _run_all(page, len(WIDGET_NOTEBOOK))
+    open_notebook(page, f"{lab}/lab/tree/widgets.ipynb?reset")
+    run_cells(page, len(WIDGET_NOTEBOOK))
     try:
         page.wait_for_selector(".gradkit-graph svg", timeout=60000)
     except Exception:
@@ -243,7 +141,7 @@ FIRST_GRAD = """() => {
 
 def test_lesson_2_graph_updates_live(page, lab):
     """Lesson 2, run top to bottom: its graph shows grads of None, then backward() (a later cell) changes them."""
-    _open(page, f"{lab}/lab/tree/lesson2.ipynb?reset")     # ?reset: a fresh workspace, only this notebook
+    open_notebook(page, f"{lab}/lab/tree/lesson2.ipynb?reset")     # ?reset: a fresh workspace, only this notebook
     # Record every text the first grad cell of the lesson's first graph shows, as it happens.
     page.evaluate("""(firstGrad) => {
         window.__gkSeen = [];
@@ -255,7 +153,7 @@ def test_lesson_2_graph_updates_live(page, lab):
         }).observe(document.body, {subtree: true, childList: true, characterData: true});
     }""", FIRST_GRAD)
     cells = page.locator(".jp-Notebook:visible .jp-Cell")
-    _run_all(page, cells.count())
+    run_cells(page, cells.count())
     try:
         page.wait_for_function("window.__gkSeen.length >= 2", timeout=60000)
     finally:
