@@ -14,6 +14,7 @@ from .. import _events
 from ..autograd.grad_mode import no_grad
 from .parameter import Parameter
 
+_REGISTRIES = ("_parameters", "_buffers", "_modules")
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
 
@@ -38,6 +39,8 @@ class Module:
         object.__setattr__(self, "training", True)
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_non_persistent_buffers_set", set())
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
@@ -51,8 +54,7 @@ class Module:
         if isinstance(value, Parameter):
             if params is None:
                 raise AttributeError("cannot assign parameters before Module.__init__() call")
-            self._forget(name)
-            params[name] = value
+            self._store("_parameters", name, value)
         elif params is not None and name in params:
             if value is not None:
                 raise TypeError(f"cannot assign '{_type_name(value)}' as parameter '{name}' "
@@ -62,8 +64,12 @@ class Module:
             modules = self.__dict__.get("_modules")
             if modules is None:
                 raise AttributeError("cannot assign module before Module.__init__() call")
-            self._forget(name)
-            modules[name] = value
+            self._store("_modules", name, value)
+        elif name in self.__dict__.get("_buffers", ()):
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"cannot assign '{_type_name(value)}' as buffer '{name}' "
+                                "(gradkit.Tensor or None expected)")
+            self._buffers[name] = value
         else:
             modules = self.__dict__.get("_modules")
             if modules is not None and name in modules:
@@ -74,22 +80,26 @@ class Module:
             else:
                 object.__setattr__(self, name, value)
 
-    def _forget(self, name):
-        """Drop ``name`` from wherever it was, so one attribute lives in one place."""
+    def _store(self, registry, name, value):
+        """Put ``value`` in one registry and drop ``name`` from everywhere else, so one attribute lives in
+        one place. A replaced entry keeps its position (``model[1] = ...`` keeps the layer order)."""
         self.__dict__.pop(name, None)
-        self.__dict__["_parameters"].pop(name, None)
-        self.__dict__["_modules"].pop(name, None)
+        for other in _REGISTRIES:
+            if other != registry:
+                self.__dict__[other].pop(name, None)
+        self.__dict__["_non_persistent_buffers_set"].discard(name)
+        self.__dict__[registry][name] = value
 
     def __getattr__(self, name):
-        # Only called when normal lookup fails: look in the two registries.
-        for registry in ("_parameters", "_modules"):
+        # Only called when normal lookup fails: look in the registries.
+        for registry in _REGISTRIES:
             entries = self.__dict__.get(registry)
             if entries is not None and name in entries:
                 return entries[name]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name):
-        for registry in ("_parameters", "_modules"):
+        for registry in _REGISTRIES:
             if name in self.__dict__[registry]:
                 del self.__dict__[registry][name]
                 return
@@ -99,14 +109,24 @@ class Module:
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"cannot assign '{_type_name(param)}' object to parameter '{name}' "
                             "(gradkit.nn.Parameter or None required)")
-        self._forget(name)
-        self._parameters[name] = param
+        self._store("_parameters", name, param)
+
+    def register_buffer(self, name, tensor, persistent=True):
+        """Keep a tensor that is state but not a parameter (e.g. a loss's class weights): it is saved in
+        ``state_dict()`` (unless ``persistent=False``) and converted by ``.double()``, but not trained."""
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"cannot assign '{_type_name(tensor)}' object to buffer '{name}' "
+                            "(gradkit Tensor or None required)")
+        if hasattr(self, name) and name not in self._buffers:
+            raise KeyError(f"attribute '{name}' already exists")
+        self._store("_buffers", name, tensor)
+        if not persistent:
+            self._non_persistent_buffers_set.add(name)
 
     def add_module(self, name, module):
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{_type_name(module)} is not a Module subclass")
-        self._forget(name)
-        self._modules[name] = module
+        self._store("_modules", name, module)
 
     # --------------------------------------------------------------- traversal
     def named_modules(self, prefix=""):
@@ -143,6 +163,29 @@ class Module:
     def parameters(self, recurse=True):
         for _, param in self.named_parameters(recurse=recurse):
             yield param
+
+    def named_buffers(self, prefix="", recurse=True):
+        """("name", tensor) for every buffer, like ``named_parameters``."""
+        owners = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for owner_name, owner in owners:
+            for name, buffer in owner._buffers.items():
+                if buffer is not None:
+                    yield owner_name + ("." if owner_name else "") + name, buffer
+
+    def buffers(self, recurse=True):
+        for _, buffer in self.named_buffers(recurse=recurse):
+            yield buffer
+
+    def _named_state(self):
+        """What state_dict holds, in PyTorch's order: each module's parameters, then its saved buffers."""
+        for owner_name, owner in self.named_modules():
+            prefix = owner_name + ("." if owner_name else "")
+            for name, param in owner._parameters.items():
+                if param is not None:
+                    yield prefix + name, param
+            for name, buffer in owner._buffers.items():
+                if buffer is not None and name not in owner._non_persistent_buffers_set:
+                    yield prefix + name, buffer
 
     def apply(self, fn):
         """Call ``fn(module)`` on every sub-module, then on this one (e.g. to re-initialise weights)."""
@@ -183,6 +226,10 @@ class Module:
                 param.data = param._data.astype(target)
                 if param._grad is not None:
                     param.grad = Tensor(param._grad._data.astype(target))
+        for module in self.modules():
+            for name, buffer in module._buffers.items():
+                if buffer is not None and buffer.is_floating_point() and buffer._data.dtype != target:
+                    module._buffers[name] = Tensor(buffer._data.astype(target))
         return self
 
     def double(self):
@@ -194,11 +241,11 @@ class Module:
     # ------------------------------------------------------------- state dict
     def state_dict(self):
         """name -> detached tensor sharing memory with each parameter (save it to copy weights)."""
-        return OrderedDict((name, param.detach()) for name, param in self.named_parameters())
+        return OrderedDict((name, tensor.detach()) for name, tensor in self._named_state())
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy values from ``state_dict`` into this module's parameters (shapes must match)."""
-        own = dict(self.named_parameters())
+        own = dict(self._named_state())
         missing = [name for name in own if name not in state_dict]
         unexpected = [name for name in state_dict if name not in own]
         errors = []
@@ -231,15 +278,19 @@ class Module:
         return ""
 
     def __repr__(self):
-        children = [f"({name}): " + _indent(repr(child)) for name, child in self._modules.items()]
+        children = [f"({label}): " + _indent(text) for label, text in self._child_lines()]
         extra = self.extra_repr()
         if not children:
             return f"{type(self).__name__}({extra})"
         lines = ([extra] if extra else []) + children
         return type(self).__name__ + "(\n" + "".join(f"  {line}\n" for line in lines) + ")"
 
+    def _child_lines(self):
+        """(label, text) for each child the repr lists; ModuleList groups repeated children."""
+        return [(name, repr(child)) for name, child in self._modules.items()]
+
     def __dir__(self):
-        return sorted(set(super().__dir__()) | set(self._parameters) | set(self._modules))
+        return sorted(set(super().__dir__()) | set(self._parameters) | set(self._modules) | set(self._buffers))
 
 
 def clear_grads(params, set_to_none=True):
