@@ -362,3 +362,23 @@ def test_loss_modules_keep_settings_as_buffers_and_repr():
     assert gk.nn.MSELoss().reduction == "mean" and gk.nn.NLLLoss().ignore_index == -100
     with pytest.warns(UserWarning, match="size_average and reduce args will be deprecated, please use reduction='sum'"):
         assert gk.nn.MSELoss(size_average=False).reduction == "sum"
+
+
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "huber_loss"])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_weighted_elementwise_losses_match_pytorch(name, reduction):
+    torch = pytest.importorskip("torch")
+
+    def run(lib):
+        rng = np.random.default_rng(5)
+        x, t, w = (lib.tensor(rng.standard_normal((3, 2)) * 2, dtype=lib.float64, requires_grad=True)
+                   for _ in range(3))
+        loss = getattr(lib.nn.functional, name)(x, t, reduction=reduction, weight=w)
+        loss.sum().backward()
+        return [loss.detach().numpy()] + [v.grad.numpy() for v in (x, t, w)] + [loss.grad_fn.name()]
+    ours, theirs = run(gk), run(torch)
+    for a, b in zip(ours[:4], theirs[:4]):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+    assert ours[4] == theirs[4]
+    with pytest.raises(ValueError, match="Weights and input must have the same size."):
+        getattr(F, name)(gk.zeros(3), gk.zeros(3), weight=gk.ones(2))

@@ -228,20 +228,37 @@ class MseLoss(Function):
         return (grad_diff if need_input else None), (-grad_diff if need_target else None), None
 
 
-def mse_loss(input, target, reduction="mean"):  # noqa: A002
-    """Mean (or sum) of (input - target)²."""
+def mse_loss(input, target, reduction="mean", weight=None):  # noqa: A002
+    """Mean (or sum) of (input - target)²; with ``weight``, of weight·(input - target)² (mean: / Σ weight)."""
     _require_tensors("mse_loss", input=input, target=target)
     _check_reduction(reduction)
     _check_target_shape(input, target)
+    if weight is not None:
+        return _weighted_losses((input - target) ** 2, input, weight, reduction)
     return MseLoss.apply(input, target, reduction)
 
 
-def l1_loss(input, target, reduction="mean"):  # noqa: A002
+def l1_loss(input, target, reduction="mean", weight=None):  # noqa: A002
     """Mean (or sum) of |input - target|. Recorded as abs then mean, as PyTorch does."""
     _require_tensors("l1_loss", input=input, target=target)
     _check_reduction(reduction)
     _check_target_shape(input, target)
+    if weight is not None:
+        return _weighted_losses((input - target).abs(), input, weight, reduction)
     return _reduce_tensor((input - target).abs(), reduction)
+
+
+def _weighted_losses(losses, input, weight, reduction, mean_over_weights=True):  # noqa: A002
+    """PyTorch's weighted elementwise losses: weight·loss, summed, or averaged over Σ weight
+    (huber_loss averages over the elements instead, as PyTorch's does)."""
+    if weight.shape != input.shape:
+        raise ValueError("Weights and input must have the same size.")
+    losses = losses * weight
+    if reduction == "none":
+        return losses
+    if reduction == "sum" or not mean_over_weights:
+        return _reduce_tensor(losses, reduction)
+    return losses.sum() / weight.sum()
 
 
 class HuberLoss(Function):
@@ -269,13 +286,16 @@ class HuberLoss(Function):
         return (grad_diff if need_input else None), (-grad_diff if need_target else None), None, None
 
 
-def huber_loss(input, target, reduction="mean", delta=1.0):  # noqa: A002
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):  # noqa: A002
     """Huber loss: mse for errors smaller than ``delta``, l1 (scaled by delta) beyond; robust to outliers."""
     _require_tensors("huber_loss", input=input, target=target)
     _check_reduction(reduction)
     if not delta > 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     _check_target_shape(input, target)
+    if weight is not None:
+        losses = HuberLoss.apply(input, target, "none", float(delta))
+        return _weighted_losses(losses, input, weight, reduction, mean_over_weights=False)
     return HuberLoss.apply(input, target, reduction, float(delta))
 
 
