@@ -141,10 +141,12 @@ SCHEDULES = {
     "step": ("StepLR", dict(step_size=3, gamma=0.5)),
     "multistep": ("MultiStepLR", dict(milestones=[2, 5, 5], gamma=0.1)),
     "exponential": ("ExponentialLR", dict(gamma=0.9)),
+    "cosine": ("CosineAnnealingLR", dict(T_max=3, eta_min=0.01)),
+    "lambda": ("LambdaLR", dict(lr_lambda=lambda epoch: 1 / (epoch + 1))),
 }
 
 
-def run_schedule(lib, case, epochs=8):
+def run_schedule(lib, case, epochs=10):
     name, settings = SCHEDULES[case]
     p = lib.nn.Parameter(lib.ones(2))
     opt = lib.optim.SGD([{"params": [p]}, {"params": [lib.nn.Parameter(lib.ones(1))], "lr": 1.0}], lr=0.1)
@@ -174,6 +176,16 @@ def test_step_lr_by_hand_and_order_warning():
         sched.step()
     sched.step()
     assert sched.get_last_lr() == [0.5] and opt.param_groups[0]["lr"] == 0.5 and sched.last_epoch == 2
+
+
+def test_get_lr_outside_step_warns_like_pytorch():
+    opt = gk.optim.SGD([nn.Parameter(gk.ones(1))], lr=1.0)
+    sched = gk.optim.lr_scheduler.StepLR(opt, step_size=2)
+    with pytest.warns(UserWarning, match=r"To get the last learning rate computed by the scheduler, please use "
+                                         r"`get_last_lr\(\)`."):
+        sched.get_lr()
+    with pytest.raises(ValueError, match="Expected 1 lr_lambdas, but got 2"):
+        gk.optim.lr_scheduler.LambdaLR(opt, [abs, abs])
 
 
 def test_scheduler_after_optimizer_step_does_not_warn():

@@ -11,6 +11,7 @@ Each schedule is PyTorch's "chainable" form: it multiplies the current ``lr`` of
 each group, so two schedules on one optimizer combine.
 """
 import bisect
+import math
 import warnings
 from collections import Counter
 
@@ -54,6 +55,7 @@ class LRScheduler:
         self.last_epoch = last_epoch
         self._step_count = 0
         self._is_initial = True
+        self._in_step = False
         self.step()
         self._is_initial = False
 
@@ -70,18 +72,26 @@ class LRScheduler:
         if self._step_count == 1 and not self.optimizer._step_called:
             warnings.warn(_ORDER_WARNING, UserWarning, stacklevel=2)
         self._step_count += 1
-        if epoch is None:
-            self.last_epoch += 1
-            values = self.get_lr()
-        else:
-            warnings.warn(_EPOCH_WARNING, UserWarning, stacklevel=2)
-            self.last_epoch = epoch
-            values = self._get_closed_form_lr()
+        self._in_step = True
+        try:
+            if epoch is None:
+                self.last_epoch += 1
+                values = self.get_lr()
+            else:
+                warnings.warn(_EPOCH_WARNING, UserWarning, stacklevel=2)
+                self.last_epoch = epoch
+                values = self._get_closed_form_lr() if hasattr(self, "_get_closed_form_lr") else self.get_lr()
+        finally:
+            self._in_step = False
         for group, lr in zip(self.optimizer.param_groups, values):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
     def _current_lrs(self):
+        """Each group's lr now; also where get_lr() warns when called outside step(), as PyTorch's does."""
+        if not self._in_step:
+            warnings.warn("To get the last learning rate computed by the scheduler, please use `get_last_lr()`.",
+                          UserWarning, stacklevel=3)
         return [group["lr"] for group in self.optimizer.param_groups]
 
     def state_dict(self):
@@ -141,3 +151,51 @@ class ExponentialLR(LRScheduler):
 
     def _get_closed_form_lr(self):
         return [base_lr * self.gamma ** self.last_epoch for base_lr in self.base_lrs]
+
+
+class LambdaLR(LRScheduler):
+    """lr = base_lr · lr_lambda(epoch), with one function for all groups or a list, one per group.
+
+        sched = LambdaLR(opt, lr_lambda=lambda epoch: 0.95 ** epoch)
+    """
+
+    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+        groups = len(optimizer.param_groups)
+        if isinstance(lr_lambda, (list, tuple)):
+            if len(lr_lambda) != groups:
+                raise ValueError(f"Expected {groups} lr_lambdas, but got {len(lr_lambda)}")
+            self.lr_lambdas = list(lr_lambda)
+        else:
+            self.lr_lambdas = [lr_lambda] * groups
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        self._current_lrs()      # the outside-step() warning
+        return [base_lr * rule(self.last_epoch) for rule, base_lr in zip(self.lr_lambdas, self.base_lrs)]
+
+
+class CosineAnnealingLR(LRScheduler):
+    """Follow half a cosine from base_lr down to ``eta_min`` over ``T_max`` epochs (then back up):
+    lr = eta_min + (base_lr − eta_min)·(1 + cos(π·epoch / T_max)) / 2, computed step by step as PyTorch does."""
+
+    def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):  # noqa: N803 - PyTorch's name
+        self.T_max = T_max
+        self.eta_min = eta_min
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        lrs = self._current_lrs()
+        epoch, period, low = self.last_epoch, self.T_max, self.eta_min
+        if self._is_initial:
+            return lrs
+        if self._step_count == 1 and epoch > 0:     # resumed part-way: the closed form
+            return self._get_closed_form_lr()
+        if (epoch - 1 - period) % (2 * period) == 0:     # at the bottom: start back up
+            return [lr + (base_lr - low) * (1 - math.cos(math.pi / period)) / 2
+                    for lr, base_lr in zip(lrs, self.base_lrs)]
+        return [(1 + math.cos(math.pi * epoch / period)) / (1 + math.cos(math.pi * (epoch - 1) / period))
+                * (lr - low) + low for lr in lrs]
+
+    def _get_closed_form_lr(self):
+        return [self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
+                for base_lr in self.base_lrs]
