@@ -325,3 +325,35 @@ def test_training_two_moons_reaches_high_accuracy():
         opt.step()
     accuracy = (model(X).argmax(dim=1) == y).float().mean().item()
     assert accuracy >= 0.97 and math.isfinite(loss.item())
+
+
+def polynomial_fit(lib, steps=200):
+    """The fit of pytorch/tutorials beginner_source/examples_nn/polynomial_optim.py (Sequential, Flatten,
+    MSELoss(reduction='sum'), RMSprop), with fixed starting weights so both libraries start alike."""
+    x = lib.linspace(-math.pi, math.pi, 2000)
+    y = lib.sin(x)
+    xx = x.unsqueeze(-1).pow(lib.tensor([1, 2, 3]))
+    model = lib.nn.Sequential(lib.nn.Linear(3, 1), lib.nn.Flatten(0, 1))
+    model.load_state_dict({"0.weight": lib.tensor([[0.1, -0.2, 0.3]]), "0.bias": lib.tensor([0.05])})
+    loss_fn = lib.nn.MSELoss(reduction="sum")
+    optimizer = lib.optim.RMSprop(model.parameters(), lr=1e-3)
+    printed = []
+    for t in range(steps):
+        loss = loss_fn(model(xx), y)
+        if t % 50 == 49:
+            printed.append(f"{t} {loss.item():.2f}")
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    layer = model[0]
+    printed.append(f"Result: y = {layer.bias.item():.4f} + {layer.weight[:, 0].item():.4f} x + "
+                   f"{layer.weight[:, 1].item():.4f} x^2 + {layer.weight[:, 2].item():.4f} x^3")
+    return printed, repr(model)
+
+
+def test_tutorial_polynomial_fit_prints_what_pytorch_prints():
+    torch = pytest.importorskip("torch")
+    ours, theirs = polynomial_fit(gk), polynomial_fit(torch)
+    assert ours == theirs
+    losses = [float(line.split()[1]) for line in ours[0][:-1]]
+    assert losses == sorted(losses, reverse=True)                   # the fit improves
