@@ -359,3 +359,15 @@ def test_container_names_and_repr_match_pytorch():
         model[-1]["extra"] = lib.nn.Tanh()
         return repr(model).replace("torch.", "gradkit."), [name for name, _ in model.named_parameters()]
     assert build(gk) == build(torch)
+
+
+def test_shared_modules_are_walked_once_but_saved_under_every_name_like_pytorch():
+    torch = pytest.importorskip("torch")
+
+    def names(lib):
+        layer, act = lib.nn.Linear(1, 1), lib.nn.ReLU()
+        model = lib.nn.Sequential(layer, act, layer, act)
+        return ([n for n, _ in model.named_modules()], [n for n, _ in model.named_children()],
+                list(model.state_dict()), [n for n, _ in model.named_parameters()],
+                [n for n, _ in model.named_parameters(remove_duplicate=False)], len(list(model.modules())))
+    assert names(gk) == names(torch)

@@ -129,33 +129,43 @@ class Module:
         self._store("_modules", name, module)
 
     # --------------------------------------------------------------- traversal
-    def named_modules(self, prefix=""):
-        """(name, module) for this module and every module inside it, depth first."""
+    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        """(name, module) for this module and every module inside it, depth first; a module used twice
+        is listed once (unless ``remove_duplicate=False``), as in PyTorch."""
+        if memo is None:
+            memo = set()
+        if remove_duplicate:
+            if id(self) in memo:
+                return
+            memo.add(id(self))
         yield prefix, self
         for name, child in self._modules.items():
             if child is not None:
-                yield from child.named_modules(prefix + ("." if prefix else "") + name)
+                yield from child.named_modules(memo, prefix + ("." if prefix else "") + name, remove_duplicate)
 
     def modules(self):
         for _, module in self.named_modules():
             yield module
 
     def named_children(self):
+        seen = set()
         for name, child in self._modules.items():
-            if child is not None:
+            if child is not None and id(child) not in seen:
+                seen.add(id(child))
                 yield name, child
 
     def children(self):
         for _, child in self.named_children():
             yield child
 
-    def named_parameters(self, prefix="", recurse=True):
-        """("layer.weight", Parameter) pairs; a parameter shared by two layers is listed once."""
+    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+        """("layer.weight", Parameter) pairs; a parameter shared by two layers is listed once
+        (unless ``remove_duplicate=False``)."""
         seen = set()
-        owners = self.named_modules(prefix) if recurse else [(prefix, self)]
+        owners = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
         for owner_name, owner in owners:
             for name, param in owner._parameters.items():
-                if param is None or id(param) in seen:
+                if param is None or (remove_duplicate and id(param) in seen):
                     continue
                 seen.add(id(param))
                 yield owner_name + ("." if owner_name else "") + name, param
@@ -166,7 +176,7 @@ class Module:
 
     def named_buffers(self, prefix="", recurse=True):
         """("name", tensor) for every buffer, like ``named_parameters``."""
-        owners = self.named_modules(prefix) if recurse else [(prefix, self)]
+        owners = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
         for owner_name, owner in owners:
             for name, buffer in owner._buffers.items():
                 if buffer is not None:
@@ -178,7 +188,7 @@ class Module:
 
     def _named_state(self):
         """What state_dict holds, in PyTorch's order: each module's parameters, then its saved buffers."""
-        for owner_name, owner in self.named_modules():
+        for owner_name, owner in self.named_modules(remove_duplicate=False):
             prefix = owner_name + ("." if owner_name else "")
             for name, param in owner._parameters.items():
                 if param is not None:
