@@ -371,3 +371,14 @@ def test_shared_modules_are_walked_once_but_saved_under_every_name_like_pytorch(
                 list(model.state_dict()), [n for n, _ in model.named_parameters()],
                 [n for n, _ in model.named_parameters(remove_duplicate=False)], len(list(model.modules())))
     assert names(gk) == names(torch)
+
+
+def test_module_to_accepts_devices_and_refuses_integer_dtypes():
+    model = TwoLayer()
+    assert model.to("cpu") is model and model.cpu() is model
+    assert model.to("cpu", gk.float64).hidden.weight.dtype == gk.float64
+    assert model.to(gk.zeros(1)).hidden.weight.dtype == gk.float32
+    assert model.to(dtype=gk.float64, device="cpu").out.bias.dtype == gk.float64
+    with pytest.raises(TypeError, match="nn.Module.to only accepts floating point or complex dtypes, but got "
+                                        "desired dtype=gradkit.int64"):
+        model.to(gk.int64)

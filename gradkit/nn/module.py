@@ -228,9 +228,30 @@ class Module:
         clear_grads(self.parameters(), set_to_none)
 
     # ------------------------------------------------------------------ dtype
-    def to(self, dtype):
-        """Convert every parameter (and its grad) to ``dtype`` in place, e.g. ``model.to(gk.float64)``."""
+    def to(self, *args, **kwargs):
+        """Convert every parameter (and its grad) and float buffer in place: ``model.to(gk.float64)``.
+
+        Devices are accepted as in PyTorch (``model.to("cpu")``, ``model.to(device, dtype)``,
+        ``model.to(tensor)``); gradkit computes on the CPU only, so a device is checked by
+        ``Tensor.to``, which raises PyTorch's error for any other device.
+        """
+        dtype = kwargs.pop("dtype", None)
+        devices = [kwargs.pop("device")] if "device" in kwargs else []
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype = arg.dtype
+            elif isinstance(arg, _dtype.dtype) or arg in (float, int, bool):
+                dtype = arg
+            else:
+                devices.append(arg)
+        for device in devices:
+            Tensor(0.0).to(device)
+        if dtype is None:
+            return self
         target = _dtype.to_numpy_dtype(dtype)
+        if target.kind != "f":
+            raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired "
+                            f"dtype={_dtype.from_numpy_dtype(target)!r}")
         for param in self.parameters():
             if param._data.dtype != target:
                 param.data = param._data.astype(target)
@@ -240,6 +261,9 @@ class Module:
             for name, buffer in module._buffers.items():
                 if buffer is not None and buffer.is_floating_point() and buffer._data.dtype != target:
                     module._buffers[name] = Tensor(buffer._data.astype(target))
+        return self
+
+    def cpu(self):
         return self
 
     def double(self):
