@@ -382,3 +382,12 @@ def test_module_to_accepts_devices_and_refuses_integer_dtypes():
     with pytest.raises(TypeError, match="nn.Module.to only accepts floating point or complex dtypes, but got "
                                         "desired dtype=gradkit.int64"):
         model.to(gk.int64)
+
+
+def test_softmax_modules():
+    x = gk.tensor([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
+    probs = nn.Softmax(dim=1)(x)
+    assert np.allclose(probs.numpy().sum(axis=1), 1.0) and repr(nn.Softmax(dim=1)) == "Softmax(dim=1)"
+    assert np.allclose(nn.LogSoftmax(dim=1)(x).numpy(), np.log(probs.numpy()))
+    assert nn.LogSoftmax(dim=1)(x.requires_grad_()).grad_fn.name() == "LogSoftmaxBackward0"
+    assert repr(nn.LogSoftmax(dim=0)) == "LogSoftmax(dim=0)"

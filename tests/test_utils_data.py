@@ -130,3 +130,52 @@ def test_gk_utils_loads_lazily():
     code = ("import sys, gradkit as gk; assert 'gradkit.utils' not in sys.modules; "
             "gk.utils.data.DataLoader; assert 'gradkit.utils.data' in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def quickstart(lib):
+    """The training loop of pytorch/tutorials beginner_source/basics/quickstart_tutorial.py (Flatten, Sequential,
+    CrossEntropyLoss, SGD, DataLoader), on small random images made with numpy instead of FashionMNIST.
+    In float64: float32 sums in a different order differ in the 7th digit the tutorial prints."""
+    nn = lib.nn
+    rng = np.random.default_rng(0)
+    images = lib.tensor(rng.uniform(0, 1, (40, 1, 4, 4)))
+    labels = lib.tensor(rng.integers(0, 3, 40))
+    train_dataloader = lib.utils.data.DataLoader(lib.utils.data.TensorDataset(images, labels), batch_size=8)
+
+    class NeuralNetwork(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.flatten = nn.Flatten()
+            self.linear_relu_stack = nn.Sequential(nn.Linear(16, 8), nn.ReLU(), nn.Linear(8, 3))
+
+        def forward(self, x):
+            return self.linear_relu_stack(self.flatten(x))
+
+    model = NeuralNetwork().double()
+    weights = np.random.default_rng(1)
+    model.load_state_dict({name: lib.tensor(weights.uniform(-0.3, 0.3, tuple(p.shape)))
+                           for name, p in model.state_dict().items()})
+    loss_fn = nn.CrossEntropyLoss()
+    optimizer = lib.optim.SGD(model.parameters(), lr=0.5)
+    printed = [repr(model).replace("torch.", "gradkit.")]
+    size = len(train_dataloader.dataset)
+    for epoch in range(3):
+        model.train()
+        for batch, (X, y) in enumerate(train_dataloader):
+            loss = loss_fn(model(X), y)
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad()
+            if batch % 2 == 0:
+                printed.append(f"loss: {loss.item():>7f}  [{(batch + 1) * len(X):>5d}/{size:>5d}]")
+    correct = sum((model(X).argmax(1) == y).type(lib.float).sum().item() for X, y in train_dataloader)
+    printed.append(f"Accuracy: {(100 * correct / size):>0.1f}%")
+    return printed
+
+
+def test_quickstart_training_loop_prints_what_pytorch_prints():
+    torch = pytest.importorskip("torch")
+    import torch.utils.data  # noqa: F401
+    ours = quickstart(gk)
+    assert ours == quickstart(torch)
+    assert len(ours) == 1 + 3 * 3 + 1

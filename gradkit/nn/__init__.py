@@ -6,11 +6,11 @@
 """
 from . import functional, init
 from .containers import ModuleDict, ModuleList, Sequential
-from .layers import MLP, Dropout, Flatten, Identity, Linear, ReLU, Sigmoid, Tanh
+from .layers import MLP, Dropout, Flatten, Identity, Linear, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss, NLLLoss
 from .module import Module
 from .parameter import Parameter
 
 __all__ = ["Parameter", "Module", "Linear", "Sequential", "ModuleList", "ModuleDict", "ReLU", "Tanh", "Sigmoid",
-           "Dropout", "Flatten", "Identity", "MLP", "MSELoss", "L1Loss", "HuberLoss", "NLLLoss", "CrossEntropyLoss",
+           "Dropout", "Flatten", "Identity", "Softmax", "LogSoftmax", "MLP", "MSELoss", "L1Loss", "HuberLoss", "NLLLoss", "CrossEntropyLoss",
            "BCELoss", "BCEWithLogitsLoss", "functional", "init"]

@@ -66,6 +66,27 @@ class Sigmoid(Module):
         return F.sigmoid(input)
 
 
+class Softmax(Module):
+    """Probabilities along ``dim``: exp(x) / exp(x).sum(dim). ``gk.nn.Softmax(dim=1)(logits)`` rows sum to 1."""
+
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input):  # noqa: A002
+        return F.softmax(input, self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Softmax):
+    """log(softmax(x)) along ``dim``, computed stably (pair it with NLLLoss)."""
+
+    def forward(self, input):  # noqa: A002
+        return F.log_softmax(input, self.dim)
+
+
 class Dropout(Module):
     """In training mode, zero each element with probability p and scale the rest by 1/(1-p); in eval mode, pass through.
 
