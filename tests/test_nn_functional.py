@@ -1,5 +1,6 @@
 """gradkit.nn.functional: hand-computed values, gradcheck in float64, and PyTorch's errors."""
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -188,7 +189,8 @@ def test_cross_entropy_probability_targets(rng):
 
 
 def test_cross_entropy_float_class_targets_name_dtype_and_value():
-    with pytest.raises(RuntimeError, match=r"expected scalar type Long but found Float.*such as 1.0.*target.long\(\)"):
+    with pytest.raises(RuntimeError, match=r"^expected target dtype to be Long or Byte, but got Float\n"
+                                           r"gradkit hint: .*such as 1.0.*target.long\(\)"):
         F.cross_entropy(gk.randn(3, 4), gk.tensor([1.0, 0.0, 2.0]))
 
 
@@ -382,3 +384,27 @@ def test_weighted_elementwise_losses_match_pytorch(name, reduction):
     assert ours[4] == theirs[4]
     with pytest.raises(ValueError, match="Weights and input must have the same size."):
         getattr(F, name)(gk.zeros(3), gk.zeros(3), weight=gk.ones(2))
+
+
+@pytest.mark.parametrize("loss", [F.mse_loss, F.huber_loss, F.binary_cross_entropy, F.binary_cross_entropy_with_logits])
+def test_mean_of_no_elements_is_nan_and_backward_works(loss):
+    x = gk.zeros(0, dtype=gk.float64, requires_grad=True)
+    value = loss(x, gk.zeros(0, dtype=gk.float64))
+    assert math.isnan(value.item())
+    value.backward()
+    assert x.grad.shape == (0,)
+
+
+def test_class_targets_must_be_long_or_byte_like_pytorch_with_a_hint_line():
+    logits = gk.randn(3, 4)
+    with pytest.raises(RuntimeError, match=r"^expected target dtype to be Long or Byte, but got Int\ngradkit hint: "):
+        F.cross_entropy(logits, gk.tensor([1, 0, 2], dtype=gk.int32))
+    assert F.cross_entropy(logits, gk.tensor([1, 0, 2], dtype=gk.uint8)).item() == pytest.approx(
+        F.cross_entropy(logits, gk.tensor([1, 0, 2])).item())
+    with pytest.raises(IndexError, match=r"^Target 4 is out of bounds.\ngradkit hint: the input has 4 classes"):
+        F.nll_loss(logits, gk.tensor([1, 4, 2]))
+    with pytest.raises(RuntimeError, match=r"^result type Double can't be cast to the desired output type Long\n"):
+        F.binary_cross_entropy_with_logits(gk.zeros(2, dtype=gk.float64), gk.tensor([1, 0]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")        # every target ignored: nan, and no numpy warning
+        assert math.isnan(F.cross_entropy(logits, gk.tensor([-100, -100, -100]), label_smoothing=0.1).item())

@@ -45,7 +45,15 @@ def _reduce(losses, reduction):
     if reduction == "none":
         return losses
     total = losses.sum(dtype=losses.dtype)
-    return total if reduction == "sum" else total / losses.dtype.type(max(losses.size, 1))
+    if reduction == "sum":
+        return total
+    with np.errstate(invalid="ignore"):          # the mean of no elements is nan, as in PyTorch
+        return total / losses.dtype.type(losses.size)
+
+
+def _mean_scale(grad, count, reduction):
+    """The incoming grad of a loss, divided by the element count for reduction='mean' (no elements: no change)."""
+    return grad / max(count, 1) if reduction == "mean" else grad
 
 
 def _check_target_shape(input, target):  # noqa: A002
@@ -167,7 +175,7 @@ def linear(input, weight, bias=None):  # noqa: A002
                            f"{w.shape[1]}x{w.shape[0]})")
     if x.dtype != w.dtype:
         raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_torch_name(x.dtype)} and "
-                           f"{_torch_name(w.dtype)} (convert the input with .float() or the layer with .double())")
+                           f"{_torch_name(w.dtype)}\ngradkit hint: convert the input with .float() or the layer with .double()")
     return (LinearMm if bias is None else LinearAddmm).apply(input, weight, bias)
 
 
@@ -222,8 +230,7 @@ class MseLoss(Function):
     def backward(ctx, grad):
         input, target = ctx.saved_tensors  # noqa: A001
         diff = input - target
-        scale = 2.0 / diff.numel() if ctx.reduction == "mean" else 2.0
-        grad_diff = grad * diff * scale
+        grad_diff = _mean_scale(grad, diff.numel(), ctx.reduction) * diff * 2.0
         need_input, need_target = ctx.needs_input_grad[:2]
         return (grad_diff if need_input else None), (-grad_diff if need_target else None), None
 
@@ -280,8 +287,8 @@ class HuberLoss(Function):
         input, target = ctx.saved_tensors  # noqa: A001
         reduction, delta = ctx.settings
         diff = input - target
-        scale = grad / diff.numel() if reduction == "mean" else grad
-        grad_diff = scale * diff.clamp(-delta, delta)     # d/dd: d inside ±delta, ±delta outside
+        # d loss / d diff: diff itself inside ±delta, ±delta outside
+        grad_diff = _mean_scale(grad, diff.numel(), reduction) * diff.clamp(-delta, delta)
         need_input, need_target = ctx.needs_input_grad[:2]
         return (grad_diff if need_input else None), (-grad_diff if need_target else None), None, None
 
@@ -321,7 +328,7 @@ class BinaryCrossEntropy(Function):
     def backward(ctx, grad):
         input, target = ctx.saved_tensors  # noqa: A001
         weight, reduction = ctx.settings
-        scale = grad / input.numel() if reduction == "mean" else grad
+        scale = _mean_scale(grad, input.numel(), reduction)
         if weight is not None:
             scale = scale * Tensor(weight)
         need_input, need_target = ctx.needs_input_grad[:2]
@@ -379,7 +386,7 @@ class BinaryCrossEntropyWithLogits(Function):
     def backward(ctx, grad):
         input, target = ctx.saved_tensors  # noqa: A001
         weight, pos_weight, reduction = ctx.settings
-        scale = grad / input.numel() if reduction == "mean" else grad
+        scale = _mean_scale(grad, input.numel(), reduction)
         if weight is not None:
             scale = scale * weight
         need_input, need_target = ctx.needs_input_grad[:2]
@@ -407,8 +414,9 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     if target.shape != input.shape:
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
     if not target.is_floating_point():
-        raise RuntimeError(f"result type Float can't be cast to the desired output type {_torch_name(target._data.dtype)}"
-                           " (binary_cross_entropy_with_logits wants float targets: use target.float())")
+        raise RuntimeError(f"result type {_torch_name(input._data.dtype)} can't be cast to the desired output type "
+                           f"{_torch_name(target._data.dtype)}\ngradkit hint: binary_cross_entropy_with_logits wants "
+                           "float targets (0. or 1.): use target.float()")
     return BinaryCrossEntropyWithLogits.apply(input, target, _constant(weight), _constant(pos_weight), reduction)
 
 
@@ -475,12 +483,12 @@ def _class_targets(fn_name, input, target, ignore_index):  # noqa: A002
         raise RuntimeError(f"{fn_name}: input tensor should be 1D or more, got 0D")
     classes = input.shape[0] if input.ndim == 1 else input.shape[1]
     labels = target._data
-    if labels.dtype.kind not in "iu":
+    if labels.dtype not in (np.int64, np.uint8):
         example = labels.reshape(-1)[0] if labels.size else "none"
         raise RuntimeError(
-            f"expected scalar type Long but found {_torch_name(labels.dtype)} ({fn_name} wants class indices "
-            f"as an int64 tensor, e.g. gk.tensor([0, 2, 1]); this target holds {labels.dtype.name} values "
-            f"such as {example}: convert it with target.long())")
+            f"expected target dtype to be Long or Byte, but got {_torch_name(labels.dtype)}\n"
+            f"gradkit hint: {fn_name} wants class indices as an int64 tensor, e.g. gk.tensor([0, 2, 1]); this "
+            f"target holds {labels.dtype.name} values such as {example}: convert it with target.long()")
     expected = () if input.ndim == 1 else (input.shape[0],) + tuple(input.shape[2:])
     if tuple(labels.shape) != expected:
         if input.ndim >= 2 and labels.ndim >= 1 and labels.shape[0] != input.shape[0]:
@@ -491,8 +499,8 @@ def _class_targets(fn_name, input, target, ignore_index):  # noqa: A002
     outside = (labels != ignore_index) & ((labels < 0) | (labels >= classes))
     if outside.any():
         bad = int(labels[outside].reshape(-1)[0])
-        raise IndexError(f"Target {bad} is out of bounds. (the input has {classes} classes, "
-                         f"so targets must be in 0..{classes - 1})")
+        raise IndexError(f"Target {bad} is out of bounds.\ngradkit hint: the input has {classes} classes, "
+                         f"so targets must be in 0..{classes - 1}")
     return labels.astype(np.int64, copy=False)
 
 
@@ -539,7 +547,8 @@ def _uniform_target_loss(log_probs, labels, class_dim, weight, ignore_index, red
     if reduction == "sum":
         return losses.sum()
     total_weight = kept.sum() if weight is None else weight[labels[kept]].sum()
-    return losses.sum() / float(total_weight)
+    with np.errstate(invalid="ignore", divide="ignore"):     # every target ignored: nan, as in PyTorch
+        return losses.sum() / float(total_weight)
 
 
 def _class_shaped(weight, ndim, class_dim):
