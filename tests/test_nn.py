@@ -391,3 +391,17 @@ def test_softmax_modules():
     assert np.allclose(nn.LogSoftmax(dim=1)(x).numpy(), np.log(probs.numpy()))
     assert nn.LogSoftmax(dim=1)(x.requires_grad_()).grad_fn.name() == "LogSoftmaxBackward0"
     assert repr(nn.LogSoftmax(dim=0)) == "LogSoftmax(dim=0)"
+
+
+def test_bad_member_names_are_pytorchs_errors():
+    model = nn.Sequential(nn.ReLU())
+    with pytest.raises(KeyError, match=r"module name can.{1,2}t contain \"\.\", got: a\.b"):      # KeyError shows repr
+        model.add_module("a.b", nn.ReLU())
+    with pytest.raises(TypeError, match="module name should be a string. Got int"):
+        nn.ModuleDict({1: nn.ReLU()})
+    with pytest.raises(KeyError, match=r'buffer name can.{1,2}t be empty string ""'):
+        model.register_buffer("", gk.ones(1))
+    with pytest.raises(KeyError, match="attribute 'training' already exists"):
+        model.register_parameter("training", None)
+    with pytest.raises(TypeError, match="ModuleList.extend should be called with an iterable, but got ReLU"):
+        nn.ModuleList(nn.ReLU())

@@ -3,6 +3,7 @@
 Each registers its members as sub-modules, so their parameters are found by
 ``parameters()``, named "0.weight", "encoder.bias", ... as in PyTorch.
 """
+import collections.abc
 import operator
 from collections import OrderedDict
 
@@ -51,6 +52,9 @@ class _NumberedModules(Module):
         return self
 
     def extend(self, modules):
+        if not isinstance(modules, collections.abc.Iterable):
+            raise TypeError(f"{type(self).__name__}.extend should be called with an iterable, but got "
+                            f"{type(modules).__name__}")
         for module in modules:
             self.append(module)
         return self
@@ -66,10 +70,10 @@ class _NumberedModules(Module):
         modules.insert(index, module)
         self._renumber(modules)
 
-    def pop(self, index=-1):
-        """Remove the member at ``index`` and return it."""
-        module = self[index]
-        del self[index]
+    def pop(self, key):
+        """Remove the member at position ``key`` and return it."""
+        module = self[key]
+        del self[key]
         return module
 
 

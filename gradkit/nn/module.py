@@ -105,7 +105,20 @@ class Module:
                 return
         object.__delattr__(self, name)
 
+    def _check_new_name(self, kind, name, registry):
+        """PyTorch's checks on a name given to register_parameter / register_buffer / add_module."""
+        if not isinstance(name, str):
+            raise TypeError(f"{kind} name should be a string. Got {type(name).__name__}")
+        if "." in name:
+            raise KeyError(f'{kind} name can\'t contain ".", got: {name}' if kind == "module"
+                           else f'{kind} name can\'t contain "."')
+        if name == "":
+            raise KeyError(f'{kind} name can\'t be empty string ""')
+        if hasattr(self, name) and name not in self.__dict__[registry]:
+            raise KeyError(f"attribute '{name}' already exists")
+
     def register_parameter(self, name, param):
+        self._check_new_name("parameter", name, "_parameters")
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"cannot assign '{_type_name(param)}' object to parameter '{name}' "
                             "(gradkit.nn.Parameter or None required)")
@@ -114,11 +127,10 @@ class Module:
     def register_buffer(self, name, tensor, persistent=True):
         """Keep a tensor that is state but not a parameter (e.g. a loss's class weights): it is saved in
         ``state_dict()`` (unless ``persistent=False``) and converted by ``.double()``, but not trained."""
+        self._check_new_name("buffer", name, "_buffers")
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot assign '{_type_name(tensor)}' object to buffer '{name}' "
                             "(gradkit Tensor or None required)")
-        if hasattr(self, name) and name not in self._buffers:
-            raise KeyError(f"attribute '{name}' already exists")
         self._store("_buffers", name, tensor)
         if not persistent:
             self._non_persistent_buffers_set.add(name)
@@ -126,6 +138,7 @@ class Module:
     def add_module(self, name, module):
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{_type_name(module)} is not a Module subclass")
+        self._check_new_name("module", name, "_modules")
         self._store("_modules", name, module)
 
     # --------------------------------------------------------------- traversal
