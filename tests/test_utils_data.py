@@ -179,3 +179,43 @@ def test_quickstart_training_loop_prints_what_pytorch_prints():
     ours = quickstart(gk)
     assert ours == quickstart(torch)
     assert len(ours) == 1 + 3 * 3 + 1
+
+
+def _structure(value):
+    """A batch as text: container types, and each tensor's values and dtype."""
+    if isinstance(value, (list, tuple)):
+        return type(value).__name__ + "(" + ", ".join(_structure(v) for v in value) + ")"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_structure(v)}" for k, v in value.items()) + "}"
+    if hasattr(value, "tolist") and not isinstance(value, np.ndarray):
+        return f"{value.tolist()}:{str(value.dtype).split('.')[-1]}"
+    return repr(value)
+
+
+LOADERS = {
+    "unbatched": lambda lib, ds: lib.utils.data.DataLoader(ds, batch_size=None),
+    "dicts": lambda lib, ds: lib.utils.data.DataLoader([{"a": 1, "b": [1.0, 2.0]}, {"a": 2, "b": [3.0, 4.0]}],
+                                                       batch_size=2),
+    "numpy_scalars": lambda lib, ds: lib.utils.data.DataLoader([np.float32(1.5), np.float32(2.5)], batch_size=2),
+    "numpy_pairs": lambda lib, ds: lib.utils.data.DataLoader([(np.ones(2, dtype=np.float32), 1)] * 3, batch_size=2),
+    "strings": lambda lib, ds: lib.utils.data.DataLoader(["x", "y", "z"], batch_size=2),
+    "batch_sampler": lambda lib, ds: lib.utils.data.DataLoader(ds, batch_sampler=[[2, 0], [1]]),
+}
+
+
+@pytest.mark.parametrize("case", LOADERS)
+def test_batches_have_pytorchs_structure_and_dtypes(case):
+    torch = pytest.importorskip("torch")
+    import torch.utils.data  # noqa: F401
+
+    def batches(lib):
+        loader = LOADERS[case](lib, make_dataset(lib))
+        return [_structure(batch) for batch in loader], len(loader)
+    assert batches(gk) == batches(torch)
+
+
+def test_numpy_scalars_keep_their_dtype_and_unbatched_samples_become_lists():
+    assert default_collate([np.float32(1.5), np.float32(2.5)]).dtype == gk.float32
+    assert default_collate([np.int32(1), np.int32(2)]).dtype == gk.int32
+    first = next(iter(DataLoader(make_dataset(gk), batch_size=None)))
+    assert isinstance(first, list) and first[0].tolist() == [0.0, 1.0]

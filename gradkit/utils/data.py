@@ -21,7 +21,7 @@ from .. import _factories
 from .._tensor import Tensor, _make
 from ..ops import stack
 
-__all__ = ["Dataset", "TensorDataset", "Subset", "DataLoader", "random_split", "default_collate"]
+__all__ = ["Dataset", "TensorDataset", "Subset", "DataLoader", "random_split", "default_collate", "default_convert"]
 
 
 class Dataset:
@@ -116,7 +116,9 @@ def default_collate(batch):
         return stack(batch, 0)
     if isinstance(elem, np.ndarray) and elem.dtype.kind in "biuf":
         return stack([_make(np.asarray(b)) for b in batch], 0)
-    if isinstance(elem, (bool, np.bool_)):
+    if isinstance(elem, np.generic) and elem.dtype.kind in "biuf":     # numpy scalars keep their dtype
+        return _make(np.array(batch))
+    if isinstance(elem, bool):
         return _make(np.array(batch, dtype=np.bool_))
     if isinstance(elem, numbers.Integral):
         return _make(np.array(batch, dtype=np.int64))
@@ -173,7 +175,7 @@ class DataLoader:
         self.num_workers = num_workers
         self.generator = generator
         self.collate_fn = collate_fn if collate_fn is not None else (
-            default_collate if batch_size is not None or batch_sampler is not None else _no_collate)
+            default_collate if batch_size is not None or batch_sampler is not None else default_convert)
 
     def _order(self):
         """The sample indices of one epoch: the sampler's, a fresh permutation, or 0..n-1."""
@@ -215,8 +217,15 @@ class DataLoader:
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
 
 
-def _no_collate(sample):
-    """batch_size=None: each sample is yielded as it is (numpy arrays become tensors, as in PyTorch)."""
-    if isinstance(sample, np.ndarray) and sample.dtype.kind in "biuf":
-        return _make(sample)
-    return sample
+def default_convert(data):
+    """batch_size=None: each sample as it is, but numpy arrays and scalars become tensors and tuples
+    lists, field by field (PyTorch's default_convert)."""
+    if isinstance(data, (np.ndarray, np.generic)) and data.dtype.kind in "biuf":
+        return _make(np.asarray(data))
+    if isinstance(data, collections.abc.Mapping):
+        return {key: default_convert(value) for key, value in data.items()}
+    if isinstance(data, tuple) and hasattr(data, "_fields"):
+        return type(data)(*(default_convert(d) for d in data))
+    if isinstance(data, collections.abc.Sequence) and not isinstance(data, (str, bytes)):
+        return [default_convert(d) for d in data]
+    return data
