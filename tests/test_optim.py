@@ -357,3 +357,20 @@ def test_tutorial_polynomial_fit_prints_what_pytorch_prints():
     assert ours == theirs
     losses = [float(line.split()[1]) for line in ours[0][:-1]]
     assert losses == sorted(losses, reverse=True)                   # the fit improves
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"])
+def test_settings_and_repr_read_as_in_pytorch(name):
+    torch = pytest.importorskip("torch")
+
+    def describe(lib):
+        optimizer = getattr(lib.optim, name)([lib.nn.Parameter(lib.ones(2))], lr=0.5)
+        return repr(optimizer), sorted(optimizer.state_dict()["param_groups"][0])
+    assert describe(gk) == describe(torch)
+
+
+def test_differentiable_optimizers_are_refused_clearly():
+    with pytest.raises(NotImplementedError, match="differentiable=True is not supported\ngradkit hint: "):
+        gk.optim.SGD([nn.Parameter(gk.ones(1))], lr=0.1, differentiable=True)
+    with pytest.raises(RuntimeError, match="`fused` and `foreach` cannot be `True` together."):
+        gk.optim.Adam([nn.Parameter(gk.ones(1))], fused=True, foreach=True)

@@ -2,7 +2,7 @@
 import numpy as np
 
 from .._factories import full_like
-from .optimizer import Optimizer, check_positive
+from .optimizer import Optimizer, check_positive, kernel_flags
 
 
 class Adagrad(Optimizer):
@@ -18,15 +18,16 @@ class Adagrad(Optimizer):
         opt = gk.optim.Adagrad(model.parameters(), lr=0.01)
     """
 
-    def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10,
-                 *, maximize=False):
+    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
+                 foreach=None, *, maximize=False, differentiable=False, fused=None):
         check_positive("learning rate", lr)
         check_positive("lr_decay value", lr_decay)
         check_positive("weight_decay value", weight_decay)
         check_positive("initial_accumulator_value value", initial_accumulator_value)
         check_positive("epsilon value", eps)
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
-                                      initial_accumulator_value=initial_accumulator_value, maximize=maximize))
+                                      initial_accumulator_value=initial_accumulator_value, maximize=maximize,
+                                      **kernel_flags(foreach=foreach, differentiable=differentiable, fused=fused)))
         # PyTorch makes the state of every parameter up front.
         for group in self.param_groups:
             for param in group["params"]:

@@ -3,7 +3,7 @@ import math
 
 import numpy as np
 
-from .optimizer import Optimizer, check_positive
+from .optimizer import Optimizer, check_positive, kernel_flags
 
 
 class Adam(Optimizer):
@@ -24,8 +24,9 @@ class Adam(Optimizer):
     Parameters without a ``.grad`` or with ``requires_grad=False`` (frozen) are left alone.
     """
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, *,
-                 maximize=False, decoupled_weight_decay=False):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
+                 foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
+                 decoupled_weight_decay=False):
         check_positive("learning rate", lr)
         check_positive("epsilon value", eps)
         for i, beta in enumerate(betas):
@@ -34,7 +35,9 @@ class Adam(Optimizer):
         check_positive("weight_decay value", weight_decay)
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                                       amsgrad=amsgrad, maximize=maximize,
-                                      decoupled_weight_decay=decoupled_weight_decay))
+                                      decoupled_weight_decay=decoupled_weight_decay,
+                                      **kernel_flags(foreach=foreach, capturable=capturable,
+                                                     differentiable=differentiable, fused=fused)))
 
     def _update(self, param, group):
         # Works on the numpy arrays in place (like PyTorch's fused kernels); each line is
@@ -68,6 +71,7 @@ class AdamW(Adam):
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
-                 maximize=False):
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
+                 maximize=False, foreach=None, capturable=False, differentiable=False, fused=None):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach, maximize=maximize,
+                         capturable=capturable, differentiable=differentiable, fused=fused,
                          decoupled_weight_decay=True)

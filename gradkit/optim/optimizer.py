@@ -153,6 +153,18 @@ def _tensor_type(tensor):
     return f"gradkit.{kind}Tensor"
 
 
+def kernel_flags(**flags):
+    """PyTorch's implementation switches (foreach, fused, capturable, differentiable), kept in each group
+    so settings and repr read as in PyTorch. They choose kernels there; gradkit has one numpy kernel, so
+    they change nothing, except differentiable=True, which gradkit cannot do."""
+    if flags.get("differentiable"):
+        raise NotImplementedError("differentiable=True is not supported\ngradkit hint: gradkit's optimizers "
+                                  "update parameters in numpy, outside any graph")
+    if flags.get("fused") and flags.get("foreach"):
+        raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+    return flags
+
+
 def check_positive(name, value):
     """PyTorch's ValueError for a negative setting, e.g. Invalid learning rate: -0.1."""
     if not value >= 0.0:

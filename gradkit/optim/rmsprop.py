@@ -1,7 +1,7 @@
 """RMSprop: divide each gradient by a running root-mean-square of its recent values."""
 import numpy as np
 
-from .optimizer import Optimizer, check_positive
+from .optimizer import Optimizer, check_positive, kernel_flags
 
 
 class RMSprop(Optimizer):
@@ -18,15 +18,17 @@ class RMSprop(Optimizer):
         opt = gk.optim.RMSprop(model.parameters(), lr=0.01)
     """
 
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False,
-                 maximize=False):
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
+                 capturable=False, foreach=None, maximize=False, differentiable=False):
         check_positive("learning rate", lr)
         check_positive("epsilon value", eps)
         check_positive("momentum value", momentum)
         check_positive("weight_decay value", weight_decay)
         check_positive("alpha value", alpha)
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
-                                      centered=centered, maximize=maximize))
+                                      centered=centered, maximize=maximize,
+                                      **kernel_flags(capturable=capturable, foreach=foreach,
+                                                     differentiable=differentiable)))
 
     def _update(self, param, group):
         # numpy arrays updated in place; each line is the PyTorch tensor call beside it.

@@ -1,6 +1,6 @@
 """Stochastic gradient descent, with PyTorch's momentum, dampening, Nesterov and weight decay."""
 from .._tensor import _make
-from .optimizer import Optimizer, check_positive
+from .optimizer import Optimizer, check_positive, kernel_flags
 
 
 class SGD(Optimizer):
@@ -25,15 +25,16 @@ class SGD(Optimizer):
     Parameters without a ``.grad`` or with ``requires_grad=False`` (frozen) are left alone.
     """
 
-    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, *,
-                 maximize=False):
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
+                 maximize=False, foreach=None, differentiable=False, fused=None):
         check_positive("learning rate", lr)
         check_positive("momentum value", momentum)
         check_positive("weight_decay value", weight_decay)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
-                                      weight_decay=weight_decay, nesterov=nesterov, maximize=maximize))
+                                      weight_decay=weight_decay, nesterov=nesterov, maximize=maximize,
+                                      **kernel_flags(foreach=foreach, differentiable=differentiable, fused=fused)))
 
     def _update(self, param, group):
         # Works on the numpy arrays in place (one pass each, like PyTorch's fused kernels);
