@@ -374,3 +374,19 @@ def test_differentiable_optimizers_are_refused_clearly():
         gk.optim.SGD([nn.Parameter(gk.ones(1))], lr=0.1, differentiable=True)
     with pytest.raises(RuntimeError, match="`fused` and `foreach` cannot be `True` together."):
         gk.optim.Adam([nn.Parameter(gk.ones(1))], fused=True, foreach=True)
+
+
+def test_named_parameters_keep_their_names_like_pytorch():
+    torch = pytest.importorskip("torch")
+
+    def describe(lib):
+        model = lib.nn.Linear(2, 1)
+        optimizer = lib.optim.Adam(model.named_parameters(), lr=0.1)
+        with pytest.raises(ValueError, match="cannot add param group without names to the optimizer"):
+            optimizer.add_param_group({"params": [lib.nn.Parameter(lib.ones(1))]})
+        return repr(optimizer), optimizer.state_dict()["param_groups"][0]["param_names"]
+    assert describe(gk) == describe(torch)
+    with pytest.raises(ValueError, match="all optimizer params should be with/without names. Some param names are "
+                                         "missing"):
+        model = nn.Linear(2, 1)
+        gk.optim.SGD([("w", model.weight), model.bias], lr=0.1)

@@ -45,6 +45,17 @@ class Optimizer:
             raise TypeError(f"param_group must be a dict, but got {_type_name(param_group)}")
         params = param_group["params"]
         params = [params] if isinstance(params, Tensor) else list(params)
+        # model.named_parameters() gives (name, tensor) pairs: keep the names, as PyTorch does
+        names = [p[0] for p in params if isinstance(p, tuple) and len(p) == 2]
+        if names:
+            if len(names) != len(params):
+                raise ValueError("all optimizer params should be with/without names. Some param names are missing")
+            params = [p[1] for p in params]
+            param_group = {**param_group, "param_names": names}
+        if self.param_groups and ("param_names" in param_group) != ("param_names" in self.param_groups[0]):
+            kind = "with names" if "param_names" in param_group else "without names"
+            raise ValueError(f"all optimizer param groups should be with/without names. cannot add param group "
+                             f"{kind} to the optimizer")
         for param in params:
             if not isinstance(param, Tensor):
                 raise TypeError(f"optimizer can only optimize Tensors, but one of the params is {_type_name(param)}")
