@@ -273,6 +273,9 @@ LOSS_CASES = [
     ("L1Loss", "regression", {}),
     ("HuberLoss", "regression", {}),
     ("HuberLoss", "regression", {"delta": 0.5}),
+    ("SmoothL1Loss", "regression", {}),
+    ("SmoothL1Loss", "regression", {"beta": 0.3}),
+    ("SmoothL1Loss", "regression", {"beta": 0.0}),
     ("BCELoss", "probability", {}),
     ("BCELoss", "probability", {"weight": WEIGHT3}),
     ("BCEWithLogitsLoss", "logits", {"pos_weight": WEIGHT3}),
@@ -326,6 +329,7 @@ def test_new_losses_gradcheck(rng, reduction):
     x, t = random_double(rng, 3, 2), random_double(rng, 3, 2)
     assert gradcheck(lambda x, t: F.huber_loss(x, t, reduction=reduction, delta=0.7), (x, t))
     assert gradcheck(lambda x, t: F.l1_loss(x, t, reduction=reduction), (x, t))
+    assert gradcheck(lambda x, t: F.smooth_l1_loss(x, t, reduction=reduction, beta=0.4), (x, t))
     p, q = double(rng.uniform(0.1, 0.9, (3, 2))), double(rng.uniform(0, 1, (3, 2)))
     assert gradcheck(lambda p, q: F.binary_cross_entropy(p, q, reduction=reduction), (p, q))
     logits, labels = random_double(rng, 4, 3), gk.tensor([0, 2, -100, 1])
@@ -343,6 +347,8 @@ def test_loss_errors_are_pytorchs():
     with pytest.raises(ValueError, match=r"Using a target size \(gradkit.Size\(\[3\]\)\) that is different to the "
                                          r"input size \(gradkit.Size\(\[3, 1\]\)\) is deprecated"):
         gk.nn.BCELoss()(gk.zeros(3, 1), gk.zeros(3))
+    with pytest.raises(RuntimeError, match="smooth_l1_loss does not support negative values for beta."):
+        gk.nn.SmoothL1Loss(beta=-1)(gk.zeros(3), gk.zeros(3))
     with pytest.raises(RuntimeError, match="huber_loss does not support non-positive values for delta."):
         F.huber_loss(gk.zeros(3), gk.zeros(3), delta=0)
     with pytest.raises(RuntimeError, match="label_smoothing must be between 0.0 and 1.0. Got: 1.5"):

@@ -175,7 +175,8 @@ def linear(input, weight, bias=None):  # noqa: A002
                            f"{w.shape[1]}x{w.shape[0]})")
     if x.dtype != w.dtype:
         raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_torch_name(x.dtype)} and "
-                           f"{_torch_name(w.dtype)}\ngradkit hint: convert the input with .float() or the layer with .double()")
+                           f"{_torch_name(w.dtype)}\n"
+                           "gradkit hint: convert the input with .float() or the layer with .double()")
     return (LinearMm if bias is None else LinearAddmm).apply(input, weight, bias)
 
 
@@ -268,29 +269,65 @@ def _weighted_losses(losses, input, weight, reduction, mean_over_weights=True): 
     return losses.sum() / weight.sum()
 
 
+def _pointwise_loss_forward(ctx, input, target, reduction, setting, losses_of):  # noqa: A002
+    """Forward of a loss of d = input − target element by element (Huber, SmoothL1)."""
+    ctx.save_for_backward(input, target)
+    ctx.settings = (reduction, setting)
+    diff = input._data - target._data
+    return _reduce(losses_of(diff, np.abs(diff), setting).astype(diff.dtype, copy=False), reduction)
+
+
+def _pointwise_loss_backward(ctx, grad, slope_of):
+    """Its backward: grad · slope(d) for the input, the negative for the target (tensor ops: differentiable)."""
+    input, target = ctx.saved_tensors  # noqa: A001
+    reduction, setting = ctx.settings
+    diff = input - target
+    grad_diff = _mean_scale(grad, diff.numel(), reduction) * slope_of(diff, setting)
+    need_input, need_target = ctx.needs_input_grad[:2]
+    return (grad_diff if need_input else None), (-grad_diff if need_target else None), None, None
+
+
 class HuberLoss(Function):
-    """½·d² where |d| < delta, else delta·(|d| − ½·delta), with d = input − target: squared near 0, linear far out."""
+    """½·d² where |d| < delta, else delta·(|d| − ½·delta), with d = input − target (squared, then linear)."""
 
     backward_name = "HuberLossBackward0"
 
     @staticmethod
     def forward(ctx, input, target, reduction, delta):  # noqa: A002
-        ctx.save_for_backward(input, target)
-        ctx.settings = (reduction, delta)
-        diff = input._data - target._data
-        size = np.abs(diff)
-        losses = np.where(size < delta, 0.5 * diff * diff, delta * (size - 0.5 * delta))
-        return _reduce(losses.astype(diff.dtype, copy=False), reduction)
+        return _pointwise_loss_forward(ctx, input, target, reduction, delta, lambda d, size, delta: np.where(
+            size < delta, 0.5 * d * d, delta * (size - 0.5 * delta)))
 
     @staticmethod
     def backward(ctx, grad):
-        input, target = ctx.saved_tensors  # noqa: A001
-        reduction, delta = ctx.settings
-        diff = input - target
-        # d loss / d diff: diff itself inside ±delta, ±delta outside
-        grad_diff = _mean_scale(grad, diff.numel(), reduction) * diff.clamp(-delta, delta)
-        need_input, need_target = ctx.needs_input_grad[:2]
-        return (grad_diff if need_input else None), (-grad_diff if need_target else None), None, None
+        # the slope is d itself inside ±delta, ±delta outside
+        return _pointwise_loss_backward(ctx, grad, lambda d, delta: d.clamp(-delta, delta))
+
+
+class SmoothL1Loss(Function):
+    """½·d²/beta where |d| < beta, else |d| − ½·beta: Huber divided by beta, so the slope far out is ±1."""
+
+    backward_name = "SmoothL1LossBackward0"
+
+    @staticmethod
+    def forward(ctx, input, target, reduction, beta):  # noqa: A002
+        return _pointwise_loss_forward(ctx, input, target, reduction, beta, lambda d, size, beta: np.where(
+            size < beta, 0.5 * d * d / beta, size - 0.5 * beta))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _pointwise_loss_backward(ctx, grad, lambda d, beta: (d / beta).clamp(-1.0, 1.0))
+
+
+def smooth_l1_loss(input, target, reduction="mean", beta=1.0):  # noqa: A002
+    """Smooth L1: squared (scaled by 1/beta) for errors below ``beta``, absolute beyond; beta=0 is l1_loss."""
+    _require_tensors("smooth_l1_loss", input=input, target=target)
+    _check_reduction(reduction)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    if beta == 0:
+        return l1_loss(input, target, reduction)
+    _check_target_shape(input, target)
+    return SmoothL1Loss.apply(input, target, reduction, float(beta))
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):  # noqa: A002
