@@ -405,3 +405,47 @@ def test_bad_member_names_are_pytorchs_errors():
         model.register_parameter("training", None)
     with pytest.raises(TypeError, match="ModuleList.extend should be called with an iterable, but got ReLU"):
         nn.ModuleList(nn.ReLU())
+
+
+def _clipping_run(lib):
+    a = lib.nn.Parameter(lib.tensor([3.0, 4.0], dtype=lib.float64))
+    b = lib.nn.Parameter(lib.tensor([12.0], dtype=lib.float64))
+    idle = lib.nn.Parameter(lib.ones(1))
+    a.grad, b.grad = a.detach().clone(), b.detach().clone()
+    seen = [lib.nn.utils.clip_grad_norm_([a, b, idle], 1.0).tolist(), a.grad.tolist(), b.grad.tolist()]
+    seen.append(lib.nn.utils.clip_grad_norm_(idle, 1.0).tolist())
+    seen.append(lib.nn.utils.clip_grad_norm_(a, 100.0, norm_type="inf").tolist())
+    seen.append(lib.nn.utils.clip_grad_value_([a, b], 0.1))
+    seen += [a.grad.tolist(), b.grad.tolist(), idle.grad]
+    b.grad = lib.tensor([float("inf")], dtype=lib.float64)
+    with pytest.raises(RuntimeError, match="The total norm of order 2.0 for gradients from `parameters` is "
+                                           "non-finite, so it cannot be clipped."):
+        lib.nn.utils.clip_grad_norm_([b], 1.0, error_if_nonfinite=True)
+    seen.append(repr(lib.nn.utils.clip_grad_norm_([b], 1.0).item()))
+    return seen
+
+
+def test_gradient_clipping_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    import torch.nn.utils  # noqa: F401
+    ours, theirs = _clipping_run(gk), _clipping_run(torch)
+    assert ours[0] == 13.0 and ours[1] == pytest.approx([3 / 13, 4 / 13])
+    np.testing.assert_allclose(np.hstack(ours[1:3]), np.hstack(theirs[1:3]), rtol=1e-15)
+    assert ours[3:] == theirs[3:] and ours[0] == theirs[0]
+
+
+def test_gradient_clipping_tells_live_displays_once():
+    from gradkit import _events
+    heard = []
+
+    def listener(tensors):
+        heard.append(tensors)
+    unsubscribe = _events.subscribe("grad", listener)
+    try:
+        p = nn.Parameter(gk.ones(3))
+        p.grad = gk.full((3,), 5.0)
+        heard.clear()
+        nn.utils.clip_grad_value_([p], 1.0)
+    finally:
+        unsubscribe()
+    assert p.grad.tolist() == [1.0, 1.0, 1.0] and len(heard) == 1 and heard[0][0] is p
