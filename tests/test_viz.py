@@ -103,10 +103,31 @@ def test_budget_cuts_and_counts():
     for _ in range(500):
         y = y * 1.01
     g = viz.build_graph(y, max_nodes=50)
-    assert len(g.ops) <= 50 and g.omitted == 500 + 1 - 50
+    # every node counts: the output and 49 ops are drawn; 451 ops and the leaf x are not
+    assert len(g.nodes) == 50 and len(g.ops) == 49
+    assert g.omitted == 452 and g.omitted_kinds == {"op": 451, "leaf": 1}
     assert g.cut and g.total_ops == 500
     src = viz.to_dot(g).source
-    assert "451 earlier nodes not drawn" in src
+    assert "452 earlier nodes not drawn: 451 ops, 1 leaf tensor (requires_grad=True)" in src
+
+
+def test_budget_counts_leaves_and_constants():
+    leaves = [gk.tensor([float(i)], requires_grad=True) for i in range(2000)]
+    consts = [gk.tensor([1.0]) for _ in range(30)]
+    out = gk.stack(leaves + consts).sum()
+    g = viz.build_graph(out, max_nodes=300)
+    assert len(g.nodes) == 300                     # output, SumBackward0, StackBackward0, 297 leaves
+    assert g.omitted_kinds == {"leaf": 1703, "leaf_const": 30}
+    assert g.omitted == 2000 + 30 + 3 - 300
+    stack = next(n for n in g.ops if n.op == "StackBackward0")
+    assert g.cut == [stack.id]
+    drawn = {n.id for n in g.nodes}
+    assert all(s in drawn and d in drawn for s, d in g.edges)
+    src = viz.to_dot(g).source
+    assert "1,733 earlier nodes not drawn: 1,703 leaf tensors (requires_grad=True), " \
+           "30 constant tensors (requires_grad=False)" in src
+    small = viz.build_graph(out, max_nodes=100000)
+    assert small.omitted == 0 and len(small.nodes) == 2033
 
 
 # ------------------------------------------------------------------ DOT and SVG

@@ -121,8 +121,8 @@ def to_dot(graph, show_values=True, show_grads=True, show_saved=False, rankdir="
         dot.edge(src, dst, id=f"gk-d{j}", style="dashed", color="#999999", arrowhead="odot",
                  label=f"<{_small('detach()', '#777777', 9)}>")
     if graph.omitted:
-        note = (f"… {graph.omitted:,} earlier nodes not drawn<BR/>"
-                f"{_small(f'(drawn: the {len(graph.nodes)} nearest the output; raise max_nodes= to see more)', size=9)}")
+        note = (f"{graph.omitted:,} earlier nodes not drawn: {esc(graph.omitted_text())}<BR/>"
+                f"{_small(f'(drawn: the {len(graph.nodes):,} nearest the output; raise max_nodes= to see more)', size=9)}")
         dot.node("omitted", label=f"<{note}>", id="gk-omitted", shape="note", style="filled",
                  fillcolor="#fde2e2", color="#9c1f1f", fontsize="11")
         for k, nid in enumerate(graph.cut):
