@@ -254,3 +254,56 @@ def test_static_outputs_of_wide_graphs_fit_a_page():
     natural = float(drawing.svg().split('width="', 1)[1].split("pt", 1)[0])
     assert natural > 720 and width == 720.0           # scaled down, viewBox unchanged
     assert drawing.svg().split("viewBox=", 1)[1][:40] == static.split("viewBox=", 1)[1][:40]
+
+
+# ------------------------------------------------------------------ no invented nodes
+def test_toggled_leaf_is_not_drawn_as_detached():
+    x = gk.tensor([1.0, 2.0])                       # used while requires_grad=False
+    w = gk.tensor([3.0, 4.0], requires_grad=True)
+    out = (x * w).sum()
+    x.requires_grad_(True)                          # what the widget's toggle mode does
+    g = viz.build_graph(out, names={"x": x, "w": w})
+    xn = next(n for n in g.nodes if n.label == "x")
+    assert not g.detach_edges and "detach" not in viz.to_dot(g).source
+    assert xn.kind == "leaf" and xn.note == "requires_grad=True now; was False when used here: not recorded"
+    w.requires_grad_(False)                         # switched off after the forward pass
+    g = viz.build_graph(out, names={"x": x, "w": w})
+    wn = next(n for n in g.nodes if n.label == "w")
+    assert wn.kind == "leaf_const" and not g.detach_edges
+    assert wn.note == "requires_grad=False now; was True when recorded: backward() skips it"
+
+
+def test_views_made_under_no_grad_are_not_taken_for_detaches():
+    x = gk.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    with gk.no_grad():
+        v = x[:2]                                   # shares x's version counter, but is a view
+    d = x.detach()
+    out = (x * 2).sum()
+    g = viz.build_graph(out, names={"x": x, "v": v, "d": d})
+    labels = {n.id: n.label for n in g.nodes}
+    assert [(labels[s], labels[t]) for s, t in g.detach_edges] == [("x", "d")]
+    assert "v" not in labels.values()
+
+
+# ------------------------------------------------------------------ number format
+@pytest.mark.parametrize("values", [[3.0, -1.45], [2.0, 3.0], [1e-6, 3.0], [0.5, 1234.5], [-0.0, 7.0],
+                                    [float("nan"), 2.5], [1e9, 2.0]])
+def test_small_values_are_printed_like_torch(values):
+    torch = pytest.importorskip("torch")
+    import numpy as np
+    expected = " ".join(repr(torch.tensor(values)).split())[len("tensor("):-1].replace("[ ", "[")
+    assert viz.fmt.value_text(np.array(values, dtype=np.float32)) == expected
+
+
+def test_one_number_format_per_text():
+    import numpy as np
+    wide = np.linspace(-1.45, 3.0, 50).astype(np.float32)
+    wide[0] = 3.0                                   # shown: 3., -1.3592, ..., 2.9092, 3.
+    assert viz.fmt.value_text(wide) == "[3.0000, -1.3592, …, 2.9092, 3.0000]"
+    big = np.full((40, 40), 3.0, dtype=np.float32)
+    big[0, 0] = -1.45
+    assert viz.fmt.value_text(big) == "min -1.4500 · max 3.0000"     # not "min -1.4500 · max 3."
+    x = gk.tensor([3.0, 2.0], requires_grad=True)
+    (x * gk.tensor([-1.45, 2.0])).sum().backward()
+    node = next(n for n in viz.build_graph(x).nodes)
+    assert (node.value, node.grad) == ("[3., 2.]", "[-1.4500, 2.0000]")   # each as torch prints it
