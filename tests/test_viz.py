@@ -307,3 +307,38 @@ def test_one_number_format_per_text():
     (x * gk.tensor([-1.45, 2.0])).sum().backward()
     node = next(n for n in viz.build_graph(x).nodes)
     assert (node.value, node.grad) == ("[3., 2.]", "[-1.4500, 2.0000]")   # each as torch prints it
+
+
+# ------------------------------------------------------------------ labels that fit
+def test_fields_reserve_room_and_overflows_says_when_not():
+    x = gk.tensor([2.0, 3.0], requires_grad=True)
+    out = (x * x).sum()
+    g = viz.build_graph(out, names={"x": x})
+    xn = next(n for n in g.nodes if n.label == "x")
+    assert xn.reserve == len("[-1.2345, -1.2345]")      # room for the grads training gives
+    src = viz.to_dot(g).source
+    assert f'WIDTH="{viz.dot._field_width(xn.reserve)}" ID="gk-{xn.id}-grad"' in src
+    out.backward()
+    assert g.overflows(viz.node_values(g)) == []        # [4., 6.] fits in place
+    x.grad.mul_(1e-7)                                   # [4.0000e-07, 6.0000e-07]: wider than drawn
+    assert g.overflows(viz.node_values(g)) == [xn.id]
+    fresh = viz.build_graph(out, names={"x": x})        # a new layout makes it fit
+    assert fresh.overflows(viz.node_values(fresh)) == []
+
+
+def test_parallel_edges_get_their_own_grad_slots():
+    a = gk.tensor(3.0, requires_grad=True)
+    f = a * a + 2 * a
+    g = viz.build_graph(f, names={"a": a, "f": f})
+    root, ids = svg_ids(viz.render_svg(viz.to_dot(g, edge_grads=True).source))
+    mul = next(n.id for n in g.ops if n.op == "MulBackward0" and not n.others)
+    parallel = [i for i, (s, d) in enumerate(g.edges) if d == mul]
+    assert len(parallel) == 2
+    boxes = []
+    for i in parallel:
+        (text,) = ids[f"gk-e{i}-grad"].iter(SVG + "text")
+        boxes.append((float(text.get("x")), float(text.get("y"))))
+    (x0, y0), (x1, y1) = boxes
+    assert abs(x0 - x1) >= viz.dot._field_width(len("-1.2345"), viz.dot.EDGE_GRAD_SIZE) or abs(y0 - y1) >= 10
+    plain = svg_ids(viz.render_svg(viz.to_dot(g).source))[1]      # static drawings: no empty slots
+    assert not [k for k in plain if k.startswith("gk-e") and k.endswith("-grad")]

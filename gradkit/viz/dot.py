@@ -12,11 +12,14 @@ Arrows point the way the forward pass ran (inputs -> op -> result);
 backward() sends gradients the opposite way, from the output to the leaves.
 
 Ids in the SVG: node ``gk-<id>``; its value cell ``gk-<id>-value``; its grad cell
-``gk-<id>-grad``; edges ``gk-e<n>``; the "not drawn" note ``gk-omitted``.
+``gk-<id>-grad``; edges ``gk-e<n>`` (n = index in ``Graph.edges``), with ``edge_grads=True``
+an empty label cell ``gk-e<n>-grad`` on each edge into an op; the "not drawn" note ``gk-omitted``.
+Value and grad cells are drawn ``GraphNode.reserve`` characters wide (``Graph.overflows``
+tells when a new text no longer fits).
 """
 import graphviz
 
-from .fmt import esc, shape_text
+from .fmt import esc, reserved_chars, shape_text
 
 # One family name each: Graphviz measures text with its metrics for exactly these names, and
 # browsers map them to metric-compatible fonts (Arial/Liberation Sans, Courier New/Liberation Mono).
@@ -39,45 +42,86 @@ LEGEND = [
     ("op", "op = grad_fn"),
 ]
 RANKDIRS = ("TB", "BT", "LR", "RL")
+EDGE_GRAD_SIZE = 10     # points; the widget's step-through writes gradients this size
 
 
 def _small(text, color="#444444", size=10):
     return f'<FONT POINT-SIZE="{size}" COLOR="{color}">{text}</FONT>'
 
 
+def _field_width(chars, size=11):
+    """Points a monospaced field of ``chars`` characters takes (Courier: 0.6 em per character)."""
+    return int(chars * 0.6 * size + 0.999) + 2
+
+
+_NARROW, _WIDE = set("il.,:;|!'[]()ftjrI -·"), set("mwMW@%")
+
+
+def _text_width(text, size):
+    """A rough width in points of Helvetica text (Graphviz measures with its own metrics)."""
+    return size * sum(0.3 if ch in _NARROW else 0.85 if ch in _WIDE else 0.56 for ch in text)
+
+
+_NAME_WIDTH = 28        # points: the "data" / "grad" column
+
+
+def _field_row(name, cell_id, tooltip, text, width, color=None):
+    """One "data"/"grad" row: the name, then the text in a cell ``width`` points wide."""
+    font = f'<FONT FACE="{MONO}" COLOR="{color}">' if color else f'<FONT FACE="{MONO}">'
+    return (f'<TR><TD ALIGN="LEFT" WIDTH="{_NAME_WIDTH}">{_small(name, color or "#444444")}</TD>'
+            f'<TD ALIGN="LEFT" WIDTH="{width}" ID="{cell_id}" TOOLTIP="{tooltip}">{font}{text}</FONT></TD></TR>')
+
+
 def _tensor_label(n, show_values, show_grads):
     nid = esc(n.id)
-    rows = [f'<TR><TD ALIGN="LEFT" COLSPAN="2"><B>{esc(n.label)}</B>  '
-            f'{_small(esc(shape_text(n.shape)) + " " + esc(n.dtype))}</TD></TR>']
+    title = f"{shape_text(n.shape)} {n.dtype}"
+    rows = [f'<TR><TD ALIGN="LEFT" COLSPAN="2"><B>{esc(n.label)}</B>  {_small(esc(title))}</TD></TR>']
+    flag = _flag(n, show_grads)
+    # Graphviz spreads a box's spare width over all columns, which would push the numbers away
+    # from their names: the number column is made as wide as the widest row needs instead.
+    widest = max(_text_width(n.label, 11) * 1.1 + _text_width("  " + title, 10), _text_width(flag, 9))
+    width = max(_field_width(n.reserve), int(widest) - _NAME_WIDTH)
     if show_values:
-        rows.append(f'<TR><TD ALIGN="LEFT">{_small("data")}</TD>'
-                    f'<TD ALIGN="LEFT" ID="gk-{nid}-value" TOOLTIP="{esc(n.label)}">'
-                    f'<FONT FACE="{MONO}">{esc(n.value)}</FONT></TD></TR>')
-    has_grad_row = show_grads and n.requires_grad and (n.is_leaf or n.retains_grad or n.grad is not None)
+        rows.append(_field_row("data", f"gk-{nid}-value", esc(n.label), esc(n.value), width))
+    has_grad_row = show_grads and (n.grad is not None or (n.requires_grad and (n.is_leaf or n.retains_grad)))
     if has_grad_row:
         grad = "None" if n.grad is None else n.grad
-        rows.append(f'<TR><TD ALIGN="LEFT">{_small("grad", "#9c1f1f")}</TD>'
-                    f'<TD ALIGN="LEFT" ID="gk-{nid}-grad" TOOLTIP="{esc(n.label)}.grad">'
-                    f'<FONT FACE="{MONO}" COLOR="#9c1f1f">{esc(grad)}</FONT></TD></TR>')
-    if n.kind == "leaf_const":
-        flag = n.note or "requires_grad=False: not recorded"
-    elif n.is_leaf:
-        flag = "leaf · requires_grad=True"
-    elif n.retains_grad:
-        flag = "non-leaf · retain_grad()"
-    elif show_grads:
-        flag = "non-leaf: .grad not kept"
-    else:
-        flag = ""
+        rows.append(_field_row("grad", f"gk-{nid}-grad", f"{esc(n.label)}.grad", esc(grad), width, "#9c1f1f"))
     if flag:
         rows.append(f'<TR><TD ALIGN="LEFT" COLSPAN="2">{_small(esc(flag), "#555555", 9)}</TD></TR>')
     return '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">' + "".join(rows) + "</TABLE>>"
 
 
+def _flag(n, show_grads):
+    """The small line under a tensor's numbers: what kind of tensor it is, or its note."""
+    if n.note:
+        return n.note
+    if n.kind == "leaf_const":
+        return "requires_grad=False: not recorded"
+    if n.is_leaf:
+        return "leaf · requires_grad=True"
+    if n.retains_grad:
+        return "non-leaf · retain_grad()"
+    return "non-leaf: .grad not kept" if show_grads else ""
+
+
+def _edge_grad_slot(edge_id, chars):
+    """An empty edge label sized for the gradient this edge carries in backward: Graphviz lays
+    edge labels out as nodes of their own, so no two overlap (parallel edges included); the
+    widget writes the gradient into the cell ``<edge_id>-grad`` while stepping through backward."""
+    return (f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0"><TR>'
+            f'<TD ALIGN="LEFT" WIDTH="{_field_width(chars, EDGE_GRAD_SIZE)}" ID="{edge_id}-grad" TOOLTIP="gradient">'
+            f'<FONT FACE="{MONO}" POINT-SIZE="{EDGE_GRAD_SIZE}">&#160;</FONT></TD></TR></TABLE>>')
+
+
+def _one_shape(shape):
+    """An op node's shape is its output's, or a tuple of shapes when it has several outputs."""
+    return shape == () or isinstance(shape[0], int)
+
+
 def _op_label(n, show_saved):
     shape = n.shape
-    out = shape_text(shape) if shape and isinstance(shape[0], int) or shape == () else \
-        ", ".join(shape_text(s) for s in shape)
+    out = shape_text(shape) if _one_shape(shape) else ", ".join(shape_text(s) for s in shape)
     rows = [f"<TR><TD><B>{esc(n.label)}</B></TD></TR>",
             f"<TR><TD>{_small('out ' + esc(out), size=9)}</TD></TR>"]
     for other in n.others:
@@ -91,10 +135,13 @@ def _op_label(n, show_saved):
     return '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0">' + "".join(rows) + "</TABLE>>"
 
 
-def to_dot(graph, show_values=True, show_grads=True, show_saved=False, rankdir="TB", legend=True, title=None):
+def to_dot(graph, show_values=True, show_grads=True, show_saved=False, rankdir="TB", legend=True, title=None,
+           edge_grads=False):
     """Build the DOT for a `Graph` as a `graphviz.Digraph` (``.source`` is the text).
 
     rankdir: "TB" (default: inputs at the top, forward pass downwards), "BT", "LR" or "RL".
+    edge_grads: give every edge into an op an empty label cell ``gk-e<n>-grad``, sized for
+    the gradient backward sends along it, for the widget's step-through to fill.
     """
     rankdir = str(rankdir).upper()
     if rankdir not in RANKDIRS:
@@ -116,7 +163,12 @@ def to_dot(graph, show_values=True, show_grads=True, show_saved=False, rankdir="
         dot.node(n.id, label=label, id=f"gk-{n.id}", **attrs)
 
     for i, (src, dst) in enumerate(graph.edges):
-        dot.edge(src, dst, id=f"gk-e{i}")
+        if edge_grads and graph.node(dst).kind == "op":
+            source = graph.node(src)
+            chars = reserved_chars(source.shape if source.kind != "op" or _one_shape(source.shape) else (7, 7))   # some output of several: room for "min … · max …"
+            dot.edge(src, dst, id=f"gk-e{i}", label=_edge_grad_slot(f"gk-e{i}", chars))
+        else:
+            dot.edge(src, dst, id=f"gk-e{i}")
     for j, (src, dst) in enumerate(graph.detach_edges):
         dot.edge(src, dst, id=f"gk-d{j}", style="dashed", color="#999999", arrowhead="odot",
                  label=f"<{_small('detach()', '#777777', 9)}>")

@@ -77,6 +77,18 @@ def value_text(array):
     return _one_line(str(array))[:MAX_CHARS]
 
 
+def reserved_chars(shape, *texts):
+    """How many characters a value or grad field of this shape is drawn wide enough for.
+
+    The widest of the texts shown now and a typical text for the shape (every number like
+    "-1.2345", as the numbers of a trained tensor mostly are), so that live updates fit in
+    place; a longer text later (scientific notation, say) makes `Graph.overflows` say so.
+    """
+    shape = tuple(shape) if shape is not None else ()
+    typical = value_text(np.full(shape, -1.2345, dtype=np.float32)) if 0 not in shape else "[]"
+    return max(len(t) for t in (typical,) + tuple(t for t in texts if t is not None))
+
+
 def grad_text(grad):
     """The .grad text: 'None' until backward has filled it."""
     if grad is None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from .._tensor import Tensor
 from ..autograd.function import BackwardNode
-from .fmt import grad_text, shape_text, value_text
+from .fmt import grad_text, reserved_chars, shape_text, value_text
 
 KINDS = ("leaf", "leaf_const", "intermediate", "output", "op")
 
@@ -66,6 +66,7 @@ class GraphNode:
     attrs: list = field(default_factory=list)      # op nodes: options such as "exponent=2"
     note: str = None            # e.g. why a tensor is not tracked
     named: bool = False         # the label came from the user, not an automatic "t1"
+    reserve: int = 0            # tensors: characters the value and grad fields are drawn wide enough for
 
     def __getitem__(self, key):
         return getattr(self, key)
@@ -95,11 +96,14 @@ class Graph:
     total_tensors: int = 0      # leaves plus op outputs in the whole history
     _refs: dict = field(default_factory=dict, repr=False)   # node id -> weakref to its object
 
-    def node(self, node_id):
+    def _by_id(self):
         index = self.__dict__.get("_index")
         if index is None or len(index) != len(self.nodes):
             index = self.__dict__["_index"] = {n.id: n for n in self.nodes}
-        return index[node_id]
+        return index
+
+    def node(self, node_id):
+        return self._by_id()[node_id]
 
     def omitted_text(self):
         """What the budget left out, by kind: '1,701 leaf tensors (requires_grad=True), 2 ops'."""
@@ -110,6 +114,21 @@ class Graph:
                 one, many = _OMITTED_WORDS[kind]
                 parts.append(f"{count:,} {one if count == 1 else many}")
         return ", ".join(parts)
+
+    def overflows(self, values):
+        """Ids of tensor nodes whose new value or grad text (``node_values`` output, or any
+        {id: {"value", "grad"}}) is longer than the field drawn for it: lay the graph out
+        again (`build_graph` + `to_dot`) so that it fits, instead of patching it in place."""
+        out = []
+        by_id = self._by_id()
+        for node_id, fields in values.items():
+            node = by_id.get(node_id)
+            if node is None or node.kind == "op":
+                continue
+            longest = max(len(fields.get("value") or ""), len(fields.get("grad") or ""))
+            if longest > node.reserve:
+                out.append(node_id)
+        return out
 
     @property
     def ops(self):
@@ -307,6 +326,7 @@ def build_graph(roots, names=None, max_nodes=300, auto_names=None):
         label, is_named = label_for(t, default_label)
         node = GraphNode(id=stable_id(t, "t"), kind=kind, label=label, note=note, named=is_named,
                          **_tensor_fields(t))
+        node.reserve = reserved_chars(node.shape, node.value, node.grad)
         graph.nodes.append(node)
         graph._refs[node.id] = weakref.ref(t)
         nodes_by_obj[id(t)] = node
