@@ -148,7 +148,7 @@ def to_dot(graph, show_values=True, show_grads=True, show_saved=False, rankdir="
         raise ValueError(f"rankdir must be one of {RANKDIRS}, got {rankdir!r}")
     dot = graphviz.Digraph("gradkit", format="svg")
     dot.attr(rankdir=rankdir, id="gk-graph", fontname=FONT, fontsize="12", nodesep="0.25", ranksep="0.3",
-             bgcolor="white", margin="0.1")
+             bgcolor="white", margin="0.1", ordering="in")
     if title:
         dot.attr(label=f"<<B>{esc(title)}</B>>", labelloc="t", labeljust="l")
     dot.attr("node", fontname=FONT, fontsize="11", margin="0.08,0.04")
@@ -162,7 +162,8 @@ def to_dot(graph, show_values=True, show_grads=True, show_saved=False, rankdir="
             label = _tensor_label(n, show_values, show_grads)
         dot.node(n.id, label=label, id=f"gk-{n.id}", **attrs)
 
-    for i, (src, dst) in enumerate(graph.edges):
+    for i in _reading_order(graph):
+        src, dst = graph.edges[i]
         if edge_grads and graph.node(dst).kind == "op":
             source = graph.node(src)
             chars = reserved_chars(source.shape if source.kind != "op" or _one_shape(source.shape) else (7, 7))   # some output of several: room for "min … · max …"
@@ -181,7 +182,31 @@ def to_dot(graph, show_values=True, show_grads=True, show_saved=False, rankdir="
             dot.edge("omitted", nid, id=f"gk-c{k}", style="dotted", color="#9c1f1f")
     if legend:
         _add_legend(dot, rankdir)
+        # beside the output: the last rank is mostly empty, so the legend adds no width there
+        if graph.roots:
+            with dot.subgraph() as same:
+                same.attr(rank="same")
+                same.node("legend")
+                same.node(graph.roots[-1])
     return dot
+
+
+def _reading_order(graph):
+    """Edge indices in the order they are written to DOT: grouped by target, and each op's
+    leaf inputs split around the input that comes from another op. With ``ordering=in`` the
+    chain of ops then runs straight down with the parameters on both sides (a narrower
+    picture than a staircase), and parallel edges keep their relative order (the widget
+    matches them by order)."""
+    by_dst = {}
+    for i, (src, dst) in enumerate(graph.edges):
+        by_dst.setdefault(dst, []).append(i)
+    order = []
+    for dst, indices in by_dst.items():
+        leaves = [i for i in indices if graph.node(graph.edges[i][0]).kind in ("leaf", "leaf_const")]
+        chain = [i for i in indices if graph.node(graph.edges[i][0]).kind not in ("leaf", "leaf_const")]
+        half = len(leaves) // 2
+        order += leaves[:half] + chain + leaves[half:]
+    return order
 
 
 def _add_legend(dot, rankdir):
