@@ -165,9 +165,11 @@ def test_draw_mimebundle_and_save(tmp_path):
     x, z = seed()
     z.backward()
     d = gk.draw(z)
-    bundle = d._repr_mimebundle_()
+    bundle, metadata = d._repr_mimebundle_()
     assert bundle["text/plain"] == "graph of z: 4 tensors, 3 ops; x.grad = [4., 6.]"
     assert bundle["image/svg+xml"].lstrip().startswith("<?xml")
+    assert "image/png" not in bundle                      # the PNG twin costs a second layout: opt-in
+    assert metadata["image/svg+xml"] == {"unconfined": True}   # JupyterLab: natural size, scroll
     assert repr(d) == bundle["text/plain"]
     assert "digraph" in d.source
     for ext in ("svg", "dot", "png"):
@@ -244,16 +246,42 @@ def test_import_gradkit_does_not_import_graphviz():
     assert out.split() == ["False", "False"]
 
 
-def test_static_outputs_of_wide_graphs_fit_a_page():
+def _width_pt(svg):
+    return float(svg.split('width="', 1)[1].split("pt", 1)[0])
+
+
+def test_static_outputs_shrink_only_while_text_stays_readable():
     gk.manual_seed(0)
     layers = [gk.randn(6, requires_grad=True) for _ in range(12)]
     total = sum(((w * w).sum() for w in layers), gk.tensor(0.0))
     drawing = gk.draw(total)
-    static = drawing._repr_mimebundle_()["image/svg+xml"]
-    width = float(static.split('width="', 1)[1].split("pt", 1)[0])
-    natural = float(drawing.svg().split('width="', 1)[1].split("pt", 1)[0])
-    assert natural > 720 and width == 720.0           # scaled down, viewBox unchanged
-    assert drawing.svg().split("viewBox=", 1)[1][:40] == static.split("viewBox=", 1)[1][:40]
+    svg = drawing.svg()
+    assert "max-width" not in svg                       # the live SVG keeps its natural size
+    assert viz_engine.smallest_text_px(svg) >= 12       # 9 pt
+    static = drawing._repr_mimebundle_()[0]["image/svg+xml"]
+    natural, shown = _width_pt(svg), _width_pt(static)
+    assert natural > 720 and shown < natural
+    assert shown == pytest.approx(max(720.0, natural * 10 / viz_engine.smallest_text_px(svg)), abs=0.02)
+    assert viz_engine.smallest_text_px(static) >= 10 - 1e-6
+    assert svg.split("viewBox=", 1)[1][:40] == static.split("viewBox=", 1)[1][:40]
+    small = gk.draw(seed()[1]).svg()
+    assert viz_engine.fit_width(small) == small           # narrow drawings are left alone
+
+
+def test_png_twin(tmp_path):
+    x, z = seed()
+    z.backward()
+    d = gk.draw(z, png=True)
+    bundle, metadata = d._repr_mimebundle_()
+    import base64
+    png = base64.b64decode(bundle["image/png"])
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and png == d.png()
+    assert bundle["image/svg+xml"].lstrip().startswith("<?xml") and metadata["image/png"] == {"unconfined": True}
+    # 96 dpi: the PNG is as many pixels wide as the SVG is CSS pixels wide
+    import struct
+    width_px = struct.unpack(">I", png[16:20])[0]
+    assert abs(width_px - _width_pt(d.svg()) * 96 / 72) <= 2
+    assert viz.render_png(d.source)[:4] == b"\x89PNG"
 
 
 # ------------------------------------------------------------------ no invented nodes

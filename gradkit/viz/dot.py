@@ -58,8 +58,17 @@ _NARROW, _WIDE = set("il.,:;|!'[]()ftjrI -·"), set("mwMW@%")
 
 
 def _text_width(text, size):
-    """A rough width in points of Helvetica text (Graphviz measures with its own metrics)."""
-    return size * sum(0.3 if ch in _NARROW else 0.85 if ch in _WIDE else 0.56 for ch in text)
+    """Points that sans-serif text may take in a browser, a little more than Graphviz's Helvetica
+    metrics: where neither Helvetica nor Arial/Liberation Sans is installed (minimal Linux,
+    Binder), browsers fall back to DejaVu Sans, about 12% wider. Cells sized with this keep
+    their text inside the box in every case."""
+    return size * sum(0.34 if ch in _NARROW else 0.95 if ch in _WIDE else 0.63 for ch in text)
+
+
+def _text_cell(text, color, size, attrs=""):
+    """A left-aligned table cell with escaped ``text``, wide enough for it in any browser font."""
+    return (f'<TD ALIGN="LEFT" WIDTH="{int(_text_width(text, size)) + 2}"{attrs}>'
+            f'{_small(esc(text), color, size)}</TD>')
 
 
 _NAME_WIDTH = 28        # points: the "data" / "grad" column
@@ -79,7 +88,7 @@ def _tensor_label(n, show_values, show_grads):
     flag = _flag(n, show_grads)
     # Graphviz spreads a box's spare width over all columns, which would push the numbers away
     # from their names: the number column is made as wide as the widest row needs instead.
-    widest = max(_text_width(n.label, 11) * 1.1 + _text_width("  " + title, 10), _text_width(flag, 9))
+    widest = max(_text_width(n.label, 11) * 1.1 + _text_width("  " + title, 10), _text_width(flag, 9)) + 2
     width = max(_field_width(n.reserve), int(widest) - _NAME_WIDTH)
     if show_values:
         rows.append(_field_row("data", f"gk-{nid}-value", esc(n.label), esc(n.value), width))
@@ -209,6 +218,9 @@ def _reading_order(graph):
     return order
 
 
+COLSPAN2 = ' COLSPAN="2"'
+
+
 def _add_legend(dot, rankdir):
     """One small table node: a swatch per kind, and which way forward and backward run."""
     forward = {"TB": "down", "BT": "up", "LR": "right", "RL": "left"}[rankdir]
@@ -219,10 +231,9 @@ def _add_legend(dot, rankdir):
         dashed = ' STYLE="dashed"' if "dashed" in st["style"] else ""
         border = "2" if kind in ("leaf", "output") else "1"
         rows.append(f'<TR><TD WIDTH="22" HEIGHT="12" BGCOLOR="{st["fillcolor"]}" COLOR="{st["color"]}" '
-                    f'BORDER="{border}"{dashed}></TD><TD ALIGN="LEFT">{_small(esc(text), "#222222", 9)}</TD></TR>')
-    rows.append(f'<TR><TD COLSPAN="2" ALIGN="LEFT">{_small(esc(f"arrows: forward pass ({forward})"), "#222222", 9)}'
-                f'</TD></TR><TR><TD COLSPAN="2" ALIGN="LEFT">'
-                f'{_small(esc(f"backward() sends grads {backward}, to the leaves"), "#9c1f1f", 9)}</TD></TR>')
+                    f'BORDER="{border}"{dashed}></TD>{_text_cell(text, "#222222", 9)}</TR>')
+    rows.append(f'<TR>{_text_cell(f"arrows: forward pass ({forward})", "#222222", 9, COLSPAN2)}</TR>'
+                f'<TR>{_text_cell(f"backward() sends grads {backward}, to the leaves", "#9c1f1f", 9, COLSPAN2)}</TR>')
     label = ('<<TABLE BORDER="1" COLOR="#cccccc" CELLBORDER="0" CELLSPACING="3" CELLPADDING="1">'
              f'<TR><TD COLSPAN="2" ALIGN="LEFT">{_small("legend", "#666666", 9)}</TD></TR>' + "".join(rows) + "</TABLE>>")
     dot.node("legend", label=label, id="gk-legend", shape="plaintext", margin="0")
