@@ -368,5 +368,12 @@ def test_parallel_edges_get_their_own_grad_slots():
         boxes.append((float(text.get("x")), float(text.get("y"))))
     (x0, y0), (x1, y1) = boxes
     assert abs(x0 - x1) >= viz.dot._field_width(len("-1.2345"), viz.dot.EDGE_GRAD_SIZE) or abs(y0 - y1) >= 10
+    c = gk.tensor([1.0, 2.0])                       # a constant operand: no gradient, no slot
+    w = gk.tensor([1.0, 1.0], requires_grad=True)
+    h = viz.build_graph((c * w).sum(), names={"c": c, "w": w})
+    src = viz.to_dot(h, edge_grads=True).source
+    cid = next(n.id for n in h.nodes if n.label == "c")
+    slots = {i for i in range(len(h.edges)) if f'ID="gk-e{i}-grad"' in src}
+    assert slots == {i for i, (s, d) in enumerate(h.edges) if h.node(d).kind == "op" and s != cid}
     plain = svg_ids(viz.render_svg(viz.to_dot(g).source))[1]      # static drawings: no empty slots
     assert not [k for k in plain if k.startswith("gk-e") and k.endswith("-grad")]

@@ -119,7 +119,7 @@ def _edge_grad_slot(edge_id, chars):
     edge labels out as nodes of their own, so no two overlap (parallel edges included); the
     widget writes the gradient into the cell ``<edge_id>-grad`` while stepping through backward."""
     return (f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0"><TR>'
-            f'<TD ALIGN="LEFT" WIDTH="{_field_width(chars, EDGE_GRAD_SIZE)}" ID="{edge_id}-grad" TOOLTIP="gradient">'
+            f'<TD ALIGN="LEFT" WIDTH="{_field_width(chars, EDGE_GRAD_SIZE) + 8}" ID="{edge_id}-grad" TOOLTIP="gradient">'
             f'<FONT FACE="{MONO}" POINT-SIZE="{EDGE_GRAD_SIZE}">&#160;</FONT></TD></TR></TABLE>>')
 
 
@@ -150,7 +150,8 @@ def to_dot(graph, show_values=True, show_grads=True, show_saved=False, rankdir="
 
     rankdir: "TB" (default: inputs at the top, forward pass downwards), "BT", "LR" or "RL".
     edge_grads: give every edge into an op an empty label cell ``gk-e<n>-grad``, sized for
-    the gradient backward sends along it, for the widget's step-through to fill.
+    the gradient backward sends along it, for the widget's step-through to fill (edges from
+    tensors that do not require grad carry none and get no cell).
     """
     rankdir = str(rankdir).upper()
     if rankdir not in RANKDIRS:
@@ -173,8 +174,8 @@ def to_dot(graph, show_values=True, show_grads=True, show_saved=False, rankdir="
 
     for i in _reading_order(graph):
         src, dst = graph.edges[i]
-        if edge_grads and graph.node(dst).kind == "op":
-            source = graph.node(src)
+        source = graph.node(src)
+        if edge_grads and graph.node(dst).kind == "op" and source.kind != "leaf_const":
             chars = reserved_chars(source.shape if source.kind != "op" or _one_shape(source.shape) else (7, 7))   # some output of several: room for "min … · max …"
             dot.edge(src, dst, id=f"gk-e{i}", label=_edge_grad_slot(f"gk-e{i}", chars))
         else:
