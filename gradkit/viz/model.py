@@ -20,6 +20,11 @@ from .._tensor import Tensor
 from ..autograd.function import BackwardNode
 from .fmt import grad_text, reserved_chars, shape_text, value_text
 
+try:        # the core's record of detach() (gk.explain keeps it); older cores: None
+    from ..explain_grad import detached_source as _recorded_detach_source
+except ImportError:
+    _recorded_detach_source = None
+
 KINDS = ("leaf", "leaf_const", "intermediate", "output", "op")
 
 # ------------------------------------------------------------------ stable ids
@@ -427,21 +432,25 @@ def _leaf_note(t, recorded_tracked):
     return "requires_grad=False: not recorded"
 
 
-def _detached_from(t, tracked_by_box):
-    """The drawn tracked tensor that ``t`` was made from by ``detach()``, or None when not certain.
+def _detached_source(t, tracked_by_box, nodes_by_obj):
+    """The drawn node of the tensor ``t`` was made from by ``detach()``, or None.
 
-    detach() gives a new leaf the same array and the same version counter; views share the
-    counter too but remember their root (``_view_of``), so they are not taken for detaches.
+    The core records detach() (``gradkit.explain_grad.detached_source``) and that record is
+    used. Without it, a link is drawn only when it is certain: detach() gives a new leaf the
+    same array and the same version counter; views share the counter too but remember their
+    root (``_view_of``), so they are not taken for detaches.
     """
-    if t._requires_grad or t.grad_fn is not None or t._view_of is not None:
+    if t._requires_grad or t.grad_fn is not None:
         return None
-    source = tracked_by_box.get(id(t._version_box))
-    if source is None:
+    if _recorded_detach_source is not None:
+        source = _recorded_detach_source(t)
+        return nodes_by_obj.get(id(source)) if source is not None and source is not t else None
+    if t._view_of is not None:
         return None
-    s, node = source
-    if s is t or s._data is not t._data:
+    found = tracked_by_box.get(id(t._version_box))
+    if found is None or found[0] is t or found[0]._data is not t._data:
         return None
-    return node
+    return found[1]
 
 
 def _add_detach_links(graph, explicit, nodes_by_obj, tensor_node, room):
@@ -453,17 +462,19 @@ def _add_detach_links(graph, explicit, nodes_by_obj, tensor_node, room):
     # tensors given in names= detached from a drawn tensor: drawn beside it, so the picture
     # shows where tracking was cut (while the budget has room)
     for t in explicit:
-        if room > 0 and id(t) not in nodes_by_obj and _detached_from(t, tracked_by_box) is not None:
+        if room > 0 and id(t) not in nodes_by_obj and _detached_source(t, tracked_by_box, nodes_by_obj):
             tensor_node(t)
             room -= 1
     for n in list(graph.nodes):
         if n.kind != "leaf_const":
             continue
         t = graph._refs[n.id]()
-        source = _detached_from(t, tracked_by_box) if t is not None else None
+        source = _detached_source(t, tracked_by_box, nodes_by_obj) if t is not None else None
         if source is not None:
             graph.detach_edges.append((source.id, n.id))
             n.note = f"{source.label}.detach(): not recorded"
+        elif t is not None and _recorded_detach_source is not None and _recorded_detach_source(t) is t:
+            n.note = "requires_grad=False: its history was dropped by detach_()"
 
 
 def _saved_texts(node, name_of):
@@ -479,8 +490,10 @@ def _saved_texts(node, name_of):
             texts.append(f"its output {shape_text(array.shape)}")
         elif kind == "value":
             texts.append(repr(obj))
-        else:
+        elif isinstance(obj, Tensor):
             texts.append(f"tensor {shape_text(obj._data.shape)}")
+        else:                       # e.g. packed by autograd.graph.saved_tensors_hooks
+            texts.append(f"{kind} {type(obj).__name__}")
     return texts
 
 
