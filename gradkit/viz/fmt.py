@@ -4,6 +4,8 @@ Every string a label shows goes through `esc` exactly once, at the point where
 it is put into DOT's HTML-like label (or the card's HTML): names, dtypes,
 values, op names.
 """
+import functools
+
 import numpy as np
 
 from .._format import format_values
@@ -84,9 +86,13 @@ def reserved_chars(shape, *texts):
     "-1.2345", as the numbers of a trained tensor mostly are), so that live updates fit in
     place; a longer text later (scientific notation, say) makes `Graph.overflows` say so.
     """
-    shape = tuple(shape) if shape is not None else ()
-    typical = value_text(np.full(shape, -1.2345, dtype=np.float32)) if 0 not in shape else "[]"
-    return max(len(t) for t in (typical,) + tuple(t for t in texts if t is not None))
+    typical = _typical_length(tuple(shape) if shape is not None else ())
+    return max([typical] + [len(t) for t in texts if t is not None])
+
+
+@functools.lru_cache(maxsize=256)
+def _typical_length(shape):
+    return len(value_text(np.full(shape, -1.2345, dtype=np.float32))) if 0 not in shape else 2
 
 
 def grad_text(grad):
