@@ -377,3 +377,31 @@ def test_parallel_edges_get_their_own_grad_slots():
     assert slots == {i for i, (s, d) in enumerate(h.edges) if h.node(d).kind == "op" and s != cid}
     plain = svg_ids(viz.render_svg(viz.to_dot(g).source))[1]      # static drawings: no empty slots
     assert not [k for k in plain if k.startswith("gk-e") and k.endswith("-grad")]
+
+
+def _contrast(a, b):
+    def luminance(hex_colour):
+        channels = [int(hex_colour.lstrip("#")[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+        lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_drawing_text_contrast_is_wcag_aa_on_every_fill():
+    x = gk.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    d = x.detach()
+    out = (y * d).sum()
+    for _ in range(5):
+        out = out * 1.5
+    out.backward()
+    g = viz.build_graph(out, names={"x": x, "y": y, "d": d}, max_nodes=6)
+    src = viz.to_dot(g, show_saved=True, title="t").source
+    root, _ = svg_ids(viz.render_svg(src))
+    text_colours = {(t.get("fill") or "#000000").lower() for t in root.iter(SVG + "text")}
+    fills = {st["fillcolor"] for st in viz.dot.STYLE.values()} | {"#ffffff", "#fde2e2"}
+    assert len(text_colours) >= 5
+    for fg in text_colours:
+        for bg in fills:
+            assert _contrast(fg, bg) >= 4.5, (fg, bg)

@@ -182,7 +182,7 @@ def to_dot(graph, show_values=True, show_grads=True, show_saved=False, rankdir="
             dot.edge(src, dst, id=f"gk-e{i}")
     for j, (src, dst) in enumerate(graph.detach_edges):
         dot.edge(src, dst, id=f"gk-d{j}", style="dashed", color="#999999", arrowhead="odot",
-                 label=f"<{_small('detach()', '#777777', 9)}>")
+                 label=f"<{_small('detach()', '#555555', 9)}>")
     if graph.omitted:
         note = (f"{graph.omitted:,} earlier nodes not drawn: {esc(graph.omitted_text())}<BR/>"
                 f"{_small(f'(drawn: the {len(graph.nodes):,} nearest the output; raise max_nodes= to see more)', size=9)}")
@@ -236,5 +236,5 @@ def _add_legend(dot, rankdir):
     rows.append(f'<TR>{_text_cell(f"arrows: forward pass ({forward})", "#222222", 9, COLSPAN2)}</TR>'
                 f'<TR>{_text_cell(f"backward() sends grads {backward}, to the leaves", "#9c1f1f", 9, COLSPAN2)}</TR>')
     label = ('<<TABLE BORDER="1" COLOR="#cccccc" CELLBORDER="0" CELLSPACING="3" CELLPADDING="1">'
-             f'<TR><TD COLSPAN="2" ALIGN="LEFT">{_small("legend", "#666666", 9)}</TD></TR>' + "".join(rows) + "</TABLE>>")
+             f'<TR><TD COLSPAN="2" ALIGN="LEFT">{_small("legend", "#555555", 9)}</TD></TR>' + "".join(rows) + "</TABLE>>")
     dot.node("legend", label=label, id="gk-legend", shape="plaintext", margin="0")

@@ -193,8 +193,9 @@ def _op_attrs(node):
 def _walk(roots):
     """Breadth-first from the roots: ops, leaves reached by an edge, untracked tensor operands.
 
-    Returns (order, tracked_leaf_ids, retained): ``order`` lists every reachable op node and
-    tensor once, nearest the output first; one pass over the edges, so linear in the graph.
+    Returns (order, recorded_tracked, retained): ``order`` lists every reachable op node and
+    tensor once, nearest the output first (one pass over the edges: linear in the graph);
+    ``recorded_tracked`` holds the ids of the leaves some op recorded an edge to.
     """
     order, seen, queue = [], set(), deque()
     recorded_tracked = set()        # id(tensor): reached through a recorded edge (backward reaches it)
