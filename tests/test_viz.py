@@ -375,6 +375,8 @@ def test_parallel_edges_get_their_own_grad_slots():
     cid = next(n.id for n in h.nodes if n.label == "c")
     slots = {i for i in range(len(h.edges)) if f'ID="gk-e{i}-grad"' in src}
     assert slots == {i for i, (s, d) in enumerate(h.edges) if h.node(d).kind == "op" and s != cid}
+    assert [h.edge_reserve(i) > 0 for i in range(len(h.edges))] == [i in slots for i in range(len(h.edges))]
+    assert h.edge_reserve(min(slots)) >= len("[-1.2345, -1.2345]")    # w's gradient, shape [2]
     plain = svg_ids(viz.render_svg(viz.to_dot(g).source))[1]      # static drawings: no empty slots
     assert not [k for k in plain if k.startswith("gk-e") and k.endswith("-grad")]
 

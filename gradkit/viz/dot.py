@@ -19,7 +19,7 @@ tells when a new text no longer fits).
 """
 import graphviz
 
-from .fmt import esc, reserved_chars, shape_text
+from .fmt import esc, is_one_shape, shape_text
 
 # One family name each: Graphviz measures text with its metrics for exactly these names, and
 # browsers map them to metric-compatible fonts (Arial/Liberation Sans, Courier New/Liberation Mono).
@@ -123,14 +123,9 @@ def _edge_grad_slot(edge_id, chars):
             f'<FONT FACE="{MONO}" POINT-SIZE="{EDGE_GRAD_SIZE}">&#160;</FONT></TD></TR></TABLE>>')
 
 
-def _one_shape(shape):
-    """An op node's shape is its output's, or a tuple of shapes when it has several outputs."""
-    return shape == () or isinstance(shape[0], int)
-
-
 def _op_label(n, show_saved):
     shape = n.shape
-    out = shape_text(shape) if _one_shape(shape) else ", ".join(shape_text(s) for s in shape)
+    out = shape_text(shape) if is_one_shape(shape) else ", ".join(shape_text(s) for s in shape)
     rows = [f"<TR><TD><B>{esc(n.label)}</B></TD></TR>",
             f"<TR><TD>{_small('out ' + esc(out), size=9)}</TD></TR>"]
     for other in n.others:
@@ -174,9 +169,8 @@ def to_dot(graph, show_values=True, show_grads=True, show_saved=False, rankdir="
 
     for i in _reading_order(graph):
         src, dst = graph.edges[i]
-        source = graph.node(src)
-        if edge_grads and graph.node(dst).kind == "op" and source.kind != "leaf_const":
-            chars = reserved_chars(source.shape if source.kind != "op" or _one_shape(source.shape) else (7, 7))   # some output of several: room for "min … · max …"
+        chars = graph.edge_reserve(i) if edge_grads else 0
+        if chars:
             dot.edge(src, dst, id=f"gk-e{i}", label=_edge_grad_slot(f"gk-e{i}", chars))
         else:
             dot.edge(src, dst, id=f"gk-e{i}")

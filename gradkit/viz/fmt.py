@@ -30,6 +30,11 @@ def shape_text(shape):
     return "scalar" if shape == () else "[" + ", ".join(str(s) for s in shape) + "]"
 
 
+def is_one_shape(shape):
+    """An op node's shape is its output's, or a tuple of shapes when it has several outputs."""
+    return shape == () or isinstance(shape[0], int)
+
+
 def dtype_text(array):
     return str(array.dtype)
 
