@@ -2,7 +2,9 @@
 
 The returned `Drawing` shows as SVG in Jupyter (the same SVG in saved notebooks,
 on GitHub and nbviewer) with a short deterministic text summary for plain-text
-frontends and nbval::
+frontends and nbval. A wide graph is shrunk towards a page only while its smallest
+text stays >= 10 px; wider than that it keeps its size and the notebook scrolls it.
+``draw(..., png=True)`` adds a PNG twin (untrusted notebooks show PNG, not SVG)::
 
     x = gk.tensor([2., 3.], requires_grad=True)
     z = (x * x + 3).sum(); z.backward()
