@@ -115,7 +115,7 @@ def test_budget_counts_leaves_and_constants():
     leaves = [gk.tensor([float(i)], requires_grad=True) for i in range(2000)]
     consts = [gk.tensor([1.0]) for _ in range(30)]
     out = gk.stack(leaves + consts).sum()
-    g = viz.build_graph(out, max_nodes=300)
+    g = viz.build_graph(out, max_nodes=300, max_inputs=None)
     assert len(g.nodes) == 300                     # output, SumBackward0, StackBackward0, 297 leaves
     assert g.omitted_kinds == {"leaf": 1703, "leaf_const": 30}
     assert g.omitted == 2000 + 30 + 3 - 300
@@ -126,8 +126,30 @@ def test_budget_counts_leaves_and_constants():
     src = viz.to_dot(g).source
     assert "1,733 earlier nodes not drawn: 1,703 leaf tensors (requires_grad=True), " \
            "30 constant tensors (requires_grad=False)" in src
-    small = viz.build_graph(out, max_nodes=100000)
+    small = viz.build_graph(out, max_nodes=100000, max_inputs=None)
     assert small.omitted == 0 and len(small.nodes) == 2033
+
+
+def test_ops_with_many_inputs_show_a_few_and_say_how_many_more():
+    leaves = [gk.tensor([float(i)], requires_grad=True) for i in range(2000)]
+    products = [leaf * 2 for leaf in leaves[:20]]   # ops reached only through hidden inputs too
+    out = gk.stack(products + leaves[20:]).sum()
+    g = viz.build_graph(out, names={"first": leaves[0], "last": leaves[-1]}, max_inputs=12)
+    stack = next(n for n in g.ops if n.op == "StackBackward0")
+    assert g.more_inputs == {stack.id: 1988}
+    into_stack = [s for s, d in g.edges if d == stack.id]
+    assert len(into_stack) == 12 and g.node(into_stack[-1]).label == "last"
+    assert "first" in {n.label for n in g.nodes}
+    # what is hidden is counted truthfully: 11 of the 20 products are drawn; 9 (with their leaves)
+    # and 1,979 stacked leaves are not
+    assert g.omitted_kinds == {"op": 9, "leaf": 1988} and g.total_ops == 22
+    assert len(g.nodes) == 1 + 2 + 11 + 11 + 1      # output, Sum, Stack, 11 products, 11 leaves, last
+    assert stack.id in g.cut
+    src = viz.to_dot(g).source
+    assert "… 1,988 more inputs" in src and f'id="gkmore-{stack.id}"' in src
+    assert "raise max_nodes= or max_inputs= to see more" in src
+    svg = viz.render_svg(src)
+    assert _width_pt(svg) < 3000                    # was 44,000 pt with 297 leaves side by side
 
 
 # ------------------------------------------------------------------ DOT and SVG

@@ -110,19 +110,20 @@ def summary_text(graph):
 
 
 def draw(t, names=None, max_nodes=300, show_values=True, show_grads=True, show_saved=False, rankdir="TB",
-         legend=True, title=True, png=None):
+         legend=True, title=True, png=None, max_inputs=12):
     """Draw the computation graph of ``t`` (a tensor, or a list of tensors).
 
     names: {"x": x, ...} to label tensors (``names=locals()`` works); by default the
     caller's variables are used for labels. Named intermediates get their own node.
     max_nodes: budget; older history beyond it is left out, with a note saying so.
+    max_inputs: an op with more inputs shows a few and a "… n more inputs" note (None: all).
     show_values / show_grads / show_saved: what the labels show. rankdir: "TB"
     (default, inputs on top), "BT", "LR", "RL". title: True for "graph of z",
     a string, or False. png: True to put a PNG twin in the notebook output next to the
     SVG (default: `PNG_TWIN`, off); ``.png()`` gives the PNG bytes either way.
     """
     auto = _caller_names(2) if names is None else None
-    graph = build_graph(t, names=names, max_nodes=max_nodes, auto_names=auto)
+    graph = build_graph(t, names=names, max_nodes=max_nodes, auto_names=auto, max_inputs=max_inputs)
     summary = summary_text(graph)
     if title is True:
         title = summary.split(":")[0]

@@ -119,7 +119,8 @@ def _edge_grad_slot(edge_id, chars):
     edge labels out as nodes of their own, so no two overlap (parallel edges included); the
     widget writes the gradient into the cell ``<edge_id>-grad`` while stepping through backward."""
     return (f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0"><TR>'
-            f'<TD ALIGN="LEFT" WIDTH="{_field_width(chars, EDGE_GRAD_SIZE) + 8}" ID="{edge_id}-grad" TOOLTIP="gradient">'
+            f'<TD ALIGN="LEFT" WIDTH="{_field_width(chars, EDGE_GRAD_SIZE) + 8}" ID="{edge_id}-grad" '
+            f'TOOLTIP="gradient">'
             f'<FONT FACE="{MONO}" POINT-SIZE="{EDGE_GRAD_SIZE}">&#160;</FONT></TD></TR></TABLE>>')
 
 
@@ -168,6 +169,9 @@ def to_dot(graph, show_values=True, show_grads=True, show_saved=False, rankdir="
         dot.node(n.id, label=label, id=f"gk-{n.id}", **attrs)
 
     for i in _reading_order(graph):
+        if isinstance(i, str):      # an op's "… n more inputs" note, in its place among the inputs
+            _more_inputs_note(dot, i, graph.more_inputs[i])
+            continue
         src, dst = graph.edges[i]
         chars = graph.edge_reserve(i) if edge_grads else 0
         if chars:
@@ -178,12 +182,14 @@ def to_dot(graph, show_values=True, show_grads=True, show_saved=False, rankdir="
         dot.edge(src, dst, id=f"gk-d{j}", style="dashed", color="#999999", arrowhead="odot",
                  label=f"<{_small('detach()', '#555555', 9)}>")
     if graph.omitted:
-        note = (f"{graph.omitted:,} earlier nodes not drawn: {esc(graph.omitted_text())}<BR/>"
-                f"{_small(f'(drawn: the {len(graph.nodes):,} nearest the output; raise max_nodes= to see more)', size=9)}")
+        raise_what = "max_nodes= or max_inputs=" if graph.more_inputs else "max_nodes="
+        hint = f"(drawn: the {len(graph.nodes):,} nearest the output; raise {raise_what} to see more)"
+        note = f"{graph.omitted:,} earlier nodes not drawn: {esc(graph.omitted_text())}<BR/>{_small(hint, size=9)}"
         dot.node("omitted", label=f"<{note}>", id="gk-omitted", shape="note", style="filled",
                  fillcolor="#fde2e2", color="#9c1f1f", fontsize="11")
         for k, nid in enumerate(graph.cut):
-            dot.edge("omitted", nid, id=f"gk-c{k}", style="dotted", color="#9c1f1f")
+            if nid not in graph.more_inputs:
+                dot.edge("omitted", nid, id=f"gk-c{k}", style="dotted", color="#9c1f1f")
     if legend:
         _add_legend(dot, rankdir)
         # beside the output: the last rank is mostly empty, so the legend adds no width there
@@ -196,7 +202,8 @@ def to_dot(graph, show_values=True, show_grads=True, show_saved=False, rankdir="
 
 
 def _reading_order(graph):
-    """Edge indices in the order they are written to DOT: grouped by target, and each op's
+    """Edge indices in the order they are written to DOT (and an op's id where its "… n more
+    inputs" note goes): grouped by target, and each op's
     leaf inputs split around the input that comes from another op. With ``ordering=in`` the
     chain of ops then runs straight down with the parameters on both sides (a narrower
     picture than a staircase), and parallel edges keep their relative order (the widget
@@ -209,8 +216,20 @@ def _reading_order(graph):
         leaves = [i for i in indices if graph.node(graph.edges[i][0]).kind in ("leaf", "leaf_const")]
         chain = [i for i in indices if graph.node(graph.edges[i][0]).kind not in ("leaf", "leaf_const")]
         half = len(leaves) // 2
-        order += leaves[:half] + chain + leaves[half:]
-    return order
+        arranged = leaves[:half] + chain + leaves[half:]
+        if dst in graph.more_inputs:    # the inputs not drawn sit before the last one, as "…"
+            arranged.insert(len(arranged) - 1, dst)
+        order += arranged
+    return order + [oid for oid in graph.more_inputs if oid not in by_dst]
+
+
+def _more_inputs_note(dot, op_id, more):
+    """The note for the inputs of op ``op_id`` left out by ``max_inputs`` (ids "gkmore-…", so the
+    widget does not take it for a tensor or op node)."""
+    hint = _small("(raise max_inputs= to see them)", size=9)
+    dot.node(f"more-{op_id}", label=f"<… {more:,} more inputs<BR/>{hint}>",
+             id=f"gkmore-{op_id}", shape="note", style="filled", fillcolor="#fde2e2", color="#9c1f1f", fontsize="11")
+    dot.edge(f"more-{op_id}", op_id, id=f"gkmore-{op_id}-edge", style="dotted", color="#9c1f1f")
 
 
 COLSPAN2 = ' COLSPAN="2"'

@@ -95,6 +95,7 @@ class Graph:
     omitted: int = 0            # nodes left out by the budget
     omitted_kinds: dict = field(default_factory=dict)   # kind -> how many of it were left out
     cut: list = field(default_factory=list)        # ids of drawn nodes with inputs left out
+    more_inputs: dict = field(default_factory=dict)   # op id -> inputs not drawn (max_inputs)
     roots: list = field(default_factory=list)      # ids of the root tensors
     detach_edges: list = field(default_factory=list)   # (src_id, dst_id): dst = src.detach()
     total_ops: int = 0          # ops in the whole history, drawn or not
@@ -203,48 +204,70 @@ def _op_attrs(node):
     return attrs
 
 
-def _walk(roots):
+def _inputs(item):
+    """(position, tensor or op node) per input of an op: recorded edges and untracked tensor operands."""
+    out = [(pos, edge[0]) for pos, edge in enumerate(item._edges) if edge is not None]
+    for pos, ref in (item._untracked or {}).items():
+        const = ref()
+        if const is not None:
+            out.append((pos, const))
+    out.sort(key=lambda entry: entry[0])
+    return out
+
+
+def _walk(roots, max_inputs):
     """Breadth-first from the roots: ops, leaves reached by an edge, untracked tensor operands.
 
-    Returns (order, recorded_tracked, retained): ``order`` lists every reachable op node and
-    tensor once, nearest the output first (one pass over the edges: linear in the graph);
-    ``recorded_tracked`` holds the ids of the leaves some op recorded an edge to.
+    Returns (order, visible, recorded_tracked, retained, capped). ``order`` lists every
+    reachable op node and tensor once, nearest the output first (one pass over the edges:
+    linear in the graph). An op with more than ``max_inputs`` inputs has only its first
+    ``max_inputs - 1`` and its last followed: ``capped`` maps id(op) -> (positions followed,
+    how many not); what is reachable only through the others comes after ``order[:visible]``
+    and is never drawn (but counted). ``recorded_tracked``: ids of the leaves some op recorded
+    an edge to.
     """
-    order, seen, queue = [], set(), deque()
+    order, seen, queue, deferred = [], set(), deque(), []
     recorded_tracked = set()        # id(tensor): reached through a recorded edge (backward reaches it)
     retained = {}                   # (id(op), output_nr) -> tensor that called retain_grad()
+    capped = {}
+    visible = None
+
+    def visit(obj):
+        if id(obj) not in seen:
+            seen.add(id(obj))
+            queue.append(obj)
     for r in roots:
-        start = r.grad_fn if r.grad_fn is not None else r
-        if id(start) not in seen:
-            seen.add(id(start))
-            queue.append(start)
+        visit(r.grad_fn if r.grad_fn is not None else r)
     while queue:
-        item = queue.popleft()
-        order.append(item)
-        if not isinstance(item, BackwardNode):
-            continue
-        for edge in item._edges:
-            if edge is None:
+        while queue:
+            item = queue.popleft()
+            order.append(item)
+            if not isinstance(item, BackwardNode):
                 continue
-            target = edge[0]
-            if isinstance(target, Tensor):
-                recorded_tracked.add(id(target))
-            if id(target) not in seen:
-                seen.add(id(target))
-                queue.append(target)
-        for ref in (item._untracked or {}).values():
-            const = ref()
-            if const is not None and id(const) not in seen:
-                seen.add(id(const))
-                queue.append(const)
-        for nr, ref in (item._retained or {}).items():
-            t = ref()
-            if t is not None:
-                retained.setdefault((id(item), nr), t)
-    return order, recorded_tracked, retained
+            inputs = _inputs(item)
+            for pos, target in inputs:
+                if isinstance(target, Tensor) and item._edges[pos] is not None:
+                    recorded_tracked.add(id(target))
+            if max_inputs is not None and len(inputs) > max_inputs:
+                followed = inputs[:max_inputs - 1] + inputs[-1:]
+                capped[id(item)] = ({pos for pos, _ in followed}, len(inputs) - len(followed))
+                deferred.extend(target for _, target in inputs[max_inputs - 1:-1])
+                inputs = followed
+            for _, target in inputs:
+                visit(target)
+            for nr, ref in (item._retained or {}).items():
+                t = ref()
+                if t is not None:
+                    retained.setdefault((id(item), nr), t)
+        if visible is None:
+            visible = len(order)
+        for target in deferred:
+            visit(target)
+        deferred = []
+    return order, visible, recorded_tracked, retained, capped
 
 
-def build_graph(roots, names=None, max_nodes=300, auto_names=None):
+def build_graph(roots, names=None, max_nodes=300, auto_names=None, max_inputs=12):
     """Walk the history of ``roots`` (a Tensor or a list of them) into a `Graph`.
 
     names: {"x": x, ...} labels for tensors (``names=locals()`` works; non-tensors are
@@ -254,6 +277,9 @@ def build_graph(roots, names=None, max_nodes=300, auto_names=None):
     max_nodes: the most nodes drawn, every kind counted (ops, leaves, constants, named
     intermediates; the roots are always drawn). The history farthest from the output
     is left out first; ``Graph.omitted`` / ``Graph.omitted_kinds`` say what was.
+    max_inputs: an op with more inputs (a stack of 2,000 tensors) shows its first
+    ``max_inputs - 1`` and its last, and a "… n more inputs" note (``Graph.more_inputs``);
+    None shows them all.
     """
     roots = _as_roots(roots)
     explicit_names, auto_table = _name_table(roots, names, auto_names)
@@ -270,7 +296,7 @@ def build_graph(roots, names=None, max_nodes=300, auto_names=None):
     root_ids = {id(r) for r in roots}
 
     # 1. the whole history, nearest the output first
-    order, recorded_tracked, retained = _walk(roots)
+    order, visible, recorded_tracked, retained, capped = _walk(roots, max_inputs)
     # the tensors we know between ops: (id(op node), output_nr) -> tensor
     known_out = dict(retained)
     for t in named.values():
@@ -287,10 +313,11 @@ def build_graph(roots, names=None, max_nodes=300, auto_names=None):
     budget = max(max_nodes, len(root_ids))
     used = len(root_ids)
     kept = []
-    for item in order:
+    for item in order[:visible]:
         if isinstance(item, BackwardNode):
-            cost = 1 + sum(1 for nr in range(len(item._output_shapes))
-                           if (id(item), nr) in known_out and id(known_out[(id(item), nr)]) not in root_ids)
+            cost = 1 + (id(item) in capped) + sum(
+                1 for nr in range(len(item._output_shapes))
+                if (id(item), nr) in known_out and id(known_out[(id(item), nr)]) not in root_ids)
         else:
             cost = 0 if id(item) in root_ids else 1
         if used + cost > budget:
@@ -395,7 +422,12 @@ def build_graph(roots, names=None, max_nodes=300, auto_names=None):
         graph._refs[oid] = weakref.ref(item)
 
         untracked = item._untracked or {}
+        followed, more = capped.get(id(item), (None, 0))
+        if more:
+            graph.more_inputs[oid] = more
         for pos, (edge, in_shape) in enumerate(zip(item._edges, item._input_shapes)):
+            if followed is not None and pos not in followed and (edge is not None or pos in untracked):
+                continue            # summarised by the op's "… n more inputs" note
             if edge is not None:
                 target, nr = edge
                 if id(target) not in kept_ids and id(target) not in nodes_by_obj:
@@ -428,6 +460,7 @@ def build_graph(roots, names=None, max_nodes=300, auto_names=None):
                     rid = nodes_by_obj[id(r)].id
                     graph.edges.append((oid, rid))
                     out_node[key] = rid
+    cut.update(graph.more_inputs)
     graph.cut = [n.id for n in graph.nodes if n.id in cut]
 
     # 5. detach() links, drawn only where certain
