@@ -158,7 +158,7 @@ def to_dot(graph, show_values=True, show_grads=True, show_saved=False, rankdir="
     if title:
         dot.attr(label=f"<<B>{esc(title)}</B>>", labelloc="t", labeljust="l")
     dot.attr("node", fontname=FONT, fontsize="11", margin="0.08,0.04")
-    dot.attr("edge", color="#555555", arrowsize="0.7", penwidth="1.1")
+    dot.attr("edge", color="#555555", arrowsize="0.7", penwidth="1.1", fontname=FONT)
 
     for n in graph.nodes:
         attrs = dict(STYLE[n.kind])
