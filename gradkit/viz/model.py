@@ -205,12 +205,13 @@ def _op_attrs(node):
 
 
 def _inputs(item):
-    """(position, tensor or op node) per input of an op: recorded edges and untracked tensor operands."""
-    out = [(pos, edge[0]) for pos, edge in enumerate(item._edges) if edge is not None]
+    """(position, tensor or op node, recorded) per input of an op, in argument order: recorded
+    edges, and untracked tensor operands (recorded False)."""
+    out = [(pos, edge[0], True) for pos, edge in enumerate(item._edges) if edge is not None]
     for pos, ref in (item._untracked or {}).items():
         const = ref()
         if const is not None:
-            out.append((pos, const))
+            out.append((pos, const, False))
     out.sort(key=lambda entry: entry[0])
     return out
 
@@ -245,15 +246,15 @@ def _walk(roots, max_inputs):
             if not isinstance(item, BackwardNode):
                 continue
             inputs = _inputs(item)
-            for pos, target in inputs:
-                if isinstance(target, Tensor) and item._edges[pos] is not None:
+            for _, target, recorded in inputs:
+                if recorded and isinstance(target, Tensor):
                     recorded_tracked.add(id(target))
             if max_inputs is not None and len(inputs) > max_inputs:
                 followed = inputs[:max_inputs - 1] + inputs[-1:]
-                capped[id(item)] = ({pos for pos, _ in followed}, len(inputs) - len(followed))
-                deferred.extend(target for _, target in inputs[max_inputs - 1:-1])
+                capped[id(item)] = ({pos for pos, _, _ in followed}, len(inputs) - len(followed))
+                deferred.extend(target for _, target, _ in inputs[max_inputs - 1:-1])
                 inputs = followed
-            for _, target in inputs:
+            for _, target, _ in inputs:
                 visit(target)
             for nr, ref in (item._retained or {}).items():
                 t = ref()
