@@ -43,11 +43,15 @@ def _accumulate_into(tensors, grads, retain_graph, create_graph, inputs):
     from .engine import run_backward
     result = run_backward(tensors, grads, retain_graph, create_graph, inputs=inputs,
                           allow_unused=True, accumulate=False)
+    from .engine import stamp_passes
+    filled = []
     for t, g in zip(inputs, result):
         if g is None:
             continue
         g = g if create_graph else g.detach()
         t._set_grad_internal(g.clone() if t._grad is None else t._grad + g)
+        filled.append(t)
+    stamp_passes(filled)
 
 
 def _backward_into(tensor, gradient, retain_graph, create_graph, inputs):
