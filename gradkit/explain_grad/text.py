@@ -1,0 +1,64 @@
+"""The answer object of gk.explain and the names its sentences use."""
+import html
+
+
+class Explanation(str):
+    """What gk.explain found: the sentence(s) as a str (so print(), ``in`` and JSON work as
+    before), plus ``.cause`` (a short code, e.g. "detached", "no_grad", "cleared",
+    "true_zero", "accumulated") and ``.tensor`` (the name the sentences use). Its repr is the
+    text itself, so a bare ``gk.explain(x)`` in a cell shows readable text, not a quoted string."""
+
+    def __new__(cls, cause, tensor, text):
+        self = super().__new__(cls, text)
+        self.cause, self.tensor = cause, tensor
+        return self
+
+    @property
+    def text(self):
+        return str.__str__(self)
+
+    def __repr__(self):
+        return self.text
+
+    def _repr_pretty_(self, printer, cycle):
+        printer.text(self.text)
+
+    def _repr_html_(self):
+        return f'<div class="gradkit-explain" style="white-space: pre-wrap">{html.escape(self.text)}</div>'
+
+
+class Namer:
+    """Names for tensors and ops in sentences, from ``names`` (a dict such as locals())."""
+
+    def __init__(self, names):
+        self._by_id = {}
+        for key, value in (names or {}).items():
+            if isinstance(key, str) and not key.startswith("_") and hasattr(value, "grad_fn"):
+                self._by_id.setdefault(id(value), key)
+        self._objects = names or {}
+
+    def of(self, t):
+        key = self._by_id.get(id(t))
+        if key is not None and self._objects.get(key) is t:
+            return key
+        return getattr(t, "name", None)
+
+    def label(self, t):
+        if t is None:
+            return "a tensor that no longer exists"
+        return self.of(t) or "t"
+
+    def op(self, node):
+        """``MulBackward0 (the op that made y)`` when a named tensor came out of it."""
+        if node is None:
+            return "an op"
+        for key in self._by_id.values():
+            if getattr(self._objects.get(key), "grad_fn", None) is node:
+                return f"{node.name()} (the op that made {key})"
+        return node.name()
+
+    def roots_label(self, roots):
+        if len(roots) == 1:
+            name = self.of(roots[0])
+            return name if name else "the output"
+        return "the drawn outputs"
