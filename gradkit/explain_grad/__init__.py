@@ -97,7 +97,8 @@ class _Explainer:
             held = (f"{me}.grad still holds what {_passes(t._grad_passes)} put there, but "
                     if t._grad is not None else f"{me}.grad is None: ")
             return self.say("switched_off",
-                            f"{held}{me}.requires_grad was switched off with requires_grad_(False).",
+                            f"{held}{me}.requires_grad is False since it was switched off with "
+                            f"requires_grad_(False).",
                             self.switched_off_graph(),
                             f"backward() does not add into the .grad of a tensor that does not require grad, "
                             f"and optimizers skip it.")
@@ -200,8 +201,8 @@ class _Explainer:
                             f"pass has written it since.", self.next_step())
         if self.roots is None:
             return self.say("no_backward_yet",
-                            f"{me}.grad is None: no backward() pass has written it since {me} was created "
-                            f"(gradkit records every pass that writes .grad).",
+                            f"{me}.grad is None: no backward() has reached {me} since it was created "
+                            f"(gradkit records every backward pass that writes a .grad).",
                             f"Compute an output from {me} and call output.backward(); pass output= to have "
                             f"explain check that output's graph.")
         return self.say("no_backward_yet",
