@@ -291,7 +291,8 @@ class Tensor:
 
     def _note_grad_set(self, how):
         """For gk.explain: .grad was set outside backward (zero_grad, .grad = None, ...)."""
-        self._grad_set_by, self._grad_passes, self._version_at_pass = how, 0, None
+        self._grad_set_by, self._grad_passes = how, 0
+        self._version_at_pass = self._grad_version_at_pass = None
 
     def _set_grad_internal(self, value):
         self._grad = value

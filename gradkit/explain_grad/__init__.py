@@ -179,7 +179,7 @@ class _Explainer:
                             "Where tracking stopped:", " ".join(cuts))
         return self.say("unused",
                         f"{held}{me} is not used in {out}'s graph ({_ops(facts.n_ops)}): no op of it takes {me}, "
-                        f"and none of its inputs was cut from a tracked tensor by detach(), no_grad or "
+                        f"and none of its untracked inputs was made by detach(), under no_grad, or in "
                         f"inference_mode.")
 
     def cut_sentences(self):
