@@ -92,23 +92,26 @@ def unused_leaf(lib):
     return u, loss, {"w": w, "u": u, "data": data, "loss": loss}
 
 
-def cut_by_no_grad(lib):
+def _cut(lib, make_feature):
     x = lib.tensor([1.0, 2.0], requires_grad=True)
     v = lib.tensor([0.5, 0.5], requires_grad=True)
-    with lib.no_grad():
-        feature = x * 2
+    feature = make_feature(lib, x)
     loss = (feature * v).sum()
     loss.backward()
     return x, loss, {"x": x, "v": v, "feature": feature, "loss": loss}
+
+
+def _double_without_grad(lib, x):
+    with lib.no_grad():
+        return x * 2
+
+
+def cut_by_no_grad(lib):
+    return _cut(lib, _double_without_grad)
 
 
 def cut_by_detach(lib):
-    x = lib.tensor([1.0, 2.0], requires_grad=True)
-    v = lib.tensor([0.5, 0.5], requires_grad=True)
-    feature = x.detach()
-    loss = (feature * v).sum()
-    loss.backward()
-    return x, loss, {"x": x, "v": v, "feature": feature, "loss": loss}
+    return _cut(lib, lambda lib, x: x.detach())
 
 
 def output_under_no_grad(lib):
