@@ -258,6 +258,8 @@ def test_explain_names_the_true_cause(program, cause, words):
     for part in words:
         assert part in str(answer), str(answer)
     assert not any(h in str(answer) for h in HEDGES), str(answer)
+    if cause.startswith("switched_off"):       # the ops were recorded; backward skipped accumulating
+        assert "not recorded" not in str(answer)
     assert answer.tensor == next(k for k, v in names.items() if v is t)
 
 
@@ -334,3 +336,11 @@ def test_why_no_grad_for_the_widget_after_a_toggle():
     z2 = (x * 2).sum()
     answer = why_no_grad(x, [z, z2], {"x": x})
     assert answer.cause == "one_pass"             # the widget shows "why" only for None grads; still true
+
+
+def test_detached_source_is_recorded_not_inferred_from_shared_memory():
+    from gradkit.explain_grad import detached_source
+    x = gk.tensor([1.0, 2.0], requires_grad=True)
+    h = x.detach()
+    view_of_data = x.data                         # shares memory too, but nobody called detach()
+    assert detached_source(h) is x and detached_source(view_of_data) is None and detached_source(x) is None

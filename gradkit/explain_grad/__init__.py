@@ -14,7 +14,7 @@ from .graph import GraphFacts, find_zeroing_ops
 from .rules import DERIVATIVES, derivative_text  # noqa: F401  (re-exported for the widget)
 from .text import Explanation, Namer
 
-__all__ = ["explain", "why_no_grad", "Explanation", "derivative_text", "DERIVATIVES"]
+__all__ = ["explain", "why_no_grad", "detached_source", "Explanation", "derivative_text", "DERIVATIVES"]
 
 
 def explain(t, output=None, names=None):
@@ -47,6 +47,13 @@ def why_no_grad(tensor, graph_root=None, names=None):
         if not all(isinstance(r, Tensor) for r in roots):
             raise TypeError("explain(): output must be a gradkit Tensor (or a list of them)")
     return _Explainer(tensor, roots, Namer(names)).run()
+
+
+def detached_source(t):
+    """The tensor ``t`` is ``.detach()`` of (``t`` itself after ``t.detach_()``), or None when ``t``
+    was not made by detach (or its source no longer exists): what drawings may show as a cut."""
+    ref = t._detached_from
+    return ref() if ref is not None else None
 
 
 def _is_torch(obj):
