@@ -344,3 +344,52 @@ def test_detached_source_is_recorded_not_inferred_from_shared_memory():
     h = x.detach()
     view_of_data = x.data                         # shares memory too, but nobody called detach()
     assert detached_source(h) is x and detached_source(view_of_data) is None and detached_source(x) is None
+
+
+# What gk.explain can say about the same programs on real torch tensors (torch records less).
+TORCH_CAUSES = {
+    "never_tracked": "not_tracked", "int_tensor": "int_dtype", "detached": "shares_memory",
+    "detached_in_place": "not_tracked", "made_under_no_grad": "not_tracked",
+    "made_in_inference_mode": "inference_mode", "switched_off_after_forward": "switched_off",
+    "switched_off_keeps_old_grad": "untracked_with_grad", "switched_on_after_forward": "unused",
+    "non_leaf": "non_leaf", "unused_leaf": "unused", "cut_by_no_grad": "unused", "cut_by_detach": "unused",
+    "output_under_no_grad": "output_untracked", "backward_not_called": "no_backward_yet",
+    "cleared_by_zero_grad": "cleared_or_unfilled", "cleared_by_assigning_none": "grad_none_unknown",
+    "zeroed_not_none": "zeros", "multiplied_by_zero": "true_zero", "relu_dead": "true_zero",
+    "true_zero_graph_freed": "zeros", "one_pass": "holds_grad", "accumulated_three_passes": "holds_grad",
+    "stale_after_step": "holds_grad", "grad_zeroed_in_place": "zeros",
+}
+
+
+@pytest.mark.parametrize("program", [s[0] for s in SITUATIONS], ids=[s[0].__name__ for s in SITUATIONS])
+def test_explain_on_torch_tensors(program):
+    torch = pytest.importorskip("torch")
+    t, output, names = program(torch)
+    answer = gk.explain(t, output=output, names=names)
+    assert answer.cause == TORCH_CAUSES[program.__name__], str(answer)
+    assert answer.tensor in str(answer)
+    grad_is_none = observable(t)[0] is None
+    assert str(answer).startswith(f"{answer.tensor}.grad is None") <= grad_is_none   # never "None" when it is not
+
+
+def test_explain_on_torch_replays_a_kept_graph():
+    torch = pytest.importorskip("torch")
+    w = torch.tensor([1.0, 2.0], requires_grad=True)
+    loss = (w * w).sum()
+    loss.backward(retain_graph=True)
+    assert gk.explain(w, output=loss).cause == "one_pass"
+    loss.backward(retain_graph=True)
+    loss.backward(retain_graph=True)
+    answer = gk.explain(w, output=loss)
+    assert answer.cause == "accumulated" and "3 times" in answer and w.grad is not None
+    w.grad.zero_()
+    assert gk.explain(w, output=loss).cause == "zeroed"
+    assert torch.equal(w.grad, torch.zeros(2))            # the replay left .grad alone
+
+
+def test_import_gradkit_and_explain_do_not_import_torch():
+    import subprocess
+    import sys
+    code = ("import sys, gradkit as gk; x = gk.tensor([1.0], requires_grad=True); (x * 2).sum().backward(); "
+            "str(gk.explain(x)); assert 'torch' not in sys.modules; print('ok')")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "ok"
