@@ -12,7 +12,7 @@ import sys
 from .._tensor import Tensor
 from .graph import GraphFacts, find_zeroing_ops
 from .rules import DERIVATIVES, derivative_text  # noqa: F401  (re-exported for the widget)
-from .text import Explanation, Namer
+from .text import Answer, Explanation, Namer
 
 __all__ = ["explain", "why_no_grad", "detached_source", "Explanation", "derivative_text", "DERIVATIVES"]
 
@@ -60,17 +60,10 @@ def _is_torch(obj):
     return obj is not None and type(obj).__module__.startswith("torch")
 
 
-class _Explainer:
+class _Explainer(Answer):
     """One explanation: facts first, then the first cause that holds."""
 
-    def __init__(self, t, roots, namer):
-        self.t, self.roots, self.namer = t, roots, namer
-        self.me = namer.label(t)
-        self.facts = GraphFacts(t, roots) if roots else None
-        self.out = namer.roots_label(roots) if roots else None
-
-    def say(self, cause, *sentences):
-        return Explanation(cause, self.me, " ".join(s for s in sentences if s))
+    facts_class = GraphFacts
 
     def run(self):
         t = self.t

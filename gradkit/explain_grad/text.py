@@ -62,3 +62,18 @@ class Namer:
             name = self.of(roots[0])
             return name if name else "the output"
         return "the drawn outputs"
+
+
+class Answer:
+    """Base of one explanation: the tensor, the output roots, their graph facts, and say()."""
+
+    facts_class = None      # reads the roots' graph for one tensor
+
+    def __init__(self, t, roots, namer):
+        self.t, self.roots, self.namer = t, roots, namer
+        self.me = namer.label(t)
+        self.facts = self.facts_class(t, roots) if roots else None
+        self.out = namer.roots_label(roots) if roots else None
+
+    def say(self, cause, *sentences):
+        return Explanation(cause, self.me, " ".join(s for s in sentences if s))

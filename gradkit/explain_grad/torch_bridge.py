@@ -7,7 +7,7 @@ and that torch does not record the rest. torch is imported only here, when hande
 """
 import warnings
 
-from .text import Explanation, Namer
+from .text import Answer, Explanation, Namer
 
 
 def explain_torch(t, output, names):
@@ -73,15 +73,10 @@ class _TorchFacts:
                 self.freed = True
 
 
-class _TorchExplainer:
-    def __init__(self, t, roots, namer):
-        self.t, self.roots, self.namer = t, roots, namer
-        self.me = namer.label(t)
-        self.facts = _TorchFacts(t, roots) if roots else None
-        self.out = namer.roots_label(roots) if roots else None
+class _TorchExplainer(Answer):
+    """The same questions for a torch tensor, from what torch records."""
 
-    def say(self, cause, *sentences):
-        return Explanation(cause, self.me, " ".join(s for s in sentences if s))
+    facts_class = _TorchFacts
 
     def run(self):
         t, me = self.t, self.me
