@@ -7,7 +7,7 @@ and that torch does not record the rest. torch is imported only here, when hande
 """
 import warnings
 
-from .text import Answer, Explanation, Namer
+from .text import Answer, Namer
 
 
 def explain_torch(t, output, names):
