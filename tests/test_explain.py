@@ -393,3 +393,12 @@ def test_import_gradkit_and_explain_do_not_import_torch():
     code = ("import sys, gradkit as gk; x = gk.tensor([1.0], requires_grad=True); (x * 2).sum().backward(); "
             "str(gk.explain(x)); assert 'torch' not in sys.modules; print('ok')")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "ok"
+
+
+def test_a_view_is_not_said_to_have_never_required_grad():
+    x = gk.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    v = x[:2]
+    x.requires_grad_(False)
+    v * 2                                          # gradkit re-derives v's history from x here
+    answer = gk.explain(v, names={"x": x, "v": v})
+    assert answer.cause in ("view_of_untracked", "non_leaf") and "never required grad" not in answer

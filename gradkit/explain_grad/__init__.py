@@ -126,6 +126,10 @@ class _Explainer(Answer):
                     else "the .detach() of a tensor that no longer exists")
             return "detached", (f"{self.namer.label(t)} is {what}: it shares the values but is a new leaf that "
                                 f"does not require grad, so nothing done with it is recorded.")
+        if t._view_of is not None:
+            root = self.namer.label(t._view_of[0])
+            return "view_of_untracked", (f"{self.namer.label(t)} is a view of {root}, and {root} does not require "
+                                         f"grad now: a view's history follows its base's.")
         if t._inference:
             return "inference_mode", (f"{self.namer.label(t)} was made inside inference_mode: it can never "
                                       f"join a graph.")
