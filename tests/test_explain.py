@@ -402,3 +402,18 @@ def test_a_view_is_not_said_to_have_never_required_grad():
     v * 2                                          # gradkit re-derives v's history from x here
     answer = gk.explain(v, names={"x": x, "v": v})
     assert answer.cause in ("view_of_untracked", "non_leaf") and "never required grad" not in answer
+
+
+def test_widget_inspect_why_is_true_after_backward_and_toggle():
+    pytest.importorskip("anywidget")
+    from gradkit.widgets import GraphWidget
+    x = gk.tensor([2.0, 3.0], requires_grad=True)
+    z = (x * x + 3).sum()
+    widget = GraphWidget(z, names={"x": x, "z": z}, min_interval=0.0)
+    x_id = next(n.id for n in widget._graph.nodes if n.label == "x")
+    z.backward()
+    widget.toggle(x_id)                            # x.requires_grad_(False) after a backward reached x
+    widget.inspect(x_id)
+    why = dict(widget.details["rows"])["why"]
+    assert "switched off with requires_grad_(False)" in why and "one backward() pass" in why
+    assert "no backward" not in why
