@@ -140,7 +140,7 @@ class _Explainer(Answer):
 
     def constant_note(self):
         if self.facts is not None and self.facts.constant_in is not None:
-            return (f"In {self.out}'s graph it is a constant input of {self.namer.op(self.facts.constant_in)}: "
+            return (f"In {self.graph} it is a constant input of {self.namer.op(self.facts.constant_in)}: "
                     f"no gradient flows to it.")
         return ""
 
@@ -149,12 +149,12 @@ class _Explainer(Answer):
         if facts is None:
             return ""
         if facts.recorded_in is not None:
-            return (f"{self.out}'s graph did record {me} (as an input of {self.namer.op(facts.recorded_in)}, "
+            return (f"{self.Graph} did record {me} (as an input of {self.namer.op(facts.recorded_in)}, "
                     f"computed while {me} required grad), but backward() skips accumulating into it now.")
         if facts.constant_in is not None:
             return (f"It was already off when {self.out} was computed: {me} is a constant input of "
                     f"{self.namer.op(facts.constant_in)}, not recorded.")
-        return f"{me} is not used in {self.out}'s graph at all."
+        return f"{me} is not used in {self.graph} at all."
 
     # ---------------------------------------------------------------- against an output
     def against_output(self):
@@ -179,10 +179,10 @@ class _Explainer(Answer):
                             f"compute {out} again to record {me}.")
         cuts = self.cut_sentences()
         if cuts:
-            return self.say("cut", f"{held}{out}'s graph ({_ops(facts.n_ops)}) does not reach {me}.",
+            return self.say("cut", f"{held}{self.graph} ({_ops(facts.n_ops)}) does not reach {me}.",
                             "Where tracking stopped:", " ".join(cuts))
         return self.say("unused",
-                        f"{held}{me} is not used in {out}'s graph ({_ops(facts.n_ops)}): no op of it takes {me}, "
+                        f"{held}{me} is not used in {self.graph} ({_ops(facts.n_ops)}): no op of it takes {me}, "
                         f"and none of its untracked inputs was made by detach(), under no_grad, or in "
                         f"inference_mode.")
 
@@ -217,9 +217,9 @@ class _Explainer(Answer):
             return ""
         facts, out = self.facts, self.out
         if facts.freed:
-            return (f"{out}'s graph reaches {self.me} but was already run by a backward() (or autograd.grad()) "
+            return (f"{self.Graph} reaches {self.me} but was already run by a backward() (or autograd.grad()) "
                     f"that freed it: compute {out} again, then call {out}.backward().")
-        return f"{out}'s graph reaches {self.me} (through {self.namer.op(facts.recorded_in)}): {out}.backward() will fill it."
+        return f"{self.Graph} reaches {self.me} (through {self.namer.op(facts.recorded_in)}): {out}.backward() will fill it."
 
     # ---------------------------------------------------------------- requires grad, .grad holds a value
     def grad_value(self):
@@ -264,7 +264,7 @@ class _Explainer(Answer):
         if self.roots is None:
             return head + f" Pass output= to have explain find the op that made it 0."
         if self.facts.freed:
-            return head + (f" {self.out}'s graph was freed by backward(), so gradkit cannot replay it to find "
+            return head + (f" {self.Graph} was freed by backward(), so gradkit cannot replay it to find "
                            f"the op that made it 0 (use retain_graph=True to keep it).")
         zeroing = find_zeroing_ops(self.t, self.roots)
         if isinstance(zeroing, str):

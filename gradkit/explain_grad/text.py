@@ -58,10 +58,9 @@ class Namer:
         return node.name()
 
     def roots_label(self, roots):
-        if len(roots) == 1:
-            name = self.of(roots[0])
-            return name if name else "the output"
-        return "the drawn outputs"
+        """The name backward() is called on in sentences ("loss.backward()")."""
+        name = self.of(roots[0]) if len(roots) == 1 else None
+        return name or "output"
 
 
 class Answer:
@@ -74,6 +73,8 @@ class Answer:
         self.me = namer.label(t)
         self.facts = self.facts_class(t, roots) if roots else None
         self.out = namer.roots_label(roots) if roots else None
+        self.graph = (f"{self.out}'s graph" if roots and len(roots) == 1 else "the drawn graph")
+        self.Graph = "T" + self.graph[1:] if self.graph.startswith("the ") else self.graph   # starts a sentence
 
     def say(self, cause, *sentences):
         return Explanation(cause, self.me, " ".join(s for s in sentences if s))

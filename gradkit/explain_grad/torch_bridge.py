@@ -110,7 +110,7 @@ class _TorchExplainer(Answer):
                                               f"inference_mode): it can never join a graph.")
         if facts is not None and facts.recorded_in is not None:
             return self.say("switched_off",
-                            f"{me}.requires_grad is False now, but {self.out}'s graph recorded {me} as an input of "
+                            f"{me}.requires_grad is False now, but {self.graph} recorded {me} as an input of "
                             f"{self.namer.op(facts.recorded_in)}: it required grad when {self.out} was computed and "
                             f"was switched off afterwards. backward() skips accumulating into a tensor that does "
                             f"not require grad.")
@@ -119,7 +119,7 @@ class _TorchExplainer(Answer):
                             f"{me}.grad holds a value, but {me}.requires_grad is False now: backward() will not add "
                             f"to it and optimizers skip it. torch does not record when tracking was turned off.")
         sharer = self.memory_sharer()
-        constant = (f" In {self.out}'s graph it is saved by {self.namer.op(facts.constant_in)} as a constant: no "
+        constant = (f" In {self.graph} it is saved by {self.namer.op(facts.constant_in)} as a constant: no "
                     f"gradient flows to it." if facts is not None and facts.constant_in is not None else "")
         if sharer is not None:
             return self.say("shares_memory",
@@ -145,10 +145,10 @@ class _TorchExplainer(Answer):
         facts, me, out = self.facts, self.me, self.out
         if facts.constant_in is not None:
             return self.say("switched_on_late",
-                            f"{me}.grad stays None: {out}'s graph saved {me} as a constant in "
+                            f"{me}.grad stays None: {self.graph} saved {me} as a constant in "
                             f"{self.namer.op(facts.constant_in)}: {me} did not require grad when {out} was computed.",
                             f"Compute {out} again to record it.")
-        return self.say("unused", f"{me}.grad stays None: {out}'s graph ({facts.n_ops} ops) has no path to {me} "
+        return self.say("unused", f"{me}.grad stays None: {self.graph} ({facts.n_ops} ops) has no path to {me} "
                                   f"(no AccumulateGrad node for it), so backward from {out} never reaches it.")
 
     def grad_none(self):
@@ -157,13 +157,14 @@ class _TorchExplainer(Answer):
             return self.say("grad_none_unknown",
                             f"{me}.grad is None. torch keeps no record of past backward() calls or zero_grad(), "
                             f"so gradkit cannot say which; pass output= to check that output's graph reaches {me}.")
-        through = f"{out}'s graph reaches {me} (through {self.namer.op(facts.recorded_in)})"
+        through = f"{self.graph} reaches {me} (through {self.namer.op(facts.recorded_in)})"
         if facts.freed:
             return self.say("cleared_or_unfilled",
                             f"{me}.grad is None, and {through} and was already run by backward() or "
                             f"autograd.grad() (its saved tensors are freed). torch does not record what set "
                             f"{me}.grad to None since; compute {out} again and call {out}.backward().")
-        return self.say("no_backward_yet", f"{me}.grad is None. {through}: {out}.backward() will fill it.")
+        return self.say("no_backward_yet", f"{me}.grad is None. {through[0].upper()}{through[1:]}: "
+                                           f"{out}.backward() will fill it.")
 
     def grad_value(self, grad):
         me = self.me
@@ -192,7 +193,7 @@ class _TorchExplainer(Answer):
         if facts is None:
             return "pass output= to have gradkit replay that output's backward()"
         if facts.freed:
-            return f"{self.out}'s graph is freed, so gradkit cannot replay it"
+            return f"{self.graph} is freed, so gradkit cannot replay it"
         if len(self.roots) != 1 or self.roots[0].numel() != 1:
             return "the output is not a single number, so gradkit cannot replay it without a gradient for it"
         seen, handles = [], []
