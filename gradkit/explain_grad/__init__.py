@@ -219,7 +219,8 @@ class _Explainer(Answer):
         if facts.freed:
             return (f"{self.Graph} reaches {self.me} but was already run by a backward() (or autograd.grad()) "
                     f"that freed it: compute {out} again, then call {out}.backward().")
-        return f"{self.Graph} reaches {self.me} (through {self.namer.op(facts.recorded_in)}): {out}.backward() will fill it."
+        through = f" (through {self.namer.op(facts.recorded_in)})" if facts.recorded_in is not None else ""
+        return f"{self.Graph} reaches {self.me}{through}: {out}.backward() will fill it."
 
     # ---------------------------------------------------------------- requires grad, .grad holds a value
     def grad_value(self):
