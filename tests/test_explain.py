@@ -417,3 +417,11 @@ def test_widget_inspect_why_is_true_after_backward_and_toggle():
     why = dict(widget.details["rows"])["why"]
     assert "switched off with requires_grad_(False)" in why and "one backward() pass" in why
     assert "no backward" not in why
+
+
+def test_an_assigned_grad_plus_a_pass_is_not_called_one_pass():
+    w = gk.tensor([1.0, 2.0], requires_grad=True)
+    w.grad = gk.tensor([10.0, 10.0])
+    (w * w).sum().backward()
+    answer = gk.explain(w, names={"w": w})
+    assert answer.cause == "assigned" and "plus one backward() pass" in answer

@@ -245,6 +245,10 @@ class _Explainer(Answer):
         if not grad._data.any():
             cause = "true_zero"
             parts.append(self.zero_sentence(since))
+        elif t._grad_set_by == ".grad = <a tensor>":
+            cause = "assigned"
+            parts.append(f"{me}.grad is the tensor assigned with {me}.grad = ... plus {_passes(t._grad_passes)} "
+                         f"added into it since.")
         elif t._grad_passes == 1:
             parts.append(f"{me}.grad holds the gradient of one backward() pass{since}.")
         else:
