@@ -265,9 +265,12 @@ class _Explainer(Answer):
         me, n = self.me, self.t._grad_passes
         what = ("the gradient backward() computed is exactly 0" if n == 1
                 else f"the {n} backward() passes{since} add up to exactly 0")
-        head = f"{me}.grad holds zeros, and they are not from zero_grad: {what}."
+        if self.t._grad_set_by == "zero_grad(set_to_none=False)":
+            head = f"{me}.grad holds zeros: zero_grad(set_to_none=False) wrote zeros, and {what}."
+        else:
+            head = f"{me}.grad holds zeros computed by backward(), not written by zero_grad: {what}."
         if self.roots is None:
-            return head + f" Pass output= to have explain find the op that made it 0."
+            return head + " Pass output= to have explain find the op that made it 0."
         if self.facts.freed:
             return head + (f" {self.Graph} was freed by backward(), so gradkit cannot replay it to find "
                            f"the op that made it 0 (use retain_graph=True to keep it).")
