@@ -425,3 +425,20 @@ def test_an_assigned_grad_plus_a_pass_is_not_called_one_pass():
     (w * w).sum().backward()
     answer = gk.explain(w, names={"w": w})
     assert answer.cause == "assigned" and "plus one backward() pass" in answer
+
+
+def test_cancelling_paths_and_changed_values_are_told_apart():
+    w = gk.tensor([1.0, 2.0], requires_grad=True)
+    loss = (w - w).sum()                          # two paths, +1 and -1: no single op sends 0
+    loss.backward(retain_graph=True)
+    answer = gk.explain(w, output=loss, names={"w": w, "loss": loss})
+    assert answer.cause == "true_zero" and "adds up to 0 element by element" in answer
+    v = gk.tensor([1.0, 2.0], requires_grad=True)
+    scale = gk.tensor([0.0, 0.0])
+    loss = (v * scale).sum()
+    loss.backward(retain_graph=True)
+    with gk.no_grad():
+        scale += 1.0                               # changed after backward (MulBackward0 saved it)
+    answer = gk.explain(v, output=loss, names={"v": v, "loss": loss})
+    assert answer.cause == "true_zero" and "modified by an inplace operation" in answer
+    assert v.grad.tolist() == [0.0, 0.0]

@@ -10,7 +10,7 @@ guesses. The answer is an `Explanation`: ``str()`` is the text, ``.cause`` a sho
 import sys
 
 from .._tensor import Tensor
-from .graph import GraphFacts, find_zeroing_ops
+from .graph import GraphFacts, find_zeroing_ops, is_zero
 from .rules import DERIVATIVES, derivative_text  # noqa: F401  (re-exported for the widget)
 from .text import Answer, Explanation, Namer
 
@@ -274,12 +274,16 @@ class _Explainer(Answer):
         if self.facts.freed:
             return head + (f" {self.Graph} was freed by backward(), so gradkit cannot replay it to find "
                            f"the op that made it 0 (use retain_graph=True to keep it).")
-        zeroing = find_zeroing_ops(self.t, self.roots)
-        if isinstance(zeroing, str):
-            return head + f" gradkit did not replay backward to find the op: {zeroing}."
+        replay = find_zeroing_ops(self.t, self.roots)
+        if isinstance(replay, str):
+            return head + f" gradkit did not replay backward to find the op: {replay}."
+        computed, zeroing = replay
+        if not is_zero(computed):
+            return head + (f" Replaying {self.out}.backward() now gives {me} a nonzero gradient, so these zeros "
+                           f"were not computed by this graph with the values it holds now.")
         if not zeroing:
-            return head + (f" Replaying {self.out}.backward() now gives {me} a nonzero gradient: the 0 came from "
-                           f"values since changed.")
+            return head + (f" Replaying {self.out}.backward(), no single op sends an all-zero gradient toward {me}: "
+                           f"what arrives along its paths adds up to 0 element by element.")
         ops = "; ".join(f"{self.namer.op(node)} (rule: {derivative_text(node.name())})" for node in zeroing)
         return head + f" Replaying backward, the op that received a nonzero gradient and sent 0 on toward {me} is {ops}."
 

@@ -78,7 +78,7 @@ def _has_hooks(roots):
     return False
 
 
-def _is_zero(g):
+def is_zero(g):
     if g is None:
         return True
     data = g._data if isinstance(g, Tensor) else np.asarray(g)
@@ -86,8 +86,9 @@ def _is_zero(g):
 
 
 def find_zeroing_ops(t, roots):
-    """Replay backward (retain_graph, nothing stored into any .grad) and return the ops that got a
-    nonzero gradient but sent exactly 0 on toward ``t``; or a string saying why it cannot replay."""
+    """Replay backward (retain_graph, nothing stored into any .grad): (the gradient of the roots
+    w.r.t. ``t`` now, the ops that got a nonzero gradient but sent exactly 0 on toward ``t``);
+    or a string saying why it cannot replay."""
     from ..autograd.engine import run_backward
     if any(r.numel() != 1 for r in roots):
         return "the output is not a single number, so gradkit cannot replay backward() without a gradient for it"
@@ -97,13 +98,16 @@ def find_zeroing_ops(t, roots):
     zeroing = []
 
     def trace(node, grads_in, grads_out):
-        if node not in leads or node is t.grad_fn or all(_is_zero(g) for g in grads_in):
+        if node not in leads or node is t.grad_fn or all(is_zero(g) for g in grads_in):
             return
         toward = [g for e, g in zip(node._edges, grads_out)
                   if e is not None and (e[0] is t or (isinstance(e[0], BackwardNode) and e[0] in leads))]
-        if toward and all(_is_zero(g) for g in toward):
+        if toward and all(is_zero(g) for g in toward):
             zeroing.append(node)
 
-    run_backward(tuple(roots), (None,) * len(roots), retain_graph=True, create_graph=False,
-                 accumulate=False, trace=trace)
-    return zeroing
+    try:
+        (computed,) = run_backward(tuple(roots), (None,) * len(roots), retain_graph=True, create_graph=False,
+                                   inputs=(t,), allow_unused=True, accumulate=False, trace=trace)
+    except RuntimeError as error:       # e.g. a saved tensor was changed in place since
+        return f"replaying it raises \"{str(error).split(':')[0]}\""
+    return computed, zeroing
