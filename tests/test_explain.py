@@ -217,7 +217,7 @@ SITUATIONS = [
     (switched_on_after_forward, "switched_on_late",
      ["x did not require grad when loss was computed", "constant input of MulBackward0"]),
     (non_leaf, "non_leaf", ["y is not a leaf: it was made by MulBackward0"]),
-    (unused_leaf, "unused", ["u is not used in loss's graph"]),
+    (unused_leaf, "unused", ["loss's graph (2 ops) has no path to u"]),
     (cut_by_no_grad, "cut", ["does not reach x", "feature was computed inside no_grad", "input of MulBackward0"]),
     (cut_by_detach, "cut", ["does not reach x", "feature is x.detach()"]),
     (output_under_no_grad, "output_untracked", ["loss was computed inside no_grad"]),
@@ -442,3 +442,12 @@ def test_cancelling_paths_and_changed_values_are_told_apart():
     answer = gk.explain(v, output=loss, names={"v": v, "loss": loss})
     assert answer.cause == "true_zero" and "modified by an inplace operation" in answer
     assert v.grad.tolist() == [0.0, 0.0]
+
+
+def test_names_can_be_a_module():
+    model = gk.nn.Sequential(gk.nn.Linear(2, 3), gk.nn.ReLU(), gk.nn.Linear(3, 1))
+    model[0].requires_grad_(False)
+    loss = model(gk.tensor([[1.0, 2.0]])).sum()
+    loss.backward()
+    answer = gk.explain(model[0].weight, output=loss, names=model)
+    assert answer.tensor == "0.weight" and answer.cause == "switched_off"

@@ -154,7 +154,7 @@ class _Explainer(Answer):
         if facts.constant_in is not None:
             return (f"It was already off when {self.out} was computed: {me} is a constant input of "
                     f"{self.namer.op(facts.constant_in)}, not recorded.")
-        return f"{me} is not used in {self.graph} at all."
+        return f"{self.Graph} has no record of {me}."
 
     # ---------------------------------------------------------------- against an output
     def against_output(self):
@@ -182,8 +182,8 @@ class _Explainer(Answer):
             return self.say("cut", f"{held}{self.graph} ({_ops(facts.n_ops)}) does not reach {me}.",
                             "Where tracking stopped:", " ".join(cuts))
         return self.say("unused",
-                        f"{held}{me} is not used in {self.graph} ({_ops(facts.n_ops)}): no op of it takes {me}, "
-                        f"and none of its untracked inputs was made by detach(), under no_grad, or in "
+                        f"{held}{self.graph} ({_ops(facts.n_ops)}) has no path to {me}: none of its recorded ops "
+                        f"takes {me}, and none of its untracked inputs was made by detach(), under no_grad, or in "
                         f"inference_mode.")
 
     def cut_sentences(self):

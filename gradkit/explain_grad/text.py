@@ -27,15 +27,24 @@ class Explanation(str):
         return f'<div class="gradkit-explain" style="white-space: pre-wrap">{html.escape(self.text)}</div>'
 
 
+def _is_tensor(value):
+    """A gradkit or torch tensor (checked by type: a caller's namespace may hold anything)."""
+    module = type(value).__module__ or ""
+    return module.startswith(("gradkit", "torch")) and "grad_fn" in dir(type(value))
+
+
 class Namer:
     """Names for tensors and ops in sentences, from ``names`` (a dict such as locals())."""
 
     def __init__(self, names):
+        if callable(getattr(names, "named_parameters", None)):     # names=model: "0.weight", "fc.bias"
+            names = dict(names.named_parameters())
+        names = dict(names or {})
         self._by_id = {}
-        for key, value in (names or {}).items():
-            if isinstance(key, str) and not key.startswith("_") and hasattr(value, "grad_fn"):
+        for key, value in names.items():
+            if isinstance(key, str) and not key.startswith("_") and _is_tensor(value):
                 self._by_id.setdefault(id(value), key)
-        self._objects = names or {}
+        self._objects = names
 
     def of(self, t):
         key = self._by_id.get(id(t))
