@@ -451,3 +451,13 @@ def test_names_can_be_a_module():
     loss.backward()
     answer = gk.explain(model[0].weight, output=loss, names=model)
     assert answer.tensor == "0.weight" and answer.cause == "switched_off"
+
+
+def test_backward_with_inputs_counts_as_a_pass():
+    w = gk.tensor([1.0, 2.0], requires_grad=True)
+    b = gk.tensor([1.0], requires_grad=True)
+    loss = (w * b).sum()
+    loss.backward(inputs=[w], retain_graph=True)
+    loss.backward(inputs=[w])
+    assert gk.explain(w, names={"w": w}).cause == "accumulated"
+    assert gk.explain(b, names={"b": b}).cause == "no_backward_yet"

@@ -40,10 +40,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
 def _accumulate_into(tensors, grads, retain_graph, create_graph, inputs):
     """backward(inputs=...): accumulate only into the given tensors' .grad."""
-    from .engine import run_backward
+    from .engine import run_backward, stamp_passes
     result = run_backward(tensors, grads, retain_graph, create_graph, inputs=inputs,
                           allow_unused=True, accumulate=False)
-    from .engine import stamp_passes
     filled = []
     for t, g in zip(inputs, result):
         if g is None:
