@@ -92,10 +92,12 @@ class _TorchExplainer(Answer):
         if self.roots:
             untracked = [r for r in self.roots if not r.requires_grad]
             if untracked:
+                out = untracked[0]
+                why = ("it is an inference tensor (made inside inference_mode)." if out.is_inference() else
+                       "torch does not record whether recording was off or none of its inputs required grad.")
                 return self.say("output_untracked",
-                                f"backward() cannot start from {self.namer.label(untracked[0])}: it does not "
-                                f"require grad, so torch recorded no graph for it (it was computed from tensors "
-                                f"that do not require grad, or with recording off).")
+                                f"backward() cannot start from {self.namer.label(out)}: it does not require grad and "
+                                f"has no grad_fn, so there is no graph to run; {why}")
             if not self.facts.reaches:
                 return self.not_reached()
         grad = _grad_of(t)
