@@ -222,7 +222,7 @@ SITUATIONS = [
     (cut_by_detach, "cut", ["does not reach x", "feature is x.detach()"]),
     (output_under_no_grad, "output_untracked", ["loss was computed inside no_grad"]),
     (backward_not_called, "no_backward_yet", ["loss's graph reaches w (through MulBackward0)"]),
-    (cleared_by_zero_grad, "cleared", ["cleared by zero_grad()", "loss's graph reaches w but was already run"]),
+    (cleared_by_zero_grad, "cleared", ["cleared by zero_grad()", "loss's graph reaches w but was already run and freed"]),
     (cleared_by_assigning_none, "cleared", ["cleared by w.grad = None"]),
     (zeroed_not_none, "zeroed", ["zeros written by zero_grad(set_to_none=False)"]),
     (multiplied_by_zero, "true_zero", ["zeros computed by backward()", "sent 0 on toward w is MulBackward0"]),

@@ -217,8 +217,9 @@ class _Explainer(Answer):
             return ""
         facts, out = self.facts, self.out
         if facts.freed:
-            return (f"{self.Graph} reaches {self.me} but was already run by a backward() (or autograd.grad()) "
-                    f"that freed it: compute {out} again, then call {out}.backward().")
+            unwritten = " that did not write .grad" if self.t._grad_set_by is None else ""
+            return (f"{self.Graph} reaches {self.me} but was already run and freed by a backward pass{unwritten}: "
+                    f"compute {out} again, then call {out}.backward().")
         through = f" (through {self.namer.op(facts.recorded_in)})" if facts.recorded_in is not None else ""
         return f"{self.Graph} reaches {self.me}{through}: {out}.backward() will fill it."
 

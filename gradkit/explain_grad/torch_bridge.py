@@ -162,8 +162,8 @@ class _TorchExplainer(Answer):
         through = f"{self.graph} reaches {me} (through {self.namer.op(facts.recorded_in)})"
         if facts.freed:
             return self.say("cleared_or_unfilled",
-                            f"{me}.grad is None, and {through} and was already run by backward() or "
-                            f"autograd.grad() (its saved tensors are freed). torch does not record what set "
+                            f"{me}.grad is None, and {through} and was already run by a backward pass (its "
+                            f"saved tensors are freed). torch does not record what set "
                             f"{me}.grad to None since; compute {out} again and call {out}.backward().")
         return self.say("no_backward_yet", f"{me}.grad is None. {through[0].upper()}{through[1:]}: "
                                            f"{out}.backward() will fill it.")
