@@ -304,6 +304,10 @@ def test_displays_as_text_not_a_quoted_string():
     assert "<img" not in answer._repr_html_() and "&lt;img" in answer._repr_html_()
     from IPython.lib.pretty import pretty
     assert pretty(answer) == str(answer)
+    import copy
+    import pickle
+    for clone in (copy.deepcopy(answer), pickle.loads(pickle.dumps(answer))):
+        assert clone == answer and clone.cause == answer.cause and clone.tensor == answer.tensor
 
 
 def test_no_grad_mark_only_for_the_learners_switch():

@@ -13,6 +13,9 @@ class Explanation(str):
         self.cause, self.tensor = cause, tensor
         return self
 
+    def __getnewargs__(self):          # copy and pickle rebuild it with its cause and name
+        return self.cause, self.tensor, self.text
+
     @property
     def text(self):
         return str.__str__(self)
