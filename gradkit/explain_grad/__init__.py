@@ -164,7 +164,14 @@ class _Explainer(Answer):
         if unready:
             r = unready[0]
             origin = self.origin(r)
-            why = origin[1] if origin else f"{self.namer.label(r)} was computed from tensors none of which required grad."
+            name = self.namer.label(r)
+            if origin:
+                why = origin[1]
+            elif r._switched_off:
+                why = f"{name}.requires_grad was switched off with requires_grad_(False)."
+            else:
+                why = (f"Nothing {name} was made from required grad: gradkit recorded no detach(), no_grad, "
+                       f"inference_mode or requires_grad_(False) behind it.")
             return self.say("output_untracked",
                             f"backward() cannot start from {self.namer.label(r)}: it does not require grad, so no "
                             f"graph was recorded. {why}")
@@ -201,8 +208,8 @@ class _Explainer(Answer):
         t, me = self.t, self.me
         if t._grad_set_by is not None:
             return self.say("cleared",
-                            f"{me}.grad is None because it was cleared by {_how(t._grad_set_by, me)}, and no backward() "
-                            f"pass has written it since.", self.next_step())
+                            f"{me}.grad is None because it was cleared by {_how(t._grad_set_by, me)}, and no "
+                            f"backward() pass has written it since.", self.next_step())
         if self.roots is None:
             return self.say("no_backward_yet",
                             f"{me}.grad is None: no backward() has reached {me} since it was created "
@@ -286,7 +293,8 @@ class _Explainer(Answer):
             return head + (f" Replaying {self.out}.backward(), no single op sends an all-zero gradient toward {me}: "
                            f"what arrives along its paths adds up to 0 element by element.")
         ops = "; ".join(f"{self.namer.op(node)} (rule: {derivative_text(node.name())})" for node in zeroing)
-        return head + f" Replaying backward, the op that received a nonzero gradient and sent 0 on toward {me} is {ops}."
+        return head + (f" Replaying backward, the op that received a nonzero gradient and sent 0 on toward {me} "
+                       f"is {ops}.")
 
 
 _FIX_UNTRACKED = {
