@@ -40,14 +40,17 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
 def _accumulate_into(tensors, grads, retain_graph, create_graph, inputs):
     """backward(inputs=...): accumulate only into the given tensors' .grad."""
-    from .engine import run_backward
+    from .engine import run_backward, stamp_passes
     result = run_backward(tensors, grads, retain_graph, create_graph, inputs=inputs,
                           allow_unused=True, accumulate=False)
+    filled = []
     for t, g in zip(inputs, result):
         if g is None:
             continue
         g = g if create_graph else g.detach()
         t._set_grad_internal(g.clone() if t._grad is None else t._grad + g)
+        filled.append(t)
+    stamp_passes(filled)
 
 
 def _backward_into(tensor, gradient, retain_graph, create_graph, inputs):

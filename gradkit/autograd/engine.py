@@ -146,8 +146,10 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
     finally:
         _state.enabled = previous
 
-    if touched and _events._subscribers:
-        _events.emit("backward", list(touched.values()))
+    if touched:
+        stamp_passes(touched.values())
+        if _events._subscribers:
+            _events.emit("backward", list(touched.values()))
 
     if inputs is None:
         return None
@@ -161,6 +163,14 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
             )
         result.append(g)
     return tuple(result)
+
+
+def stamp_passes(tensors):
+    """For gk.explain: one more pass is in each .grad; remember the versions it was computed at."""
+    for t in tensors:
+        t._grad_passes += 1
+        t._version_at_pass = t._version_box[0]
+        t._grad_version_at_pass = t._grad._version_box[0]
 
 
 def _count_dependencies(roots):
