@@ -81,4 +81,9 @@ def graph_stats(tensor):
     return {"ops": ops, "saved_tensors": saved, "saved_bytes": nbytes}
 
 
-from . import functional  # noqa: E402 - last: it uses grad, defined above
+def __getattr__(name):
+    # gk.autograd.functional (jacobian, hessian, ...) loads on first use: `import gradkit` stays lean
+    if name == "functional":
+        import importlib
+        return importlib.import_module(".functional", __name__)
+    raise AttributeError(f"module 'gradkit.autograd' has no attribute {name!r}")
