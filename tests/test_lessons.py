@@ -18,7 +18,7 @@ LESSONS = sorted(NOTEBOOKS.glob("[0-9][0-9]-*.ipynb"))
 PUBLIC_MODULES = {"gradkit", "gradkit.lessons", "gradkit.nn", "gradkit.nn.functional", "gradkit.optim",
                   "gradkit.data", "gradkit.autograd", "gradkit.widgets"}
 OTHER_ALLOWED = {"numpy", "time", "math", "inspect", "warnings", "matplotlib", "matplotlib.pyplot", "statistics",
-                 "random", "threading"}
+                 "random", "threading", "torch"}
 
 
 def code_cells(path):
