@@ -14,6 +14,7 @@ import os
 import pathlib
 import subprocess
 import sys
+import types
 
 import numpy as np
 
@@ -119,6 +120,37 @@ def main(argv=None):
         return 0
 
 
+def _without_gradkit_frames(tb):
+    """The traceback ``tb`` with gradkit's own frames left out (the learner's frames kept, in order)."""
+    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    kept = []
+    while tb is not None:
+        if not os.path.abspath(tb.tb_frame.f_code.co_filename).startswith(package):
+            kept.append(tb)
+        tb = tb.tb_next
+    rebuilt = None
+    for entry in reversed(kept):
+        rebuilt = types.TracebackType(rebuilt, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
+    return rebuilt
+
+
+def _show_without_gradkit_frames(shell, etype, value, tb, tb_offset=None):
+    shell.showtraceback((etype, value, _without_gradkit_frames(tb)), tb_offset=tb_offset)
+
+
+def end_errors_at_the_learners_line():
+    """In an IPython kernel, show errors without gradkit's internal frames.
+
+    A lesson that makes an error on purpose then shows what PyTorch users see: their own
+    line and the message. Called when a lesson imports this module; outside IPython it
+    does nothing, and the core never imports IPython.
+    """
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is not None and not shell.custom_exceptions:      # never replace someone else's handler
+        shell.set_custom_exc((Exception,), _show_without_gradkit_frames)
+
+
 def check(prediction, actual, hint=""):
     """The answer cell of a "predict, then check" exercise.
 
@@ -165,3 +197,6 @@ def _same(a, b):
 
 def _show(x):
     return repr(x)
+
+
+end_errors_at_the_learners_line()

@@ -205,3 +205,22 @@ def test_gradkit_command_is_installed():
     import sys
     out = subprocess.run([sys.executable, "-m", "gradkit", "lessons", "--list"], capture_output=True, text=True)
     assert out.returncode == 0 and len(out.stdout.splitlines()) == 8, out.stderr
+
+
+def test_a_lessons_deliberate_error_ends_at_the_learners_line():
+    """In a lesson kernel (which imports gradkit.lessons) gradkit's own frames leave the traceback;
+    the learner's frames stay, also inside gradkit's engine (their own backward)."""
+    cells = ["import gradkit as gk\nfrom gradkit.lessons import check",
+             "counts = gk.tensor([1, 2, 3], requires_grad=True)",
+             "class Broken(gk.autograd.Function):\n    @staticmethod\n    def forward(ctx, x):\n        return x * 2\n"
+             "    @staticmethod\n    def backward(ctx, grad):\n        return grad * missing_name\n"
+             "Broken.apply(gk.tensor([1.0], requires_grad=True)).sum().backward()"]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    NotebookClient(nb, timeout=60, kernel_name="python3", allow_errors=True).execute()
+    (factory_error,), (backward_error,) = ([o for o in c.outputs if o.output_type == "error"] for c in nb.cells[1:])
+    text = re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(factory_error.traceback))
+    assert factory_error.ename == "RuntimeError" and "floating point" in factory_error.evalue
+    assert "counts = gk.tensor([1, 2, 3], requires_grad=True)" in text
+    assert "gradkit/" not in text and "_factories" not in text, text
+    text = re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(backward_error.traceback))
+    assert "return grad * missing_name" in text and "engine.py" not in text, text

@@ -47,7 +47,6 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
     ``trace(node, grads_in, grads_out)``, if given, is called after each node runs
     (the step-through widget uses it).
     """
-    __tracebackhide__ = True   # IPython: a deliberate error ends at the learner's line
     for i, out in enumerate(outputs):
         if not out._requires_grad:
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")

@@ -246,7 +246,6 @@ class Function:
 
     @classmethod
     def apply(cls, *args):
-        __tracebackhide__ = True   # IPython: a deliberate error ends at the learner's line
         if _state.enabled:
             for a in args:
                 if isinstance(a, Tensor):
@@ -290,7 +289,6 @@ def refresh_view(view):
 
 def _apply_recorded(cls, args):
     """Run forward with grad mode off, then wire the result into the graph."""
-    __tracebackhide__ = True   # IPython: a deliberate error ends at the learner's line
     node = cls._node_class()
     edges, shapes, needs = [], [], []
     numbers_are_inputs = node.numbers_are_inputs
