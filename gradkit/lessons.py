@@ -103,6 +103,7 @@ def main(argv=None):
     for name in kept:
         print(f"  kept your edited {name}; the fresh lesson is beside it as {name[:-6]}.new.ipynb")
     if args.no_launch:
+        print(f"  open them with: jupyter lab {args.dir}   (or: jupyter notebook {args.dir})")
         return 0
     command = [sys.executable, "-m", "jupyter", "lab", f"--notebook-dir={args.dir}"]
     if args.no_browser:
