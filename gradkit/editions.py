@@ -111,9 +111,10 @@ def _engine_png(dot):
 # -- used by notebooks/refresh.py inside the kernel that re-runs a lesson ----------------
 
 def _svg_key(svg):
-    """The drawing part of an SVG, the same before and after gradkit's post-processing of the <svg> tag."""
+    """The drawing part of an SVG (shapes, coordinates, texts), the same before and after the
+    display layers post-process it (the <svg> tag's size and style; ids, classes, styles)."""
     start = svg.find("<g ")
-    return re.sub(r'id="a_', 'id="', svg[start:]) if start >= 0 else None
+    return re.sub(r'\s(?:id|class|style)="[^"]*"', "", svg[start:]) if start >= 0 else None
 
 
 def remember_drawing_sources(shell):

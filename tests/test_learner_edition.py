@@ -129,3 +129,24 @@ def test_every_learner_notebook_runs_top_to_bottom_unanswered(tmp_path, capsys):
         errors = [c for c in nb.cells if any(o.output_type == "error" for o in c.get("outputs", []))]
         assert all("raises-exception" in c.metadata.get("tags", []) for c in errors), path.name
         assert "Correct:" not in json.dumps(nb), path.name
+
+
+def test_refresh_stores_the_dot_of_each_drawing_for_its_png_twin():
+    """notebooks/refresh.py's kernel hook: drawings and widgets carry the DOT their SVG was laid out from."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("refresh", NOTEBOOKS / "refresh.py")
+    refresh = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(refresh)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(src) for src in (
+        "import gradkit as gk\nx = gk.tensor([2.0, 3.0], requires_grad=True)\nz = (x * x).sum()",
+        "gk.draw(z)",
+        "gk.GraphWidget(z)",
+        "print('no drawing')")])
+    NotebookClient(nb, timeout=60, kernel_name="python3",
+                   extra_arguments=[f"--IPKernelApp.exec_lines={refresh.REMEMBER_DOT}"]).execute()
+    drawing, widget = (nb.cells[i].outputs[0] for i in (1, 2))
+    for out in (drawing, widget):
+        assert editions.SVG in out.data and out.metadata["gradkit"]["dot"].lstrip().startswith("digraph")
+    assert nb.cells[0].execution_count == 1                     # the hook took no execution count
+    learner = editions.learner_edition(json.loads(nbformat.writes(nb)))
+    assert all(editions.PNG in learner["cells"][i]["outputs"][0]["data"] for i in (1, 2))
