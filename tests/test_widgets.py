@@ -1,10 +1,12 @@
 """The live widget layer, without a browser: what the kernel side sends and when."""
 import gc
+import weakref
 import subprocess
 import sys
 import tracemalloc
 import xml.etree.ElementTree as ET
 
+import numpy as np
 import pytest
 
 import gradkit as gk
@@ -83,7 +85,7 @@ def test_click_toggle_and_inspect():
     x, z = seed_example()
     w = GraphWidget(z, names={"x": x, "z": z}, min_interval=0.0)
     w.toggle(leaf_id(w, "x"))
-    assert x.requires_grad is False and "x.requires_grad = False" in w.note
+    assert x.requires_grad is False and "x.requires_grad is now False in your kernel" in w.note
     w.toggle(leaf_id(w, "z"))
     assert "only change requires_grad flags of leaf variables" in w.note
     op = next(n.id for n in w._graph.nodes if n.label == "MulBackward0")
@@ -98,27 +100,68 @@ def test_click_toggle_and_inspect():
 def test_step_through_backward_shows_edges_and_accumulation():
     x, z = seed_example()
     w = GraphWidget(z, names={"x": x, "z": z}, step=True)
-    steps = w.steps["backward"]
-    assert [s["name"] for s in steps] == ["SumBackward0", "AddBackward0", "MulBackward0"]
-    last = steps[-1]
+    steps = w.step_list("backward")
+    assert [s["name"] for s in steps] == ["SumBackward0", "AddBackward0", "MulBackward0", "AccumulateGrad"]
+    mul, acc = steps[-2], steps[-1]
     xid = leaf_id(w, "x")
-    assert [e["grad"] for e in last["edges"]] == ["[2., 3.]", "[2., 3.]"]    # x feeds mul twice ...
-    assert last["leaf_grads"][xid] == "[4., 6.]"                             # ... and the two add up
+    assert [e["grad"] for e in mul["edges"]] == ["[2., 3.]", "[2., 3.]"]     # x feeds mul twice ...
+    assert mul["buffers"][xid] == {"sum": "[4., 6.]", "got": 2, "of": 2}    # ... summed in x's buffer
+    assert mul["leaf_grads"][xid] is None                                    # .grad not written yet
+    assert acc["node"] == xid and acc["grad"] == "[4., 6.]" and acc["contributions"] == 2
     assert x.grad is None                                                     # a dry run: .grad untouched
-    assert [f["node"] for f in w.steps["forward"]][-1] == steps[0]["node"]
+    assert [f["node"] for f in w.step_list("forward")][-1] == steps[0]["node"]
     z.backward()                                                              # the graph still works
     assert x.grad.tolist() == [4.0, 6.0]
+
+
+def test_grad_is_written_once_per_backward_like_pytorch():
+    """Issue 14 item 8: f = a*a + 2*a collects a's three contributions, then ONE write to a.grad."""
+    a = gk.tensor(3.0, requires_grad=True)
+    a.grad = gk.tensor(1.0)                  # backward adds to what is there
+    f = a * a + 2 * a
+    w = GraphWidget(f, names={"a": a, "f": f})
+    steps = w.step_list("backward")
+    aid = leaf_id(w, "a")
+    shown = [s["leaf_grads"][aid] for s in steps]
+    writes = [s for s in steps if s["kind"] == "accumulate"]
+    assert len(writes) == 1 and writes[0]["sum"] == "8." and writes[0]["contributions"] == 3
+    assert writes[0]["before"] == "1." and writes[0]["grad"] == "9."
+    assert set(shown[:steps.index(writes[0])]) == {"1."}                      # no running total in .grad
+    torch = pytest.importorskip("torch")
+    seen = []
+    ta = torch.tensor(3.0, requires_grad=True)
+    ta.grad = torch.tensor(1.0)
+    ta.register_post_accumulate_grad_hook(lambda t: seen.append(t.grad.item()))
+    (ta * ta + 2 * ta).backward()
+    assert seen == [9.0]                                                      # torch writes it once, too
+
+
+def test_steps_are_lazy_windowed_and_limited_to_the_drawing():
+    x = gk.tensor([1.0], requires_grad=True)
+    y = x
+    for _ in range(2000):
+        y = y * 1.0001
+    out = y.sum()
+    w = GraphWidget(out, names={"x": x}, step=True, max_nodes=100)
+    assert w._replay is None                                 # nothing computed until asked for
+    w.send_steps("backward", 0)
+    win = w.step_window
+    assert win["start"] == 0 and len(win["steps"]) == 32
+    assert win["total"] <= 100                               # the drawn ops only, not 2,000
+    w.send_steps("backward", 40)
+    assert w.step_window["start"] == 32
 
 
 def test_stepping_a_freed_graph_says_why():
     x, z = seed_example()
     z.backward()
     w = GraphWidget(z, step=True)
-    assert w.steps["backward"] == [] and "freed" in w.steps["error"]
+    assert w.step_list("backward") == [] and "freed" in w.step_error
 
 
 def test_widget_holds_tensors_weakly_and_close_unsubscribes():
     x, z = seed_example()
+    gc.collect()
     before = {e: len(_events._subscribers.get(e, [])) for e in _events.EVENTS}
     # names given explicitly: reading a *function's* locals (the default) makes Python 3.11 cache them
     # on the frame; in a notebook the caller's variables are globals, so nothing is cached there.
@@ -129,6 +172,48 @@ def test_widget_holds_tensors_weakly_and_close_unsubscribes():
     w.close()
     after = {e: len(_events._subscribers.get(e, [])) for e in _events.EVENTS}
     assert after == before
+
+
+def _subscriptions():
+    return sum(len(_events._subscribers.get(e, [])) for e in _events.EVENTS)
+
+
+def test_widgets_nobody_shows_or_keeps_are_collected_and_closed_ones_too():
+    x, z = seed_example()
+    gc.collect()
+    before = _subscriptions()
+    forgotten = [weakref.ref(GraphWidget(z, names={"x": x})) for _ in range(30)]
+    closed = []
+    for _ in range(5):
+        w = GraphWidget(z, names={"x": x})
+        w._repr_mimebundle_()            # displayed once (opens its connection) ...
+        w.close()                        # ... then closed
+        closed.append(weakref.ref(w))
+    del w
+    gc.collect()
+    assert [r for r in forgotten + closed if r() is not None] == []
+    assert _subscriptions() == before    # their event subscriptions went with them
+    kept = GraphWidget(z, names={"x": x})
+    gc.collect()
+    assert _subscriptions() == before + len(_events.EVENTS)
+    with gk.no_grad():
+        x.mul_(2)
+    kept.flush()
+    assert kept.values[leaf_id(kept, "x")]["value"] == "[4., 6.]"
+
+
+@pytest.mark.parametrize("bad", [3.0, np.array([1.0]), [gk.tensor(1.0), "x"], []])
+def test_graph_widget_of_a_non_tensor_raises_one_clear_type_error(bad, recwarn):
+    with pytest.raises(TypeError, match="GraphWidget expects a gradkit Tensor"):
+        GraphWidget(bad)
+    gc.collect()
+    assert not [w for w in recwarn if "__del__" in str(w.message)]
+
+
+def test_graph_widget_of_a_torch_tensor_names_its_type():
+    torch = pytest.importorskip("torch")
+    with pytest.raises(TypeError, match=r"got torch\.Tensor"):
+        GraphWidget(torch.tensor(1.0))
 
 
 def test_training_with_a_widget_attached_leaks_nothing():
