@@ -12,7 +12,7 @@ import pytest
 import gradkit as gk
 from gradkit import _events
 from gradkit.widgets import GraphWidget
-from gradkit.widgets.steps import backward_steps
+from gradkit.viz.fmt import grad_text, value_text
 
 
 def seed_example():
@@ -299,8 +299,9 @@ def test_explain_finds_where_tracking_was_cut():
 
 
 def test_ipython_extension_cards_and_gradgraph_magic():
+    from IPython import get_ipython
     from IPython.testing.globalipapp import start_ipython
-    ip = start_ipython()
+    ip = start_ipython() or get_ipython()
     ip.display_formatter.active_types = list(ip.display_formatter.formatters)
     ip.run_line_magic("load_ext", "gradkit")
     ip.run_cell("import gradkit as gk")
@@ -335,3 +336,82 @@ def test_optimizer_step_and_zero_grad_reach_the_widget():
     assert widget.values[wid]["value"] == "[0.5000, -0.5000]"
     opt.zero_grad()                              # one "grad" event for all parameters
     assert widget.values[wid]["grad"] is None
+
+
+@pytest.fixture
+def ipython():
+    from IPython import get_ipython
+    from IPython.testing.globalipapp import start_ipython
+    ip = start_ipython() or get_ipython()         # one shell per process: the second call returns None
+    ip.display_formatter.active_types = list(ip.display_formatter.formatters)
+    ip.run_cell("import gradkit as gk")
+    return ip
+
+
+def _count_displays(ip, monkeypatch, cell):
+    """How many times a cell's output shows a widget (display() and the displayhook both format it)."""
+    import ipywidgets
+    shown = []
+    for cls in (GraphWidget, ipywidgets.VBox):
+        original = cls._repr_mimebundle_
+        monkeypatch.setattr(cls, "_repr_mimebundle_",
+                            lambda self, *a, _original=original, **k: shown.append(self) or _original(self, *a, **k))
+    result = ip.run_cell(cell)
+    result.raise_error()
+    monkeypatch.undo()
+    return len(shown)
+
+
+@pytest.mark.parametrize("cell, expected", [
+    ("gk.show(z)", 1),                                  # bare, last line: the displayhook shows it
+    ("w = gk.show(z)", 1),                              # assigned: show() displays it
+    ("gk.show(z)\nq = 1", 1),                           # not the last line: show() displays it
+    ("gk.show(z);", 1),                                 # quiet line: show() displays it
+    ("gk.GraphWidget(z)", 1),
+    ("w = gk.GraphWidget(z)", 0),                       # like any widget: shown when you display it
+    ("gk.playground(lambda x, y: x * y, x=2.0, y=3.0)", 1),
+    ("pg = gk.playground(lambda x, y: x * y, x=2.0, y=3.0)", 1),
+])
+def test_one_display_per_call(ipython, monkeypatch, cell, expected):
+    ipython.run_cell("x = gk.tensor([2.0, 3.0], requires_grad=True)\nz = (x * x + 3).sum()")
+    assert _count_displays(ipython, monkeypatch, cell) == expected
+
+
+def test_widget_follows_the_names_it_drew(ipython):
+    ip = ipython
+    ip.run_cell("w1 = gk.tensor([1.0, -2.0], requires_grad=True)\n"
+                "loss = (w1 * w1 * 2.0).sum()\n"
+                "live = gk.GraphWidget(loss, min_interval=3600)")
+    live = ip.user_ns["live"]
+    svg, wid = live.svg, leaf_id(live, "w1")
+    # the training loop re-binds `loss` every step: the first loss dies during the cell
+    loop = ("for i in range(3):\n"
+            "    w1.grad = None\n"
+            "    loss = (w1 * w1 * 2.0).sum()\n"
+            "    loss.backward()\n"
+            "    with gk.no_grad():\n"
+            "        w1 -= 0.1 * w1.grad")
+    ip.run_cell(loop)
+    assert live.roots() == [ip.user_ns["loss"]]            # switched to the new tensor at the cell's end
+    assert leaf_id(live, "w1") == wid
+    svg = live.svg                                         # (laid out again once: the grad text got longer)
+    ip.run_cell(loop)
+    assert live.roots() == [ip.user_ns["loss"]]
+    assert live.svg == svg                                 # same structure: patched in place, same ids
+    assert live.values[wid]["grad"] == grad_text(ip.user_ns["w1"].grad)
+    assert live.stale == [] and "no longer exists" not in live.note
+    out_id = live._graph.roots[0]
+    assert live.values[out_id]["value"] == value_text(ip.user_ns["loss"]._data)
+    ip.run_cell("loss = (w1 * w1).sum().exp()")           # a new structure: a new layout
+    assert live.svg != svg and "ExpBackward0" in live.svg
+
+
+def test_a_root_that_dies_with_no_name_to_follow_says_so(ipython):
+    ip = ipython
+    ip.run_cell("p = gk.tensor([1.0, 2.0], requires_grad=True)\n"
+                "live = gk.GraphWidget((p * 3.0).sum(), names={'p': p}, min_interval=0.0)")
+    live = ip.user_ns["live"]
+    ip.run_cell("with gk.no_grad():\n    p.mul_(2)")
+    assert live.values[leaf_id(live, "p")]["value"] == "[2., 4.]"     # live leaves keep updating
+    assert "from an earlier step" in live.note and "no variable holds a new one" in live.note
+    assert set(live.stale) == {n.id for n in live._graph.nodes if not n.is_leaf}
