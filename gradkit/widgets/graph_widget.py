@@ -247,7 +247,7 @@ class GraphWidget(anywidget.AnyWidget):
         self.untracked = _untracked_if_rerun(self._graph)
         now = time.monotonic()
         # while a cell runs, re-reading the drawing takes at most ~4% of the time (big drawings update less often)
-        self._next_push = now + max(self._min_interval, 25 * (now - started))
+        self._next_push = now + (max(self._min_interval, 25 * (now - started)) if self._min_interval else 0)
         self._dirty = False
 
     def _say_stale(self):
