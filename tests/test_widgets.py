@@ -175,7 +175,8 @@ def test_widget_holds_tensors_weakly_and_close_unsubscribes():
 
 
 def _subscriptions():
-    return sum(len(_events._subscribers.get(e, [])) for e in _events.EVENTS)
+    """Live subscriptions (a collected widget's dead weak references are dropped at the next emit)."""
+    return sum(1 for e in _events.EVENTS for ref in _events._subscribers.get(e, []) if ref() is not None)
 
 
 def test_widgets_nobody_shows_or_keeps_are_collected_and_closed_ones_too():

@@ -435,6 +435,12 @@ class GraphWidget(anywidget.AnyWidget):
         self._ipython = None
         super().close()
 
+    def __del__(self):
+        # Collected: the event registry drops our dead weak references by itself. Unsubscribing here
+        # could run inside an emit() (a collection triggered mid-loop) and pull a reference from under it.
+        self._unsubscribe = []
+        super().__del__()
+
     def __repr__(self):
         if getattr(self, "_graph", None) is None:
             return "GraphWidget(<no graph>)"
