@@ -1,8 +1,10 @@
 """JupyterLab on 127.0.0.1 driven by Playwright in Debian's Chromium: shared by the browser tests.
 
 `jupyterlab(work)` starts a server on a free loopback port with its own workspace and
-settings dirs and yields its URL; `chromium_page()` yields a Playwright page whose
-requests to any non-local host are aborted (recorded in ``page.blocked``).
+settings dirs (``work / "settings"``) and yields its URL; `chromium_page()` yields a
+Playwright page whose requests to any non-local host are aborted (recorded in
+``page.blocked``); `wait_until_run(page)` waits for the notebook's cells to finish;
+`set_theme(work / "settings", "JupyterLab Dark")` picks the theme of pages opened next.
 """
 import contextlib
 import os
@@ -129,3 +131,21 @@ def run_cells(page, cells):
     page.keyboard.press("Escape")
     for _ in range(cells):
         page.keyboard.press("Shift+Enter")
+
+
+def wait_until_run(page, timeout=120000):
+    """Wait until no cell of the visible notebook is queued or running (no "[*]" prompt) and the kernel is idle."""
+    page.wait_for_function("""() => {
+        const nb = Array.from(document.querySelectorAll('.jp-Notebook')).find(n => n.offsetParent !== null);
+        if (!nb) return false;
+        const busy = Array.from(nb.querySelectorAll('.jp-InputPrompt')).some(p => p.textContent.includes('*'));
+        const idle = Array.from(document.querySelectorAll('.jp-StatusBar-TextItem')).some(e => /Idle/.test(e.textContent));
+        return !busy && idle;
+    }""", timeout=timeout)
+
+
+def set_theme(settings_dir, theme):
+    """Choose JupyterLab's theme for pages opened from now on ("JupyterLab Light" / "JupyterLab Dark")."""
+    path = pathlib.Path(settings_dir) / "@jupyterlab" / "apputils-extension" / "themes.jupyterlab-settings"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('{"theme": "%s"}' % theme)

@@ -195,12 +195,26 @@ function render({ model, el }) {
     return found;
   }
 
-  // Where labels may not go: every text of the drawing, and the labels already placed.
+  // Where labels may not go: every text of the drawing, every edge's line (sampled), and the labels
+  // already placed -- so the gradients on parallel edges (a*a: two edges a -> MulBackward0) each sit
+  // on the outer side of their own edge instead of running together.
   function occupiedBoxes() {
-    return Array.from(svg.querySelectorAll("g.node text, g.edge text:not(.gk-edge-grad)")).map((t) => t.getBBox());
+    const boxes = Array.from(svg.querySelectorAll("g.node text, g.edge text:not(.gk-edge-grad)")).map((t) => t.getBBox());
+    for (const path of svg.querySelectorAll("g.edge path")) {
+      if (typeof path.getTotalLength !== "function") continue;
+      const length = path.getTotalLength();
+      for (let d = 0; d <= length; d += 4) {
+        const p = path.getPointAtLength(d);
+        boxes.push({ x: p.x - 1, y: p.y - 1, width: 2, height: 2 });
+      }
+    }
+    return boxes;
   }
 
-  // Put a gradient label beside an edge, at the first spot along it that overlaps no other text.
+  const GAP = 3;     // labels keep this far from other texts and lines (user units)
+  const padded = (b) => ({ x: b.x - GAP, y: b.y - GAP, width: b.width + 2 * GAP, height: b.height + 2 * GAP });
+
+  // Put a gradient label beside an edge, at the first spot along it that touches no text or line.
   function labelEdge(edge, text, taken) {
     const path = edge.querySelector("path");
     if (!path || typeof path.getTotalLength !== "function") return;
@@ -209,28 +223,29 @@ function render({ model, el }) {
     label.textContent = text;
     edge.append(label);
     const length = path.getTotalLength();
+    const place = (x, y, anchor) => {
+      label.setAttribute("x", x);
+      label.setAttribute("y", y);
+      label.setAttribute("text-anchor", anchor);
+      return label.getBBox();
+    };
     let chosen = null;
     let first = null;
     for (const f of [0.5, 0.35, 0.65, 0.25, 0.75, 0.15, 0.85]) {
       const p = path.getPointAtLength(length * f);
-      for (const side of [1, -1]) {
-        label.setAttribute("text-anchor", side > 0 ? "start" : "end");
-        label.setAttribute("x", p.x + 5 * side);
-        label.setAttribute("y", p.y + 4);
-        const box = label.getBBox();
-        if (!first) first = { x: p.x + 5 * side, y: p.y + 4, anchor: side > 0 ? "start" : "end", box };
-        if (!taken.some((b) => overlaps(b, box))) { chosen = box; break; }
+      // right, left, above and below the line (above/below suit horizontal edges)
+      for (const [dx, dy, anchor] of [[6, 4, "start"], [-6, 4, "end"], [0, -6, "middle"], [0, 15, "middle"]]) {
+        const box = place(p.x + dx, p.y + dy, anchor);
+        if (!first) first = { x: p.x + dx, y: p.y + dy, anchor };
+        if (!taken.some((b) => overlaps(b, padded(box)))) { chosen = box; break; }
       }
       if (chosen) break;
     }
     if (!chosen) {           // nowhere free: stack below the first spot until it is
-      label.setAttribute("x", first.x);
-      label.setAttribute("text-anchor", first.anchor);
       let y = first.y;
       for (let k = 0; k < 40; k++) {
-        label.setAttribute("y", y);
-        chosen = label.getBBox();
-        if (!taken.some((b) => overlaps(b, chosen))) break;
+        chosen = place(first.x, y, first.anchor);
+        if (!taken.some((b) => overlaps(b, padded(chosen)))) break;
         y += chosen.height;
       }
     }
@@ -240,12 +255,12 @@ function render({ model, el }) {
 
   function describeBackward(step, index, count) {
     const head = `backward step ${index + 1}/${count}: `;
-    const done = index === count - 1 ? " Done: these are the .grad values backward() gives." : "";
+    const done = index === count - 1 ? " — done: these are the .grad values backward() gives" : "";
     if (step.kind === "accumulate") {
-      const parts = step.contributions > 1 ? `its ${step.contributions} contributions, summed, = ${step.sum}` : `its gradient ${step.sum}`;
-      const was = step.before == null ? `${step.leaf}.grad was None, so it is set to ${step.grad}`
-        : `${step.leaf}.grad was ${step.before}: backward adds, ${step.leaf}.grad = ${step.grad}`;
-      return `${head}AccumulateGrad writes ${step.leaf}.grad once, with ${parts}. ${was}.${done}`;
+      const parts = step.contributions > 1 ? `the sum of its ${step.contributions} contributions (${step.sum})` : `its gradient (${step.sum})`;
+      const adds = step.before == null ? "" : " (backward adds to what .grad held)";
+      return `${head}AccumulateGrad writes ${step.leaf}.grad once, with ${parts}: ` +
+        `${step.leaf}.grad ${step.before ?? "None"} → ${step.grad}${adds}${done}`;
     }
     const sent = step.edges.map((e) => `${e.grad} to ${e.to}`).join(", ");
     let text = `${head}${step.name} receives ${step.arriving.join(", ") || "nothing"} and sends ${sent || "nothing"}.`;
