@@ -416,3 +416,28 @@ def test_a_root_that_dies_with_no_name_to_follow_says_so(ipython):
     assert live.values[leaf_id(live, "p")]["value"] == "[2., 4.]"     # live leaves keep updating
     assert "from an earlier step" in live.note and "no variable holds a new one" in live.note
     assert set(live.stale) == {n.id for n in live._graph.nodes if not n.is_leaf}
+
+
+def test_toggle_tells_the_truth_and_survives_structure_changes():
+    x = gk.tensor([1.0, 2.0])
+    w = gk.tensor([0.5, 0.5], requires_grad=True)
+    z = (x * w).sum()
+    widget = GraphWidget(z, names={"x": x, "w": w, "z": z}, min_interval=0.0)
+    xid = leaf_id(widget, "x")
+    widget.toggle(xid)
+    assert x.requires_grad is True
+    assert widget.note.startswith("x.requires_grad is now True in your kernel")
+    assert widget._graph.detach_edges == [] and "detach()" not in widget.svg     # nobody called detach()
+    assert "detach" not in (widget._graph.node(xid).note or "")
+    # after the graph's structure changed under it, a click on an old node explains instead of failing
+    a = gk.tensor([2.0, 3.0], requires_grad=True)
+    loss = (a * a).sum()
+    other = GraphWidget(loss, names={"a": a, "loss": loss}, min_interval=0.0)
+    aid = leaf_id(other, "a")
+    loss.detach_()
+    other._after_cell()
+    other.toggle(aid)
+    assert "no longer in the drawing" in other.note and a.requires_grad is True
+    other.inspect(aid)
+    assert other.details["title"] == "not drawn"
+

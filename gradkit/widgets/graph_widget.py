@@ -189,7 +189,7 @@ class GraphWidget(anywidget.AnyWidget):
             else:
                 self.note = "the tensor this widget drew no longer exists"
             return
-        graph = build_graph(roots, names=self.names(), max_nodes=self._max_nodes)
+        graph = _without_self_detach(build_graph(roots, names=self.names(), max_nodes=self._max_nodes))
         same = self._graph is not None and self.svg and len(graph.nodes) == len(self._graph.nodes) \
             and _structure(graph) == _structure(self._graph)
         if same:
@@ -352,8 +352,10 @@ class GraphWidget(anywidget.AnyWidget):
         """Fill the inspect panel for a node (what a click does)."""
         obj = self._object(node_id)
         if obj is None:
-            self.details = {"id": node_id, "title": "gone",
-                            "rows": [["", "this object no longer exists: the drawing shows its last values"]]}
+            drawn = self._graph is not None and node_id in self._graph._refs
+            self.details = {"id": node_id, "title": "gone" if drawn else "not drawn", "rows": [[
+                "", "this object no longer exists: the drawing shows its last values" if drawn else
+                "this node is not in the drawing any more (the graph changed): click the new drawing"]]}
             return
         label = self._label(node_id, obj)
         if isinstance(obj, Tensor):
@@ -445,6 +447,18 @@ class GraphWidget(anywidget.AnyWidget):
         if getattr(self, "_graph", None) is None:
             return "GraphWidget(<no graph>)"
         return f"GraphWidget({summary_text(self._graph)})"
+
+
+def _without_self_detach(graph):
+    """A leaf switched on with requires_grad_(True) after it was used is drawn where the graph recorded
+    it, as a constant; nobody detached it from itself, so no "detach()" link from it to itself."""
+    loops = {a for a, b in graph.detach_edges if a == b}
+    if loops:
+        graph.detach_edges = [(a, b) for a, b in graph.detach_edges if a != b]
+        for node in graph.nodes:
+            if node.id in loops:
+                node.note = "requires_grad was False when it was used: not recorded"
+    return graph
 
 
 def _untracked_if_rerun(graph: Graph):
