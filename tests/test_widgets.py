@@ -441,3 +441,13 @@ def test_toggle_tells_the_truth_and_survives_structure_changes():
     other.inspect(aid)
     assert other.details["title"] == "not drawn"
 
+
+
+def test_default_labels_name_module_parameters_like_named_parameters():
+    model = gk.nn.MLP([2, 4, 1])
+    X = gk.randn(5, 2)
+    loss = model(X).sum()
+    widget = GraphWidget(loss)              # names from this function's variables, modules included
+    labels = {n.label for n in widget._graph.nodes if n.kind == "leaf"}
+    assert labels == {name for name, _ in model.named_parameters(prefix="model")}
+    assert "model.0.weight" in labels

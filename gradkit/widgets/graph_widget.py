@@ -46,6 +46,23 @@ def _user_namespace():
     return ip.user_ns if ip is not None else None
 
 
+def _default_names(depth):
+    """The caller's tensor variables, plus the parameters of its nn.Modules ("model.0.weight")."""
+    import sys
+    names = _caller_names(depth + 1)
+    try:
+        frame = sys._getframe(depth)
+    except ValueError:
+        return names
+    from ..nn.module import Module
+    for scope in (frame.f_globals, frame.f_locals):
+        for key, value in list(scope.items()):
+            if isinstance(value, Module) and not key.startswith("_") and key.isidentifier():
+                for pname, param in value.named_parameters(prefix=key):
+                    names.setdefault(pname, param)
+    return names
+
+
 def _as_roots(tensor):
     if isinstance(tensor, Tensor):
         return [tensor]
@@ -113,7 +130,7 @@ class GraphWidget(anywidget.AnyWidget):
                  follow=True, **kwargs):
         roots = _as_roots(tensor)             # before any widget machinery: a bad argument leaves nothing behind
         if names is None:
-            names = _caller_names(2)
+            names = _default_names(2)
         self._unsubscribe, self._ipython, self._opened = [], None, False
         super().__init__(**kwargs)
         self._max_nodes, self._rankdir = max_nodes, rankdir
@@ -564,5 +581,5 @@ def _result_is_printed(depth):
 def show(tensor, names=None, **kwargs):
     """Display a live GraphWidget of ``tensor`` and return it (shown once, however it is called)."""
     if names is None:
-        names = _caller_names(2)
+        names = _default_names(2)
     return display_once(GraphWidget(tensor, names=names, **kwargs))

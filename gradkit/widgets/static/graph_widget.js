@@ -90,6 +90,7 @@ function render({ model, el }) {
   let stepIndex = -1;
   let pendingIndex = null; // a step asked for whose window has not arrived yet
   let playTimer = null;
+  let firstDraw = true;
 
   // ------------------------------------------------------------ drawing and zoom
   function applyZoom() {
@@ -135,6 +136,17 @@ function render({ model, el }) {
     applyValues(false);
     applyMarks();
     applyStep();
+    if (firstDraw && svg) {
+      // a drawing wider than the cell opens on the output's column; later updates keep the learner's place
+      firstDraw = false;
+      const values = model.get("values") || {};
+      const rootId = Object.keys(values).find((id) => values[id].kind === "output");
+      const node = rootId && byId(svg, `gk-${rootId}`);
+      if (node && picture.scrollWidth > picture.clientWidth) {
+        const r = node.getBoundingClientRect(), view = picture.getBoundingClientRect();
+        keep.left = Math.max(0, r.left + r.width / 2 - view.left - picture.clientWidth / 2);
+      }
+    }
     picture.scrollLeft = keep.left;          // an update keeps the learner's place
     picture.scrollTop = keep.top;
   }
