@@ -35,6 +35,7 @@ def lab(tmp_path_factory):
             cell["outputs"], cell["execution_count"] = [], None
     (work / "lesson2.ipynb").write_text(json.dumps(lesson))
     (work / "learner.ipynb").write_text(json.dumps(notebook(LEARNER_NOTEBOOK)))
+    (work / "learner-dark.ipynb").write_text(json.dumps(notebook(DARK_NOTEBOOK)))
     with jupyterlab(work) as url:
         url_with_dir = type("LabUrl", (str,), {})(url)
         url_with_dir.work = work
@@ -188,6 +189,9 @@ LEARNER_NOTEBOOK = [
     "a = gk.tensor(3.0, requires_grad=True)\nf = a * a + 2 * a\ngk.GraphWidget(f, step=True)",
 ]
 
+# the same drawings for the dark theme (MLP, a small graph, the step-through), without the training loop
+DARK_NOTEBOOK = [LEARNER_NOTEBOOK[i] for i in (0, 1, 3, 5)]
+
 CELL_WIDGETS = """(index) => {
     const nb = Array.from(document.querySelectorAll('.jp-Notebook')).find(n => n.offsetParent !== null);
     const cell = nb.querySelectorAll('.jp-Cell')[index];
@@ -287,15 +291,15 @@ def _check_contrast(page, cell_indices, theme):
     assert low == [], f"{theme}: widget texts with contrast below 4.5:1: {low}"
 
 
-def _run_learner_notebook(page, lab):
-    open_notebook(page, f"{lab}/lab/tree/learner.ipynb?reset")
+def _run_learner_notebook(page, lab, name="learner.ipynb", cells=LEARNER_NOTEBOOK):
+    open_notebook(page, f"{lab}/lab/tree/{name}?reset")
     side = page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current")
     if side.count():
         side.first.click()                  # fold the file browser away: the notebook gets the window's width
-    run_cells(page, len(LEARNER_NOTEBOOK))
+    run_cells(page, len(cells))
     wait_until_run(page)
-    page.wait_for_function("document.querySelectorAll('.jp-Notebook:not(.lm-mod-hidden) .gradkit-graph svg').length >= 4",
-                           timeout=60000)
+    page.wait_for_function("(n) => document.querySelectorAll('.jp-Notebook:not(.lm-mod-hidden) .gradkit-graph svg').length >= n",
+                           arg=sum("show" in c or "GraphWidget" in c or "playground" in c for c in cells), timeout=60000)
 
 
 def test_learner_notebook_in_light_theme(page, lab):
@@ -341,8 +345,16 @@ def test_learner_notebook_in_light_theme(page, lab):
         done = status.split(":")[0].split()[-1]
         if done.split("/")[0] == done.split("/")[1]:
             break
-    stepper.screenshot(path=str(OUT / "10-step-done.png"))
     assert seen_grads[-1] == "8." and set(seen_grads[:-1]) == {"None"}, seen_grads   # one write, no running total
+    # the inspect panel shows the replayed state too (the live a.grad is still None: it was a dry run)
+    a_index = stepper.evaluate("""(root) => Array.from(root.querySelectorAll('svg g.node'))
+        .findIndex(g => Array.from(g.querySelectorAll('text')).some(t => t.textContent === 'a'))""")
+    stepper.locator("svg g.node").nth(a_index).click()
+    panel = stepper.locator(".gk-panel:not([hidden])")
+    panel.wait_for(timeout=15000)
+    rows = dict(zip(panel.locator("th").all_inner_texts(), panel.locator("td").all_inner_texts()))
+    assert rows["grad"].startswith("8.") and "replay" in rows["grad"] and rows["live .grad"] == "None", rows
+    stepper.screenshot(path=str(OUT / "10-step-done.png"))
 
     # narrow and wide windows: the widget wraps its toolbar and scrolls its drawing, never wider than the page
     for width in (600, 1600):
@@ -360,15 +372,16 @@ def test_learner_notebook_in_dark_theme(page, lab):
     dark = page.context.new_page()          # the context's rule (local requests only) applies to it too
     try:
         if True:
-            _run_learner_notebook(dark, lab)
+            _run_learner_notebook(dark, lab, "learner-dark.ipynb", DARK_NOTEBOOK)
             dark.wait_for_function("getComputedStyle(document.body).getPropertyValue('--jp-layout-color0').trim() !== '#fff'"
                                    " && document.body.dataset.jpThemeLight === 'false'", timeout=30000)
             dark.screenshot(path=str(OUT / "12-learner-dark.png"), full_page=True)
-            _widget(dark, 5).screenshot(path=str(OUT / "13-step-dark.png"))
+            _widget(dark, 3).locator("button.gk-next").click()
+            _widget(dark, 3).screenshot(path=str(OUT / "13-step-dark.png"))
             _widget(dark, 1).locator("svg g.node").first.click()          # open the inspect panel
             dark.wait_for_selector(".jp-Notebook:visible .gk-panel:not([hidden])", timeout=15000)
             _widget(dark, 1).screenshot(path=str(OUT / "14-mlp-dark-inspect.png"))
-            _check_contrast(dark, (1, 3, 5), "JupyterLab Dark")
+            _check_contrast(dark, (1, 2, 3), "JupyterLab Dark")
     finally:
         dark.close()
         set_theme(lab.work / "settings", "JupyterLab Light")

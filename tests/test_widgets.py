@@ -451,3 +451,21 @@ def test_default_labels_name_module_parameters_like_named_parameters():
     labels = {n.label for n in widget._graph.nodes if n.kind == "leaf"}
     assert labels == {name for name, _ in model.named_parameters(prefix="model")}
     assert "model.0.weight" in labels
+
+
+def test_a_value_that_outgrows_its_box_is_laid_out_again_after_the_cell():
+    x = gk.tensor([1.0, 2.0], requires_grad=True)
+    z = (x * 3.0).sum()
+    widget = GraphWidget(z, names={"x": x, "z": z}, min_interval=0.0)
+    svg = widget.svg
+    with gk.no_grad():
+        x.add_(0.123456)                      # "[1., 2.]" becomes "[1.1235, 2.1235]": longer than its box
+    assert widget.values[leaf_id(widget, "x")]["value"] == "[1.1235, 2.1235]"
+    assert widget.svg == svg                  # patched in place while the cell runs ...
+    widget._after_cell()                      # ... and laid out again when it ends
+    assert widget.svg != svg and "[1.1235, 2.1235]" in widget.svg
+    svg = widget.svg
+    with gk.no_grad():
+        x.sub_(0.1)                           # as long as before: no new layout
+    widget._after_cell()
+    assert widget.svg == svg

@@ -140,6 +140,7 @@ class GraphWidget(anywidget.AnyWidget):
         self._graph = None
         self._replay = None
         self._layout_lengths = {}
+        self._outgrown = False          # a text got longer than the box it was laid out for
         self._watched = set()           # ids of the tensors drawn
         self._watched_grads = set()     # ids of their .grad tensors
         self._structure_key = None
@@ -227,6 +228,7 @@ class GraphWidget(anywidget.AnyWidget):
             # The toolbar shows the title; the picture itself does not repeat it.
             self.svg = render_svg(to_dot(graph, rankdir=self._rankdir, title=None).source)
             self._layout_lengths = _text_lengths(node_values(graph))
+            self._outgrown = False
         if self.step_window:
             self.step_window = {}           # the browser asks again for the new drawing's steps
         self._push_values()
@@ -260,6 +262,7 @@ class GraphWidget(anywidget.AnyWidget):
                 self.stale = gone
             self._say_stale()
         if fresh != self.values:
+            self._outgrown = self._outgrown or self._grown(fresh)
             self.values = fresh
         self.untracked = _untracked_if_rerun(self._graph)
         now = time.monotonic()
@@ -292,14 +295,15 @@ class GraphWidget(anywidget.AnyWidget):
             self.flush()
 
     def _after_cell(self, *args):
-        """After every cell: follow re-bound names, notice structure changes, send what is pending."""
+        """After every cell: follow re-bound names, notice structure changes, send what is pending
+        (and lay the drawing out again if a text outgrew its box)."""
         if self._follow_names() or (self._graph is not None and self._key() != self._structure_key):
             self._rebuild()
-            return
-        if self._graph is not None and self._grown(node_values(self._graph)):
-            self._rebuild()
-            return
-        self.flush()
+        elif self._graph is not None:
+            if self._dirty:
+                self._push_values()
+            if self._outgrown:        # laid out again between cells, never in the middle of a loop
+                self._rebuild()
 
     def _follow_names(self):
         """Re-bind roots and names to what the notebook's variables hold now; True if any changed."""
