@@ -282,12 +282,14 @@ def _widget(page, cell_index):
 
 
 def _check_contrast(page, cell_indices, theme):
-    low = []
+    low, lowest = [], {}
     for index in cell_indices:
         for item in page.evaluate(TEXT_REPORT, index):
+            if item["ratio"] < lowest.get(item["where"], (99, ""))[0]:
+                lowest[item["where"]] = (round(item["ratio"], 2), item["text"])
             if item["ratio"] < 4.5:
                 low.append((index, item["where"], item["text"], round(item["ratio"], 2)))
-    print(f"{theme}: texts under 4.5:1 -> {low}")
+    print(f"{theme}: lowest contrast {lowest}; texts under 4.5:1 -> {low}")
     assert low == [], f"{theme}: widget texts with contrast below 4.5:1: {low}"
 
 
@@ -355,6 +357,25 @@ def test_learner_notebook_in_light_theme(page, lab):
     rows = dict(zip(panel.locator("th").all_inner_texts(), panel.locator("td").all_inner_texts()))
     assert rows["grad"].startswith("8.") and "replay" in rows["grad"] and rows["live .grad"] == "None", rows
     stepper.screenshot(path=str(OUT / "10-step-done.png"))
+
+    # zoom buttons scale the drawing; an update that lays it out again keeps the learner's scroll position
+    picture = mlp.locator(".gk-svg")
+    width = lambda: picture.evaluate("p => p.querySelector('svg').getBoundingClientRect().width")
+    before = width()
+    mlp.locator("button.gk-zoom-in").click()
+    assert abs(width() / before - 1.1) < 0.02 and mlp.locator("button.gk-zoom-reset").inner_text() == "110%"
+    mlp.locator("button.gk-zoom-reset").click()
+    keep = picture.evaluate("p => { p.scrollLeft = 150; p.scrollTop = 200; p.querySelector('svg').dataset.old = '1';"
+                            " return [p.scrollLeft, p.scrollTop]; }")
+    assert keep[1] == 200
+    mlp.locator("button.gk-mode[data-mode='toggle']").click()
+    picture.evaluate("""p => Array.from(p.querySelectorAll('g.node')).find(g => g.textContent.includes('model.0.weight'))
+        .dispatchEvent(new MouseEvent('click', {bubbles: true}))""")      # a click that does not scroll
+    picture.evaluate("p => new Promise(done => { const t = setInterval(() => {"
+                     " if (!p.querySelector('svg').dataset.old) { clearInterval(t); done(); } }, 100); })")
+    assert picture.evaluate("p => [p.scrollLeft, p.scrollTop]") == keep
+    assert "model.0.weight.requires_grad is now False in your kernel" in mlp.locator(".gk-status").inner_text()
+    mlp.screenshot(path=str(OUT / "15-mlp-toggled-scroll-kept.png"))
 
     # narrow and wide windows: the widget wraps its toolbar and scrolls its drawing, never wider than the page
     for width in (600, 1600):
