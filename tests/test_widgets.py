@@ -469,3 +469,14 @@ def test_a_value_that_outgrows_its_box_is_laid_out_again_after_the_cell():
         x.sub_(0.1)                           # as long as before: no new layout
     widget._after_cell()
     assert widget.svg == svg
+
+
+def test_forward_steps_come_in_one_window():
+    x = gk.tensor([1.0], requires_grad=True)
+    y = x
+    for _ in range(40):
+        y = y * 1.5
+    widget = GraphWidget(y, names={"x": x})
+    widget.send_steps("forward", 35)
+    win = widget.step_window
+    assert win["start"] == 0 and len(win["steps"]) == win["total"] == 40

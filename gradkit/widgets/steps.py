@@ -199,11 +199,14 @@ class StepReplay:
         return self._lists[direction]
 
     def window(self, direction, start):
+        """The steps around ``start``: backward ones WINDOW at a time; forward ones (a node id and
+        its outputs each, the browser needs all earlier ones to fade what has not run yet) all at once."""
         steps = self.steps(direction)
+        size = WINDOW if direction == "backward" else max(1, len(steps))
         start = max(0, min(int(start), max(0, len(steps) - 1)))
-        start -= start % WINDOW
+        start -= start % size
         return {"direction": direction, "start": start, "total": len(steps),
-                "steps": steps[start:start + WINDOW], "error": self.error if direction == "backward" else ""}
+                "steps": steps[start:start + size], "error": self.error if direction == "backward" else ""}
 
 
 def _step_error(message):
