@@ -4,7 +4,7 @@
 settings dirs (``work / "settings"``) and yields its URL; `chromium_page()` yields a
 Playwright page whose requests to any non-local host are aborted (recorded in
 ``page.blocked``); `wait_until_run(page)` waits for the notebook's cells to finish;
-`set_theme(work / "settings", "JupyterLab Dark")` picks the theme of pages opened next.
+`switch_theme(page, "JupyterLab Dark")` changes the theme from the command palette.
 """
 import contextlib
 import os
@@ -144,8 +144,15 @@ def wait_until_run(page, timeout=120000):
     }""", timeout=timeout)
 
 
-def set_theme(settings_dir, theme):
-    """Choose JupyterLab's theme for pages opened from now on ("JupyterLab Light" / "JupyterLab Dark")."""
-    path = pathlib.Path(settings_dir) / "@jupyterlab" / "apputils-extension" / "themes.jupyterlab-settings"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text('{"theme": "%s"}' % theme)
+
+def switch_theme(page, theme):
+    """Switch the open JupyterLab to ``theme`` ("JupyterLab Dark" / "JupyterLab Light") from the
+    command palette, as a learner would; the page is not reloaded, so widgets keep their state."""
+    light = "true" if "Light" in theme else "false"
+    page.keyboard.press("Escape")
+    page.keyboard.press("Control+Shift+C")
+    page.wait_for_selector(".lm-CommandPalette input", timeout=15000)
+    page.fill(".lm-CommandPalette input", f"Use Theme: {theme}")
+    page.locator(".lm-CommandPalette-item", has_text=theme).first.click()
+    page.wait_for_function("(light) => document.body.dataset.jpThemeLight === light", arg=light, timeout=30000)
+    page.wait_for_timeout(500)      # the theme's CSS variables settle
