@@ -63,13 +63,21 @@ def _default_names(depth):
     return names
 
 
+def _type_name(obj):
+    kind = type(obj)
+    return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+
+
 def _as_roots(tensor):
     if isinstance(tensor, Tensor):
         return [tensor]
     if isinstance(tensor, (list, tuple)) and tensor and all(isinstance(r, Tensor) for r in tensor):
         return list(tensor)
-    what = type(tensor).__module__ + "." + type(tensor).__name__ if not isinstance(tensor, (list, tuple)) else \
-        "a " + type(tensor).__name__ + " of " + (", ".join(sorted({type(r).__name__ for r in tensor})) or "nothing")
+    if isinstance(tensor, (list, tuple)):
+        kinds = ", ".join(sorted({_type_name(r) for r in tensor})) or "nothing"
+        what = f"a {type(tensor).__name__} of {kinds}"
+    else:
+        what = _type_name(tensor)
     raise TypeError(f"GraphWidget expects a gradkit Tensor (or a list of them), got {what}")
 
 
