@@ -359,6 +359,14 @@ def test_learner_notebook_in_light_theme(page, lab):
     mlp.locator("button.gk-zoom-in").click()
     assert abs(width() / before - 1.1) < 0.02 and mlp.locator("button.gk-zoom-reset").inner_text() == "110%"
     mlp.locator("button.gk-zoom-reset").click()
+    picture.hover()
+    page.keyboard.down("Control")
+    page.mouse.wheel(0, -200)                                   # ctrl + wheel (a trackpad pinch) zooms in
+    page.keyboard.up("Control")
+    page.wait_for_function("(b) => document.querySelector('.jp-Notebook:not(.lm-mod-hidden) .gradkit-graph .gk-zoom-reset')"
+                           ".textContent !== '100%'", arg=None, timeout=10000)
+    assert width() > before * 1.2
+    mlp.locator("button.gk-zoom-reset").click()
     keep = picture.evaluate("p => { p.scrollLeft = 150; p.scrollTop = 200; p.querySelector('svg').dataset.old = '1';"
                             " return [p.scrollLeft, p.scrollTop]; }")
     assert keep[1] == 200
