@@ -108,6 +108,8 @@ def test_step_through_backward_shows_edges_and_accumulation():
     assert mul["buffers"][xid] == {"sum": "[4., 6.]", "got": 2, "of": 2}    # ... summed in x's buffer
     assert mul["leaf_grads"][xid] is None                                    # .grad not written yet
     assert acc["node"] == xid and acc["grad"] == "[4., 6.]" and acc["contributions"] == 2
+    assert acc["arriving"] == ["[4., 6.]"] and acc["edges"] == []             # receives the sum, sends nothing
+    assert w.steps["backward"] == steps and w.steps["error"] == ""            # the same steps as plain data
     assert x.grad is None                                                     # a dry run: .grad untouched
     assert [f["node"] for f in w.step_list("forward")][-1] == steps[0]["node"]
     z.backward()                                                              # the graph still works

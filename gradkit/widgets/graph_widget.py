@@ -442,6 +442,17 @@ class GraphWidget(anywidget.AnyWidget):
         return self._replay_for().steps(direction)
 
     @property
+    def steps(self):
+        """All steps as data, computed on first use: {"backward": [...], "forward": [...], "error": str}.
+
+        A backward step is {"kind": "op", "name", "arriving", "edges": [{"grad", "to", ...}], ...} or,
+        when a leaf's contributions are all in, {"kind": "accumulate", "name": "AccumulateGrad",
+        "leaf", "arriving": [their sum], "edges": [], "before", "grad"}: the one write to its .grad.
+        """
+        return {"backward": self.step_list("backward"), "forward": self.step_list("forward"),
+                "error": self.step_error}
+
+    @property
     def step_error(self):
         replay = self._replay_for()
         replay.steps("backward")

@@ -146,7 +146,7 @@ def backward_steps(roots, graph):
             steps.append({
                 "kind": "accumulate", "node": lid, "name": "AccumulateGrad", "leaf": label_of[lid],
                 "sum": _text(total, leaf._data.dtype), "contributions": arrived,
-                "before": before[lid], "grad": shown[lid], "edges": [], "arriving": [],
+                "before": before[lid], "grad": shown[lid], "edges": [], "arriving": [_text(total, leaf._data.dtype)],
                 "buffers": {}, "leaf_grads": dict(shown), "tensor_grads": dict(tensor_grads),
             })
         if op_id is not None:
