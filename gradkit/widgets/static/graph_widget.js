@@ -91,6 +91,7 @@ function render({ model, el }) {
   let pendingIndex = null; // a step asked for whose window has not arrived yet
   let playTimer = null;
   let firstDraw = true;
+  let closed = false;      // the learner closed the inspect panel: steps do not reopen it
 
   // ------------------------------------------------------------ drawing and zoom
   function applyZoom() {
@@ -371,15 +372,20 @@ function render({ model, el }) {
   function onClick(event) {
     const node = event.target.closest && event.target.closest("g.node");
     if (!node || !node.id.startsWith("gk-")) return;
-    model.send({ type: mode, id: node.id.slice(3) });
+    const id = node.id.slice(3);
+    if (mode === "inspect" && closed && (model.get("details") || {}).id === id) {
+      closed = false;          // the same node again: the kernel's answer would not change, so reopen here
+      renderDetails();
+    }
+    model.send({ type: mode, id });
   }
 
   function renderDetails() {
     const d = model.get("details") || {};
     panel.replaceChildren();
-    if (!d.id) { panel.hidden = true; return; }
+    if (!d.id || closed) { panel.hidden = true; return; }
     const close = h("button", { class: "gk-close", title: "close", "aria-label": "close" }, "×");
-    close.addEventListener("click", () => { panel.hidden = true; });
+    close.addEventListener("click", () => { closed = true; panel.hidden = true; });
     const table = h("table");
     let rows = (d.rows || []).map((r) => r.slice());
     const step = stepIndex >= 0 && direction.value === "backward" ? stepAt(stepIndex) : null;
@@ -408,7 +414,7 @@ function render({ model, el }) {
     "change:values": () => applyValues(true),
     "change:untracked": applyMarks,
     "change:stale": applyMarks,
-    "change:details": renderDetails,
+    "change:details": () => { closed = false; renderDetails(); },
     "change:note": () => { if (stepIndex < 0) status.textContent = model.get("note"); },
     "change:title": () => { title.textContent = model.get("title"); },
     "change:step_window": () => {
