@@ -482,3 +482,12 @@ def test_forward_steps_come_in_one_window():
     widget.send_steps("forward", 35)
     win = widget.step_window
     assert win["start"] == 0 and len(win["steps"]) == win["total"] == 40
+
+
+def test_open_inspect_panel_follows_live_values():
+    x, z = seed_example()
+    widget = GraphWidget(z, names={"x": x, "z": z}, min_interval=0.0)
+    widget.inspect(leaf_id(widget, "x"))
+    assert dict(widget.details["rows"])["grad"] == "None"
+    z.backward()
+    assert dict(widget.details["rows"])["grad"] == "[4., 6.]"

@@ -272,6 +272,9 @@ class GraphWidget(anywidget.AnyWidget):
         if fresh != self.values:
             self._outgrown = self._outgrown or self._grown(fresh)
             self.values = fresh
+            shown = self.details.get("id")
+            if shown and shown in fresh:
+                self.inspect(shown)         # the open inspect panel follows the live values too
         self.untracked = _untracked_if_rerun(self._graph)
         now = time.monotonic()
         # while a cell runs, re-reading the drawing takes at most ~4% of the time (big drawings update less often)
