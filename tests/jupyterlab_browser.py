@@ -1,8 +1,10 @@
 """JupyterLab on 127.0.0.1 driven by Playwright in Debian's Chromium: shared by the browser tests.
 
 `jupyterlab(work)` starts a server on a free loopback port with its own workspace and
-settings dirs and yields its URL; `chromium_page()` yields a Playwright page whose
-requests to any non-local host are aborted (recorded in ``page.blocked``).
+settings dirs (``work / "settings"``) and yields its URL; `chromium_page()` yields a
+Playwright page whose requests to any non-local host are aborted (recorded in
+``page.blocked``); `wait_until_run(page)` waits for the notebook's cells to finish;
+`switch_theme(page, "JupyterLab Dark")` changes the theme from the command palette.
 """
 import contextlib
 import os
@@ -129,3 +131,28 @@ def run_cells(page, cells):
     page.keyboard.press("Escape")
     for _ in range(cells):
         page.keyboard.press("Shift+Enter")
+
+
+def wait_until_run(page, timeout=120000):
+    """Wait until no cell of the visible notebook is queued or running (no "[*]" prompt) and the kernel is idle."""
+    page.wait_for_function("""() => {
+        const nb = Array.from(document.querySelectorAll('.jp-Notebook')).find(n => n.offsetParent !== null);
+        if (!nb) return false;
+        const busy = Array.from(nb.querySelectorAll('.jp-InputPrompt')).some(p => p.textContent.includes('*'));
+        const idle = Array.from(document.querySelectorAll('.jp-StatusBar-TextItem')).some(e => /Idle/.test(e.textContent));
+        return !busy && idle;
+    }""", timeout=timeout)
+
+
+
+def switch_theme(page, theme):
+    """Switch the open JupyterLab to ``theme`` ("JupyterLab Dark" / "JupyterLab Light") from the
+    command palette, as a learner would; the page is not reloaded, so widgets keep their state."""
+    light = "true" if "Light" in theme else "false"
+    page.keyboard.press("Escape")
+    page.keyboard.press("Control+Shift+C")
+    page.wait_for_selector(".lm-CommandPalette input", timeout=15000)
+    page.fill(".lm-CommandPalette input", f"Use Theme: {theme}")
+    page.locator(".lm-CommandPalette-item", has_text=theme).first.click()
+    page.wait_for_function("(light) => document.body.dataset.jpThemeLight === light", arg=light, timeout=30000)
+    page.wait_for_timeout(500)      # the theme's CSS variables settle
