@@ -63,7 +63,10 @@ def as_tensor(data, dtype=None):
 
 def from_numpy(array):
     """A tensor that shares memory with a numpy array."""
-    return _make(np.asarray(array))
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
+    _dtype.check_numpy_dtype(array.dtype)
+    return _make(array)
 
 
 def _size(size):

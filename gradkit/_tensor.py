@@ -62,26 +62,65 @@ _new = object.__new__
 
 
 def _as_array(data, dtype=None):
-    """Python data or numpy array -> numpy array with PyTorch's default dtypes."""
+    """Python data or numpy array -> numpy array with PyTorch's default dtypes (or PyTorch's error)."""
     np_dtype = _dtype.to_numpy_dtype(dtype) if dtype is not None else None
     if isinstance(data, Tensor):
         data = data._data
-    if isinstance(data, np.ndarray) or isinstance(data, np.generic):
+    if isinstance(data, (np.ndarray, np.generic)):
+        _dtype.check_numpy_dtype(data.dtype)
         return np.array(data, dtype=np_dtype)       # numpy dtypes are kept
     try:
         array = np.array(data, dtype=np_dtype)
-    except (ValueError, TypeError) as e:
-        raise TypeError(f"could not make a tensor from {type(data).__name__}: {e}") from None
+    except (ValueError, TypeError):
+        raise _python_data_error(data) from None
+    if array.dtype.kind not in "biuf":
+        raise _python_data_error(data)
     if np_dtype is None:
         if array.dtype == np.float64:
             array = array.astype(np.float32)            # Python floats -> float32
         elif array.dtype.kind in "iu":
             if array.dtype == np.uint64 and array.size and array.max() > np.iinfo(np.int64).max:
-                raise RuntimeError("Overflow when unpacking long long: gradkit's integers are int64")
+                raise ValueError("Overflow when unpacking long long")
             array = array.astype(np.int64)
-        elif array.dtype.kind not in "fb":
-            raise TypeError(f"could not make a tensor from data of numpy dtype {array.dtype}")
     return array
+
+
+def _python_data_error(data):
+    """PyTorch's error for Python data that is not a (rectangular) nest of numbers."""
+    shape = []
+    level = [data]
+    while level and isinstance(level[0], (list, tuple)):      # PyTorch infers the shape from the first items
+        length = len(level[0])
+        for item in level:
+            if not isinstance(item, (list, tuple)):
+                return TypeError(f"'{type(item).__name__}' object is not iterable")
+            if len(item) != length:
+                return ValueError(f"expected sequence of length {length} at dim {len(shape)} (got {len(item)})")
+        shape.append(length)
+        level = [x for item in level for x in item]
+    for item in level:
+        if isinstance(item, (list, tuple)):
+            return TypeError(f"'{type(item).__name__}' object cannot be interpreted as an integer")
+        if isinstance(item, str):
+            return ValueError("too many dimensions 'str'")
+        if isinstance(item, complex):
+            return TypeError("gradkit does not support complex numbers (PyTorch makes a complex64 tensor here)")
+        if isinstance(item, int) and not isinstance(item, bool) and not -2**63 <= item < 2**63:
+            return ValueError("Overflow when unpacking long long")
+        if not isinstance(item, (int, float, np.number, np.bool_)) and not isinstance(item, Tensor):
+            return RuntimeError(f"Could not infer dtype of {type(item).__name__}")
+    return TypeError(f"could not make a tensor from {type(data).__name__}")
+
+
+def check_assigned_value(t, value):
+    """``t[key] = value`` takes a tensor or a number, as in PyTorch; anything else is refused before writing."""
+    if isinstance(value, Tensor):
+        return
+    if isinstance(value, (complex, np.complexfloating)):
+        raise RuntimeError(f"value cannot be converted to type {t.dtype.cpp_name} without overflow")
+    if not isinstance(value, (int, float, np.number, np.bool_)):
+        kind = "numpy.ndarray" if isinstance(value, np.ndarray) else type(value).__name__
+        raise TypeError(f"can't assign a {kind} to a gradkit.{t.dtype.tensor_type}")
 
 
 class Tensor:
@@ -122,7 +161,11 @@ class Tensor:
 
     @data.setter
     def data(self, value):
-        self._data = value._data if isinstance(value, Tensor) else _as_array(value)
+        if not isinstance(value, Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got {type(value).__name__}")
+        if self._requires_grad and value._data.dtype.kind != "f":
+            raise RuntimeError("data set to a tensor that requires gradients must be floating point or complex dtype")
+        self._data = value._data
         if _events._subscribers:
             _events.emit("data", self)
 
@@ -267,10 +310,20 @@ class Tensor:
         if value is not None:
             if not isinstance(value, Tensor):
                 raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type {type(value).__name__}")
-            if value._data.shape != self._data.shape:
-                raise RuntimeError(f"assigned grad has data of a different size: grad {value.shape}, tensor {self.shape}")
+            if value is self:
+                raise RuntimeError("can't assign Variable as its own grad")
             if value._data.dtype != self._data.dtype:
-                raise RuntimeError(f"assigned grad has data of a different type: grad {value.dtype!r}, tensor {self.dtype!r}")
+                raise RuntimeError(
+                    f"attempting to assign a gradient with dtype '{value.dtype.cpp_name}' to a tensor with grad_dtype "
+                    f"'{self.dtype.scalar_name}'. The gradient must match the tensor's grad_dtype (defaults to the "
+                    "tensor's dtype). You can set the tensor's grad_dtype attribute with a specific dtype, or None to "
+                    "allow any dtype. Set grad_dtype with caution. Diverging the dtypes of a tensor and its gradient "
+                    "may break downstream systems that assume they match.\ngradkit hint: gradkit has no grad_dtype; "
+                    f"convert the gradient instead, e.g. with .to({self.dtype!r}).")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(
+                    f"attempting to assign a gradient of size '{list(value._data.shape)}' to a tensor of size "
+                    f"'{list(self._data.shape)}'. Please ensure that the gradient and the tensor are the same size")
         self._set_grad_internal(value)
 
     @grad.deleter

@@ -14,10 +14,10 @@ from .pointwise import (Abs, Clamp, Cos, Exp, Log, Maximum, Minimum, Reciprocal,
                         Tanh, where)
 from .reduce import (Max, MaxDim, Mean, MeanDim, Min, MinDim, Prod, ProdDim, Std, Sum, SumDim,
                      ValuesIndices, Var)
-from .shape import (Cat, Clone, Expand, Fill, IndexPut, Permute, Squeeze, SqueezeDim, Stack, ToCopy, Transpose,
+from .shape import (_expanded_shape, Cat, Clone, Expand, Fill, IndexPut, Permute, Squeeze, SqueezeDim, Stack, ToCopy, Transpose,
                     Unsqueeze, View, Zero, _index_key, index)
 from .softmax import LogSoftmax, Softmax
-from .._tensor import Tensor, _make   # defined before gradkit.ops is imported
+from .._tensor import Tensor, _make, check_assigned_value   # defined before gradkit.ops is imported
 from ._base import data, wrap_dim
 
 
@@ -306,7 +306,10 @@ def install_methods(Tensor):
         return apply_inplace(self, Zero, 0)
 
     def setitem(self, key, value):
+        check_assigned_value(self, value)
         key, _ = _index_key(key)
+        if isinstance(value, Tensor):       # PyTorch's error for a value that does not fit, before writing
+            _expanded_shape(value._data.shape, self._data[key].shape)
         apply_inplace(self, IndexPut, key, value)
 
     def get_max(self, dim=None, keepdim=False):
