@@ -32,9 +32,9 @@ def _finish(array, requires_grad, name=None):
     if requires_grad:
         if array.dtype.kind != "f":     # PyTorch's wording when a factory is asked for it
             raise RuntimeError(
-                "Only Tensors of floating point and complex dtype can require gradients "
-                f"(this tensor's dtype is {t.dtype!r}: write the numbers as floats, e.g. 1.0, "
-                "or pass dtype=gk.float32)")
+                "Only Tensors of floating point and complex dtype can require gradients\n"
+                f"gradkit hint: this tensor's dtype is {t.dtype!r}: write the numbers as floats, e.g. 1.0, "
+                "or pass dtype=gk.float32")
         t.requires_grad_(True)
     if name is not None:
         t.name = name
@@ -49,8 +49,8 @@ def tensor(data, dtype=None, requires_grad=False, name=None):
     """
     if isinstance(data, Tensor):
         warnings.warn(
-            "To copy construct from a tensor, it is recommended to use sourceTensor.clone().detach() or "
-            "sourceTensor.clone().detach().requires_grad_(True), rather than gk.tensor(sourceTensor).",
+            "To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() or "
+            "sourceTensor.detach().clone().requires_grad_(True), rather than gradkit.tensor(sourceTensor).",
             UserWarning, stacklevel=2)
     return _finish(_as_array(data, dtype), requires_grad, name)
 

@@ -18,9 +18,9 @@ _NON_LEAF_GRAD_WARNING = (
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
     "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
     "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. "
-    "If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead."
+    "If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead. "
+    "See github.com/pytorch/pytorch/pull/30531 for more information."
 )
-_LEAF_INPLACE_ERROR = "a leaf Variable that requires grad is being used in an in-place operation."
 _FLOAT_ONLY_ERROR = "only Tensors of floating point dtype can require gradients"
 
 
@@ -288,8 +288,8 @@ class Tensor:
         if value and self._inference and not _state.inference:
             raise RuntimeError("Setting requires_grad=True on inference tensor outside InferenceMode is not allowed.")
         if value and self._data.dtype.kind != "f":
-            raise RuntimeError(f"{_FLOAT_ONLY_ERROR} (this tensor's dtype is {self.dtype!r}; "
-                               "make a float tensor, e.g. with .float())")
+            raise RuntimeError(f"{_FLOAT_ONLY_ERROR}\ngradkit hint: this tensor's dtype is {self.dtype!r}; "
+                               "make a float tensor, e.g. with .float()")
         if value != self._requires_grad:
             self._requires_grad = value
             if _events._subscribers:

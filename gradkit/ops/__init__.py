@@ -18,7 +18,7 @@ from .shape import (_expanded_shape, Cat, Clone, Expand, Fill, IndexPut, Permute
                     Unsqueeze, View, Zero, _index_key, index)
 from .softmax import LogSoftmax, Softmax
 from .._tensor import Tensor, _make, check_assigned_value   # defined before gradkit.ops is imported
-from ._base import data, wrap_dim
+from ._base import broadcast_error, data, wrap_dim
 
 
 def _shape_arg(shape):
@@ -175,6 +175,18 @@ def reshape(x, *shape):
     return View.apply(x, _shape_arg(shape))
 
 
+def _check_viewable(array, shape):
+    """PyTorch's error when view() would need a copy (a transposed or sliced tensor): reshape() may copy, view() not."""
+    try:
+        reshaped = array.reshape(shape)
+    except ValueError:
+        return                       # a size that does not fit: View raises PyTorch's error for that
+    if array.size and not np.may_share_memory(reshaped, array):
+        raise RuntimeError(
+            "view size is not compatible with input tensor's size and stride (at least one dimension spans "
+            "across two contiguous subspaces). Use .reshape(...) instead.")
+
+
 def flatten(x, start_dim=0, end_dim=-1):
     shape = x._data.shape
     if not shape:
@@ -267,7 +279,10 @@ def _comparison(np_fn):
     def compare(self, other):
         if other is None:                  # t == None is plain False in PyTorch, not a tensor
             return np_fn is np.not_equal
-        return _no_grad_result(np_fn(self._data, data(other)))
+        try:
+            return _no_grad_result(np_fn(self._data, data(other)))
+        except ValueError:
+            raise broadcast_error((self, other)) or RuntimeError("comparison failed") from None
     return compare
 
 
@@ -318,6 +333,7 @@ def install_methods(Tensor):
     def view(self, *shape):
         if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int)):
             return self.to(shape[0])           # view(dtype)
+        _check_viewable(self._data, _shape_arg(shape))
         return reshape(self, *shape)
 
     def expand(self, *shape):
