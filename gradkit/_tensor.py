@@ -10,7 +10,7 @@ import weakref
 
 import numpy as np
 
-from . import _dtype, _events
+from . import _device, _dtype, _events
 from ._format import tensor_repr
 from .autograd.grad_mode import _state
 
@@ -85,6 +85,24 @@ def _as_array(data, dtype=None):
     return array
 
 
+def _constructor_array(args, dtype):
+    if all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in args) or (
+            len(args) == 1 and isinstance(args[0], Size)):          # sizes (none at all: an empty tensor)
+        sizes = tuple(args[0]) if len(args) == 1 and isinstance(args[0], Size) else tuple(int(a) for a in args)
+        for s in sizes:
+            if s < 0:
+                raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(sizes)}")
+        return np.zeros(sizes if args else (0,), dtype=_dtype.to_numpy_dtype(dtype or _dtype.DEFAULT_FLOAT))
+    if len(args) != 1:
+        raise TypeError(f"new(): data must be a sequence (got {type(args[0]).__name__})")
+    data = args[0]
+    if isinstance(data, (bool, int, float, complex)):
+        raise TypeError(f"new(): data must be a sequence (got {type(data).__name__})")
+    if dtype is None and not isinstance(data, (Tensor, np.ndarray, np.generic)):
+        dtype = _dtype.DEFAULT_FLOAT      # Tensor([1, 2]) holds floats, unlike tensor([1, 2])
+    return _as_array(data, dtype)
+
+
 def _python_data_error(data):
     """PyTorch's error for Python data that is not a (rectangular) nest of numbers."""
     shape = []
@@ -110,6 +128,33 @@ def _python_data_error(data):
         if not isinstance(item, (int, float, np.number, np.bool_)) and not isinstance(item, Tensor):
             return RuntimeError(f"Could not infer dtype of {type(item).__name__}")
     return TypeError(f"could not make a tensor from {type(data).__name__}")
+
+
+def _to_arguments(t, args, kwargs):
+    """The numpy dtype and copy flag that ``t.to(*args, **kwargs)`` asks for (checking the device)."""
+    args = list(args)
+    dtype, where = kwargs.pop("dtype", None), kwargs.pop("device", None)
+    copy = kwargs.pop("copy", False)
+    kwargs.pop("non_blocking", None)
+    if kwargs:
+        raise TypeError(f"to() received an invalid combination of arguments - got unexpected keyword "
+                        f"{next(iter(kwargs))!r}")
+    if args and isinstance(args[0], Tensor):          # to(other): other's dtype and device
+        other = args.pop(0)
+        dtype, where = other.dtype, other.device
+    elif args and (args[0] is None or _device.is_device_like(args[0])):
+        where = args.pop(0)
+    if args and isinstance(args[0], _dtype.dtype):
+        dtype = args.pop(0)
+    if args and isinstance(args[0], bool):             # the positional non_blocking, copy of PyTorch's signature
+        args.pop(0)
+        if args and isinstance(args[0], bool):
+            copy = args.pop(0)
+    if args:
+        raise TypeError(f"to() received an invalid combination of arguments - got ({type(args[0]).__name__})")
+    if where is not None:
+        _device.check_available(where)
+    return (t._data.dtype if dtype is None else _dtype.to_numpy_dtype(dtype)), copy
 
 
 def check_assigned_value(t, value):
@@ -141,8 +186,12 @@ class Tensor:
     name = None
     __array_priority__ = 1000     # numpy scalars defer to Tensor's operators
 
-    def __init__(self, data, dtype=None, requires_grad=False, name=None):
-        self._data = _as_array(data, dtype)
+    def __init__(self, *data, dtype=None, requires_grad=False, name=None, device=None):
+        """PyTorch's legacy constructor: ``Tensor(2, 3)`` is a 2x3 tensor, ``Tensor([1, 2])`` holds
+        float32 data, ``Tensor()`` is empty. gradkit extras: numpy arrays keep their dtype, and
+        ``dtype=``, ``requires_grad=`` and ``name=`` are accepted."""
+        _device.check_legacy_constructor(device)
+        self._data = _constructor_array(data, dtype)
         self._version_box = [0]
         if _state.inference:
             self._inference = True
@@ -202,7 +251,7 @@ class Tensor:
 
     @property
     def device(self):
-        return "cpu"
+        return _device.CPU
 
     def item(self):
         if self._data.size != 1:
@@ -400,18 +449,18 @@ class Tensor:
     def is_inference(self):
         return self._inference
 
-    # ----------------------------------------------------------------- dtypes
-    def to(self, dtype=None, *args, **kwargs):
-        if isinstance(dtype, str) and dtype == "cpu":
-            return self
-        target = _dtype.to_numpy_dtype(dtype if dtype is not None else kwargs.get("dtype"))
-        if target == self._data.dtype:
+    # ------------------------------------------------------- dtypes and devices
+    def to(self, *args, **kwargs):
+        """PyTorch's three forms: ``to(dtype)``, ``to(device=None, dtype=None)``, ``to(other_tensor)``;
+        each also takes ``non_blocking=`` and ``copy=``. Returns ``self`` when nothing changes."""
+        target, copy = _to_arguments(self, args, kwargs)
+        if target == self._data.dtype and not copy:
             return self
         return _ops.ToCopy.apply(self, target)
 
     def type(self, dtype=None):
         if dtype is None:
-            return f"gradkit.{self.dtype.name}"
+            return f"gradkit.{self.dtype.tensor_type}"
         return self.to(dtype)
 
     def float(self):
@@ -434,6 +483,16 @@ class Tensor:
 
     def cpu(self):
         return self
+
+    def cuda(self, device=None, non_blocking=False):
+        _device.check_available("cuda" if device is None else device)
+
+    @property
+    def is_cuda(self):
+        return False
+
+    def get_device(self):
+        return -1          # PyTorch's answer for a CPU tensor
 
     def clone(self):
         return _ops.Clone.apply(self)
