@@ -18,11 +18,12 @@ from ._factories import (arange, as_tensor, empty, eye, from_numpy, full, full_l
 from ._tensor import Size, Tensor
 from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
                                  set_grad_enabled)
-from .ops import (abs, add, allclose, argmax, argmin, cat, clamp, clip, concat, cos, div, equal, exp, flatten,  # noqa: A004
-                  isclose, log, log_softmax, matmul, max, maximum, mean, min, minimum, mul, permute, pow, prod,
-                  reciprocal, relu,
+from .ops import (abs, add, allclose, argmax, argmin, cat, clamp, clip, concat, cos, div, dot, equal, exp, flatten,  # noqa: A004
+                  isclose, log, log_softmax, matmul, max, maximum, mean, min, minimum, mm, mul, mv, norm, outer,
+                  permute, pow, prod, reciprocal, relu,
                   reshape, sigmoid, sign, sin, softmax, sqrt, squeeze, stack, std, sub, sum, tanh, transpose,
                   unsqueeze, var, where)
+from .ops.logical import all, any  # noqa: A004 - PyTorch's names
 
 __version__ = "0.1.0"
 

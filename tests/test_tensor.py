@@ -322,3 +322,30 @@ def test_cuda_error_carries_a_gradkit_hint_on_its_own_line():
     with pytest.raises(AssertionError) as e:
         gk.ones(2, device="cuda")
     assert str(e.value).split("\n")[1].startswith("gradkit hint: ")
+
+
+# ------------------------------------------------ new ops: gradcheck in float64
+@pytest.mark.parametrize("program", [
+    lambda x, y: x.norm(), lambda x, y: x.norm(p=1, dim=0), lambda x, y: x.norm(p=3, dim=1, keepdim=True),
+    lambda x, y: x.norm(p=float("inf")), lambda x, y: gk.norm(x, 0.5, 1),
+    lambda x, y: gk.dot(x[0], y[:, 1]), lambda x, y: gk.mv(x, y[:, 0]), lambda x, y: gk.outer(x[1], y[0]),
+])
+def test_new_ops_pass_gradcheck(program):
+    rng = np.random.default_rng(7)
+    x = gk.tensor(rng.uniform(0.5, 2.0, (2, 3)) * np.array([1, -1, 1]), requires_grad=True)
+    y = gk.tensor(rng.standard_normal((3, 2)), requires_grad=True)
+    assert gk.autograd.gradcheck(program, (x, y))
+
+
+def test_norm_second_derivative_exists():
+    x = gk.tensor([3.0, 4.0], dtype=gk.float64, requires_grad=True)
+    (g,) = gk.autograd.grad(x.norm(), x, create_graph=True)
+    assert np.allclose(g.detach().numpy(), [0.6, 0.8])
+    (h,) = gk.autograd.grad(g[0], x)
+    assert np.allclose(h.numpy(), [16 / 125, -12 / 125])        # d/dx (x/|x|) at (3, 4)
+
+
+def test_all_and_any_without_torch():
+    x = gk.tensor([[1.0, 0.0], [2.0, 3.0]])
+    assert x.all().item() is False and x.any().item() is True
+    assert gk.all(x, dim=1).tolist() == [False, True] and gk.any(x, 0, keepdim=True).tolist() == [[True, True]]

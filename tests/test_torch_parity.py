@@ -241,3 +241,72 @@ def test_grad_fn_names_match():
         assert g.grad_fn.name() == t.grad_fn.name()
         assert [type(n).__name__ if n else None for n, _ in g.grad_fn.next_functions] == \
                [type(n).__name__ if n else None for n, _ in t.grad_fn.next_functions]
+
+
+# ------------------------------------------------- norm, dot, mv, outer, all, any
+NORMS = [
+    lambda x: x.norm(), lambda x: x.norm(p=1), lambda x: x.norm(p=3, dim=1), lambda x: x.norm(dim=0, keepdim=True),
+    lambda x: x.norm(p=float("inf")), lambda x: x.norm(p=float("-inf"), dim=1), lambda x: x.norm(p="fro", dim=(0, 1)),
+    lambda x: x.norm(2, -1), lambda x: x.norm(p=0.5), lambda x: x.norm(dtype=x.double().dtype),
+]
+
+
+@pytest.mark.parametrize("norm", NORMS)
+def test_norms_values_grads_and_names(norm):
+    data = [[3.0, -4.0, 0.5], [0.0, 0.0, 0.0], [1.0, -1.0, 2.0]]     # a zero row: the grad there is 0
+    run(lambda lib, x: (norm(x) * 1.5).sum(), data)
+    (g_leaf, t_leaf) = both(data)
+    assert norm(g_leaf).grad_fn.name() == norm(t_leaf).grad_fn.name()
+
+
+def test_norm_ties_at_the_max_share_the_grad():
+    run(lambda lib, x: x.norm(p=float("inf")), [2.0, -2.0, 1.0])
+    run(lambda lib, x: lib.norm(x, 2, 0).sum(), [[0.0, 1.0], [0.0, 2.0]])
+
+
+@pytest.mark.parametrize("program", [
+    lambda lib, a, b, m: lib.dot(a, b) * 2, lambda lib, a, b, m: a.dot(b),
+    lambda lib, a, b, m: lib.mv(m, a).sum(), lambda lib, a, b, m: (m.mv(b) ** 2).sum(),
+    lambda lib, a, b, m: (lib.outer(a, b) * m).sum(), lambda lib, a, b, m: (a.outer(b).exp()).sum(),
+])
+def test_vector_products(program):
+    run(lambda lib, a, b, m: program(lib, a, b, m) + (a + b).sum() + m.sum(),     # every leaf gets a grad
+        rng.standard_normal(3), rng.standard_normal(3), rng.standard_normal((3, 3)))
+
+
+def test_vector_products_are_recorded_like_pytorch():
+    (ga, ta), (gm, tm) = both(rng.standard_normal(3)), both(rng.standard_normal((3, 3)))
+    for lib, a, m in ((gk, ga, gm), (torch, ta, tm)):
+        names = (lib.dot(a, a).grad_fn.name(), lib.mv(m, a).grad_fn.name(), lib.outer(a, a).grad_fn.name(),
+                 lib.outer(a, a).grad_fn.next_functions[0][0].name())
+        if lib is gk:
+            gk_names = names
+    assert gk_names == names == ("DotBackward0", "MvBackward0", "MulBackward0", "ViewBackward0")
+
+
+@pytest.mark.parametrize("program", [
+    lambda lib: lib.dot(lib.ones(2, 2), lib.ones(2)), lambda lib: lib.dot(lib.ones(2), lib.ones(3)),
+    lambda lib: lib.mv(lib.ones(2, 2), lib.ones(2, 2)), lambda lib: lib.mv(lib.ones(2, 2), lib.ones(3)),
+    lambda lib: lib.outer(lib.ones(2, 2), lib.ones(2)), lambda lib: lib.outer(lib.ones(2), lib.ones(2, 2)),
+    lambda lib: lib.tensor([1, 2]).norm(), lambda lib: lib.zeros(0).norm(p=float("inf")),
+])
+def test_vector_product_and_norm_errors(program):
+    errors = []
+    for lib in (gk, torch):
+        with pytest.raises(RuntimeError) as e:
+            program(lib)
+        errors.append(str(e.value).split("\n")[0])
+    assert errors[0] == errors[1]
+
+
+@pytest.mark.parametrize("program", [
+    lambda lib, x: x.all(), lambda lib, x: x.any(), lambda lib, x: lib.all(x, dim=0),
+    lambda lib, x: lib.any(x, 1, keepdim=True), lambda lib, x: x.any(dim=(0, 1)), lambda lib, x: (x > 0).all(1),
+    lambda lib, x: lib.zeros(0).all(), lambda lib, x: lib.zeros(0, 2).any(0), lambda lib, x: x[0, 0].all(0),
+    lambda lib, x: x.to(lib.uint8).all(), lambda lib, x: x.long().any(0),
+])
+def test_all_and_any(program):
+    data = np.array([[1.0, 0.0, 2.0], [3.0, 4.0, 0.0]], dtype=np.float32)
+    g, t = program(gk, gk.tensor(data)), program(torch, torch.tensor(data))
+    assert g.tolist() == t.tolist() and str(g.dtype).split(".")[-1] == str(t.dtype).split(".")[-1]
+    assert not g.requires_grad

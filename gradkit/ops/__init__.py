@@ -9,7 +9,9 @@ inplace.py applies any of them in place with PyTorch's rules.
 import numpy as np
 
 from .arithmetic import Add, Div, MatMul, Mul, Neg, Pow, PowTensor, RPow, RSub, Sub, matmul
+from . import logical
 from .inplace import apply_inplace
+from .linalg import dot, mv, norm, outer
 from .pointwise import (Abs, Clamp, Cos, Exp, Log, Maximum, Minimum, Reciprocal, Relu, Sigmoid, Sin, Sqrt,
                         Tanh, where)
 from .reduce import (Max, MaxDim, Mean, MeanDim, Min, MinDim, Prod, ProdDim, Std, Sum, SumDim,
@@ -225,13 +227,6 @@ def stack(tensors, dim=0):
     return Stack.apply(dim, *tensors)
 
 
-def dot(a, b):
-    """Dot product of two 1-D tensors (PyTorch's torch.dot)."""
-    if a._data.ndim != 1 or b._data.ndim != 1:
-        raise RuntimeError(f"1D tensors expected, but got {a._data.ndim}D and {b._data.ndim}D tensors")
-    return matmul(a, b)
-
-
 def mm(a, b):
     """Matrix product of two 2-D tensors (PyTorch's torch.mm)."""
     if a._data.ndim != 2 or b._data.ndim != 2:
@@ -361,7 +356,8 @@ def install_methods(Tensor):
         "__xor__": _logical(np.logical_xor, "xor"),
         "__invert__": lambda self: _no_grad_result(np.logical_not(self._data) if self._data.dtype == np.bool_ else ~self._data),
         "add": add, "sub": sub, "mul": mul, "div": div, "pow": pow, "neg": lambda self: Neg.apply(self),
-        "matmul": matmul, "mm": mm, "dot": dot, "t": t,
+        "matmul": matmul, "mm": mm, "dot": dot, "mv": mv, "outer": outer, "ger": outer, "norm": norm, "t": t,
+        "all": logical.all, "any": logical.any,
         "sum": sum, "mean": mean, "max": get_max, "min": min, "prod": prod, "var": var, "std": std,
         "exp": exp, "log": log, "reciprocal": reciprocal, "sqrt": sqrt, "abs": abs, "sin": sin, "cos": cos, "tanh": tanh,
         "sigmoid": sigmoid, "relu": relu, "clamp": clamp, "clip": clamp, "maximum": maximum, "minimum": minimum,
