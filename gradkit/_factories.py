@@ -7,22 +7,60 @@ from . import _device, _dtype
 from ._tensor import Tensor, _as_array, _make
 from .autograd.grad_mode import _state
 
-_generator = np.random.default_rng(0)
+class Generator:
+    """A source of random numbers, like PyTorch's ``torch.Generator`` (numpy's PCG64 underneath).
+
+    ``gk.manual_seed(n)`` reseeds the default one and returns it, as PyTorch does. The same
+    seed gives the same numbers in gradkit every time, but not the numbers PyTorch gives.
+    """
+
+    def __init__(self, device="cpu"):
+        self.device = _device.check_available(device)
+        self.manual_seed(0)
+
+    def manual_seed(self, seed):
+        self._seed = int(seed)
+        self.rng = np.random.default_rng(self._seed)
+        return self
+
+    def initial_seed(self):
+        return self._seed
+
+    def seed(self):
+        """Reseed from the operating system's entropy; return the new seed."""
+        self.manual_seed(int(np.random.SeedSequence().entropy % 2 ** 63))
+        return self._seed
+
+    def get_state(self):
+        return self.rng.bit_generator.state
+
+    def set_state(self, state):
+        self.rng.bit_generator.state = state
+        return self
+
+    def __repr__(self):
+        return f"<gradkit.Generator object at {id(self):#x}>"
+
+
+default_generator = Generator()
 
 
 def manual_seed(seed):
-    """Seed gradkit's random numbers (rand, randn, nn init, dropout).
+    """Seed gradkit's random numbers (rand, randn, nn init, dropout); returns the default Generator."""
+    return default_generator.manual_seed(seed)
 
-    The same seed gives the same numbers in gradkit every time, but not the same
-    numbers as PyTorch's generator.
-    """
-    global _generator
-    _generator = np.random.default_rng(int(seed))
-    return _generator
+
+def initial_seed():
+    return default_generator.initial_seed()
+
+
+def seed():
+    return default_generator.seed()
 
 
 def generator():
-    return _generator
+    """The numpy random generator behind gradkit's default Generator."""
+    return default_generator.rng
 
 
 def _finish(array, requires_grad, name=None, device=None):
@@ -139,19 +177,19 @@ def eye(n, m=None, dtype=None, requires_grad=False, device=None):
 
 def rand(*size, dtype=None, requires_grad=False, device=None):
     """Uniform on [0, 1)."""
-    return _finish(_generator.random(_size(size)).astype(_np_dtype(dtype)), requires_grad, device=device)
+    return _finish(generator().random(_size(size)).astype(_np_dtype(dtype)), requires_grad, device=device)
 
 
 def randn(*size, dtype=None, requires_grad=False, device=None):
     """Standard normal."""
-    return _finish(_generator.standard_normal(_size(size)).astype(_np_dtype(dtype)), requires_grad, device=device)
+    return _finish(generator().standard_normal(_size(size)).astype(_np_dtype(dtype)), requires_grad, device=device)
 
 
 def randint(low, high=None, size=(), dtype=None, device=None):
     if high is None:
         low, high = 0, low
-    return _finish(_generator.integers(low, high, size=_size((size,))).astype(_np_dtype(dtype, _dtype.int64.np)), False, device=device)
+    return _finish(generator().integers(low, high, size=_size((size,))).astype(_np_dtype(dtype, _dtype.int64.np)), False, device=device)
 
 
 def randperm(n, dtype=None, requires_grad=False, device=None):
-    return _finish(_generator.permutation(n).astype(_np_dtype(dtype, _dtype.int64.np)), requires_grad, device=device)
+    return _finish(generator().permutation(n).astype(_np_dtype(dtype, _dtype.int64.np)), requires_grad, device=device)
