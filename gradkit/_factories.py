@@ -109,13 +109,21 @@ def from_numpy(array):
     return _make(array)
 
 
-def _size(size):
-    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+def _size(size, name):
+    """The shape asked of factory ``name``: f(2, 3) and f((2, 3)) alike, checked with PyTorch's errors."""
+    packed = len(size) == 1 and isinstance(size[0], (tuple, list))
+    if packed:
         size = size[0]
-    for s in size:
+    for position, s in enumerate(size, start=1):
         if not isinstance(s, (int, np.integer)) or isinstance(s, bool):
-            raise TypeError(f"size must be a sequence of ints, got {type(s).__name__}")
+            kind = type(s).__name__
+            if len(size) == 1 and not packed:
+                raise TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints, not {kind}")
+            raise TypeError(f"{name}(): argument 'size' failed to unpack the object at pos {position} with error "
+                            f"\"type must be tuple of ints,but got {kind}\"")
         if s < 0:
+            if name == "zeros":
+                raise RuntimeError("zeros: Dimension size must be non-negative.")
             raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
     return tuple(int(s) for s in size)
 
@@ -125,20 +133,22 @@ def _np_dtype(dtype, default=None):
 
 
 def zeros(*size, dtype=None, requires_grad=False, device=None):
-    return _finish(np.zeros(_size(size), dtype=_np_dtype(dtype)), requires_grad, device=device)
+    return _finish(np.zeros(_size(size, "zeros"), dtype=_np_dtype(dtype)), requires_grad, device=device)
 
 
 def ones(*size, dtype=None, requires_grad=False, device=None):
-    return _finish(np.ones(_size(size), dtype=_np_dtype(dtype)), requires_grad, device=device)
+    return _finish(np.ones(_size(size, "ones"), dtype=_np_dtype(dtype)), requires_grad, device=device)
 
 
 def full(size, fill_value, dtype=None, requires_grad=False, device=None):
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not {type(size).__name__}")
     if dtype is None:
         default = _dtype.bool.np if isinstance(fill_value, bool) else (
             _dtype.int64.np if isinstance(fill_value, int) else _dtype.float32.np)
     else:
         default = None
-    return _finish(np.full(_size((size,)), fill_value, dtype=_np_dtype(dtype, default)), requires_grad, device=device)
+    return _finish(np.full(_size((size,), "full"), fill_value, dtype=_np_dtype(dtype, default)), requires_grad, device=device)
 
 
 def empty(*size, dtype=None, requires_grad=False, device=None):
@@ -177,18 +187,18 @@ def eye(n, m=None, dtype=None, requires_grad=False, device=None):
 
 def rand(*size, dtype=None, requires_grad=False, device=None):
     """Uniform on [0, 1)."""
-    return _finish(generator().random(_size(size)).astype(_np_dtype(dtype)), requires_grad, device=device)
+    return _finish(generator().random(_size(size, "rand")).astype(_np_dtype(dtype)), requires_grad, device=device)
 
 
 def randn(*size, dtype=None, requires_grad=False, device=None):
     """Standard normal."""
-    return _finish(generator().standard_normal(_size(size)).astype(_np_dtype(dtype)), requires_grad, device=device)
+    return _finish(generator().standard_normal(_size(size, "randn")).astype(_np_dtype(dtype)), requires_grad, device=device)
 
 
 def randint(low, high=None, size=(), dtype=None, device=None):
     if high is None:
         low, high = 0, low
-    return _finish(generator().integers(low, high, size=_size((size,))).astype(_np_dtype(dtype, _dtype.int64.np)), False, device=device)
+    return _finish(generator().integers(low, high, size=_size((size,), "randint")).astype(_np_dtype(dtype, _dtype.int64.np)), False, device=device)
 
 
 def randperm(n, dtype=None, requires_grad=False, device=None):

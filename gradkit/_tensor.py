@@ -21,7 +21,9 @@ _NON_LEAF_GRAD_WARNING = (
     "If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead. "
     "See github.com/pytorch/pytorch/pull/30531 for more information."
 )
-_FLOAT_ONLY_ERROR = "only Tensors of floating point dtype can require gradients"
+_NON_LEAF_FLAG_ERROR = (
+    "you can only change requires_grad flags of leaf variables. If you want to use a computed variable in a "
+    "subgraph that doesn't require differentiation use var_no_grad = var.detach().")
 
 
 class Size(tuple):
@@ -137,8 +139,9 @@ def _to_arguments(t, args, kwargs):
     copy = kwargs.pop("copy", False)
     kwargs.pop("non_blocking", None)
     if kwargs:
-        raise TypeError(f"to() received an invalid combination of arguments - got unexpected keyword "
-                        f"{next(iter(kwargs))!r}")
+        key = next(iter(kwargs))
+        raise TypeError(f"to() received an invalid combination of arguments - got ({key}={type(kwargs[key]).__name__}, "
+                        "), but expected one of:")
     if args and isinstance(args[0], Tensor):          # to(other): other's dtype and device
         other = args.pop(0)
         dtype, where = other.dtype, other.device
@@ -151,7 +154,8 @@ def _to_arguments(t, args, kwargs):
         if args and isinstance(args[0], bool):
             copy = args.pop(0)
     if args:
-        raise TypeError(f"to() received an invalid combination of arguments - got ({type(args[0]).__name__})")
+        raise TypeError(f"to() received an invalid combination of arguments - got ({type(args[0]).__name__}), "
+                        "but expected one of:")
     if where is not None:
         _device.check_available(where)
     return (t._data.dtype if dtype is None else _dtype.to_numpy_dtype(dtype)), copy
@@ -288,10 +292,15 @@ class Tensor:
         return bool(self._data.reshape(()))
 
     def __float__(self):
-        return float(self.item())
+        return float(self._scalar())
 
     def __int__(self):
-        return int(self.item())
+        return int(self._scalar())
+
+    def _scalar(self):
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self._data.reshape(()).item()
 
     def __index__(self):
         if self._data.dtype.kind not in "iu" or self._data.size != 1:
@@ -314,30 +323,24 @@ class Tensor:
     @requires_grad.setter
     def requires_grad(self, value):
         if self.grad_fn is not None:
-            message = "you can only change requires_grad flags of leaf variables."
-            if not value:
-                message += (" If you want to use a computed variable in a subgraph that doesn't "
-                            "require differentiation use var_no_grad = var.detach().")
-            raise RuntimeError(message)
-        self._set_requires_grad(bool(value))
+            raise RuntimeError(_NON_LEAF_FLAG_ERROR if not value else _NON_LEAF_FLAG_ERROR.split(" If")[0])
+        # PyTorch's setter and requires_grad_() word the float-only error differently
+        self._set_requires_grad(bool(value), "only Tensors of floating point and complex dtype can require gradients")
 
     def requires_grad_(self, requires_grad=True):
         """Turn tracking on (or off) for this leaf, in place; returns the tensor."""
         if self.grad_fn is not None:
             if not requires_grad:
-                raise RuntimeError(
-                    "you can only change requires_grad flags of leaf variables. If you want to use a "
-                    "computed variable in a subgraph that doesn't require differentiation use "
-                    "var_no_grad = var.detach().")
+                raise RuntimeError(_NON_LEAF_FLAG_ERROR)
             return self
-        self._set_requires_grad(bool(requires_grad))
+        self._set_requires_grad(bool(requires_grad), "only Tensors of floating point dtype can require gradients")
         return self
 
-    def _set_requires_grad(self, value):
+    def _set_requires_grad(self, value, float_only_error):
         if value and self._inference and not _state.inference:
             raise RuntimeError("Setting requires_grad=True on inference tensor outside InferenceMode is not allowed.")
         if value and self._data.dtype.kind != "f":
-            raise RuntimeError(f"{_FLOAT_ONLY_ERROR}\ngradkit hint: this tensor's dtype is {self.dtype!r}; "
+            raise RuntimeError(f"{float_only_error}\ngradkit hint: this tensor's dtype is {self.dtype!r}; "
                                "make a float tensor, e.g. with .float()")
         if value != self._requires_grad:
             self._requires_grad = value
