@@ -188,12 +188,17 @@ class MatMul(Op):
 
 
 def _shape_error(sa, sb):
+    if len(sb) == 1 and len(sa) >= 2:          # matrix (or batch of them, flattened) @ vector: PyTorch's mv
+        rows = int(np.prod(sa[:-1], dtype=np.int64))
+        return f"size mismatch, got input ({rows}), mat ({rows}x{sa[-1]}), vec ({sb[0]})"
     if len(sa) <= 2 and len(sb) <= 2:
         rows_b = sb[0]
         cols_b = sb[1] if len(sb) == 2 else 1
         rows_a = sa[0] if len(sa) == 2 else 1
         return f"mat1 and mat2 shapes cannot be multiplied ({rows_a}x{sa[-1]} and {rows_b}x{cols_b})"
-    return f"Expected size for first two dimensions of batch2 tensor to match: shapes {list(sa)} and {list(sb)} cannot be multiplied"
+    batch = int(np.prod(np.broadcast_shapes(tuple(sa[:-2]), tuple(sb[:-2])), dtype=np.int64))
+    return (f"Expected size for first two dimensions of batch2 tensor to be: [{batch}, {sa[-1]}] "
+            f"but got: [{batch}, {sb[-2]}].")
 
 
 def _dtype_error(da, db, na, nb):

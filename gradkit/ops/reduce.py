@@ -101,6 +101,8 @@ class MaxDim(Op):
     def forward(cls, ctx, x, dim, keepdim):
         data = x._data.reshape(1) if x._data.ndim == 0 else x._data
         axis = normalize_dims(dim, data.ndim)[0]
+        if data.shape[axis] == 0:
+            raise IndexError(f"{cls.backward_name[:3].lower()}(): Expected reduction dim {axis} to have non-zero size.")
         indices = np.expand_dims(cls.arg(data, axis=axis), axis)
         values = np.take_along_axis(data, indices, axis=axis)
         ctx.shape, ctx.data_shape, ctx.axis, ctx.indices = x._data.shape, data.shape, axis, indices
@@ -180,6 +182,8 @@ def _product_of_others(values, axes):
 
 def _spread_setup(ctx, x, dim, correction, keepdim, name):
     """What var and std remember: the reduced axes and the divisor N - correction."""
+    if x._data.dtype.kind != "f":
+        raise RuntimeError("std and var only support floating point and complex dtypes")
     ctx.shape = x._data.shape
     ctx.axes = normalize_dims(dim, x._data.ndim)
     ctx.keepdim = keepdim

@@ -191,11 +191,33 @@ class Index(ViewOp):
         try:
             return x._data[key]
         except IndexError as e:
-            raise IndexError(str(e).replace("axis", "dimension")) from None
+            raise _index_error(x._data, ctx.key, str(e)) from None
 
     @staticmethod
     def backward(ctx, grad):
         return IndexAddInto.apply(grad, ctx.shape, ctx.key, ctx.basic), None, None
+
+
+def _index_error(array, key, numpy_text):
+    """numpy's IndexError for ``array[key]`` in PyTorch's words."""
+    if numpy_text.startswith("too many indices"):
+        if array.ndim == 0 and len(key) == 1 and isinstance(key[0], (int, np.integer)):
+            return IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` "
+                              "in C++ to convert a 0-dim tensor to a number")
+        if array.ndim == 0 and len(key) == 1 and isinstance(key[0], slice):
+            return IndexError("slice() cannot be applied to a 0-dim tensor.")
+        return IndexError(f"too many indices for tensor of dimension {array.ndim}")
+    if numpy_text.startswith("boolean index did not match"):
+        dim = 0
+        for k in key:
+            if isinstance(k, np.ndarray) and k.dtype == np.bool_:
+                for i, size in enumerate(k.shape):
+                    if size != array.shape[dim + i]:
+                        return IndexError(f"The shape of the mask {list(k.shape)} at index {i} does not match the "
+                                          f"shape of the indexed tensor {list(array.shape[dim:dim + k.ndim])} at "
+                                          f"index {i}")
+            dim += k.ndim if isinstance(k, np.ndarray) and k.dtype == np.bool_ else (k is not None)
+    return IndexError(numpy_text.replace("axis", "dimension"))
 
 
 class Select(Index):
@@ -295,6 +317,9 @@ class Cat(Op):
             if t._data.ndim == 0:
                 raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
         ndim = tensors[0]._data.ndim
+        for t in tensors:
+            if t._data.ndim != ndim:
+                raise RuntimeError(f"Tensors must have same number of dimensions: got {ndim} and {t._data.ndim}")
         axis = wrap_dim(dim, ndim)
         for i, t in enumerate(tensors):
             if t._data.ndim != ndim or any(a != b for j, (a, b) in enumerate(zip(t._data.shape, tensors[0]._data.shape)) if j != axis):
