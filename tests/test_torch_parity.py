@@ -310,3 +310,12 @@ def test_all_and_any(program):
     g, t = program(gk, gk.tensor(data)), program(torch, torch.tensor(data))
     assert g.tolist() == t.tolist() and str(g.dtype).split(".")[-1] == str(t.dtype).split(".")[-1]
     assert not g.requires_grad
+
+
+@pytest.mark.parametrize("reduce", [
+    lambda x: x.sum(-1), lambda x: x.sum(0, keepdim=True), lambda x: x.mean(0), lambda x: x.prod(0),
+    lambda x: x.max(0)[0], lambda x: x.norm(dim=0), lambda x: x.sum((0,)), lambda x: x.softmax(0) * x,
+    lambda x: x.std(0, correction=0) + x,
+])
+def test_reductions_over_dim_0_of_a_0d_tensor(reduce):
+    run(lambda lib, x: reduce(x) * 3, 2.0)

@@ -147,6 +147,10 @@ def normalize_dims(dim, ndim):
     """dim=None | int | tuple of ints (negative allowed) -> sorted tuple of axes, or None for all."""
     if dim is None or (isinstance(dim, (list, tuple)) and len(dim) == 0):
         return None                       # dim=() means every dim, as in PyTorch
+    if ndim == 0:                         # a 0-d tensor takes dim 0 or -1 (PyTorch): that is all of it
+        for d in dim if isinstance(dim, (list, tuple)) else (dim,):
+            wrap_dim(d, ndim)
+        return None
     if isinstance(dim, (list, tuple)):
         axes = tuple(sorted({wrap_dim(d, ndim) for d in dim}))
         if len(axes) != len(dim):
