@@ -5,6 +5,7 @@ made by you is a *leaf* (`grad_fn is None`); a tensor made by a recorded
 operation is a *non-leaf* whose `grad_fn` is the backward node of that op.
 `backward()` fills `.grad` of the leaves that require grad.
 """
+import math
 import warnings
 import weakref
 
@@ -162,14 +163,42 @@ def _to_arguments(t, args, kwargs):
 
 
 def check_assigned_value(t, value):
-    """``t[key] = value`` takes a tensor or a number, as in PyTorch; anything else is refused before writing."""
+    """``t[key] = value`` takes a tensor or a number, as in PyTorch; anything else is refused before writing.
+
+    Returns the value to write (a negative int wraps into uint8, as in PyTorch)."""
     if isinstance(value, Tensor):
-        return
+        return value
     if isinstance(value, (complex, np.complexfloating)):
         raise RuntimeError(f"value cannot be converted to type {t.dtype.cpp_name} without overflow")
     if not isinstance(value, (int, float, np.number, np.bool_)):
         kind = "numpy.ndarray" if isinstance(value, np.ndarray) else type(value).__name__
         raise TypeError(f"can't assign a {kind} to a gradkit.{t.dtype.tensor_type}")
+    if isinstance(value, int) and not isinstance(value, bool) and not -2 ** 63 <= value < 2 ** 63:
+        raise ValueError("Overflow when unpacking long long")
+    if not _fits(value, t._data.dtype):
+        name = _OVERFLOW_NAMES.get(t._data.dtype.type, t.dtype.cpp_name)
+        raise RuntimeError(f"value cannot be converted to type {name} without overflow")
+    if t._data.dtype == np.uint8 and value < 0:
+        return int(value) % 256
+    return value
+
+
+# The C++ names PyTorch's overflow message uses (int32 says "int", as in its other messages)
+_OVERFLOW_NAMES = {np.int64: "int64_t", np.int8: "int8_t", np.int16: "int16_t", np.uint8: "uint8_t"}
+
+
+def _fits(number, np_dtype):
+    """Whether PyTorch would store ``number`` in a tensor of ``np_dtype``."""
+    if np_dtype.kind == "b" or isinstance(number, (bool, np.bool_)) or np_dtype == np.float16:
+        return True                               # (half precision stores inf, as in PyTorch)
+    number = float(number) if isinstance(number, (float, np.floating)) else int(number)
+    if np_dtype.kind == "f":
+        return math.isinf(number) or math.isnan(number) or abs(number) <= float(np.finfo(np_dtype).max)
+    if isinstance(number, float) and (math.isinf(number) or math.isnan(number)):
+        return False
+    info = np.iinfo(np_dtype)
+    low = -int(info.max) - 1 if np_dtype.kind == "u" else int(info.min)   # ints wrap into uint8 in PyTorch
+    return low <= number <= int(info.max)
 
 
 class Tensor:

@@ -57,6 +57,10 @@ CASES = {
     "slice set to a list": (_plain, _setitem(slice(0, 2), [5.0, 6.0])),
     "item set to a numpy array": (_plain, _setitem(0, np.array(3.0))),
     "item set to a complex number": (_plain, _setitem(0, 1j)),
+    "nan into an int tensor": (lambda lib: [lib.tensor([1, 2])], _setitem(0, float("nan"))),
+    "1000 into an int8 tensor": (lambda lib: [lib.tensor([1, 2], dtype=lib.int8)], _setitem(0, 1000)),
+    "1e300 into a float32 tensor": (_plain, _setitem(1, 1e300)),
+    "2**63 into an int tensor": (lambda lib: [lib.tensor([1, 2])], _setitem(0, 2 ** 63)),
     "slice set to a tensor too long": (_plain, _setitem(slice(0, 2), lambda lib: lib.ones(3))),
     "data of a parameter set to ints": (_parameter, _set("data", lambda lib, p: lib.tensor([1, 2]))),
     "data set to a list": (_plain, _set("data", [1.0, 2.0])),
@@ -139,6 +143,11 @@ def test_values_pytorch_accepts_are_still_accepted():
     t[1] = True
     t[1:] = gk.tensor([7.0, 8.0])
     assert t.tolist() == [5.0, 7.0, 8.0]
+    u = gk.zeros(2, dtype=gk.uint8)
+    u[0] = -1                               # wraps, as in PyTorch
+    h = gk.zeros(1, dtype=gk.float16)
+    h[0] = 1e10                             # half precision stores inf, as in PyTorch
+    assert u.tolist() == [255, 0] and h.tolist() == [float("inf")]
     p = gk.zeros(2)
     p.data = gk.tensor([1, 2])              # no grad required: any dtype, as in PyTorch
     assert p.dtype == gk.int64

@@ -246,13 +246,22 @@ def sign(x):
     return _no_grad_result(np.sign(x._data))
 
 
+def _check_arg_reduction(name, x, dim):
+    if dim is None and x._data.size == 0:
+        raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+    if dim is not None and x._data.ndim and x._data.shape[wrap_dim(dim, x._data.ndim)] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {wrap_dim(dim, x._data.ndim)} to have non-zero size.")
+
+
 def argmax(x, dim=None, keepdim=False):
+    _check_arg_reduction("argmax", x, dim)
     if dim is None:
         return _no_grad_result(np.int64(np.argmax(x._data)))
     return _no_grad_result(np.argmax(x._data, axis=wrap_dim(dim, x._data.ndim), keepdims=keepdim).astype(np.int64))
 
 
 def argmin(x, dim=None, keepdim=False):
+    _check_arg_reduction("argmin", x, dim)
     if dim is None:
         return _no_grad_result(np.int64(np.argmin(x._data)))
     return _no_grad_result(np.argmin(x._data, axis=wrap_dim(dim, x._data.ndim), keepdims=keepdim).astype(np.int64))
@@ -316,7 +325,7 @@ def install_methods(Tensor):
         return apply_inplace(self, Zero, 0)
 
     def setitem(self, key, value):
-        check_assigned_value(self, value)
+        value = check_assigned_value(self, value)
         key, _ = _index_key(key)
         if isinstance(value, Tensor):       # PyTorch's error for a value that does not fit, before writing
             _expanded_shape(value._data.shape, self._data[key].shape)
