@@ -104,12 +104,14 @@ def _with_suffixes(text, suffixes, indent):
     pieces = [text]
     last_line = len(text) - text.rfind("\n") + 1
     for suffix in suffixes:
-        if last_line + len(suffix) + 2 > LINEWIDTH:
+        # measured as PyTorch spells it (torch.float64), so the text breaks where PyTorch's does
+        width = len(suffix.replace("gradkit.", "torch."))
+        if last_line + width + 2 > LINEWIDTH:
             pieces.append(",\n" + " " * indent + suffix)
-            last_line = indent + len(suffix)
+            last_line = indent + width
         else:
             pieces.append(", " + suffix)
-            last_line += len(suffix) + 2
+            last_line += width + 2
     return "".join(pieces) + ")"
 
 

@@ -57,6 +57,7 @@ REPRS = {
     "big and fraction": _t([123456.0, 1.5], np.float32),
     "long grad_fn name": lambda lib: lib.ones(3, 9, requires_grad=True).log_softmax(dim=1),
     "wrapped rows and dtype": _t(_rng.standard_normal((2, 12)), np.float64),
+    "a line PyTorch's shorter name keeps whole": _t([[-0.5, 3.0, -2.0]], np.float64, True),
 }
 
 EXPECTED = {     # written down from PyTorch 2.13, so these run without torch too
@@ -65,6 +66,8 @@ EXPECTED = {     # written down from PyTorch 2.13, so these run without torch to
     "only negative is -0.": "tensor([[1.5000, -0.0000, 2.0000]])",
     "float64 grad_fn wraps": "tensor([[-0.5000,  3.0000, -2.0000]], dtype=gradkit.float64,\n       grad_fn=<MulBackward0>)",
     "summarised vector": None,
+    "a line PyTorch's shorter name keeps whole":
+        "tensor([[-0.5000,  3.0000, -2.0000]], dtype=gradkit.float64, requires_grad=True)",
     "bools": "tensor([ True, False])",
     "empty 2-D": "tensor([], size=(0, 3))",
     "empty int64": "tensor([], dtype=gradkit.int64)",
