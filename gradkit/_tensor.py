@@ -340,9 +340,9 @@ class Tensor:
         return tensor_repr(self)
 
     def __format__(self, spec):
-        if self._data.ndim == 0 and spec:
+        if self._data.ndim == 0:                 # f"{loss}" prints the number, as in PyTorch
             return format(self.item(), spec)
-        return repr(self)
+        return object.__format__(self, spec)
 
     # ------------------------------------------------------------ autograd state
     @property

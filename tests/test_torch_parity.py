@@ -319,3 +319,49 @@ def test_all_and_any(program):
 ])
 def test_reductions_over_dim_0_of_a_0d_tensor(reduce):
     run(lambda lib, x: reduce(x) * 3, 2.0)
+
+
+def _copy_into_a_tracked_result(lib, x, src):
+    y = x * 1
+    y.copy_(src * 2)
+    return (y * lib.tensor([1.0, 2.0, 3.0])).sum()
+
+
+def _copy_broadcast_and_cast(lib, x, src):
+    target = lib.zeros(2, 3, dtype=lib.float64)
+    target.copy_(src.exp())
+    return target.sum() + x.sum()
+
+
+@pytest.mark.parametrize("program", [_copy_into_a_tracked_result, _copy_broadcast_and_cast])
+def test_copy_(program):
+    run(program, [1.0, -2.0, 0.5], [0.25, 1.5, -1.0])
+
+
+def test_copy_under_no_grad_casts_and_broadcasts_like_pytorch():
+    for lib in (gk, torch):
+        p = lib.zeros(3, requires_grad=True)
+        with lib.no_grad():
+            p.copy_(lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64))
+        i = lib.zeros(2, 2, dtype=lib.int64)
+        i.copy_(lib.tensor([1.7, -2.5]))
+        assert p.tolist() == [1.0, 2.0, 3.0] and p.is_leaf and str(p.dtype).endswith("float32")
+        assert i.tolist() == [[1, -2], [1, -2]]
+
+
+def test_format_of_0d_tensors_prints_the_number():
+    for lib in (gk, torch):
+        assert (f"{lib.tensor(0.5)}", f"{lib.tensor(0.125):.2f}", f"{lib.tensor(3)}") == ("0.5", "0.12", "3")
+        with pytest.raises(TypeError):
+            format(lib.ones(2), ".2f")
+
+
+@pytest.mark.parametrize("program", [
+    lambda lib: lib.ones(0).var(), lambda lib: lib.ones(0, 2).std(dim=0), lambda lib: lib.tensor([1.0, 2.0]).var(correction=3),
+    lambda lib: lib.tensor([1.0]).var(),
+])
+def test_var_and_std_with_no_degrees_of_freedom(program):
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert str(program(gk).tolist()) == str(program(torch).tolist())

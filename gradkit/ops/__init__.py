@@ -16,7 +16,7 @@ from .pointwise import (Abs, Clamp, Cos, Exp, Log, Maximum, Minimum, Reciprocal,
                         Tanh, where)
 from .reduce import (Max, MaxDim, Mean, MeanDim, Min, MinDim, Prod, ProdDim, Std, Sum, SumDim,
                      ValuesIndices, Var)
-from .shape import (_expanded_shape, Cat, Clone, Expand, Fill, IndexPut, Permute, Squeeze, SqueezeDim, Stack, ToCopy, Transpose,
+from .shape import (_expanded_shape, Cat, Clone, Copy, Expand, Fill, IndexPut, Permute, Squeeze, SqueezeDim, Stack, ToCopy, Transpose,
                     Unsqueeze, View, Zero, _index_key, index)
 from .softmax import LogSoftmax, Softmax
 from .._tensor import Tensor, _make, check_assigned_value   # defined before gradkit.ops is imported
@@ -324,6 +324,9 @@ def install_methods(Tensor):
     def zero_(self):
         return apply_inplace(self, Zero, 0)
 
+    def copy_(self, src, non_blocking=False):
+        return apply_inplace(self, Copy, src)
+
     def setitem(self, key, value):
         value = check_assigned_value(self, value)
         key, _ = _index_key(key)
@@ -375,7 +378,7 @@ def install_methods(Tensor):
         "squeeze": squeeze, "unsqueeze": unsqueeze, "expand": expand, "expand_as": expand_as,
         "T": property(T), "mT": property(mT),
         "add_": add_, "sub_": sub_, "mul_": inplace(Mul), "div_": inplace(Div), "clamp_": clamp_,
-        "fill_": fill_, "zero_": zero_, "equal": equal, "allclose": allclose,
+        "fill_": fill_, "zero_": zero_, "copy_": copy_, "equal": equal, "allclose": allclose,
         "eq": _comparison(np.equal), "ne": _comparison(np.not_equal), "lt": _comparison(np.less),
         "le": _comparison(np.less_equal), "gt": _comparison(np.greater), "ge": _comparison(np.greater_equal),
     }

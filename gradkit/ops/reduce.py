@@ -197,7 +197,8 @@ def _variance(x, ctx, keepdim):
     """sum((x - mean)²) / (N - correction), without numpy's own warning when N - correction <= 0."""
     count = _count(x.shape, ctx.axes)
     centered = x - np.sum(x, axis=ctx.axes, keepdims=True) / count
-    return np.sum(centered * centered, axis=ctx.axes, keepdims=keepdim) / ctx.divisor
+    # PyTorch divides by max(0, N - correction): 0/0 is nan (also for no elements), x/0 is inf
+    return np.sum(centered * centered, axis=ctx.axes, keepdims=keepdim) / max(ctx.divisor, 0)
 
 
 class Var(Op):

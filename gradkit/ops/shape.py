@@ -406,3 +406,20 @@ class Fill(Op):
 
 class Zero(Fill):
     pass
+
+
+class Copy(Op):
+    """x.copy_(src): src's values broadcast to x's shape and cast to x's dtype. x's old values get a zero grad."""
+
+    backward_name = "CopyBackwards"      # PyTorch's (older) name for this node
+
+    @staticmethod
+    def forward(ctx, x, src):
+        values = src._data if hasattr(src, "_data") else np.asarray(src)
+        ctx.src_dtype = values.dtype
+        return np.broadcast_to(values, x._data.shape).astype(x._data.dtype)    # always a fresh array
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad_src = grad if ctx.src_dtype == grad.dtype.np else ToCopy.apply(grad, ctx.src_dtype)
+        return grad * 0.0, grad_src
