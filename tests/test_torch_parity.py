@@ -365,3 +365,11 @@ def test_var_and_std_with_no_degrees_of_freedom(program):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert str(program(gk).tolist()) == str(program(torch).tolist())
+
+
+def test_cat_skips_legacy_empty_tensors():
+    run(lambda lib, e, x: (lib.cat([e, x, e], dim=1) * lib.tensor([1.0, 2.0, 3.0, 4.0])).sum(),
+        np.zeros(0), rng.standard_normal((2, 4)))
+    run(lambda lib, e, f: lib.cat([e, f]).sum() + e.sum() + f.sum(), np.zeros(0), np.zeros(0))
+    for lib in (gk, torch):
+        assert tuple(lib.cat([lib.ones(0), lib.zeros(0, 3)]).shape) == (0, 3)

@@ -316,25 +316,34 @@ class Cat(Op):
         for i, t in enumerate(tensors):
             if t._data.ndim == 0:
                 raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
-        ndim = tensors[0]._data.ndim
-        for t in tensors:
+        # PyTorch skips legacy empty tensors (shape (0,)) when joining tensors of another rank
+        others = [t for t in tensors if t._data.shape != (0,)]
+        ndim = others[0]._data.ndim if others else 1
+        joined = [(i, t) for i, t in enumerate(tensors) if t._data.shape != (0,) or ndim == 1]
+        first = joined[0][1]._data.shape
+        for _, t in joined:
             if t._data.ndim != ndim:
                 raise RuntimeError(f"Tensors must have same number of dimensions: got {ndim} and {t._data.ndim}")
         axis = wrap_dim(dim, ndim)
-        for i, t in enumerate(tensors):
-            if t._data.ndim != ndim or any(a != b for j, (a, b) in enumerate(zip(t._data.shape, tensors[0]._data.shape)) if j != axis):
+        for i, t in joined:
+            if any(a != b for j, (a, b) in enumerate(zip(t._data.shape, first)) if j != axis):
                 raise RuntimeError(
                     f"Sizes of tensors must match except in dimension {axis}. Expected size "
-                    f"{_first_mismatch(tensors[0]._data.shape, t._data.shape, axis)} for tensor number {i} in the list.")
+                    f"{_first_mismatch(first, t._data.shape, axis)} for tensor number {i} in the list.")
         ctx.axis = axis
-        ctx.sizes = [t._data.shape[axis] for t in tensors]
+        ctx.sizes = [None] * len(tensors)          # None: skipped (its grad is empty)
+        for i, t in joined:
+            ctx.sizes[i] = t._data.shape[axis]
         arrays = [t._data for t in tensors]
-        return np.concatenate(arrays, axis=axis, dtype=result_dtype(arrays))
+        return np.concatenate([t._data for _, t in joined], axis=axis, dtype=result_dtype(arrays))
 
     @staticmethod
     def backward(ctx, grad):
         grads, start = [], 0
         for size in ctx.sizes:
+            if size is None:
+                grads.append(Slice.apply(View.apply(grad, (-1,)), (slice(0, 0),), True))
+                continue
             key = (slice(None),) * ctx.axis + (slice(start, start + size),)
             grads.append(Slice.apply(grad, key, True))
             start += size
