@@ -192,7 +192,7 @@ def test_non_leaf_grad_warns_and_is_none_unless_retained():
 
 def test_assigned_grad_is_checked():
     x = gk.tensor([1.0, 2.0], requires_grad=True)
-    with pytest.raises(RuntimeError, match="attempting to assign a gradient of size .\[1\]. to a tensor of size .\[2\]."):
+    with pytest.raises(RuntimeError, match=r"attempting to assign a gradient of size .\[1\]. to a tensor of size .\[2\]."):
         x.grad = gk.tensor([1.0])
     x.grad = gk.tensor([3.0, 4.0])
     (x * 1).sum().backward()
