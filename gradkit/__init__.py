@@ -9,19 +9,22 @@
 `import gradkit` loads the numpy core only; the drawing and widget layers
 (`gk.draw`, `gk.GraphWidget`, ...) load the first time you use them.
 """
-from . import autograd
+from . import autograd, cuda
+from ._device import device, get_default_device, set_default_device
 from ._dtype import (bool, double, dtype, float, float16, float32, float64, half, int, int8, int16,  # noqa: A004
                      int32, int64, long, uint8)
-from ._factories import (arange, as_tensor, empty, eye, from_numpy, full, full_like, linspace, manual_seed, ones,
-                         ones_like, rand, randint, randn, randperm, tensor, zeros, zeros_like)
+from ._factories import (Generator, arange, as_tensor, default_generator, empty, eye, from_numpy, full, full_like,
+                         initial_seed, linspace, manual_seed, ones, ones_like, rand, randint, randn, randperm, seed,
+                         tensor, zeros, zeros_like)
 from ._tensor import Size, Tensor
 from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
                                  set_grad_enabled)
-from .ops import (abs, add, allclose, argmax, argmin, cat, clamp, clip, concat, cos, div, equal, exp, flatten,  # noqa: A004
-                  isclose, log, log_softmax, matmul, max, maximum, mean, min, minimum, mul, permute, pow, prod,
-                  reciprocal, relu,
+from .ops import (abs, add, allclose, argmax, argmin, cat, clamp, clip, concat, cos, div, dot, equal, exp, flatten,  # noqa: A004
+                  isclose, log, log_softmax, matmul, max, maximum, mean, min, minimum, mm, mul, mv, norm, outer,
+                  permute, pow, prod, reciprocal, relu,
                   reshape, sigmoid, sign, sin, softmax, sqrt, squeeze, stack, std, sub, sum, tanh, transpose,
                   unsqueeze, var, where)
+from .ops.logical import all, any  # noqa: A004 - PyTorch's names
 
 __version__ = "0.1.0"
 

@@ -241,3 +241,135 @@ def test_grad_fn_names_match():
         assert g.grad_fn.name() == t.grad_fn.name()
         assert [type(n).__name__ if n else None for n, _ in g.grad_fn.next_functions] == \
                [type(n).__name__ if n else None for n, _ in t.grad_fn.next_functions]
+
+
+# ------------------------------------------------- norm, dot, mv, outer, all, any
+NORMS = [
+    lambda x: x.norm(), lambda x: x.norm(p=1), lambda x: x.norm(p=3, dim=1), lambda x: x.norm(dim=0, keepdim=True),
+    lambda x: x.norm(p=float("inf")), lambda x: x.norm(p=float("-inf"), dim=1), lambda x: x.norm(p="fro", dim=(0, 1)),
+    lambda x: x.norm(2, -1), lambda x: x.norm(p=0.5), lambda x: x.norm(dtype=x.double().dtype),
+]
+
+
+@pytest.mark.parametrize("norm", NORMS)
+def test_norms_values_grads_and_names(norm):
+    data = [[3.0, -4.0, 0.5], [0.0, 0.0, 0.0], [1.0, -1.0, 2.0]]     # a zero row: the grad there is 0
+    run(lambda lib, x: (norm(x) * 1.5).sum(), data)
+    (g_leaf, t_leaf) = both(data)
+    assert norm(g_leaf).grad_fn.name() == norm(t_leaf).grad_fn.name()
+
+
+def test_norm_ties_at_the_max_share_the_grad():
+    run(lambda lib, x: x.norm(p=float("inf")), [2.0, -2.0, 1.0])
+    run(lambda lib, x: lib.norm(x, 2, 0).sum(), [[0.0, 1.0], [0.0, 2.0]])
+
+
+@pytest.mark.parametrize("program", [
+    lambda lib, a, b, m: lib.dot(a, b) * 2, lambda lib, a, b, m: a.dot(b),
+    lambda lib, a, b, m: lib.mv(m, a).sum(), lambda lib, a, b, m: (m.mv(b) ** 2).sum(),
+    lambda lib, a, b, m: (lib.outer(a, b) * m).sum(), lambda lib, a, b, m: (a.outer(b).exp()).sum(),
+])
+def test_vector_products(program):
+    run(lambda lib, a, b, m: program(lib, a, b, m) + (a + b).sum() + m.sum(),     # every leaf gets a grad
+        rng.standard_normal(3), rng.standard_normal(3), rng.standard_normal((3, 3)))
+
+
+def test_vector_products_are_recorded_like_pytorch():
+    (ga, ta), (gm, tm) = both(rng.standard_normal(3)), both(rng.standard_normal((3, 3)))
+    for lib, a, m in ((gk, ga, gm), (torch, ta, tm)):
+        names = (lib.dot(a, a).grad_fn.name(), lib.mv(m, a).grad_fn.name(), lib.outer(a, a).grad_fn.name(),
+                 lib.outer(a, a).grad_fn.next_functions[0][0].name())
+        if lib is gk:
+            gk_names = names
+    assert gk_names == names == ("DotBackward0", "MvBackward0", "MulBackward0", "ViewBackward0")
+
+
+@pytest.mark.parametrize("program", [
+    lambda lib: lib.dot(lib.ones(2, 2), lib.ones(2)), lambda lib: lib.dot(lib.ones(2), lib.ones(3)),
+    lambda lib: lib.mv(lib.ones(2, 2), lib.ones(2, 2)), lambda lib: lib.mv(lib.ones(2, 2), lib.ones(3)),
+    lambda lib: lib.outer(lib.ones(2, 2), lib.ones(2)), lambda lib: lib.outer(lib.ones(2), lib.ones(2, 2)),
+    lambda lib: lib.tensor([1, 2]).norm(), lambda lib: lib.zeros(0).norm(p=float("inf")),
+])
+def test_vector_product_and_norm_errors(program):
+    errors = []
+    for lib in (gk, torch):
+        with pytest.raises(RuntimeError) as e:
+            program(lib)
+        errors.append(str(e.value).split("\n")[0])
+    assert errors[0] == errors[1]
+
+
+@pytest.mark.parametrize("program", [
+    lambda lib, x: x.all(), lambda lib, x: x.any(), lambda lib, x: lib.all(x, dim=0),
+    lambda lib, x: lib.any(x, 1, keepdim=True), lambda lib, x: x.any(dim=(0, 1)), lambda lib, x: (x > 0).all(1),
+    lambda lib, x: lib.zeros(0).all(), lambda lib, x: lib.zeros(0, 2).any(0), lambda lib, x: x[0, 0].all(0),
+    lambda lib, x: x.to(lib.uint8).all(), lambda lib, x: x.long().any(0),
+])
+def test_all_and_any(program):
+    data = np.array([[1.0, 0.0, 2.0], [3.0, 4.0, 0.0]], dtype=np.float32)
+    g, t = program(gk, gk.tensor(data)), program(torch, torch.tensor(data))
+    assert g.tolist() == t.tolist() and str(g.dtype).split(".")[-1] == str(t.dtype).split(".")[-1]
+    assert not g.requires_grad
+
+
+@pytest.mark.parametrize("reduce", [
+    lambda x: x.sum(-1), lambda x: x.sum(0, keepdim=True), lambda x: x.mean(0), lambda x: x.prod(0),
+    lambda x: x.max(0)[0], lambda x: x.norm(dim=0), lambda x: x.sum((0,)), lambda x: x.softmax(0) * x,
+    lambda x: x.std(0, correction=0) + x,
+])
+def test_reductions_over_dim_0_of_a_0d_tensor(reduce):
+    run(lambda lib, x: reduce(x) * 3, 2.0)
+
+
+def _copy_into_a_tracked_result(lib, x, src):
+    y = x * 1
+    y.copy_(src * 2)
+    return (y * lib.tensor([1.0, 2.0, 3.0])).sum()
+
+
+def _copy_broadcast_and_cast(lib, x, src):
+    target = lib.zeros(2, 3, dtype=lib.float64)
+    target.copy_(src.exp())
+    return target.sum() + x.sum()
+
+
+@pytest.mark.parametrize("program", [_copy_into_a_tracked_result, _copy_broadcast_and_cast])
+def test_copy_(program):
+    run(program, [1.0, -2.0, 0.5], [0.25, 1.5, -1.0])
+
+
+def test_copy_under_no_grad_casts_and_broadcasts_like_pytorch():
+    for lib in (gk, torch):
+        p = lib.zeros(3, requires_grad=True)
+        with lib.no_grad():
+            p.copy_(lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64))
+        i = lib.zeros(2, 2, dtype=lib.int64)
+        i.copy_(lib.tensor([1.7, -2.5]))
+        assert p.tolist() == [1.0, 2.0, 3.0] and p.is_leaf and str(p.dtype).endswith("float32")
+        assert i.tolist() == [[1, -2], [1, -2]]
+
+
+def test_format_of_0d_tensors_prints_the_number():
+    for lib in (gk, torch):
+        assert (f"{lib.tensor(0.5)}", f"{lib.tensor(0.125):.2f}", f"{lib.tensor(3)}") == ("0.5", "0.12", "3")
+        with pytest.raises(TypeError):
+            format(lib.ones(2), ".2f")
+
+
+@pytest.mark.parametrize("program", [
+    lambda lib: lib.ones(0).var(), lambda lib: lib.ones(0, 2).std(dim=0), lambda lib: lib.tensor([1.0, 2.0]).var(correction=3),
+    lambda lib: lib.tensor([1.0]).var(),
+])
+def test_var_and_std_with_no_degrees_of_freedom(program):
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert str(program(gk).tolist()) == str(program(torch).tolist())
+
+
+def test_cat_skips_legacy_empty_tensors():
+    run(lambda lib, e, x: (lib.cat([e, x, e], dim=1) * lib.tensor([1.0, 2.0, 3.0, 4.0])).sum(),
+        np.zeros(0), rng.standard_normal((2, 4)))
+    run(lambda lib, e, f: lib.cat([e, f]).sum() + e.sum() + f.sum(), np.zeros(0), np.zeros(0))
+    for lib in (gk, torch):
+        assert tuple(lib.cat([lib.ones(0), lib.zeros(0, 3)]).shape) == (0, 3)

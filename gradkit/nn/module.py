@@ -267,7 +267,7 @@ class Module:
                             f"dtype={_dtype.from_numpy_dtype(target)!r}")
         for param in self.parameters():
             if param._data.dtype != target:
-                param.data = param._data.astype(target)
+                param.data = Tensor(param._data.astype(target))
                 if param._grad is not None:
                     param.grad = Tensor(param._grad._data.astype(target))
         for module in self.modules():

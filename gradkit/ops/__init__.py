@@ -9,16 +9,18 @@ inplace.py applies any of them in place with PyTorch's rules.
 import numpy as np
 
 from .arithmetic import Add, Div, MatMul, Mul, Neg, Pow, PowTensor, RPow, RSub, Sub, matmul
+from . import logical
 from .inplace import apply_inplace
+from .linalg import dot, mv, norm, outer
 from .pointwise import (Abs, Clamp, Cos, Exp, Log, Maximum, Minimum, Reciprocal, Relu, Sigmoid, Sin, Sqrt,
                         Tanh, where)
 from .reduce import (Max, MaxDim, Mean, MeanDim, Min, MinDim, Prod, ProdDim, Std, Sum, SumDim,
                      ValuesIndices, Var)
-from .shape import (Cat, Clone, Expand, Fill, IndexPut, Permute, Squeeze, SqueezeDim, Stack, ToCopy, Transpose,
+from .shape import (_expanded_shape, Cat, Clone, Copy, Expand, Fill, IndexPut, Permute, Squeeze, SqueezeDim, Stack, ToCopy, Transpose,
                     Unsqueeze, View, Zero, _index_key, index)
 from .softmax import LogSoftmax, Softmax
-from .._tensor import Tensor, _make   # defined before gradkit.ops is imported
-from ._base import data, wrap_dim
+from .._tensor import Tensor, _make, check_assigned_value   # defined before gradkit.ops is imported
+from ._base import broadcast_error, data, wrap_dim
 
 
 def _shape_arg(shape):
@@ -175,6 +177,18 @@ def reshape(x, *shape):
     return View.apply(x, _shape_arg(shape))
 
 
+def _check_viewable(array, shape):
+    """PyTorch's error when view() would need a copy (a transposed or sliced tensor): reshape() may copy, view() not."""
+    try:
+        reshaped = array.reshape(shape)
+    except ValueError:
+        return                       # a size that does not fit: View raises PyTorch's error for that
+    if array.size and not np.may_share_memory(reshaped, array):
+        raise RuntimeError(
+            "view size is not compatible with input tensor's size and stride (at least one dimension spans "
+            "across two contiguous subspaces). Use .reshape(...) instead.")
+
+
 def flatten(x, start_dim=0, end_dim=-1):
     shape = x._data.shape
     if not shape:
@@ -213,13 +227,6 @@ def stack(tensors, dim=0):
     return Stack.apply(dim, *tensors)
 
 
-def dot(a, b):
-    """Dot product of two 1-D tensors (PyTorch's torch.dot)."""
-    if a._data.ndim != 1 or b._data.ndim != 1:
-        raise RuntimeError(f"1D tensors expected, but got {a._data.ndim}D and {b._data.ndim}D tensors")
-    return matmul(a, b)
-
-
 def mm(a, b):
     """Matrix product of two 2-D tensors (PyTorch's torch.mm)."""
     if a._data.ndim != 2 or b._data.ndim != 2:
@@ -239,13 +246,22 @@ def sign(x):
     return _no_grad_result(np.sign(x._data))
 
 
+def _check_arg_reduction(name, x, dim):
+    if dim is None and x._data.size == 0:
+        raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+    if dim is not None and x._data.ndim and x._data.shape[wrap_dim(dim, x._data.ndim)] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {wrap_dim(dim, x._data.ndim)} to have non-zero size.")
+
+
 def argmax(x, dim=None, keepdim=False):
+    _check_arg_reduction("argmax", x, dim)
     if dim is None:
         return _no_grad_result(np.int64(np.argmax(x._data)))
     return _no_grad_result(np.argmax(x._data, axis=wrap_dim(dim, x._data.ndim), keepdims=keepdim).astype(np.int64))
 
 
 def argmin(x, dim=None, keepdim=False):
+    _check_arg_reduction("argmin", x, dim)
     if dim is None:
         return _no_grad_result(np.int64(np.argmin(x._data)))
     return _no_grad_result(np.argmin(x._data, axis=wrap_dim(dim, x._data.ndim), keepdims=keepdim).astype(np.int64))
@@ -267,7 +283,10 @@ def _comparison(np_fn):
     def compare(self, other):
         if other is None:                  # t == None is plain False in PyTorch, not a tensor
             return np_fn is np.not_equal
-        return _no_grad_result(np_fn(self._data, data(other)))
+        try:
+            return _no_grad_result(np_fn(self._data, data(other)))
+        except ValueError:
+            raise broadcast_error((self, other)) or RuntimeError("comparison failed") from None
     return compare
 
 
@@ -305,8 +324,14 @@ def install_methods(Tensor):
     def zero_(self):
         return apply_inplace(self, Zero, 0)
 
+    def copy_(self, src, non_blocking=False):
+        return apply_inplace(self, Copy, src)
+
     def setitem(self, key, value):
+        value = check_assigned_value(self, value)
         key, _ = _index_key(key)
+        if isinstance(value, Tensor):       # PyTorch's error for a value that does not fit, before writing
+            _expanded_shape(value._data.shape, self._data[key].shape)
         apply_inplace(self, IndexPut, key, value)
 
     def get_max(self, dim=None, keepdim=False):
@@ -315,6 +340,7 @@ def install_methods(Tensor):
     def view(self, *shape):
         if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int)):
             return self.to(shape[0])           # view(dtype)
+        _check_viewable(self._data, _shape_arg(shape))
         return reshape(self, *shape)
 
     def expand(self, *shape):
@@ -342,7 +368,8 @@ def install_methods(Tensor):
         "__xor__": _logical(np.logical_xor, "xor"),
         "__invert__": lambda self: _no_grad_result(np.logical_not(self._data) if self._data.dtype == np.bool_ else ~self._data),
         "add": add, "sub": sub, "mul": mul, "div": div, "pow": pow, "neg": lambda self: Neg.apply(self),
-        "matmul": matmul, "mm": mm, "dot": dot, "t": t,
+        "matmul": matmul, "mm": mm, "dot": dot, "mv": mv, "outer": outer, "ger": outer, "norm": norm, "t": t,
+        "all": logical.all, "any": logical.any,
         "sum": sum, "mean": mean, "max": get_max, "min": min, "prod": prod, "var": var, "std": std,
         "exp": exp, "log": log, "reciprocal": reciprocal, "sqrt": sqrt, "abs": abs, "sin": sin, "cos": cos, "tanh": tanh,
         "sigmoid": sigmoid, "relu": relu, "clamp": clamp, "clip": clamp, "maximum": maximum, "minimum": minimum,
@@ -351,7 +378,7 @@ def install_methods(Tensor):
         "squeeze": squeeze, "unsqueeze": unsqueeze, "expand": expand, "expand_as": expand_as,
         "T": property(T), "mT": property(mT),
         "add_": add_, "sub_": sub_, "mul_": inplace(Mul), "div_": inplace(Div), "clamp_": clamp_,
-        "fill_": fill_, "zero_": zero_, "equal": equal, "allclose": allclose,
+        "fill_": fill_, "zero_": zero_, "copy_": copy_, "equal": equal, "allclose": allclose,
         "eq": _comparison(np.equal), "ne": _comparison(np.not_equal), "lt": _comparison(np.less),
         "le": _comparison(np.less_equal), "gt": _comparison(np.greater), "ge": _comparison(np.greater_equal),
     }

@@ -153,13 +153,7 @@ class MatMul(Op):
 
     @staticmethod
     def forward(ctx, a, b):
-        if a._data.ndim == 0 or b._data.ndim == 0:
-            raise RuntimeError(
-                f"both arguments to matmul need to be at least 1D, but they are {a._data.ndim}D and {b._data.ndim}D")
-        inner_a = a._data.shape[-1]
-        inner_b = b._data.shape[-2] if b._data.ndim > 1 else b._data.shape[0]
-        if inner_a != inner_b:
-            raise RuntimeError(_shape_error(a._data.shape, b._data.shape))
+        _check_shapes(a._data.shape, b._data.shape)
         ctx.save_for_backward(a, b)
         try:
             return promote(np.matmul(a._data, b._data), a, b)
@@ -187,13 +181,38 @@ class MatMul(Op):
         return grad_a, grad_b
 
 
+def _check_shapes(sa, sb):
+    """PyTorch's error when a @ b cannot be computed from the shapes alone."""
+    if len(sa) == 0 or len(sb) == 0:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {len(sa)}D and {len(sb)}D")
+    if sa[-1] != (sb[-2] if len(sb) > 1 else sb[0]):
+        raise RuntimeError(_shape_error(sa, sb))
+
+
 def _shape_error(sa, sb):
-    if len(sa) <= 2 and len(sb) <= 2:
-        rows_b = sb[0]
-        cols_b = sb[1] if len(sb) == 2 else 1
-        rows_a = sa[0] if len(sa) == 2 else 1
-        return f"mat1 and mat2 shapes cannot be multiplied ({rows_a}x{sa[-1]} and {rows_b}x{cols_b})"
-    return f"Expected size for first two dimensions of batch2 tensor to match: shapes {list(sa)} and {list(sb)} cannot be multiplied"
+    """The words depend on the kernel PyTorch picks for these shapes (dot, mv, mm with batch rows folded, bmm)."""
+    if len(sa) == 1 and len(sb) == 1:
+        return (f"inconsistent tensor size, expected tensor [{sa[0]}] and src [{sb[0]}] to have the same number of "
+                f"elements, but got {sa[0]} and {sb[0]} elements respectively")
+    rows = int(np.prod(sa[:-1], dtype=np.int64))
+    if len(sb) == 1:
+        return f"size mismatch, got input ({rows}), mat ({rows}x{sa[-1]}), vec ({sb[0]})"
+    if len(sb) == 2:
+        return f"mat1 and mat2 shapes cannot be multiplied ({rows}x{sa[-1]} and {sb[0]}x{sb[1]})"
+    batch = int(np.prod(np.broadcast_shapes(tuple(sa[:-2]), tuple(sb[:-2])), dtype=np.int64))
+    return (f"Expected size for first two dimensions of batch2 tensor to be: [{batch}, {sa[-1]}] "
+            f"but got: [{batch}, {sb[-2]}].")
+
+
+def _dtype_error(da, db, na, nb):
+    """PyTorch's words for operands of different dtypes; they depend on the kernel the shapes choose."""
+    if na == 1 and nb == 1:
+        return f"dot : expected both vectors to have same dtype, but found {da.scalar_name} and {db.scalar_name}"
+    if nb == 1:
+        return f"addmv input tensors must have the same dtype, but got {db.scalar_name}, {da.scalar_name}, and {db.scalar_name}"
+    if nb == 2:
+        return f"expected m1 and m2 to have the same dtype, but got: {da.cpp_name} != {db.cpp_name}"
+    return f"expected scalar type {da.scalar_name} but found {db.scalar_name}"
 
 
 class Dot(MatMul):
@@ -213,6 +232,10 @@ def matmul(a, b):
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
         raise TypeError(f"matmul(): argument must be Tensor, not {type(b if isinstance(a, Tensor) else a).__name__}")
     na, nb = a._data.ndim, b._data.ndim
+    if a._data.dtype != b._data.dtype:          # PyTorch does not promote here: it raises
+        if na != 1 or nb != 1:                  # (after the shape checks, except for dot)
+            _check_shapes(a._data.shape, b._data.shape)
+        raise RuntimeError(_dtype_error(a.dtype, b.dtype, na, nb))
     if na == 1 and nb == 1:
         return Dot.apply(a, b)
     if na == 2 and nb == 1:

@@ -191,11 +191,33 @@ class Index(ViewOp):
         try:
             return x._data[key]
         except IndexError as e:
-            raise IndexError(str(e).replace("axis", "dimension")) from None
+            raise _index_error(x._data, ctx.key, str(e)) from None
 
     @staticmethod
     def backward(ctx, grad):
         return IndexAddInto.apply(grad, ctx.shape, ctx.key, ctx.basic), None, None
+
+
+def _index_error(array, key, numpy_text):
+    """numpy's IndexError for ``array[key]`` in PyTorch's words."""
+    if numpy_text.startswith("too many indices"):
+        if array.ndim == 0 and len(key) == 1 and isinstance(key[0], (int, np.integer)):
+            return IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` "
+                              "in C++ to convert a 0-dim tensor to a number")
+        if array.ndim == 0 and len(key) == 1 and isinstance(key[0], slice):
+            return IndexError("slice() cannot be applied to a 0-dim tensor.")
+        return IndexError(f"too many indices for tensor of dimension {array.ndim}")
+    if numpy_text.startswith("boolean index did not match"):
+        dim = 0
+        for k in key:
+            if isinstance(k, np.ndarray) and k.dtype == np.bool_:
+                for i, size in enumerate(k.shape):
+                    if size != array.shape[dim + i]:
+                        return IndexError(f"The shape of the mask {list(k.shape)} at index {i} does not match the "
+                                          f"shape of the indexed tensor {list(array.shape[dim:dim + k.ndim])} at "
+                                          f"index {i}")
+            dim += k.ndim if isinstance(k, np.ndarray) and k.dtype == np.bool_ else (k is not None)
+    return IndexError(numpy_text.replace("axis", "dimension"))
 
 
 class Select(Index):
@@ -291,22 +313,37 @@ class Cat(Op):
     def forward(ctx, dim, *tensors):
         if not tensors:
             raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
-        ndim = tensors[0]._data.ndim
-        axis = wrap_dim(dim, ndim)
         for i, t in enumerate(tensors):
-            if t._data.ndim != ndim or any(a != b for j, (a, b) in enumerate(zip(t._data.shape, tensors[0]._data.shape)) if j != axis):
+            if t._data.ndim == 0:
+                raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
+        # PyTorch skips legacy empty tensors (shape (0,)) when joining tensors of another rank
+        others = [t for t in tensors if t._data.shape != (0,)]
+        ndim = others[0]._data.ndim if others else 1
+        joined = [(i, t) for i, t in enumerate(tensors) if t._data.shape != (0,) or ndim == 1]
+        first = joined[0][1]._data.shape
+        for _, t in joined:
+            if t._data.ndim != ndim:
+                raise RuntimeError(f"Tensors must have same number of dimensions: got {ndim} and {t._data.ndim}")
+        axis = wrap_dim(dim, ndim)
+        for i, t in joined:
+            if any(a != b for j, (a, b) in enumerate(zip(t._data.shape, first)) if j != axis):
                 raise RuntimeError(
                     f"Sizes of tensors must match except in dimension {axis}. Expected size "
-                    f"{_first_mismatch(tensors[0]._data.shape, t._data.shape, axis)} for tensor number {i} in the list.")
+                    f"{_first_mismatch(first, t._data.shape, axis)} for tensor number {i} in the list.")
         ctx.axis = axis
-        ctx.sizes = [t._data.shape[axis] for t in tensors]
+        ctx.sizes = [None] * len(tensors)          # None: skipped (its grad is empty)
+        for i, t in joined:
+            ctx.sizes[i] = t._data.shape[axis]
         arrays = [t._data for t in tensors]
-        return np.concatenate(arrays, axis=axis, dtype=result_dtype(arrays))
+        return np.concatenate([t._data for _, t in joined], axis=axis, dtype=result_dtype(arrays))
 
     @staticmethod
     def backward(ctx, grad):
         grads, start = [], 0
         for size in ctx.sizes:
+            if size is None:
+                grads.append(Slice.apply(View.apply(grad, (-1,)), (slice(0, 0),), True))
+                continue
             key = (slice(None),) * ctx.axis + (slice(start, start + size),)
             grads.append(Slice.apply(grad, key, True))
             start += size
@@ -378,3 +415,20 @@ class Fill(Op):
 
 class Zero(Fill):
     pass
+
+
+class Copy(Op):
+    """x.copy_(src): src's values broadcast to x's shape and cast to x's dtype. x's old values get a zero grad."""
+
+    backward_name = "CopyBackwards"      # PyTorch's (older) name for this node
+
+    @staticmethod
+    def forward(ctx, x, src):
+        values = src._data if hasattr(src, "_data") else np.asarray(src)
+        ctx.src_dtype = values.dtype
+        return np.broadcast_to(values, x._data.shape).astype(x._data.dtype)    # always a fresh array
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad_src = grad if ctx.src_dtype == grad.dtype.np else ToCopy.apply(grad, ctx.src_dtype)
+        return grad * 0.0, grad_src

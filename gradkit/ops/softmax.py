@@ -8,7 +8,10 @@ class Softmax(Op):
     @staticmethod
     def forward(ctx, x, dim):
         ctx.axis = wrap_dim(dim, x._data.ndim)
-        data = x._data if x._data.dtype.kind == "f" else x._data.astype(np.float32)
+        data = _float_data(x, ctx.axis, "softmax")
+        if data.size == 0:               # nothing to normalise: PyTorch returns the empty tensor
+            ctx.save_for_backward(data)
+            return data.copy()
         shifted = np.exp(data - data.max(axis=ctx.axis, keepdims=True))
         result = shifted / shifted.sum(axis=ctx.axis, keepdims=True)
         ctx.save_for_backward(result)
@@ -25,7 +28,10 @@ class LogSoftmax(Op):
     @staticmethod
     def forward(ctx, x, dim):
         ctx.axis = wrap_dim(dim, x._data.ndim)
-        data = x._data if x._data.dtype.kind == "f" else x._data.astype(np.float32)
+        data = _float_data(x, ctx.axis, "log_softmax")
+        if data.size == 0:               # nothing to normalise: PyTorch returns the empty tensor
+            ctx.save_for_backward(data)
+            return data.copy()
         shifted = data - data.max(axis=ctx.axis, keepdims=True)
         result = shifted - np.log(np.exp(shifted).sum(axis=ctx.axis, keepdims=True))
         ctx.save_for_backward(result)
@@ -35,3 +41,11 @@ class LogSoftmax(Op):
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
         return grad - y.exp() * grad.sum(dim=ctx.axis, keepdim=True), None
+
+
+def _float_data(x, axis, name):
+    """The input's numbers; PyTorch has no softmax kernel for integer or bool tensors."""
+    if x._data.dtype.kind != "f":
+        kernel = f"{name}_lastdim_kernel_impl" if axis == max(x._data.ndim - 1, 0) else f"{name}_kernel_impl"
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{x.dtype.scalar_name}\'')
+    return x._data
