@@ -3,6 +3,7 @@ from .function import AccumulateGrad, BackwardNode, Function
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
                         set_grad_enabled)
 from .gradcheck import GradcheckError, gradcheck
+from . import graph  # noqa: E402  (gk.autograd.graph.saved_tensors_hooks)
 
 __all__ = ["Function", "backward", "grad", "gradcheck", "GradcheckError", "no_grad", "enable_grad",
            "set_grad_enabled", "inference_mode", "is_grad_enabled"]
@@ -44,6 +45,8 @@ def _accumulate_into(tensors, grads, retain_graph, create_graph, inputs):
     result = run_backward(tensors, grads, retain_graph, create_graph, inputs=inputs,
                           allow_unused=True, accumulate=False)
     for t, g in zip(inputs, result):
+        if t.grad_fn is not None:
+            t.retain_grad()          # like PyTorch: a non-leaf input keeps its .grad from now on
         if g is None:
             continue
         g = g if create_graph else g.detach()
@@ -68,6 +71,9 @@ def graph_stats(tensor):
     for node in walk(tensor):
         ops += 1
         for kind, obj, _ in node._saved:
+            if kind == "packed":     # what pack() returned is the user's: count the tensor, not its bytes
+                saved += 1
+                continue
             array = obj[1] if kind == "output" else getattr(obj, "_data", None)
             if array is None:
                 continue

@@ -10,6 +10,9 @@
 Iterative, so a 100,000-op chain needs no recursion; each node runs once, and a
 tensor used twice gets the sum of both gradients.
 """
+import gc
+import threading
+
 import numpy as np
 
 from .. import _events
@@ -43,7 +46,8 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
     """Shared by Tensor.backward, autograd.backward and autograd.grad.
 
     With ``inputs`` and ``accumulate=False`` (autograd.grad), the gradients of
-    ``inputs`` are returned instead of being added into any ``.grad``.
+    ``inputs`` are returned instead of being added into any ``.grad``; like PyTorch,
+    only nodes that lead to an input run (others are neither called nor freed).
     ``trace(node, grads_in, grads_out)``, if given, is called after each node runs
     (the step-through widget uses it).
     """
@@ -70,6 +74,12 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
     previous = _state.enabled
     _state.enabled = bool(create_graph)
     touched = {}
+    # Why pause the collector: backward frees the graph as it goes and makes many short-lived
+    # tensors; in a notebook kernel's big heap each collection it triggers walks ~10^5 objects
+    # for nothing (measured in benchmarks/bench_core.py). Nothing here makes reference cycles.
+    gc_was_enabled = gc.isenabled()
+    if gc_was_enabled:
+        gc.disable()
     try:
         buffers = {}
         roots = []
@@ -83,7 +93,8 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
             buf[nr] = g if buf[nr] is None else buf[nr] + g
             roots.append(node)
 
-        dependencies = _count_dependencies(roots)
+        runs = _nodes_to_run(roots, capture_leaf, capture_node) if inputs is not None else None
+        dependencies = _count_dependencies(roots, runs)
         leaf_buffers = {}
         ready = []
         # A stack of nodes whose consumers have all run (Kahn's algorithm); the
@@ -97,6 +108,8 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
             grads = buffers.pop(node)
             if node._pre_hooks or node._retained or capture_node:
                 grads = _run_pre_hooks(node, grads, capture_node, captured, touched, accumulate)
+            if runs is not None and not runs.get(node):
+                continue                  # only captured (autograd.grad input): not called, not freed
             if len(grads) > 1 or grads[0] is None:
                 for nr, g in enumerate(grads):
                     if g is None and node.materialize_grads:
@@ -104,21 +117,24 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
             results = node._function.backward(node, *grads)
             if type(results) is not tuple:
                 results = (results,)
-            if len(results) != len(node._edges):
+            flat = node._next
+            if 2 * len(results) != len(flat):
                 results = _check_count(node, results)
             if trace is not None:
                 trace(node, tuple(grads), results)
             if not retain_graph:
                 node._saved = ()
                 node._freed = True
-            for edge, shape, g in zip(node._edges, node._input_shapes, results):
-                if edge is None or g is None:
+            shapes = node._input_shapes
+            for position, g in enumerate(results):
+                target = flat[2 * position]
+                if target is None or g is None:
                     continue
                 if not isinstance(g, Tensor):
                     g = _make(g)
+                shape = shapes[position]
                 if g._data.shape != shape:
                     g = _sum_to_shape(g, shape, node)
-                target, nr = edge
                 if isinstance(target, Tensor):
                     if not target._hooks:     # adding each use's grad into .grad gives the same sum
                         _deliver_to_leaf(target, g, accumulate, capture_leaf, captured, create_graph, touched)
@@ -135,6 +151,9 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                         leaf_buffers.pop(key, None)
                         _deliver_to_leaf(target, g, accumulate, capture_leaf, captured, create_graph, touched)
                     continue
+                if runs is not None and target not in runs:
+                    continue                  # leads to no input of autograd.grad
+                nr = flat[2 * position + 1]
                 buf = buffers.get(target)
                 if buf is None:
                     buf = buffers[target] = [None] * len(target._output_shapes)
@@ -145,6 +164,8 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                     ready.append(target)
     finally:
         _state.enabled = previous
+        if gc_was_enabled:
+            gc.enable()
 
     if touched and _events._subscribers:
         _events.emit("backward", list(touched.values()))
@@ -159,22 +180,57 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                 "One of the differentiated Tensors appears to not have been used in the graph. "
                 "Set allow_unused=True if this is the desired behavior."
             )
+        if g is not None and g._data.dtype != t._data.dtype:
+            g = g.to(t.dtype)         # like PyTorch: a gradient has its input's dtype
         result.append(g)
     return tuple(result)
 
 
-def _count_dependencies(roots):
-    """How many edges point at each node (keyed by node) and each hooked leaf (keyed by id)."""
+def _nodes_to_run(roots, capture_leaf, capture_node):
+    """For autograd.grad: node -> True if an input lies below it (so it must run), else False.
+
+    Nodes that are themselves captured inputs are in the dict (they receive a gradient)
+    but only run when another input lies further down.
+    """
+    captured_nodes = {node for node, _ in capture_node}
+    runs = {}
+    stack = [(root, False) for root in roots]
+    while stack:
+        node, children_done = stack.pop()
+        flat = node._next
+        if children_done:
+            runs[node] = any(
+                (runs.get(t) or t in captured_nodes) if isinstance(t, BackwardNode) else id(t) in capture_leaf
+                for t in flat[::2] if t is not None)
+            continue
+        if node in runs:
+            continue
+        runs[node] = None                  # being visited
+        stack.append((node, True))
+        for t in flat[::2]:
+            if isinstance(t, BackwardNode) and t not in runs:
+                stack.append((t, False))
+    return {node: run for node, run in runs.items() if run or node in captured_nodes}
+
+
+def _count_dependencies(roots, runs=None):
+    """How many edges point at each node (keyed by node) and each hooked leaf (keyed by id).
+
+    With ``runs`` (autograd.grad), only edges between nodes that take part count.
+    """
     dependencies = {}
     seen = set(roots)
     stack = list(seen)
     while stack:
         node = stack.pop()
-        for edge in node._edges:
-            if edge is None:
+        if runs is not None and not runs.get(node):
+            continue
+        for target in node._next[::2]:
+            if target is None:
                 continue
-            target = edge[0]
             if isinstance(target, BackwardNode):
+                if runs is not None and target not in runs:
+                    continue
                 dependencies[target] = dependencies.get(target, 0) + 1
                 if target not in seen:
                     seen.add(target)
@@ -210,7 +266,7 @@ def _run_pre_hooks(node, grads, capture_node, captured, touched, accumulate):
 
 def _check_count(node, results):
     """backward must return one gradient per forward argument (extra Nones are allowed)."""
-    expected = len(node._edges)
+    expected = len(node._next) // 2
     if len(results) > expected and all(r is None for r in results[expected:]):
         return results[:expected]
     raise RuntimeError(
@@ -221,7 +277,7 @@ def _check_count(node, results):
 
 def _zeros(node, nr):
     """The zero gradient of an output nothing used (its own dtype, like PyTorch)."""
-    dtypes = getattr(node, "_output_dtypes", None)
+    dtypes = node._output_dtypes
     return _make(np.zeros(node._output_shapes[nr], dtype=dtypes[nr] if dtypes else np.float32))
 
 
@@ -245,27 +301,38 @@ def _expandable(shape, target):
     return True
 
 
+_accumulate_lock = threading.Lock()   # one .grad update at a time: threads never lose a sum (issue 11)
+
+
 def _deliver_to_leaf(leaf, g, accumulate, capture_leaf, captured, create_graph, touched):
+    if capture_leaf:
+        positions = capture_leaf.get(id(leaf))
+        if positions is None:
+            return                      # autograd.grad: other leaves are not reached (their hooks stay quiet)
+        for hook in list(leaf._hooks or ()):
+            new = hook(g)
+            if new is not None:
+                g = new
+        for i in positions:
+            captured[i] = g if i not in captured else captured[i] + g
+        return
     if leaf._hooks:
         for hook in list(leaf._hooks):
             new = hook(g)
             if new is not None:
                 g = new
-    if capture_leaf:
-        for i in capture_leaf.get(id(leaf), ()):
-            captured[i] = g if i not in captured else captured[i] + g
-        return
     if not accumulate or not leaf._requires_grad:
         return      # like PyTorch: a leaf switched to requires_grad=False since the forward gets nothing
     if g._data.dtype != leaf._data.dtype:
         g = g.to(leaf.dtype)
     # .grad is set directly: one "backward" event for the whole pass tells live displays.
-    if leaf._grad is None:
-        # A copy, never an alias of a buffer another node may still add into.
-        leaf._grad = g.clone() if create_graph else _make(g._data.copy())
-    elif create_graph:
-        leaf._grad = leaf._grad + g
-    else:
-        leaf._grad._data += g._data
-        leaf._grad._version_box[0] += 1
+    with _accumulate_lock:
+        if leaf._grad is None:
+            # A copy, never an alias of a buffer another node may still add into.
+            leaf._grad = g.clone() if create_graph else _make(g._data.copy())
+        elif create_graph:
+            leaf._grad = leaf._grad + g
+        else:
+            leaf._grad._data += g._data
+            leaf._grad._version_box[0] += 1
     touched[id(leaf)] = leaf

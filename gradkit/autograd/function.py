@@ -96,11 +96,14 @@ class BackwardNode(Node):
     """The record an operation leaves behind: what to call, what was saved, where grads go.
 
     Attributes the engine uses (set by ``Function.apply``):
-      _edges          one entry per forward argument: (target, output_nr) or None;
-                      target is a BackwardNode or a leaf Tensor
+      _next           flat tuple, two entries per forward argument: target, output_nr;
+                      target is a BackwardNode, a leaf Tensor, or None where no grad flows.
+                      (Flat: one object per op instead of one per edge, see issue 12.)
       _input_shapes   per argument: a tensor's shape (to undo broadcasting), the value of a
                       Python-number operand (x + 3), or None for options such as dim=
       _output_shapes  shape of each output, to make zero grads for unused outputs
+      _saved          one (kind, object, version) per saved slot, kind being "input",
+                      "output", "tensor", "value" or "packed" (saved_tensors_hooks)
       _seq            creation order
     """
 
@@ -112,9 +115,14 @@ class BackwardNode(Node):
     materialize_grads = True
     _untracked = None         # position -> weakref to an operand tensor that did not require grad
     numbers_are_inputs = False   # True for arithmetic: `x + 3` lists 3 as an input, like PyTorch
+    saved_names = ()          # PyTorch's names of the saved slots: ("self", "other") -> _saved_self, ...
+    saved_attributes = {}     # PyTorch name -> ctx attribute, for saved non-tensors (_saved_exponent)
+    saved_as_list = False     # True: the one saved name means all slots (IndexBackward0's _saved_indices)
 
     to_save = ()
     needs_input_grad = ()
+    _non_differentiable = ()
+    _output_dtypes = None
 
     # --- the ctx API used inside forward / backward -------------------------
     def save_for_backward(self, *tensors):
@@ -130,22 +138,47 @@ class BackwardNode(Node):
     def saved_tensors(self):
         if self._freed:
             raise RuntimeError(_FREED_MESSAGE)
-        out = []
-        for kind, obj, version in self._saved:
-            if kind == "input":
-                if obj._version_box[0] != version:
-                    raise RuntimeError(_modified_message(obj, version, self))
-                out.append(obj)
-            elif kind == "output":   # rebuilt on demand: no reference cycle node -> output
-                nr, array, box = obj
-                rebuilt = _make(array, requires_grad=True, grad_fn=self, output_nr=nr)
-                if box[0] != version:
-                    rebuilt._version_box = box
-                    raise RuntimeError(_modified_message(rebuilt, version, self))
-                out.append(rebuilt)
-            else:
-                out.append(obj)
-        return tuple(out)
+        return tuple(self._unpack(entry) for entry in self._saved)
+
+    def _unpack(self, entry):
+        kind, obj, version = entry
+        if kind == "input":
+            if obj._version_box[0] != version:
+                raise RuntimeError(_modified_message(obj, version, self))
+            return obj
+        if kind == "output":     # rebuilt on demand: no reference cycle node -> output
+            nr, array, box = obj
+            rebuilt = _make(array, requires_grad=True, grad_fn=self, output_nr=nr)
+            if box[0] != version:
+                rebuilt._version_box = box
+                raise RuntimeError(_modified_message(rebuilt, version, self))
+            return rebuilt
+        if kind == "packed":     # saved_tensors_hooks: the user's unpack gives the tensor back
+            packed, unpack = obj
+            return unpack(packed)
+        return obj
+
+    def __getattr__(self, name):
+        """PyTorch's ``grad_fn._saved_self``, ``_saved_result``, ``_saved_exponent``, ..."""
+        if name.startswith("_saved_"):
+            key = name[7:]
+            names = type(self).saved_names
+            if key in names:
+                if self._freed:
+                    raise RuntimeError(_FREED_MESSAGE)
+                if type(self).saved_as_list:
+                    return self.saved_tensors
+                return self._unpack(self._saved[names.index(key)])
+            attribute = type(self).saved_attributes.get(key)
+            if attribute is not None:
+                return getattr(self, attribute)
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    @property
+    def _edges(self):
+        """(target, output_nr) or None per forward argument (what drawings and explain() read)."""
+        flat = self._next
+        return tuple(None if flat[i] is None else (flat[i], flat[i + 1]) for i in range(0, len(flat), 2))
 
     # --- what learners inspect ------------------------------------------------
     @property
@@ -180,10 +213,10 @@ def walk(tensor):
     while stack:
         node = stack.pop()
         yield node
-        for edge in node._edges:
-            if edge is not None and isinstance(edge[0], BackwardNode) and id(edge[0]) not in seen:
-                seen.add(id(edge[0]))
-                stack.append(edge[0])
+        for target in node._next[::2]:
+            if isinstance(target, BackwardNode) and id(target) not in seen:
+                seen.add(id(target))
+                stack.append(target)
 
 
 def _modified_message(tensor, expected, node):
@@ -234,7 +267,10 @@ class Function:
         cls.backward_name = name
         cls._node_class = type(name, (BackwardNode,), {
             "_function": cls, "__module__": cls.__module__,
-            "numbers_are_inputs": getattr(cls, "numbers_are_inputs", False)})
+            "numbers_are_inputs": getattr(cls, "numbers_are_inputs", False),
+            "saved_names": getattr(cls, "saved_names", ()),
+            "saved_attributes": getattr(cls, "saved_attributes", {}),
+            "saved_as_list": getattr(cls, "saved_as_list", False)})
 
     @staticmethod
     def forward(ctx, *args):
@@ -288,17 +324,28 @@ def refresh_view(view):
 
 
 def _apply_recorded(cls, args):
-    """Run forward with grad mode off, then wire the result into the graph."""
-    node = cls._node_class()
-    edges, shapes, needs = [], [], []
+    """Run forward with grad mode off, then wire the result into the graph.
+
+    Allocation-lean on purpose (issue 12): per recorded op the GC tracks the node, one
+    flat tuple of edges, the output tensor and its version box; everything else is
+    tuples of atomics (shapes, flags), which the collector stops tracking at once.
+    """
+    node = _new(cls._node_class)
+    flat, shapes = [], []
+    mask = 0
     numbers_are_inputs = node.numbers_are_inputs
     for position, a in enumerate(args):
         if isinstance(a, Tensor):
             shapes.append(a._data.shape)
             if a._requires_grad:
                 fn = a.grad_fn
-                edges.append((fn, a._output_nr) if fn is not None else (a, 0))
-                needs.append(True)
+                if fn is None:
+                    flat.append(a)
+                    flat.append(0)
+                else:
+                    flat.append(fn)
+                    flat.append(a._output_nr)
+                mask |= 1 << position
                 continue
             # An operand that is not tracked: remembered weakly, so drawings and explain()
             # can name where tracking stopped without keeping the tensor alive.
@@ -309,11 +356,11 @@ def _apply_recorded(cls, args):
             # Python numbers are operands of arithmetic (kept in place of a shape, so drawings
             # can say "+ 3"); other arguments (dim=, keepdim=) are options, recorded as None.
             shapes.append(a if numbers_are_inputs and type(a) in (int, float) else None)
-        edges.append(None)
-        needs.append(False)
-    node._edges = edges
-    node._input_shapes = shapes
-    node.needs_input_grad = tuple(needs)
+        flat.append(None)
+        flat.append(0)
+    node._next = tuple(flat)
+    node._input_shapes = tuple(shapes)
+    node.needs_input_grad = _needs_input_grad(mask, len(args))
     node._seq = next(_sequence)
     _state.enabled = False
     try:
@@ -328,11 +375,27 @@ def _apply_recorded(cls, args):
         out = _make(raw, True, node) if raw.dtype.kind == "f" else _make(raw)
         node._output_shapes = (raw.shape,)
         if node.to_save:
-            outputs = ((returned, raw, out._version_box),)   # forward may have saved either object
-            node._saved = [_classify_saved(s, args, outputs) for s in node.to_save]
-            node.to_save = ()
+            _store_saved(node, args, ((returned, raw, out),))   # forward may have saved either object
         return out
     return _record_outputs(node, args, raw)
+
+
+_NEEDS = {}
+
+
+def _needs_input_grad(mask, n):
+    """The needs_input_grad tuple for a bit mask, made once and shared (no allocation per op)."""
+    key = (mask, n)
+    needs = _NEEDS.get(key)
+    if needs is None:
+        needs = _NEEDS[key] = tuple(bool(mask >> i & 1) for i in range(n))
+    return needs
+
+
+def _store_saved(node, args, outputs):
+    hooks = _state.saved_hooks
+    node._saved = tuple(_classify_saved(s, args, outputs, hooks) for s in node.to_save)
+    del node.to_save
 
 
 def _mark_inference(outputs):
@@ -354,7 +417,7 @@ def _record_outputs(node, args, raw):
     """The general case: Tensor or several outputs, possibly non-differentiable ones."""
     multiple = isinstance(raw, tuple)
     raws = raw if multiple else (raw,)
-    non_diff = getattr(node, "_non_differentiable", ())
+    non_diff = node._non_differentiable
     outputs = []
     output_arrays = []
     for nr, r in enumerate(raws):
@@ -367,27 +430,35 @@ def _record_outputs(node, args, raw):
         differentiable = array.dtype.kind == "f" and not any(r is o for o in non_diff)
         out = _make(array, True, node, nr) if differentiable else _make(array)
         outputs.append(out)
-        output_arrays.append((r, array, out._version_box))
+        output_arrays.append((r, array, out))
     node._output_shapes = tuple(a.shape for _, a, _ in output_arrays)
     node._output_dtypes = tuple(a.dtype for _, a, _ in output_arrays)
-    node._saved = [_classify_saved(s, args, output_arrays) for s in node.to_save]
-    node.to_save = ()
+    if node.to_save:
+        _store_saved(node, args, output_arrays)
     return tuple(outputs) if multiple else outputs[0]
 
 
-def _classify_saved(s, args, output_arrays):
+def _classify_saved(s, args, output_arrays, hooks):
+    """One saved slot as (kind, object, version); see BackwardNode._saved."""
+    if s is None or type(s) in (int, float, bool):
+        return ("value", s, 0)                            # plain numbers are kept as they are
+    entry = None
     for a in args:
         if s is a:
             if isinstance(s, Tensor):                     # an input: check its version on unpack
                 if s._inference:
                     raise RuntimeError(_INFERENCE_SAVE_ERROR)
-                return ("input", s, s._version_box[0])
+                entry, tensor = ("input", s, s._version_box[0]), s
             break
-    for nr, (raw, array, box) in enumerate(output_arrays):
-        if s is raw or s is array:                        # (a numpy scalar output is a float too)
-            return ("output", (nr, array, box), 0)
-    if s is None or isinstance(s, (int, float)):
-        return ("value", s, 0)                            # plain numbers are kept as they are
-    if isinstance(s, Tensor):
-        return ("tensor", s, 0)
-    return ("tensor", _make(np.asarray(s)), 0)
+    if entry is None:
+        for nr, (raw, array, out) in enumerate(output_arrays):
+            if s is raw or s is array or s is out:        # (a numpy scalar output is a float too)
+                entry, tensor = ("output", (nr, array, out._version_box), out._version_box[0]), out
+                break
+    if entry is None:
+        tensor = s if isinstance(s, Tensor) else _make(np.asarray(s))
+        entry = ("tensor", tensor, 0)
+    if hooks:                                            # saved_tensors_hooks: PyTorch packs every saved tensor
+        pack, unpack = hooks[-1]
+        return ("packed", (pack(tensor), unpack), 0)
+    return entry

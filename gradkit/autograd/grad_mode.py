@@ -11,6 +11,7 @@ import threading
 class _GradState(threading.local):
     enabled = True      # record operations on tensors that require grad
     inference = False   # inside inference_mode
+    saved_hooks = ()    # (pack, unpack) pairs of active saved_tensors_hooks, innermost last
 
 
 _state = _GradState()

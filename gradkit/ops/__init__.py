@@ -10,12 +10,12 @@ import numpy as np
 
 from .arithmetic import Add, Div, MatMul, Mul, Neg, Pow, PowTensor, RPow, RSub, Sub, matmul
 from .inplace import apply_inplace
-from .pointwise import (Abs, Clamp, Cos, Exp, Log, Maximum, Minimum, Reciprocal, Relu, Sigmoid, Sin, Sqrt,
+from .pointwise import (Abs, Clamp, Cos, Exp, Log, Maximum, Minimum, Reciprocal, Relu, Sigmoid, Sign, Sin, Sqrt,
                         Tanh, where)
 from .reduce import (Max, MaxDim, Mean, MeanDim, Min, MinDim, Prod, ProdDim, Std, Sum, SumDim,
                      ValuesIndices, Var)
-from .shape import (Cat, Clone, Expand, Fill, IndexPut, Permute, Squeeze, SqueezeDim, Stack, ToCopy, Transpose,
-                    Unsqueeze, View, Zero, _index_key, index)
+from .shape import (Cat, Clone, CopySlices, Expand, Fill, IndexPut, Permute, Squeeze, SqueezeDim, Stack, T,
+                    ToCopy, Transpose, Unsqueeze, View, Zero, _index_key, index)
 from .softmax import LogSoftmax, Softmax
 from .._tensor import Tensor, _make   # defined before gradkit.ops is imported
 from ._base import data, wrap_dim
@@ -179,6 +179,8 @@ def flatten(x, start_dim=0, end_dim=-1):
     shape = x._data.shape
     if not shape:
         return View.apply(x, (1,))
+    if len(shape) == 1:
+        return x                 # PyTorch: flattening a 1-D tensor returns it as it is
     start, end = wrap_dim(start_dim, len(shape)), wrap_dim(end_dim, len(shape))
     if start > end:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
@@ -231,12 +233,12 @@ def t(x):
     """Transpose of a tensor with at most 2 dims (PyTorch's Tensor.t())."""
     if x._data.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x._data.ndim}D")
-    return transpose(x, 0, 1) if x._data.ndim == 2 else x
+    return T.apply(x, 0, 1) if x._data.ndim == 2 else x
 
 
 # ----------------------------------------------------- ops that record nothing
 def sign(x):
-    return _no_grad_result(np.sign(x._data))
+    return Sign.apply(x)
 
 
 def argmax(x, dim=None, keepdim=False):
@@ -306,8 +308,8 @@ def install_methods(Tensor):
         return apply_inplace(self, Zero, 0)
 
     def setitem(self, key, value):
-        key, _ = _index_key(key)
-        apply_inplace(self, IndexPut, key, value)
+        key, basic = _index_key(key)
+        apply_inplace(self, CopySlices if basic else IndexPut, key, value)   # PyTorch's grad_fn names
 
     def get_max(self, dim=None, keepdim=False):
         return max(self, dim, keepdim)
