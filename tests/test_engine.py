@@ -395,3 +395,104 @@ def test_no_grad_forward_gets_a_fresh_ctx_with_needs_input_grad():
     with gk.no_grad():
         assert Twice.apply(x).tolist() == [2.0]
     assert Twice.apply(x).tolist() == [3.0]
+
+
+# ------------------------------------------------- autograd.grad / backward(inputs=) like PyTorch
+def test_grad_of_unreached_input_does_not_free_the_graph():
+    x = gk.ones(2, requires_grad=True)
+    w = gk.ones(2, requires_grad=True)
+    y = x.exp().sum()
+    assert gk.autograd.grad(y, [w], allow_unused=True) == (None,)
+    (g,) = gk.autograd.grad(y, [x])                # the graph is still there, as in PyTorch
+    np.testing.assert_allclose(g.numpy(), np.exp([1.0, 1.0]), rtol=1e-6)
+
+
+def test_grad_does_not_fire_hooks_on_unrelated_branches():
+    x = gk.ones(2, requires_grad=True)
+    z = gk.ones(2, requires_grad=True)
+    fired = []
+    u = z * 3
+    u.register_hook(lambda g: fired.append("u"))
+    z.register_hook(lambda g: fired.append("z"))
+    y = (x * 2).sum() + (u * x).sum()
+    (g,) = gk.autograd.grad(y, [x])
+    assert g.tolist() == [5.0, 5.0]
+    assert fired == []
+
+
+def test_grad_unused_input_message_names_its_index():
+    x = gk.ones(2, requires_grad=True)
+    w = gk.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"^The differentiated Tensor at index 1 appears to not have been used"):
+        gk.autograd.grad((x * 2).sum(), [x, w])
+
+
+def test_backward_inputs_non_leaf_retains_grad_like_pytorch():
+    x = gk.ones(2, requires_grad=True)
+    a = x * 2
+    y = (a * a).sum()
+    y.backward(inputs=[a], retain_graph=True)
+    assert a.retains_grad and a.grad.tolist() == [4.0, 4.0] and x.grad is None
+    y.backward(inputs=[a])
+    assert a.grad.tolist() == [8.0, 8.0]
+
+
+def test_grads_keep_the_float32_dtype_of_their_leaf():
+    x = gk.ones(2, requires_grad=True)
+    y = (x * gk.tensor(2.0, dtype=gk.float64)).sum()
+    (g,) = gk.autograd.grad(y, [x], retain_graph=True)
+    assert g.dtype == gk.float32
+    y.backward(inputs=[x])
+    assert x.grad.dtype == gk.float32
+
+
+# ------------------------------------------------------------------- grad_fn names like PyTorch
+@pytest.mark.parametrize("make, name", [
+    (lambda x: x[:, 1], "SelectBackward0"),
+    (lambda x: x[1], "SelectBackward0"),
+    (lambda x: x[0, 1:], "SliceBackward0"),
+    (lambda x: x[1, None], "UnsqueezeBackward0"),
+    (lambda x: x[:, :], "AliasBackward0"),
+    (lambda x: x[:], "SliceBackward0"),
+    (lambda x: x.sign(), "SignBackward0"),
+    (lambda x: x.t(), "TBackward0"),
+    (lambda x: x.reshape(2, 1, 3) @ gk.ones(3, 4), "UnsafeViewBackward0"),
+    (lambda x: x.reshape(2, 1, 3) @ gk.ones(3), "UnsafeViewBackward0"),
+])
+def test_grad_fn_names(make, name):
+    x = gk.ones(2, 3, requires_grad=True) * 1
+    assert make(x).grad_fn.name() == name
+
+
+def test_setitem_on_tracked_tensor_is_copyslices_and_flatten_of_vector_is_itself():
+    x = gk.ones(2, 3, requires_grad=True) * 1
+    x[0] = gk.tensor(5.0)
+    assert x.grad_fn.name() == "CopySlices"
+    v = gk.ones(3, requires_grad=True)
+    assert v.flatten() is v
+
+
+def test_max_dim_of_empty_raises_index_error_like_pytorch():
+    with pytest.raises(IndexError, match=r"^max\(\): Expected reduction dim 0 to have non-zero size\."):
+        gk.ones(0, 3).max(dim=0)
+
+
+@pytest.mark.parametrize("program, expected", [
+    (lambda: _grad(lambda x: 0 ** x, [-1.0, 0.0, 1.0]), [float("-inf"), 0.0, 0.0]),
+    (lambda: _grad(lambda x: x ** 0, [0.0]), [0.0]),
+    (lambda: _grad(lambda x: x ** gk.tensor([0.0]), [0.0]), [0.0]),
+    (lambda: _grad(lambda x: x.relu(), [-1.0, 0.0, 2.0], float("inf")), [0.0, 0.0, float("inf")]),
+    (lambda: _grad(lambda x: x.clamp(0, 1), [-1.0, 0.0, 2.0], float("inf")), [0.0, float("inf"), 0.0]),
+    (lambda: _grad(lambda x: gk.minimum(x, gk.tensor([float("nan"), 1.0, 2.0])), [1.0, float("nan"), 2.0]),
+     [1.0, 1.0, 0.5]),
+    (lambda: gk.tensor([float("nan"), -0.0, 2.0]).sign().tolist(), [0.0, 0.0, 1.0]),
+])
+def test_nan_and_inf_edges_like_pytorch(program, expected):
+    np.testing.assert_array_equal(program(), expected)
+
+
+def _grad(fn, values, incoming=1.0):
+    x = gk.tensor(values, requires_grad=True)
+    y = fn(x)
+    y.backward(gk.full(y.shape, incoming))
+    return x.grad.tolist()

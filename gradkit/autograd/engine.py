@@ -177,7 +177,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
         g = captured.get(i)
         if g is None and not allow_unused:
             raise RuntimeError(
-                "One of the differentiated Tensors appears to not have been used in the graph. "
+                f"The differentiated Tensor at index {i} appears to not have been used in the graph. "
                 "Set allow_unused=True if this is the desired behavior."
             )
         if g is not None and g._data.dtype != t._data.dtype:

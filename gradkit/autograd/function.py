@@ -168,7 +168,10 @@ class BackwardNode(Node):
                     raise RuntimeError(_FREED_MESSAGE)
                 if type(self).saved_as_list:
                     return self.saved_tensors
-                return self._unpack(self._saved[names.index(key)])
+                value = self._unpack(self._saved[names.index(key)])
+                if type(value) in (int, float):      # PyTorch wraps a number operand in a 0-d tensor
+                    value = _make(np.asarray(value))
+                return value
             attribute = type(self).saved_attributes.get(key)
             if attribute is not None:
                 return getattr(self, attribute)

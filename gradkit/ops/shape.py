@@ -255,10 +255,13 @@ class IndexAddInto(Op):
 
 
 def index(x, key):
+    one_slice = isinstance(key, slice)      # x[:] is a slice in PyTorch; x[:, :] in a tuple is an alias
     key, basic = _index_key(key)
     if len(key) == 1 and key[0] is None:    # x[None] is an unsqueeze, and PyTorch records it as one
         return Unsqueeze.apply(x, 0)
-    return (_basic_index_op(key) if basic else Index).apply(x, key, basic)
+    if not basic:
+        return Index.apply(x, key, basic)
+    return (Slice if one_slice else _basic_index_op(key)).apply(x, key, basic)
 
 
 def _basic_index_op(key):
