@@ -496,3 +496,26 @@ def _grad(fn, values, incoming=1.0):
     y = fn(x)
     y.backward(gk.full(y.shape, incoming))
     return x.grad.tolist()
+
+
+def test_autograd_grad_fills_retained_grads_like_pytorch():
+    x = gk.ones(2, requires_grad=True)
+    a = x * 2
+    a.retain_grad()
+    gk.autograd.grad((a * a).sum(), x)
+    assert a.grad.tolist() == [4.0, 4.0]
+
+
+def test_backward_inputs_that_do_not_require_grad_raise_pytorch_error():
+    x = gk.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="^can't retain_grad on Tensor that has requires_grad=False"):
+        (x * 1).sum().backward(inputs=[gk.ones(2)])
+
+
+def test_t_of_vector_and_scalar_is_a_recorded_view():
+    v = gk.ones(2, requires_grad=True)
+    assert v.t().grad_fn.name() == "TBackward0" and not v.t().is_leaf
+    s = gk.tensor(1.0, requires_grad=True)
+    assert s.t().grad_fn.name() == "TBackward0"
+    with pytest.warns(UserWarning, match="The use of `x.T` on tensors of dimension other than 2"):
+        assert v.T.grad_fn.name() == "PermuteBackward0"

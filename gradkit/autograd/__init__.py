@@ -36,18 +36,24 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     inputs = _as_sequence(inputs)
     grad_outputs = _as_sequence(grad_outputs) or (None,) * len(outputs)
     return run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=inputs,
-                        allow_unused=allow_unused, accumulate=False)
+                        allow_unused=allow_unused, accumulate=False, fill_retained=True)
 
 
 def _accumulate_into(tensors, grads, retain_graph, create_graph, inputs):
-    """backward(inputs=...): accumulate only into the given tensors' .grad."""
+    """backward(inputs=...): accumulate only into the given tensors' .grad.
+
+    Like PyTorch, a non-leaf input is made to retain its grad, so the engine fills it.
+    """
     from .engine import run_backward
-    result = run_backward(tensors, grads, retain_graph, create_graph, inputs=inputs,
-                          allow_unused=True, accumulate=False)
-    for t, g in zip(inputs, result):
+    for t in inputs:
+        if not t._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if t.grad_fn is not None:
-            t.retain_grad()          # like PyTorch: a non-leaf input keeps its .grad from now on
-        if g is None:
+            t.retain_grad()
+    result = run_backward(tensors, grads, retain_graph, create_graph, inputs=inputs,
+                          allow_unused=True, accumulate=False, fill_retained=True)
+    for t, g in zip(inputs, result):
+        if g is None or t.grad_fn is not None:
             continue
         g = g if create_graph else g.detach()
         t._set_grad_internal(g.clone() if t._grad is None else t._grad + g)

@@ -42,15 +42,18 @@ def _make_seed_grads(outputs, grad_outputs):
 
 
 def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
-                 allow_unused=False, accumulate=True, trace=None):
+                 allow_unused=False, accumulate=True, trace=None, fill_retained=None):
     """Shared by Tensor.backward, autograd.backward and autograd.grad.
 
     With ``inputs`` and ``accumulate=False`` (autograd.grad), the gradients of
     ``inputs`` are returned instead of being added into any ``.grad``; like PyTorch,
     only nodes that lead to an input run (others are neither called nor freed).
     ``trace(node, grads_in, grads_out)``, if given, is called after each node runs
-    (the step-through widget uses it).
+    (the step-through widget uses it). ``fill_retained`` (default: ``accumulate``): fill
+    the ``.grad`` of non-leaves that called retain_grad(); autograd.grad does, as in PyTorch.
     """
+    if fill_retained is None:
+        fill_retained = accumulate
     for i, out in enumerate(outputs):
         if not out._requires_grad:
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
@@ -107,7 +110,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
             node = ready.pop()
             grads = buffers.pop(node)
             if node._pre_hooks or node._retained or capture_node:
-                grads = _run_pre_hooks(node, grads, capture_node, captured, touched, accumulate)
+                grads = _run_pre_hooks(node, grads, capture_node, captured, touched, fill_retained)
             if runs is not None and not runs.get(node):
                 continue                  # only captured (autograd.grad input): not called, not freed
             if len(grads) > 1 or grads[0] is None:
@@ -241,7 +244,7 @@ def _count_dependencies(roots, runs=None):
     return dependencies
 
 
-def _run_pre_hooks(node, grads, capture_node, captured, touched, accumulate):
+def _run_pre_hooks(node, grads, capture_node, captured, touched, fill_retained):
     """Hooks and retain_grad() of non-leaf tensors run when their gradient is complete."""
     if node._pre_hooks:
         for nr, hooks in node._pre_hooks.items():
@@ -250,7 +253,7 @@ def _run_pre_hooks(node, grads, capture_node, captured, touched, accumulate):
                     new = hook(grads[nr])
                     if new is not None:
                         grads[nr] = new
-    if node._retained and accumulate:   # autograd.grad and dry runs leave .grad alone
+    if node._retained and fill_retained:   # dry runs (the step-through widget) leave .grad alone
         for nr, ref in node._retained.items():
             tensor = ref()
             if tensor is not None and grads[nr] is not None:

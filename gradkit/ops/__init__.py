@@ -233,7 +233,7 @@ def t(x):
     """Transpose of a tensor with at most 2 dims (PyTorch's Tensor.t())."""
     if x._data.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x._data.ndim}D")
-    return T.apply(x, 0, 1) if x._data.ndim == 2 else x
+    return T.apply(x, 0, x._data.ndim - 1) if x._data.ndim else T.apply(x, 0, 0)   # a new view node always
 
 
 # ----------------------------------------------------- ops that record nothing
@@ -281,6 +281,12 @@ def _logical(np_fn, name):
     return logical
 
 
+_T_WARNING = ("The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated and it "
+              "will throw an error in a future release. Consider `x.mT` to transpose batches of matrices or "
+              "`x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a tensor.")
+_T_WARNING_0D = "Tensor.T is deprecated on 0-D tensors. This function is the identity in these cases."
+
+
 # -------------------------------------------------------- Tensor method table
 def install_methods(Tensor):
     """Attach the ops to Tensor as methods and operators (one table, easy to scan)."""
@@ -326,7 +332,10 @@ def install_methods(Tensor):
         return Expand.apply(self, other._data.shape)
 
     def T(self):
-        return self if self._data.ndim < 2 else permute(self, *reversed(range(self._data.ndim)))
+        if self._data.ndim != 2:
+            import warnings
+            warnings.warn(_T_WARNING_0D if self._data.ndim == 0 else _T_WARNING, UserWarning, stacklevel=2)
+        return permute(self, *reversed(range(self._data.ndim)))
 
     def mT(self):
         return transpose(self, -2, -1)

@@ -72,7 +72,9 @@ class Max(Op):
     @classmethod
     def forward(cls, ctx, x):
         if x._data.size == 0:
-            raise RuntimeError("max(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.")
+            name = "max" if cls.pick is np.max else "min"
+            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+                               "Specify the reduction dim with the 'dim' argument.")
         result = cls.pick(x._data)
         ctx.save_for_backward(x, result)
         return result

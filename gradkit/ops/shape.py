@@ -406,6 +406,8 @@ class ToCopy(Op):
 class Fill(Op):
     """x filled with a value (what ``fill_`` records): nothing flows back to the old values."""
 
+    backward_name = "FillBackward2"     # PyTorch's fill_ with a number
+
     @staticmethod
     def forward(ctx, x, value):
         return np.full_like(x._data, value)
