@@ -519,3 +519,45 @@ def test_t_of_vector_and_scalar_is_a_recorded_view():
     assert s.t().grad_fn.name() == "TBackward0"
     with pytest.warns(UserWarning, match="The use of `x.T` on tensors of dimension other than 2"):
         assert v.T.grad_fn.name() == "PermuteBackward0"
+
+
+# ---------------------------------------------------- PyTorch 2 style: forward without ctx
+def _cube_function(lib):
+    class Cube(lib.autograd.Function):
+        @staticmethod
+        def forward(x, scale):
+            return x ** 3 * scale
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            x, scale = inputs
+            ctx.save_for_backward(x, output)
+            ctx.scale = scale
+
+        @staticmethod
+        def backward(ctx, grad):
+            x, out = ctx.saved_tensors
+            return grad * 3 * x ** 2 * ctx.scale, None
+    return Cube
+
+
+def test_function_with_setup_context_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib in (gk, torch):
+        x = lib.tensor([1.0, -2.0], requires_grad=True)
+        y = _cube_function(lib).apply(x, 2.0)
+        y.sum().backward()
+        results.append((type(y.grad_fn).__name__ if lib is torch else y.grad_fn.name(), x.grad.tolist(), y.tolist()))
+        with lib.no_grad():
+            results.append(_cube_function(lib).apply(x, 1.0).tolist())
+    assert results[0] == results[2] and results[1] == results[3]
+    assert results[0][1] == [6.0, 24.0]
+
+
+def test_function_with_setup_context_saved_output_and_second_backward():
+    x = gk.tensor([1.0, 2.0], requires_grad=True)
+    y = _cube_function(gk).apply(x, 1.0)
+    y.sum().backward()
+    with pytest.raises(RuntimeError, match="Trying to backward through the graph a second time"):
+        y.sum().backward()

@@ -274,10 +274,33 @@ class Function:
             "saved_names": getattr(cls, "saved_names", ()),
             "saved_attributes": getattr(cls, "saved_attributes", {}),
             "saved_as_list": getattr(cls, "saved_as_list", False)})
+        # PyTorch 2 style: forward(*args) without ctx, and setup_context(ctx, inputs, output)
+        cls._new_style = cls.setup_context is not Function.setup_context
+
+    _new_style = False
 
     @staticmethod
     def forward(ctx, *args):
         raise NotImplementedError("You must implement the forward function for custom autograd.Function.")
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        """PyTorch 2 style: with it, ``forward(*args)`` takes no ctx; this fills ctx afterwards::
+
+            class Cube(gk.autograd.Function):
+                @staticmethod
+                def forward(x):
+                    return x ** 3
+                @staticmethod
+                def setup_context(ctx, inputs, output):
+                    (x,) = inputs
+                    ctx.save_for_backward(x)
+                @staticmethod
+                def backward(ctx, grad):
+                    (x,) = ctx.saved_tensors
+                    return grad * 3 * x ** 2
+        """
+        raise NotImplementedError("setup_context is not implemented.")
 
     @staticmethod
     def backward(ctx, *grad_outputs):
@@ -293,16 +316,25 @@ class Function:
                     if a._requires_grad:
                         return _apply_recorded(cls, args)
         elif _state.inference:
-            return _mark_inference(_wrap_outputs(cls.forward(_no_grad_ctx(len(args)), *args)))
+            return _mark_inference(_wrap_outputs(_forward(cls, _no_grad_ctx(len(args)), args)))
         ctx = _new(_NoGradCtx)                  # inlined _no_grad_ctx: the hottest path
         ctx.needs_input_grad = _ALL_FALSE[len(args)] if len(args) < 16 else (False,) * len(args)
-        raw = cls.forward(ctx, *args)
+        raw = cls.forward(ctx, *args) if not cls._new_style else _forward(cls, ctx, args)
         if type(raw) is np.ndarray:            # inlined _make: this path runs for every op in backward
             t = _new(Tensor)
             t._data = raw
             t._version_box = [0]
             return t
         return _wrap_outputs(raw)
+
+
+def _forward(cls, ctx, args):
+    """Call forward in either style (with ctx, or PyTorch 2's forward + setup_context)."""
+    if not cls._new_style:
+        return cls.forward(ctx, *args)
+    output = cls.forward(*args)
+    cls.setup_context(ctx, args, output)
+    return output
 
 
 def history_of(t):
@@ -367,7 +399,7 @@ def _apply_recorded(cls, args):
     node._seq = next(_sequence)
     _state.enabled = False
     try:
-        raw = cls.forward(node, *args)
+        raw = cls.forward(node, *args) if not cls._new_style else _forward(cls, node, args)
     finally:
         _state.enabled = True
 
