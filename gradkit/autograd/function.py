@@ -362,74 +362,80 @@ def _apply_recorded(cls, args):
     """Run forward with grad mode off, then wire the result into the graph.
 
     Allocation-lean on purpose (issue 12): per recorded op the GC tracks the node, one
-    flat tuple of edges, the output tensor and its version box; everything else is
-    tuples of atomics (shapes, flags), which the collector stops tracking at once.
+    flat tuple of edges, the output tensor and its version box; shapes are shared
+    (interned), flags are shared tuples, so nothing else stays tracked.
     """
     node = _new(cls._node_class)
     flat, shapes = [], []
-    mask = 0
+    mask = bit = 0
     numbers_are_inputs = node.numbers_are_inputs
-    for position, a in enumerate(args):
+    for a in args:
+        bit += 1
         if isinstance(a, Tensor):
             shapes.append(a._data.shape)
             if a._requires_grad:
                 fn = a.grad_fn
                 if fn is None:
-                    flat.append(a)
-                    flat.append(0)
+                    flat += (a, 0)
                 else:
-                    flat.append(fn)
-                    flat.append(a._output_nr)
-                mask |= 1 << position
+                    flat += (fn, a._output_nr)
+                mask |= 1 << (bit - 1)
                 continue
             # An operand that is not tracked: remembered weakly, so drawings and explain()
             # can name where tracking stopped without keeping the tensor alive.
             if node._untracked is None:
                 node._untracked = {}
-            node._untracked[position] = weakref.ref(a)
+            node._untracked[bit - 1] = weakref.ref(a)
         else:
             # Python numbers are operands of arithmetic (kept in place of a shape, so drawings
             # can say "+ 3"); other arguments (dim=, keepdim=) are options, recorded as None.
             shapes.append(a if numbers_are_inputs and type(a) in (int, float) else None)
-        flat.append(None)
-        flat.append(0)
+        flat += _NO_EDGE
     node._next = tuple(flat)
-    node._input_shapes = tuple(shapes)
-    node.needs_input_grad = _needs_input_grad(mask, len(args))
+    node._input_shapes = _interned(tuple(shapes))
+    node.needs_input_grad = _NEEDS[bit][mask] if bit < 5 else tuple(bool(mask >> i & 1) for i in range(bit))
     node._seq = next(_sequence)
-    _state.enabled = False
+    state = _state
+    state.enabled = False
     try:
         raw = cls.forward(node, *args) if not cls._new_style else _forward(cls, node, args)
     finally:
-        _state.enabled = True
+        state.enabled = True
 
     returned = raw
-    if isinstance(raw, np.generic):             # full reductions give numpy scalars
+    if type(raw) is not np.ndarray and isinstance(raw, np.generic):   # full reductions give numpy scalars
         raw = np.asarray(raw)
     if type(raw) is np.ndarray:                 # the common case: one array out
-        out = _make(raw, True, node) if raw.dtype.kind == "f" else _make(raw)
-        node._output_shapes = (raw.shape,)
+        out = _new(Tensor)                      # inlined _make(raw, True, node)
+        out._data = raw
+        out._version_box = [0]
+        if raw.dtype.kind == "f":
+            out._requires_grad = True
+            out.grad_fn = node
+        node._output_shapes = _interned((raw.shape,))
         if node.to_save:
             _store_saved(node, args, ((returned, raw, out),))   # forward may have saved either object
         return out
     return _record_outputs(node, args, raw)
 
 
-_NEEDS = {}
+_NO_EDGE = (None, 0)
+# needs_input_grad for up to 4 arguments, by bit mask: shared tuples, no allocation per op
+_NEEDS = [[tuple(bool(mask >> i & 1) for i in range(n)) for mask in range(1 << n)] for n in range(5)]
+_INTERNED = {}
 
 
-def _needs_input_grad(mask, n):
-    """The needs_input_grad tuple for a bit mask, made once and shared (no allocation per op)."""
-    key = (mask, n)
-    needs = _NEEDS.get(key)
-    if needs is None:
-        needs = _NEEDS[key] = tuple(bool(mask >> i & 1) for i in range(n))
-    return needs
+def _interned(shapes):
+    """One shared object per distinct shape tuple: a recorded op keeps no tuple of its own alive."""
+    try:
+        return _INTERNED.setdefault(shapes, shapes) if len(_INTERNED) < 10000 else shapes
+    except TypeError:           # an unhashable option
+        return shapes
 
 
 def _store_saved(node, args, outputs):
     hooks = _state.saved_hooks
-    node._saved = tuple(_classify_saved(s, args, outputs, hooks) for s in node.to_save)
+    node._saved = tuple([_classify_saved(s, args, outputs, hooks) for s in node.to_save])
     del node.to_save
 
 
@@ -473,9 +479,14 @@ def _record_outputs(node, args, raw):
     return tuple(outputs) if multiple else outputs[0]
 
 
+_NONE_SLOT = ("value", None, 0)     # a slot saved as None (PyTorch: the other input needs no grad)
+
+
 def _classify_saved(s, args, output_arrays, hooks):
     """One saved slot as (kind, object, version); see BackwardNode._saved."""
-    if s is None or type(s) in (int, float, bool):
+    if s is None:
+        return _NONE_SLOT
+    if type(s) in (int, float, bool):
         return ("value", s, 0)                            # plain numbers are kept as they are
     entry = None
     for a in args:
