@@ -30,7 +30,7 @@ import weakref
 
 import numpy as np
 
-from .grad_mode import _state
+from .grad_mode import _hooks_in_use, _state
 
 _sequence = itertools.count()
 Tensor = _make = None   # bound by gradkit._tensor once the Tensor class exists (see _bind_tensor)
@@ -138,7 +138,7 @@ class BackwardNode(Node):
     def saved_tensors(self):
         if self._freed:
             raise RuntimeError(_FREED_MESSAGE)
-        return tuple(self._unpack(entry) for entry in self._saved)
+        return tuple([self._unpack(entry) for entry in self._saved])
 
     def _unpack(self, entry):
         kind, obj, version = entry
@@ -434,9 +434,27 @@ def _interned(shapes):
 
 
 def _store_saved(node, args, outputs):
-    hooks = _state.saved_hooks
-    node._saved = tuple([_classify_saved(s, args, outputs, hooks) for s in node.to_save])
+    to_save = node.to_save
     del node.to_save
+    hooks = _state.saved_hooks if _hooks_in_use[0] else ()
+    if hooks:
+        node._saved = tuple([_classify_saved(s, args, outputs, hooks) for s in to_save])
+        return
+    entries = []
+    for s in to_save:           # the common slots inline (this runs for most recorded ops)
+        if s is None:
+            entries.append(_NONE_SLOT)
+            continue
+        if type(s) is Tensor and not s._inference:
+            for a in args:
+                if s is a:
+                    entries.append(("input", s, s._version_box[0]))
+                    break
+            else:
+                entries.append(_classify_saved(s, args, outputs, ()))
+            continue
+        entries.append(_classify_saved(s, args, outputs, ()))
+    node._saved = tuple(entries)
 
 
 def _mark_inference(outputs):

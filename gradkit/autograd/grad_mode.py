@@ -15,6 +15,7 @@ class _GradState(threading.local):
 
 
 _state = _GradState()
+_hooks_in_use = [0]     # saved_tensors_hooks open in any thread: while 0, saving skips the thread-local check
 
 
 def is_grad_enabled():

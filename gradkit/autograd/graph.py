@@ -13,7 +13,7 @@
 What gets packed is exactly what PyTorch saves (its derivatives.yaml), so the
 number of ``pack`` calls is the number PyTorch makes for the same program.
 """
-from .grad_mode import _state
+from .grad_mode import _hooks_in_use, _state
 
 __all__ = ["saved_tensors_hooks"]
 
@@ -28,8 +28,10 @@ class saved_tensors_hooks:
 
     def __enter__(self):
         _state.saved_hooks = _state.saved_hooks + ((self.pack_hook, self.unpack_hook),)
+        _hooks_in_use[0] += 1
         return self
 
     def __exit__(self, *exc):
         _state.saved_hooks = _state.saved_hooks[:-1]
+        _hooks_in_use[0] -= 1
         return False
