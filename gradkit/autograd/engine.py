@@ -25,7 +25,7 @@ def _make_seed_grads(outputs, grad_outputs):
     grads = []
     for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
         if g is None:
-            if out.numel() != 1:
+            if out._data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
             g = _make(np.ones(out._data.shape, dtype=out._data.dtype))
         else:
@@ -93,6 +93,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
             roots.append(node)
 
         runs = _nodes_to_run(roots, capture_leaf, capture_node) if inputs is not None else None
+        plain_accumulate = accumulate and not create_graph and not capture_leaf
         dependencies = _count_dependencies(roots, runs)
         leaf_buffers = {}
         ready = []
@@ -137,7 +138,14 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                     g = _sum_to_shape(g, shape, node)
                 if isinstance(target, Tensor):
                     if not target._hooks:     # adding each use's grad into .grad gives the same sum
-                        _deliver_to_leaf(target, g, accumulate, capture_leaf, captured, create_graph, touched)
+                        if plain_accumulate and target._grad is not None and target._requires_grad \
+                                and g._data.dtype == target._grad._data.dtype:
+                            with _accumulate_lock:      # the common case of _deliver_to_leaf, inline
+                                target._grad._data += g._data
+                                target._grad._version_box[0] += 1
+                            touched[id(target)] = target
+                        else:
+                            _deliver_to_leaf(target, g, accumulate, capture_leaf, captured, create_graph, touched)
                         continue
                     # A leaf with hooks gets its gradient once, summed over all its uses, like PyTorch.
                     key = id(target)
