@@ -1,5 +1,6 @@
 """The backward engine, its errors, hooks, autograd.grad, custom Functions, gradcheck and events."""
 import gc
+import re
 import warnings
 
 import numpy as np
@@ -517,8 +518,40 @@ def test_t_of_vector_and_scalar_is_a_recorded_view():
     assert v.t().grad_fn.name() == "TBackward0" and not v.t().is_leaf
     s = gk.tensor(1.0, requires_grad=True)
     assert s.t().grad_fn.name() == "TBackward0"
+    from gradkit import ops
+    ops._T_WARNED.clear()
     with pytest.warns(UserWarning, match="The use of `x.T` on tensors of dimension other than 2"):
         assert v.T.grad_fn.name() == "PermuteBackward0"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")          # once per process, like PyTorch's TORCH_WARN_ONCE
+        assert v.T.grad_fn.name() == "PermuteBackward0"
+
+
+@pytest.mark.parametrize("shapes, message", [
+    (((2, 3), (3, 2)), "expected m1 and m2 to have the same dtype, but got: float != double"),
+    (((3,), (3,)), "dot : expected both vectors to have same dtype, but found Float and Double"),
+    (((2, 3), (3,)), "addmv input tensors must have the same dtype, but got Double, Float, and Double"),
+    (((2, 2, 3), (2, 3, 2)), "expected scalar type Float but found Double"),
+])
+def test_matmul_of_float32_and_float64_raises_like_pytorch(shapes, message):
+    a, b = gk.ones(*shapes[0]), gk.ones(*shapes[1], dtype=gk.float64)
+    with pytest.raises(RuntimeError, match="^" + re.escape(message)):
+        a @ b
+
+
+def test_matmul_mv_size_mismatch_message():
+    with pytest.raises(RuntimeError, match=re.escape("size mismatch, got input (2), mat (2x2), vec (1)")):
+        gk.ones(2, 2) @ gk.ones(1)
+
+
+def test_clamp_of_int_tensor_with_float_bounds_is_float32():
+    assert gk.tensor([0, 2, -1]).clamp(-0.5, 0.5).dtype == gk.float32
+
+
+def test_setitem_on_leaf_that_requires_grad_says_view_of_a_leaf():
+    x = gk.tensor([[0.5], [0.25]], requires_grad=True)
+    with pytest.raises(RuntimeError, match="^a view of a leaf Variable that requires grad is being used"):
+        x[0] = 5
 
 
 # ---------------------------------------------------- PyTorch 2 style: forward without ctx

@@ -285,6 +285,7 @@ _T_WARNING = ("The use of `x.T` on tensors of dimension other than 2 to reverse 
               "will throw an error in a future release. Consider `x.mT` to transpose batches of matrices or "
               "`x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a tensor.")
 _T_WARNING_0D = "Tensor.T is deprecated on 0-D tensors. This function is the identity in these cases."
+_T_WARNED = []
 
 
 # -------------------------------------------------------- Tensor method table
@@ -332,8 +333,9 @@ def install_methods(Tensor):
         return Expand.apply(self, other._data.shape)
 
     def T(self):
-        if self._data.ndim != 2:
+        if self._data.ndim != 2 and not _T_WARNED:
             import warnings
+            _T_WARNED.append(True)     # PyTorch warns once per process (TORCH_WARN_ONCE)
             warnings.warn(_T_WARNING_0D if self._data.ndim == 0 else _T_WARNING, UserWarning, stacklevel=2)
         return permute(self, *reversed(range(self._data.ndim)))
 

@@ -204,7 +204,27 @@ class MatMul(Op):
         return grad_a, grad_b
 
 
+_C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int",
+            "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}
+
+
+def _dtype_error(da, db, na, nb):
+    """PyTorch refuses to multiply matrices of different dtypes (no promotion), in each kernel's words."""
+    def title(d):
+        return {"float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int"}.get(d.name, d.name)
+    if na == 1 and nb == 1:
+        return f"dot : expected both vectors to have same dtype, but found {title(da)} and {title(db)}"
+    if na == 2 and nb == 1:
+        return f"addmv input tensors must have the same dtype, but got {title(db)}, {title(da)}, and {title(db)}"
+    if na >= 3 and nb >= 3:
+        return f"expected scalar type {title(da)} but found {title(db)}"
+    return (f"expected m1 and m2 to have the same dtype, but got: "
+            f"{_C_NAMES.get(da.name, da.name)} != {_C_NAMES.get(db.name, db.name)}")
+
+
 def _shape_error(sa, sb):
+    if len(sa) == 2 and len(sb) == 1:
+        return f"size mismatch, got input ({sa[0]}), mat ({sa[0]}x{sa[1]}), vec ({sb[0]})"
     if len(sa) <= 2 and len(sb) <= 2:
         rows_b = sb[0]
         cols_b = sb[1] if len(sb) == 2 else 1
@@ -232,6 +252,8 @@ def matmul(a, b):
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
         raise TypeError(f"matmul(): argument must be Tensor, not {type(b if isinstance(a, Tensor) else a).__name__}")
     na, nb = a._data.ndim, b._data.ndim
+    if a._data.dtype != b._data.dtype and na and nb:
+        raise RuntimeError(_dtype_error(a._data.dtype, b._data.dtype, na, nb))
     if na == 1 and nb == 1:
         return Dot.apply(a, b)
     if na == 2 and nb == 1:

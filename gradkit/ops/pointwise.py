@@ -176,7 +176,8 @@ class Clamp(Op):
             raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
         ctx.save_for_backward(x)
         ctx.min, ctx.max = min, max
-        return np.clip(x._data, min, max)
+        bound = max if min is None else min
+        return promote(np.clip(x._data, min, max), x, bound)   # int tensor, float bound: float32
 
     @staticmethod
     def backward(ctx, grad):
