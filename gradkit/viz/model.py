@@ -359,6 +359,8 @@ def _saved_texts(node, name_of):
             texts.append(f"its output {shape_text(array.shape)}")
         elif kind == "value":
             texts.append(repr(obj))
+        elif kind == "packed":        # saved inside autograd.graph.saved_tensors_hooks: the user's object
+            texts.append("packed by saved_tensors_hooks")
         else:
             texts.append(f"tensor {shape_text(obj._data.shape)}")
     return texts
