@@ -358,7 +358,8 @@ def _saved_texts(node, name_of):
             nr, array, _ = obj
             texts.append(f"its output {shape_text(array.shape)}")
         elif kind == "value":
-            texts.append(repr(obj))
+            if obj is not None:       # None: a slot PyTorch leaves empty (the other input needs no grad)
+                texts.append(repr(obj))
         elif kind == "packed":        # saved inside autograd.graph.saved_tensors_hooks: the user's object
             texts.append("packed by saved_tensors_hooks")
         else:
