@@ -116,7 +116,6 @@ class BackwardNode(Node):
     _untracked = None         # position -> weakref to an operand tensor that did not require grad
     numbers_are_inputs = False   # True for arithmetic: `x + 3` lists 3 as an input, like PyTorch
     saved_names = ()          # PyTorch's names of the saved slots: ("self", "other") -> _saved_self, ...
-    saved_attributes = {}     # PyTorch name -> ctx attribute, for saved non-tensors (_saved_exponent)
     saved_as_list = False     # True: the one saved name means all slots (IndexBackward0's _saved_indices)
 
     to_save = ()
@@ -158,24 +157,16 @@ class BackwardNode(Node):
             return unpack(packed)
         return obj
 
-    def __getattr__(self, name):
-        """PyTorch's ``grad_fn._saved_self``, ``_saved_result``, ``_saved_exponent``, ..."""
-        if name.startswith("_saved_"):
-            key = name[7:]
-            names = type(self).saved_names
-            if key in names:
-                if self._freed:
-                    raise RuntimeError(_FREED_MESSAGE)
-                if type(self).saved_as_list:
-                    return self.saved_tensors
-                value = self._unpack(self._saved[names.index(key)])
-                if type(value) in (int, float):      # PyTorch wraps a number operand in a 0-d tensor
-                    value = _make(np.asarray(value))
-                return value
-            attribute = type(self).saved_attributes.get(key)
-            if attribute is not None:
-                return getattr(self, attribute)
-        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+    def _saved_slot(self, index):
+        """What ``grad_fn._saved_<name>`` returns, as in PyTorch (see _saved_attribute_properties)."""
+        if self._freed:
+            raise RuntimeError(_FREED_MESSAGE)
+        if type(self).saved_as_list:
+            return self.saved_tensors
+        value = self._unpack(self._saved[index])
+        if type(value) in (int, float):      # PyTorch wraps a number operand in a 0-d tensor
+            value = _make(np.asarray(value))
+        return value
 
     @property
     def _edges(self):
@@ -272,8 +263,8 @@ class Function:
             "_function": cls, "__module__": cls.__module__,
             "numbers_are_inputs": getattr(cls, "numbers_are_inputs", False),
             "saved_names": getattr(cls, "saved_names", ()),
-            "saved_attributes": getattr(cls, "saved_attributes", {}),
-            "saved_as_list": getattr(cls, "saved_as_list", False)})
+            "saved_as_list": getattr(cls, "saved_as_list", False),
+            **_saved_attribute_properties(cls)})
         # PyTorch 2 style: forward(*args) without ctx, and setup_context(ctx, inputs, output)
         cls._new_style = cls.setup_context is not Function.setup_context
 
@@ -326,6 +317,20 @@ class Function:
             t._version_box = [0]
             return t
         return _wrap_outputs(raw)
+
+
+def _saved_attribute_properties(cls):
+    """PyTorch's ``grad_fn._saved_self``, ``_saved_result``, ``_saved_exponent``... as properties.
+
+    Properties made once per op class, not a ``__getattr__``: a class with ``__getattr__``
+    loses CPython's fast attribute access, and the engine reads node attributes constantly.
+    """
+    properties = {}
+    for index, name in enumerate(getattr(cls, "saved_names", ())):
+        properties["_saved_" + name] = property(lambda node, i=index: node._saved_slot(i))
+    for name, attribute in getattr(cls, "saved_attributes", {}).items():
+        properties["_saved_" + name] = property(lambda node, a=attribute: getattr(node, a))
+    return properties
 
 
 def _forward(cls, ctx, args):
