@@ -377,6 +377,8 @@ def _apply_recorded(cls, args):
     for a in args:
         bit += 1
         if isinstance(a, Tensor):
+            if a._view_of is not None:      # (apply refreshed only the arguments before the first tracked one)
+                refresh_view(a)
             shapes.append(a._data.shape)
             if a._requires_grad:
                 fn = a.grad_fn
