@@ -636,3 +636,15 @@ def test_backward_leaves_no_cycles_for_the_collector():
         assert gc.collect() == 0               # everything was freed by reference counting
     finally:
         gc.enable()
+
+
+def test_backward_inputs_checks_outputs_first_and_retains_only_on_success():
+    x0 = gk.tensor([[-0.5], [1.5]])
+    x1 = x0 * x0
+    with pytest.raises(RuntimeError, match="^element 0 of tensors does not require grad"):
+        x1.unsqueeze(0).sum().backward(inputs=[x1])
+    w = gk.ones(2, requires_grad=True)
+    a = w * 2
+    with pytest.raises(RuntimeError):
+        a.backward(inputs=[a])                 # not a scalar: fails
+    assert not a.retains_grad

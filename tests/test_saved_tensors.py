@@ -219,3 +219,20 @@ def test_saved_attribute_after_backward_raises_freed_error():
     assert (x ** 2).grad_fn._saved_exponent == 2
     with pytest.raises(AttributeError):
         y.grad_fn._saved_nothing_like_this
+
+
+@pytest.mark.parametrize("name", sorted(BINARY))
+def test_pack_order_like_pytorch(name):
+    """saved_tensors_hooks sees the saved tensors in PyTorch's order (tutorials print them)."""
+    packed = []
+    for m in (torch, gk):
+        order = []
+        tensors = [m.tensor(v, requires_grad=True) * 1 for v in (A, B)]
+        with m.autograd.graph.saved_tensors_hooks(lambda t: order.append(t.detach().numpy().copy()) or t,
+                                                  lambda t: t):
+            BINARY[name](m, *tensors)
+        packed.append(order)
+    theirs, ours = packed
+    assert len(ours) == len(theirs)
+    for o, t in zip(ours, theirs):
+        np.testing.assert_allclose(o, t, rtol=1e-6)

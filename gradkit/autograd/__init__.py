@@ -42,18 +42,24 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 def _accumulate_into(tensors, grads, retain_graph, create_graph, inputs):
     """backward(inputs=...): accumulate only into the given tensors' .grad.
 
-    Like PyTorch, a non-leaf input is made to retain its grad, so the engine fills it.
+    Like PyTorch, a non-leaf input retains its grad from then on (once backward succeeded).
     """
     from .engine import run_backward
+    for i, out in enumerate(tensors):          # PyTorch checks the outputs first
+        if not out._requires_grad:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
     for t in inputs:
         if not t._requires_grad:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
-        if t.grad_fn is not None:
-            t.retain_grad()
+    filled_by_engine = {id(t) for t in inputs if t.grad_fn is not None and t._retains_grad}
     result = run_backward(tensors, grads, retain_graph, create_graph, inputs=inputs,
                           allow_unused=True, accumulate=False, fill_retained=True)
     for t, g in zip(inputs, result):
-        if g is None or t.grad_fn is not None:
+        if id(t) in filled_by_engine:
+            continue
+        if t.grad_fn is not None:
+            t.retain_grad()
+        if g is None:
             continue
         g = g if create_graph else g.detach()
         t._set_grad_internal(g.clone() if t._grad is None else t._grad + g)

@@ -44,34 +44,34 @@ class RSub(Sub):
 
 class Mul(Op):
     numbers_are_inputs = True
-    saved_names = ("self", "other")
+    saved_names = ("other", "self")          # PyTorch's order (what saved_tensors_hooks sees first)
 
     @staticmethod
     def forward(ctx, a, b):
         need_a, need_b = ctx.needs_input_grad   # each input's grad needs only the other one
-        ctx.save_for_backward(a if need_b else None, b if need_a else None)
+        ctx.save_for_backward(b if need_a else None, a if need_b else None)
         return promote(np.multiply(data(a), data(b)), a, b)
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.saved_tensors
+        b, a = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
         return (grad * b if need_a else None), (grad * a if need_b else None)
 
 
 class Div(Op):
     numbers_are_inputs = True
-    saved_names = ("self", "other")
+    saved_names = ("other", "self")          # PyTorch's order
 
     @staticmethod
     def forward(ctx, a, b):
         need_a, need_b = ctx.needs_input_grad   # d/da needs b; d/db needs a and b
-        ctx.save_for_backward(a if need_b else None, b if need_a or need_b else None)
+        ctx.save_for_backward(b if need_a or need_b else None, a if need_b else None)
         return promote(np.true_divide(data(a), data(b)), a, b)
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.saved_tensors
+        b, a = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
         return (grad / b if need_a else None), (-grad * a / (b * b) if need_b else None)
 
@@ -115,17 +115,17 @@ class PowTensor(Op):
 
     numbers_are_inputs = True
     backward_name = "PowBackward1"
-    saved_names = ("self", "exponent", "result")
+    saved_names = ("exponent", "self", "result")   # PyTorch's order
 
     @staticmethod
     def forward(ctx, a, b):
         result = promote(np.power(data(a), data(b)), a, b)
-        ctx.save_for_backward(a, b, result)
+        ctx.save_for_backward(b, a, result)
         return result
 
     @staticmethod
     def backward(ctx, grad):
-        a, b, result = ctx.saved_tensors
+        b, a, result = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
         grad_a = where(b == 0, 0.0, grad * b * a ** (b - 1)) if need_a else None   # 0 where b == 0, like PyTorch
         grad_b = None
@@ -162,10 +162,10 @@ class MatMul(Op):
     """a @ b for 1-D, 2-D and batched operands (numpy's matmul rules, like PyTorch's)."""
 
     backward_name = "MmBackward0"
-    saved_names = ("self", "mat2")
+    saved_names = ("mat2", "self")           # PyTorch's order: mm and bmm save mat2 first, dot and mv self first
 
-    @staticmethod
-    def forward(ctx, a, b):
+    @classmethod
+    def forward(cls, ctx, a, b):
         if a._data.ndim == 0 or b._data.ndim == 0:
             raise RuntimeError(
                 f"both arguments to matmul need to be at least 1D, but they are {a._data.ndim}D and {b._data.ndim}D")
@@ -174,7 +174,8 @@ class MatMul(Op):
         if inner_a != inner_b:
             raise RuntimeError(_shape_error(a._data.shape, b._data.shape))
         need_a, need_b = ctx.needs_input_grad    # d/da needs b, d/db needs a
-        ctx.save_for_backward(a if need_b else None, b if need_a else None)
+        slots = (a if need_b else None, b if need_a else None)
+        ctx.save_for_backward(*(slots if cls.saved_names[0] == "self" else slots[::-1]))
         try:
             return promote(np.matmul(a._data, b._data), a, b)
         except ValueError:
@@ -182,7 +183,8 @@ class MatMul(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.saved_tensors                  # each is None when the other needs no grad
+        saved = ctx.saved_tensors                 # each is None when the other needs no grad
+        a, b = saved if ctx.saved_names[0] == "self" else saved[::-1]
         need_a, need_b = ctx.needs_input_grad
         a_ndim, b_ndim = (len(shape) for shape in ctx._input_shapes)
         if a_ndim == 1 and b_ndim == 1:          # dot product

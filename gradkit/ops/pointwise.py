@@ -192,30 +192,30 @@ class Clamp(Op):
 
 
 class Maximum(Op):
-    saved_names = ("self", "other")
+    saved_names = ("other", "self")          # PyTorch's order
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        ctx.save_for_backward(b, a)
         return promote(np.maximum(data(a), data(b)), a, b)
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.saved_tensors
+        b, a = ctx.saved_tensors
         return _split_by_winner(grad, a, b, np.less)
 
 
 class Minimum(Op):
-    saved_names = ("self", "other")
+    saved_names = ("other", "self")          # PyTorch's order
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        ctx.save_for_backward(b, a)
         return promote(np.minimum(data(a), data(b)), a, b)
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.saved_tensors
+        b, a = ctx.saved_tensors
         return _split_by_winner(grad, a, b, np.greater)
 
 
