@@ -648,3 +648,13 @@ def test_backward_inputs_checks_outputs_first_and_retains_only_on_success():
     with pytest.raises(RuntimeError):
         a.backward(inputs=[a])                 # not a scalar: fails
     assert not a.retains_grad
+
+
+def test_reshape_that_must_copy_is_clone_then_unsafe_view_like_pytorch():
+    x = gk.ones(2, 3, requires_grad=True)
+    y = x.t().reshape(-1)
+    assert y.grad_fn.name() == "UnsafeViewBackward0"
+    assert y.grad_fn.next_functions[0][0].name() == "CloneBackward0"
+    assert x.reshape(-1).grad_fn.name() == "ViewBackward0"
+    y.sum().backward()
+    assert x.grad.tolist() == [[1.0] * 3] * 2

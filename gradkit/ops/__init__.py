@@ -15,7 +15,7 @@ from .pointwise import (Abs, Clamp, Cos, Exp, Log, Maximum, Minimum, Reciprocal,
 from .reduce import (Max, MaxDim, Mean, MeanDim, Min, MinDim, Prod, ProdDim, Std, Sum, SumDim,
                      ValuesIndices, Var)
 from .shape import (Cat, Clone, CopySlices, Expand, Fill, IndexPut, Permute, Squeeze, SqueezeDim, Stack, T,
-                    ToCopy, Transpose, Unsqueeze, View, Zero, _index_key, index)
+                    ToCopy, Transpose, UnsafeView, Unsqueeze, View, Zero, _index_key, index)
 from .softmax import LogSoftmax, Softmax
 from .._tensor import Tensor, _make   # defined before gradkit.ops is imported
 from ._base import data, wrap_dim
@@ -172,7 +172,12 @@ def log_softmax(x, dim):
 
 
 def reshape(x, *shape):
-    return View.apply(x, _shape_arg(shape))
+    shape = _shape_arg(shape)
+    data = x._data
+    if data.flags.c_contiguous or np.may_share_memory(data.reshape(shape), data):
+        return View.apply(x, shape)
+    # PyTorch: a reshape that cannot be a view copies first (CloneBackward0, then UnsafeViewBackward0)
+    return UnsafeView.apply(Clone.apply(x), shape)
 
 
 def flatten(x, start_dim=0, end_dim=-1):
