@@ -201,3 +201,20 @@ def test_view_in_second_position_sees_in_place_change_of_its_base():
     tb.mul_(3)
     (tw * tv).sum().backward()
     assert w.grad.tolist() == tw.grad.tolist()
+
+
+@pytest.mark.parametrize("program", ["a = x * 1; b = a.sin(); a.add_(1); b.sum().backward()",
+                                     "a = x * 1; b = a.exp(); b.add_(1); b.sum().backward()",
+                                     "w = lib.ones(2, requires_grad=True); y = (x * w).sum()\n"
+                                     "with lib.no_grad(): w.mul_(2)\ny.backward()"])
+def test_modified_by_inplace_message_starts_like_pytorch(program):
+    torch = pytest.importorskip("torch")
+    messages = []
+    for lib in (torch, gk):
+        namespace = {"lib": lib, "x": lib.ones(2, requires_grad=True)}
+        with pytest.raises(RuntimeError) as error:
+            exec(program, namespace)
+        messages.append(str(error.value).replace("torch.", "gradkit.", 1))
+    theirs, ours = messages
+    assert ours.split("\n")[0] == theirs[:theirs.index(" Hint:")]
+    assert ours.split("\n")[1].startswith("gradkit hint: ")

@@ -26,6 +26,7 @@ shape by the engine, the one place where broadcasting is undone.
 The `ctx` object *is* the backward node that ends up as `y.grad_fn`.
 """
 import itertools
+import re
 import weakref
 
 import numpy as np
@@ -214,14 +215,16 @@ def walk(tensor):
 
 
 def _modified_message(tensor, expected, node):
+    """PyTorch 2.13's words ("which is output 0 of Mul"; nothing for a leaf), then gradkit's hint."""
     shape = list(tensor.shape)
     dtype_name = {"float32": "FloatTensor", "float64": "DoubleTensor"}.get(tensor.dtype.name, tensor.dtype.name)
-    where = f"is output {tensor._output_nr} of {tensor.grad_fn.name()}" if tensor.grad_fn else "is a leaf tensor"
+    op = re.sub(r"Backward\d*$", "", tensor.grad_fn.name()) if tensor.grad_fn else None
+    where = f", which is output {tensor._output_nr} of {op}," if op else ""
     return (
         "one of the variables needed for gradient computation has been modified by an "
-        f"inplace operation: [gradkit.{dtype_name} {shape}], which {where}, is at version "
-        f"{tensor._version_box[0]}; expected version {expected} instead. Hint: the operation "
-        f"{node.name()} saved this tensor for backward; make a copy with .clone() before "
+        f"inplace operation: [gradkit.{dtype_name} {shape}]{where} is at version "
+        f"{tensor._version_box[0]}; expected version {expected} instead.\n"
+        f"gradkit hint: {node.name()} saved this tensor for backward; make a copy with .clone() before "
         "changing it in place, or change it after backward()."
     )
 
