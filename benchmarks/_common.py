@@ -1,6 +1,33 @@
-"""Shared helpers for the benchmark scripts: best-of-N timing and optional imports."""
+"""Shared helpers for the benchmark scripts: timing, optional imports, the two heap modes."""
+import gc
 import importlib
+import os
+import subprocess
+import sys
 import time
+
+# What a notebook kernel has loaded before the learner's first cell (issue 12): the garbage
+# collector walks these objects again and again while a long graph is being built.
+KERNEL_MODULES = ("IPython", "ipykernel", "ipykernel.kernelapp", "matplotlib.pyplot", "torch")
+MODES = ("bare", "kernel heap")
+
+
+def enter_mode(mode):
+    """'kernel heap': import what a Jupyter kernel holds, like a learner's notebook; 'bare': nothing."""
+    if mode == "kernel heap":
+        for name in KERNEL_MODULES:
+            optional(name)
+    gc.collect()
+    return sum(1 for _ in gc.get_objects())
+
+
+def run_modes(script, argv):
+    """Run ``script`` once per mode, each in a fresh process, so both are reported in one run."""
+    if "--mode" in argv:
+        return argv[argv.index("--mode") + 1]
+    for mode in MODES:
+        subprocess.run([sys.executable, script, "--mode", mode], check=True, env=dict(os.environ))
+    return None
 
 
 def best_of(fn, repeat=5):

@@ -2,6 +2,9 @@
 
     python benchmarks/bench_nn.py
 
+Runs twice, each time in a fresh process: "bare" and "kernel heap" (IPython, ipykernel,
+matplotlib.pyplot and torch imported first, as in a notebook kernel; issue 12).
+
 1. 20 training steps of a 784 -> 256 -> 10 MLP on a batch of 128 (float32,
    cross_entropy, SGD with momentum): gradkit/torch time ratio, target <= 1.2.
 2. micrograd's demo workload (2-16-16-1 MLP on 100 two-moons points, hinge loss
@@ -20,7 +23,7 @@ for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _common import best_of, best_of_pair, optional, report  # noqa: E402
+from _common import best_of, best_of_pair, enter_mode, optional, report, run_modes  # noqa: E402
 
 import gradkit as gk  # noqa: E402
 import gradkit.nn.functional as F  # noqa: E402
@@ -150,6 +153,11 @@ def bench_micrograd():
 
 
 def main():
+    mode = run_modes(__file__, sys.argv)     # each mode ("bare", "kernel heap") in a fresh process
+    if mode is None:
+        return
+    heap = enter_mode(mode)
+    print(f"\n== {mode}: {heap:,} GC-tracked objects in the heap before measuring")
     print_blas_info()
     if torch is None:
         print("torch not installed: MLP timings have no reference ratio")

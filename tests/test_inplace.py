@@ -185,3 +185,36 @@ def test_inplace_shape_and_dtype_errors():
         gk.ones(2).add_(gk.ones(3, 2))
     with pytest.raises(RuntimeError, match="result type Float can't be cast to the desired output type Long"):
         gk.tensor([1, 2]).mul_(1.5)
+
+
+def test_view_in_second_position_sees_in_place_change_of_its_base():
+    w = gk.tensor([1.0, 2.0], requires_grad=True)
+    base = w * 1
+    v = base[:]                     # a view of base, taken before base changes in place
+    base.mul_(3)
+    y = (w * v).sum()               # w is the first argument: v must still be brought up to date
+    y.backward()
+    torch = pytest.importorskip("torch")
+    tw = torch.tensor([1.0, 2.0], requires_grad=True)
+    tb = tw * 1
+    tv = tb[:]
+    tb.mul_(3)
+    (tw * tv).sum().backward()
+    assert w.grad.tolist() == tw.grad.tolist()
+
+
+@pytest.mark.parametrize("program", ["a = x * 1; b = a.sin(); a.add_(1); b.sum().backward()",
+                                     "a = x * 1; b = a.exp(); b.add_(1); b.sum().backward()",
+                                     "w = lib.ones(2, requires_grad=True); y = (x * w).sum()\n"
+                                     "with lib.no_grad(): w.mul_(2)\ny.backward()"])
+def test_modified_by_inplace_message_starts_like_pytorch(program):
+    torch = pytest.importorskip("torch")
+    messages = []
+    for lib in (torch, gk):
+        namespace = {"lib": lib, "x": lib.ones(2, requires_grad=True)}
+        with pytest.raises(RuntimeError) as error:
+            exec(program, namespace)
+        messages.append(str(error.value).replace("torch.", "gradkit.", 1))
+    theirs, ours = messages
+    assert ours.split("\n")[0] == theirs[:theirs.index(" Hint:")]
+    assert ours.split("\n")[1].startswith("gradkit hint: ")

@@ -3,6 +3,7 @@ from .function import AccumulateGrad, BackwardNode, Function
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
                         set_grad_enabled)
 from .gradcheck import GradcheckError, gradcheck
+from . import graph  # noqa: E402  (gk.autograd.graph.saved_tensors_hooks)
 
 __all__ = ["Function", "backward", "grad", "gradcheck", "GradcheckError", "no_grad", "enable_grad",
            "set_grad_enabled", "inference_mode", "is_grad_enabled"]
@@ -35,16 +36,30 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     inputs = _as_sequence(inputs)
     grad_outputs = _as_sequence(grad_outputs) or (None,) * len(outputs)
     return run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=inputs,
-                        allow_unused=allow_unused, accumulate=False)
+                        allow_unused=allow_unused, accumulate=False, fill_retained=True)
 
 
 def _accumulate_into(tensors, grads, retain_graph, create_graph, inputs):
-    """backward(inputs=...): accumulate only into the given tensors' .grad."""
+    """backward(inputs=...): accumulate only into the given tensors' .grad.
+
+    Like PyTorch, a non-leaf input retains its grad from then on (once backward succeeded).
+    """
     from .engine import run_backward, stamp_passes
+    for i, out in enumerate(tensors):          # PyTorch checks the outputs first
+        if not out._requires_grad:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+    for t in inputs:
+        if not t._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+    filled_by_engine = {id(t) for t in inputs if t.grad_fn is not None and t._retains_grad}
     result = run_backward(tensors, grads, retain_graph, create_graph, inputs=inputs,
-                          allow_unused=True, accumulate=False)
+                          allow_unused=True, accumulate=False, fill_retained=True)
     filled = []
     for t, g in zip(inputs, result):
+        if id(t) in filled_by_engine:
+            continue
+        if t.grad_fn is not None:
+            t.retain_grad()
         if g is None:
             continue
         g = g if create_graph else g.detach()
@@ -71,6 +86,9 @@ def graph_stats(tensor):
     for node in walk(tensor):
         ops += 1
         for kind, obj, _ in node._saved:
+            if kind == "packed":     # what pack() returned is the user's: count the tensor, not its bytes
+                saved += 1
+                continue
             array = obj[1] if kind == "output" else getattr(obj, "_data", None)
             if array is None:
                 continue

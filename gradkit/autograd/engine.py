@@ -10,6 +10,8 @@
 Iterative, so a 100,000-op chain needs no recursion; each node runs once, and a
 tensor used twice gets the sum of both gradients.
 """
+import threading
+
 import numpy as np
 
 from .. import _events
@@ -23,7 +25,7 @@ def _make_seed_grads(outputs, grad_outputs):
     grads = []
     for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
         if g is None:
-            if out.numel() != 1:
+            if out._data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
             g = _make(np.ones(out._data.shape, dtype=out._data.dtype))
         else:
@@ -39,14 +41,18 @@ def _make_seed_grads(outputs, grad_outputs):
 
 
 def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
-                 allow_unused=False, accumulate=True, trace=None):
+                 allow_unused=False, accumulate=True, trace=None, fill_retained=None):
     """Shared by Tensor.backward, autograd.backward and autograd.grad.
 
     With ``inputs`` and ``accumulate=False`` (autograd.grad), the gradients of
-    ``inputs`` are returned instead of being added into any ``.grad``.
+    ``inputs`` are returned instead of being added into any ``.grad``; like PyTorch,
+    only nodes that lead to an input run (others are neither called nor freed).
     ``trace(node, grads_in, grads_out)``, if given, is called after each node runs
-    (the step-through widget uses it).
+    (the step-through widget uses it). ``fill_retained`` (default: ``accumulate``): fill
+    the ``.grad`` of non-leaves that called retain_grad(); autograd.grad does, as in PyTorch.
     """
+    if fill_retained is None:
+        fill_retained = accumulate
     for i, out in enumerate(outputs):
         if not out._requires_grad:
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
@@ -70,6 +76,9 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
     previous = _state.enabled
     _state.enabled = bool(create_graph)
     touched = {}
+    # No gc.disable() around backward: measured in a kernel heap (225k objects) it made the
+    # 5,000-step chain 176 ms instead of 158 ms. What backward allocates is freed at once
+    # (no cycles), so it triggers no collections worth pausing.
     try:
         buffers = {}
         roots = []
@@ -83,12 +92,14 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
             buf[nr] = g if buf[nr] is None else buf[nr] + g
             roots.append(node)
 
-        dependencies = _count_dependencies(roots)
+        runs = _nodes_to_run(roots, capture_leaf, capture_node) if inputs is not None else None
+        plain_accumulate = accumulate and not create_graph and not capture_leaf
+        dependencies = _count_dependencies(roots, runs)
         leaf_buffers = {}
         ready = []
         # A stack of nodes whose consumers have all run (Kahn's algorithm); the
         # order among ready nodes is deterministic: most recently pushed first.
-        for node in sorted(set(roots), key=lambda n: n._seq):
+        for node in (roots if len(roots) == 1 else sorted(set(roots), key=lambda n: n._seq)):
             if dependencies.get(node, 0) == 0:
                 ready.append(node)
 
@@ -96,7 +107,9 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
             node = ready.pop()
             grads = buffers.pop(node)
             if node._pre_hooks or node._retained or capture_node:
-                grads = _run_pre_hooks(node, grads, capture_node, captured, touched, accumulate)
+                grads = _run_pre_hooks(node, grads, capture_node, captured, touched, fill_retained)
+            if runs is not None and not runs.get(node):
+                continue                  # only captured (autograd.grad input): not called, not freed
             if len(grads) > 1 or grads[0] is None:
                 for nr, g in enumerate(grads):
                     if g is None and node.materialize_grads:
@@ -104,24 +117,35 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
             results = node._function.backward(node, *grads)
             if type(results) is not tuple:
                 results = (results,)
-            if len(results) != len(node._edges):
+            flat = node._next
+            if 2 * len(results) != len(flat):
                 results = _check_count(node, results)
             if trace is not None:
                 trace(node, tuple(grads), results)
             if not retain_graph:
-                node._saved = ()
+                if node._saved:
+                    node._saved = ()
                 node._freed = True
-            for edge, shape, g in zip(node._edges, node._input_shapes, results):
-                if edge is None or g is None:
+            shapes = node._input_shapes
+            for position, g in enumerate(results):
+                target = flat[2 * position]
+                if target is None or g is None:
                     continue
                 if not isinstance(g, Tensor):
                     g = _make(g)
+                shape = shapes[position]
                 if g._data.shape != shape:
                     g = _sum_to_shape(g, shape, node)
-                target, nr = edge
                 if isinstance(target, Tensor):
                     if not target._hooks:     # adding each use's grad into .grad gives the same sum
-                        _deliver_to_leaf(target, g, accumulate, capture_leaf, captured, create_graph, touched)
+                        if plain_accumulate and target._grad is not None and target._requires_grad \
+                                and g._data.dtype == target._grad._data.dtype:
+                            with _accumulate_lock:      # the common case of _deliver_to_leaf, inline
+                                target._grad._data += g._data
+                                target._grad._version_box[0] += 1
+                            touched[id(target)] = target
+                        else:
+                            _deliver_to_leaf(target, g, accumulate, capture_leaf, captured, create_graph, touched)
                         continue
                     # A leaf with hooks gets its gradient once, summed over all its uses, like PyTorch.
                     key = id(target)
@@ -135,6 +159,9 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                         leaf_buffers.pop(key, None)
                         _deliver_to_leaf(target, g, accumulate, capture_leaf, captured, create_graph, touched)
                     continue
+                if runs is not None and target not in runs:
+                    continue                  # leads to no input of autograd.grad
+                nr = flat[2 * position + 1]
                 buf = buffers.get(target)
                 if buf is None:
                     buf = buffers[target] = [None] * len(target._output_shapes)
@@ -158,11 +185,40 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
         g = captured.get(i)
         if g is None and not allow_unused:
             raise RuntimeError(
-                "One of the differentiated Tensors appears to not have been used in the graph. "
+                f"The differentiated Tensor at index {i} appears to not have been used in the graph. "
                 "Set allow_unused=True if this is the desired behavior."
             )
+        if g is not None and g._data.dtype != t._data.dtype:
+            g = g.to(t.dtype)         # like PyTorch: a gradient has its input's dtype
         result.append(g)
     return tuple(result)
+
+
+def _nodes_to_run(roots, capture_leaf, capture_node):
+    """For autograd.grad: node -> True if an input lies below it (so it must run), else False.
+
+    Nodes that are themselves captured inputs are in the dict (they receive a gradient)
+    but only run when another input lies further down.
+    """
+    captured_nodes = {node for node, _ in capture_node}
+    runs = {}
+    stack = [(root, False) for root in roots]
+    while stack:
+        node, children_done = stack.pop()
+        flat = node._next
+        if children_done:
+            runs[node] = any(
+                (runs.get(t) or t in captured_nodes) if isinstance(t, BackwardNode) else id(t) in capture_leaf
+                for t in flat[::2] if t is not None)
+            continue
+        if node in runs:
+            continue
+        runs[node] = None                  # being visited
+        stack.append((node, True))
+        for t in flat[::2]:
+            if isinstance(t, BackwardNode) and t not in runs:
+                stack.append((t, False))
+    return {node: run for node, run in runs.items() if run or node in captured_nodes}
 
 
 def stamp_passes(tensors):
@@ -173,18 +229,24 @@ def stamp_passes(tensors):
         t._grad_version_at_pass = t._grad._version_box[0]
 
 
-def _count_dependencies(roots):
-    """How many edges point at each node (keyed by node) and each hooked leaf (keyed by id)."""
+def _count_dependencies(roots, runs=None):
+    """How many edges point at each node (keyed by node) and each hooked leaf (keyed by id).
+
+    With ``runs`` (autograd.grad), only edges between nodes that take part count.
+    """
     dependencies = {}
     seen = set(roots)
     stack = list(seen)
     while stack:
         node = stack.pop()
-        for edge in node._edges:
-            if edge is None:
+        if runs is not None and not runs.get(node):
+            continue
+        for target in node._next[::2]:
+            if target is None:
                 continue
-            target = edge[0]
             if isinstance(target, BackwardNode):
+                if runs is not None and target not in runs:
+                    continue
                 dependencies[target] = dependencies.get(target, 0) + 1
                 if target not in seen:
                     seen.add(target)
@@ -195,7 +257,7 @@ def _count_dependencies(roots):
     return dependencies
 
 
-def _run_pre_hooks(node, grads, capture_node, captured, touched, accumulate):
+def _run_pre_hooks(node, grads, capture_node, captured, touched, fill_retained):
     """Hooks and retain_grad() of non-leaf tensors run when their gradient is complete."""
     if node._pre_hooks:
         for nr, hooks in node._pre_hooks.items():
@@ -204,7 +266,7 @@ def _run_pre_hooks(node, grads, capture_node, captured, touched, accumulate):
                     new = hook(grads[nr])
                     if new is not None:
                         grads[nr] = new
-    if node._retained and accumulate:   # autograd.grad and dry runs leave .grad alone
+    if node._retained and fill_retained:   # dry runs (the step-through widget) leave .grad alone
         for nr, ref in node._retained.items():
             tensor = ref()
             if tensor is not None and grads[nr] is not None:
@@ -220,7 +282,7 @@ def _run_pre_hooks(node, grads, capture_node, captured, touched, accumulate):
 
 def _check_count(node, results):
     """backward must return one gradient per forward argument (extra Nones are allowed)."""
-    expected = len(node._edges)
+    expected = len(node._next) // 2
     if len(results) > expected and all(r is None for r in results[expected:]):
         return results[:expected]
     raise RuntimeError(
@@ -231,7 +293,7 @@ def _check_count(node, results):
 
 def _zeros(node, nr):
     """The zero gradient of an output nothing used (its own dtype, like PyTorch)."""
-    dtypes = getattr(node, "_output_dtypes", None)
+    dtypes = node._output_dtypes
     return _make(np.zeros(node._output_shapes[nr], dtype=dtypes[nr] if dtypes else np.float32))
 
 
@@ -255,27 +317,38 @@ def _expandable(shape, target):
     return True
 
 
+_accumulate_lock = threading.Lock()   # one .grad update at a time: threads never lose a sum (issue 11)
+
+
 def _deliver_to_leaf(leaf, g, accumulate, capture_leaf, captured, create_graph, touched):
+    if capture_leaf:
+        positions = capture_leaf.get(id(leaf))
+        if positions is None:
+            return                      # autograd.grad: other leaves are not reached (their hooks stay quiet)
+        for hook in list(leaf._hooks or ()):
+            new = hook(g)
+            if new is not None:
+                g = new
+        for i in positions:
+            captured[i] = g if i not in captured else captured[i] + g
+        return
     if leaf._hooks:
         for hook in list(leaf._hooks):
             new = hook(g)
             if new is not None:
                 g = new
-    if capture_leaf:
-        for i in capture_leaf.get(id(leaf), ()):
-            captured[i] = g if i not in captured else captured[i] + g
-        return
     if not accumulate or not leaf._requires_grad:
         return      # like PyTorch: a leaf switched to requires_grad=False since the forward gets nothing
     if g._data.dtype != leaf._data.dtype:
         g = g.to(leaf.dtype)
     # .grad is set directly: one "backward" event for the whole pass tells live displays.
-    if leaf._grad is None:
-        # A copy, never an alias of a buffer another node may still add into.
-        leaf._grad = g.clone() if create_graph else _make(g._data.copy())
-    elif create_graph:
-        leaf._grad = leaf._grad + g
-    else:
-        leaf._grad._data += g._data
-        leaf._grad._version_box[0] += 1
+    with _accumulate_lock:
+        if leaf._grad is None:
+            # A copy, never an alias of a buffer another node may still add into.
+            leaf._grad = g.clone() if create_graph else _make(g._data.copy())
+        elif create_graph:
+            leaf._grad = leaf._grad + g
+        else:
+            leaf._grad._data += g._data
+            leaf._grad._version_box[0] += 1
     touched[id(leaf)] = leaf

@@ -26,11 +26,12 @@ shape by the engine, the one place where broadcasting is undone.
 The `ctx` object *is* the backward node that ends up as `y.grad_fn`.
 """
 import itertools
+import re
 import weakref
 
 import numpy as np
 
-from .grad_mode import _state
+from .grad_mode import _hooks_in_use, _state
 
 _sequence = itertools.count()
 Tensor = _make = None   # bound by gradkit._tensor once the Tensor class exists (see _bind_tensor)
@@ -96,11 +97,14 @@ class BackwardNode(Node):
     """The record an operation leaves behind: what to call, what was saved, where grads go.
 
     Attributes the engine uses (set by ``Function.apply``):
-      _edges          one entry per forward argument: (target, output_nr) or None;
-                      target is a BackwardNode or a leaf Tensor
+      _next           flat tuple, two entries per forward argument: target, output_nr;
+                      target is a BackwardNode, a leaf Tensor, or None where no grad flows.
+                      (Flat: one object per op instead of one per edge, see issue 12.)
       _input_shapes   per argument: a tensor's shape (to undo broadcasting), the value of a
                       Python-number operand (x + 3), or None for options such as dim=
       _output_shapes  shape of each output, to make zero grads for unused outputs
+      _saved          one (kind, object, version) per saved slot, kind being "input",
+                      "output", "tensor", "value" or "packed" (saved_tensors_hooks)
       _seq            creation order
     """
 
@@ -112,9 +116,13 @@ class BackwardNode(Node):
     materialize_grads = True
     _untracked = None         # position -> weakref to an operand tensor that did not require grad
     numbers_are_inputs = False   # True for arithmetic: `x + 3` lists 3 as an input, like PyTorch
+    saved_names = ()          # PyTorch's names of the saved slots: ("self", "other") -> _saved_self, ...
+    saved_as_list = False     # True: the one saved name means all slots (IndexBackward0's _saved_indices)
 
     to_save = ()
     needs_input_grad = ()
+    _non_differentiable = ()
+    _output_dtypes = None
 
     # --- the ctx API used inside forward / backward -------------------------
     def save_for_backward(self, *tensors):
@@ -130,22 +138,42 @@ class BackwardNode(Node):
     def saved_tensors(self):
         if self._freed:
             raise RuntimeError(_FREED_MESSAGE)
-        out = []
-        for kind, obj, version in self._saved:
-            if kind == "input":
-                if obj._version_box[0] != version:
-                    raise RuntimeError(_modified_message(obj, version, self))
-                out.append(obj)
-            elif kind == "output":   # rebuilt on demand: no reference cycle node -> output
-                nr, array, box = obj
-                rebuilt = _make(array, requires_grad=True, grad_fn=self, output_nr=nr)
-                if box[0] != version:
-                    rebuilt._version_box = box
-                    raise RuntimeError(_modified_message(rebuilt, version, self))
-                out.append(rebuilt)
-            else:
-                out.append(obj)
-        return tuple(out)
+        return tuple([self._unpack(entry) for entry in self._saved])
+
+    def _unpack(self, entry):
+        kind, obj, version = entry
+        if kind == "input":
+            if obj._version_box[0] != version:
+                raise RuntimeError(_modified_message(obj, version, self))
+            return obj
+        if kind == "output":     # rebuilt on demand: no reference cycle node -> output
+            nr, array, box = obj
+            rebuilt = _make(array, requires_grad=True, grad_fn=self, output_nr=nr)
+            if box[0] != version:
+                rebuilt._version_box = box
+                raise RuntimeError(_modified_message(rebuilt, version, self))
+            return rebuilt
+        if kind == "packed":     # saved_tensors_hooks: the user's unpack gives the tensor back
+            packed, unpack = obj
+            return unpack(packed)
+        return obj
+
+    def _saved_slot(self, index):
+        """What ``grad_fn._saved_<name>`` returns, as in PyTorch (see _saved_attribute_properties)."""
+        if self._freed:
+            raise RuntimeError(_FREED_MESSAGE)
+        if type(self).saved_as_list:
+            return self.saved_tensors
+        value = self._unpack(self._saved[index])
+        if type(value) in (int, float):      # PyTorch wraps a number operand in a 0-d tensor
+            value = _make(np.asarray(value))
+        return value
+
+    @property
+    def _edges(self):
+        """(target, output_nr) or None per forward argument (what drawings and explain() read)."""
+        flat = self._next
+        return tuple(None if flat[i] is None else (flat[i], flat[i + 1]) for i in range(0, len(flat), 2))
 
     # --- what learners inspect ------------------------------------------------
     @property
@@ -180,21 +208,23 @@ def walk(tensor):
     while stack:
         node = stack.pop()
         yield node
-        for edge in node._edges:
-            if edge is not None and isinstance(edge[0], BackwardNode) and id(edge[0]) not in seen:
-                seen.add(id(edge[0]))
-                stack.append(edge[0])
+        for target in node._next[::2]:
+            if isinstance(target, BackwardNode) and id(target) not in seen:
+                seen.add(id(target))
+                stack.append(target)
 
 
 def _modified_message(tensor, expected, node):
+    """PyTorch 2.13's words ("which is output 0 of Mul"; nothing for a leaf), then gradkit's hint."""
     shape = list(tensor.shape)
     dtype_name = {"float32": "FloatTensor", "float64": "DoubleTensor"}.get(tensor.dtype.name, tensor.dtype.name)
-    where = f"is output {tensor._output_nr} of {tensor.grad_fn.name()}" if tensor.grad_fn else "is a leaf tensor"
+    op = re.sub(r"Backward\d*$", "", tensor.grad_fn.name()) if tensor.grad_fn else None
+    where = f", which is output {tensor._output_nr} of {op}," if op else ""
     return (
         "one of the variables needed for gradient computation has been modified by an "
-        f"inplace operation: [gradkit.{dtype_name} {shape}], which {where}, is at version "
-        f"{tensor._version_box[0]}; expected version {expected} instead. Hint: the operation "
-        f"{node.name()} saved this tensor for backward; make a copy with .clone() before "
+        f"inplace operation: [gradkit.{dtype_name} {shape}]{where} is at version "
+        f"{tensor._version_box[0]}; expected version {expected} instead.\n"
+        f"gradkit hint: {node.name()} saved this tensor for backward; make a copy with .clone() before "
         "changing it in place, or change it after backward()."
     )
 
@@ -234,11 +264,37 @@ class Function:
         cls.backward_name = name
         cls._node_class = type(name, (BackwardNode,), {
             "_function": cls, "__module__": cls.__module__,
-            "numbers_are_inputs": getattr(cls, "numbers_are_inputs", False)})
+            "numbers_are_inputs": getattr(cls, "numbers_are_inputs", False),
+            "saved_names": getattr(cls, "saved_names", ()),
+            "saved_as_list": getattr(cls, "saved_as_list", False),
+            **_saved_attribute_properties(cls)})
+        # PyTorch 2 style: forward(*args) without ctx, and setup_context(ctx, inputs, output)
+        cls._new_style = cls.setup_context is not Function.setup_context
+
+    _new_style = False
 
     @staticmethod
     def forward(ctx, *args):
         raise NotImplementedError("You must implement the forward function for custom autograd.Function.")
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        """PyTorch 2 style: with it, ``forward(*args)`` takes no ctx; this fills ctx afterwards::
+
+            class Cube(gk.autograd.Function):
+                @staticmethod
+                def forward(x):
+                    return x ** 3
+                @staticmethod
+                def setup_context(ctx, inputs, output):
+                    (x,) = inputs
+                    ctx.save_for_backward(x)
+                @staticmethod
+                def backward(ctx, grad):
+                    (x,) = ctx.saved_tensors
+                    return grad * 3 * x ** 2
+        """
+        raise NotImplementedError("setup_context is not implemented.")
 
     @staticmethod
     def backward(ctx, *grad_outputs):
@@ -254,11 +310,11 @@ class Function:
                     if a._requires_grad:
                         return _apply_recorded(cls, args)
         elif _state.inference:
-            return _mark_inference(_wrap_outputs(cls.forward(_no_grad_ctx(len(args)), *args)))
+            return _mark_inference(_wrap_outputs(_forward(cls, _no_grad_ctx(len(args)), args)))
         elif _state.off_by is not None:     # the learner's no_grad (not the engine's): gk.explain names it
             ctx = _new(_NoGradCtx)
             ctx.needs_input_grad = _ALL_FALSE[len(args)] if len(args) < 16 else (False,) * len(args)
-            raw = cls.forward(ctx, *args)
+            raw = cls.forward(ctx, *args) if not cls._new_style else _forward(cls, ctx, args)
             if type(raw) is np.ndarray:
                 t = _new(Tensor)
                 t._data = raw
@@ -268,13 +324,36 @@ class Function:
             return _mark_made_in(_wrap_outputs(raw), args, _state.off_by)
         ctx = _new(_NoGradCtx)                  # inlined _no_grad_ctx: the hottest path
         ctx.needs_input_grad = _ALL_FALSE[len(args)] if len(args) < 16 else (False,) * len(args)
-        raw = cls.forward(ctx, *args)
+        raw = cls.forward(ctx, *args) if not cls._new_style else _forward(cls, ctx, args)
         if type(raw) is np.ndarray:            # inlined _make: this path runs for every op in backward
             t = _new(Tensor)
             t._data = raw
             t._version_box = [0]
             return t
         return _wrap_outputs(raw)
+
+
+def _saved_attribute_properties(cls):
+    """PyTorch's ``grad_fn._saved_self``, ``_saved_result``, ``_saved_exponent``... as properties.
+
+    Properties made once per op class, not a ``__getattr__``: a class with ``__getattr__``
+    loses CPython's fast attribute access, and the engine reads node attributes constantly.
+    """
+    properties = {}
+    for index, name in enumerate(getattr(cls, "saved_names", ())):
+        properties["_saved_" + name] = property(lambda node, i=index: node._saved_slot(i))
+    for name, attribute in getattr(cls, "saved_attributes", {}).items():
+        properties["_saved_" + name] = property(lambda node, a=attribute: getattr(node, a))
+    return properties
+
+
+def _forward(cls, ctx, args):
+    """Call forward in either style (with ctx, or PyTorch 2's forward + setup_context)."""
+    if not cls._new_style:
+        return cls.forward(ctx, *args)
+    output = cls.forward(*args)
+    cls.setup_context(ctx, args, output)
+    return output
 
 
 def history_of(t):
@@ -299,51 +378,104 @@ def refresh_view(view):
 
 
 def _apply_recorded(cls, args):
-    """Run forward with grad mode off, then wire the result into the graph."""
-    node = cls._node_class()
-    edges, shapes, needs = [], [], []
+    """Run forward with grad mode off, then wire the result into the graph.
+
+    Allocation-lean on purpose (issue 12): per recorded op the GC tracks the node, one
+    flat tuple of edges, the output tensor and its version box; shapes are shared
+    (interned), flags are shared tuples, so nothing else stays tracked.
+    """
+    node = _new(cls._node_class)
+    flat, shapes = [], []
+    mask = bit = 0
     numbers_are_inputs = node.numbers_are_inputs
-    for position, a in enumerate(args):
+    for a in args:
+        bit += 1
         if isinstance(a, Tensor):
+            if a._view_of is not None:      # (apply refreshed only the arguments before the first tracked one)
+                refresh_view(a)
             shapes.append(a._data.shape)
             if a._requires_grad:
                 fn = a.grad_fn
-                edges.append((fn, a._output_nr) if fn is not None else (a, 0))
-                needs.append(True)
+                if fn is None:
+                    flat += (a, 0)
+                else:
+                    flat += (fn, a._output_nr)
+                mask |= 1 << (bit - 1)
                 continue
             # An operand that is not tracked: remembered weakly, so drawings and explain()
             # can name where tracking stopped without keeping the tensor alive.
             if node._untracked is None:
                 node._untracked = {}
-            node._untracked[position] = weakref.ref(a)
+            node._untracked[bit - 1] = weakref.ref(a)
         else:
             # Python numbers are operands of arithmetic (kept in place of a shape, so drawings
             # can say "+ 3"); other arguments (dim=, keepdim=) are options, recorded as None.
             shapes.append(a if numbers_are_inputs and type(a) in (int, float) else None)
-        edges.append(None)
-        needs.append(False)
-    node._edges = edges
-    node._input_shapes = shapes
-    node.needs_input_grad = tuple(needs)
+        flat += _NO_EDGE
+    node._next = tuple(flat)
+    node._input_shapes = _interned(tuple(shapes))
+    node.needs_input_grad = _NEEDS[bit][mask] if bit < 5 else tuple(bool(mask >> i & 1) for i in range(bit))
     node._seq = next(_sequence)
-    _state.enabled = False
+    state = _state
+    state.enabled = False
     try:
-        raw = cls.forward(node, *args)
+        raw = cls.forward(node, *args) if not cls._new_style else _forward(cls, node, args)
     finally:
-        _state.enabled = True
+        state.enabled = True
 
     returned = raw
-    if isinstance(raw, np.generic):             # full reductions give numpy scalars
+    if type(raw) is not np.ndarray and isinstance(raw, np.generic):   # full reductions give numpy scalars
         raw = np.asarray(raw)
     if type(raw) is np.ndarray:                 # the common case: one array out
-        out = _make(raw, True, node) if raw.dtype.kind == "f" else _make(raw)
-        node._output_shapes = (raw.shape,)
+        out = _new(Tensor)                      # inlined _make(raw, True, node)
+        out._data = raw
+        out._version_box = [0]
+        if raw.dtype.kind == "f":
+            out._requires_grad = True
+            out.grad_fn = node
+        node._output_shapes = _interned((raw.shape,))
         if node.to_save:
-            outputs = ((returned, raw, out._version_box),)   # forward may have saved either object
-            node._saved = [_classify_saved(s, args, outputs) for s in node.to_save]
-            node.to_save = ()
+            _store_saved(node, args, ((returned, raw, out),))   # forward may have saved either object
         return out
     return _record_outputs(node, args, raw)
+
+
+_NO_EDGE = (None, 0)
+# needs_input_grad for up to 4 arguments, by bit mask: shared tuples, no allocation per op
+_NEEDS = [[tuple(bool(mask >> i & 1) for i in range(n)) for mask in range(1 << n)] for n in range(5)]
+_INTERNED = {}
+
+
+def _interned(shapes):
+    """One shared object per distinct shape tuple: a recorded op keeps no tuple of its own alive."""
+    try:
+        return _INTERNED.setdefault(shapes, shapes) if len(_INTERNED) < 10000 else shapes
+    except TypeError:           # an unhashable option
+        return shapes
+
+
+def _store_saved(node, args, outputs):
+    to_save = node.to_save
+    del node.to_save
+    hooks = _state.saved_hooks if _hooks_in_use[0] else ()
+    if hooks:
+        node._saved = tuple([_classify_saved(s, args, outputs, hooks) for s in to_save])
+        return
+    entries = []
+    for s in to_save:           # the common slots inline (this runs for most recorded ops)
+        if s is None:
+            entries.append(_NONE_SLOT)
+            continue
+        if type(s) is Tensor and not s._inference:
+            for a in args:
+                if s is a:
+                    entries.append(("input", s, s._version_box[0]))
+                    break
+            else:
+                entries.append(_classify_saved(s, args, outputs, ()))
+            continue
+        entries.append(_classify_saved(s, args, outputs, ()))
+    node._saved = tuple(entries)
 
 
 def _mark_inference(outputs):
@@ -377,7 +509,7 @@ def _record_outputs(node, args, raw):
     """The general case: Tensor or several outputs, possibly non-differentiable ones."""
     multiple = isinstance(raw, tuple)
     raws = raw if multiple else (raw,)
-    non_diff = getattr(node, "_non_differentiable", ())
+    non_diff = node._non_differentiable
     outputs = []
     output_arrays = []
     for nr, r in enumerate(raws):
@@ -390,27 +522,40 @@ def _record_outputs(node, args, raw):
         differentiable = array.dtype.kind == "f" and not any(r is o for o in non_diff)
         out = _make(array, True, node, nr) if differentiable else _make(array)
         outputs.append(out)
-        output_arrays.append((r, array, out._version_box))
+        output_arrays.append((r, array, out))
     node._output_shapes = tuple(a.shape for _, a, _ in output_arrays)
     node._output_dtypes = tuple(a.dtype for _, a, _ in output_arrays)
-    node._saved = [_classify_saved(s, args, output_arrays) for s in node.to_save]
-    node.to_save = ()
+    if node.to_save:
+        _store_saved(node, args, output_arrays)
     return tuple(outputs) if multiple else outputs[0]
 
 
-def _classify_saved(s, args, output_arrays):
+_NONE_SLOT = ("value", None, 0)     # a slot saved as None (PyTorch: the other input needs no grad)
+
+
+def _classify_saved(s, args, output_arrays, hooks):
+    """One saved slot as (kind, object, version); see BackwardNode._saved."""
+    if s is None:
+        return _NONE_SLOT
+    if type(s) in (int, float, bool):
+        return ("value", s, 0)                            # plain numbers are kept as they are
+    entry = None
     for a in args:
         if s is a:
             if isinstance(s, Tensor):                     # an input: check its version on unpack
                 if s._inference:
                     raise RuntimeError(_INFERENCE_SAVE_ERROR)
-                return ("input", s, s._version_box[0])
+                entry, tensor = ("input", s, s._version_box[0]), s
             break
-    for nr, (raw, array, box) in enumerate(output_arrays):
-        if s is raw or s is array:                        # (a numpy scalar output is a float too)
-            return ("output", (nr, array, box), 0)
-    if s is None or isinstance(s, (int, float)):
-        return ("value", s, 0)                            # plain numbers are kept as they are
-    if isinstance(s, Tensor):
-        return ("tensor", s, 0)
-    return ("tensor", _make(np.asarray(s)), 0)
+    if entry is None:
+        for nr, (raw, array, out) in enumerate(output_arrays):
+            if s is raw or s is array or s is out:        # (a numpy scalar output is a float too)
+                entry, tensor = ("output", (nr, array, out._version_box), out._version_box[0]), out
+                break
+    if entry is None:
+        tensor = s if isinstance(s, Tensor) else _make(np.asarray(s))
+        entry = ("tensor", tensor, 0)
+    if hooks:                                            # saved_tensors_hooks: PyTorch packs every saved tensor
+        pack, unpack = hooks[-1]
+        return ("packed", (pack(tensor), unpack), 0)
+    return entry

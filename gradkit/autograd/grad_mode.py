@@ -11,10 +11,12 @@ import threading
 class _GradState(threading.local):
     enabled = True      # record operations on tensors that require grad
     inference = False   # inside inference_mode
+    saved_hooks = ()    # (pack, unpack) pairs of active saved_tensors_hooks, innermost last
     off_by = None       # the user's switch that turned recording off ("no_grad", ...): gk.explain names it
 
 
 _state = _GradState()
+_hooks_in_use = [0]     # saved_tensors_hooks open in any thread: while 0, saving skips the thread-local check
 
 
 def is_grad_enabled():

@@ -12,12 +12,12 @@ from .arithmetic import Add, Div, MatMul, Mul, Neg, Pow, PowTensor, RPow, RSub, 
 from . import logical
 from .inplace import apply_inplace
 from .linalg import dot, mv, norm, outer
-from .pointwise import (Abs, Clamp, Cos, Exp, Log, Maximum, Minimum, Reciprocal, Relu, Sigmoid, Sin, Sqrt,
+from .pointwise import (Abs, Clamp, Cos, Exp, Log, Maximum, Minimum, Reciprocal, Relu, Sigmoid, Sign, Sin, Sqrt,
                         Tanh, where)
 from .reduce import (Max, MaxDim, Mean, MeanDim, Min, MinDim, Prod, ProdDim, Std, Sum, SumDim,
                      ValuesIndices, Var)
-from .shape import (_expanded_shape, Cat, Clone, Copy, Expand, Fill, IndexPut, Permute, Squeeze, SqueezeDim, Stack, ToCopy, Transpose,
-                    Unsqueeze, View, Zero, _index_key, index)
+from .shape import (_expanded_shape, Cat, Clone, Copy, CopySlices, Expand, Fill, IndexPut, Permute, Squeeze,
+                    SqueezeDim, Stack, T, ToCopy, Transpose, UnsafeView, Unsqueeze, View, Zero, _index_key, index)
 from .softmax import LogSoftmax, Softmax
 from .._tensor import Tensor, _make, check_assigned_value   # defined before gradkit.ops is imported
 from ._base import broadcast_error, data, wrap_dim
@@ -174,7 +174,16 @@ def log_softmax(x, dim):
 
 
 def reshape(x, *shape):
-    return View.apply(x, _shape_arg(shape))
+    shape = _shape_arg(shape)
+    data = x._data
+    try:
+        viewable = data.flags.c_contiguous or np.may_share_memory(data.reshape(shape), data)
+    except ValueError:
+        viewable = True             # a size that does not fit: View raises PyTorch's error for that
+    if viewable:
+        return View.apply(x, shape)
+    # PyTorch: a reshape that cannot be a view copies first (CloneBackward0, then UnsafeViewBackward0)
+    return UnsafeView.apply(Clone.apply(x), shape)
 
 
 def _check_viewable(array, shape):
@@ -193,6 +202,8 @@ def flatten(x, start_dim=0, end_dim=-1):
     shape = x._data.shape
     if not shape:
         return View.apply(x, (1,))
+    if len(shape) == 1:
+        return x                 # PyTorch: flattening a 1-D tensor returns it as it is
     start, end = wrap_dim(start_dim, len(shape)), wrap_dim(end_dim, len(shape))
     if start > end:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
@@ -238,12 +249,12 @@ def t(x):
     """Transpose of a tensor with at most 2 dims (PyTorch's Tensor.t())."""
     if x._data.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x._data.ndim}D")
-    return transpose(x, 0, 1) if x._data.ndim == 2 else x
+    return T.apply(x, 0, x._data.ndim - 1) if x._data.ndim else T.apply(x, 0, 0)   # a new view node always
 
 
 # ----------------------------------------------------- ops that record nothing
 def sign(x):
-    return _no_grad_result(np.sign(x._data))
+    return Sign.apply(x)
 
 
 def _check_arg_reduction(name, x, dim):
@@ -298,6 +309,13 @@ def _logical(np_fn, name):
     return logical
 
 
+_T_WARNING = ("The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated and it "
+              "will throw an error in a future release. Consider `x.mT` to transpose batches of matrices or "
+              "`x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a tensor.")
+_T_WARNING_0D = "Tensor.T is deprecated on 0-D tensors. This function is the identity in these cases."
+_T_WARNED = []
+
+
 # -------------------------------------------------------- Tensor method table
 def install_methods(Tensor):
     """Attach the ops to Tensor as methods and operators (one table, easy to scan)."""
@@ -329,10 +347,10 @@ def install_methods(Tensor):
 
     def setitem(self, key, value):
         value = check_assigned_value(self, value)
-        key, _ = _index_key(key)
+        key, basic = _index_key(key)
         if isinstance(value, Tensor):       # PyTorch's error for a value that does not fit, before writing
             _expanded_shape(value._data.shape, self._data[key].shape)
-        apply_inplace(self, IndexPut, key, value)
+        apply_inplace(self, CopySlices if basic else IndexPut, key, value)   # PyTorch's grad_fn names
 
     def get_max(self, dim=None, keepdim=False):
         return max(self, dim, keepdim)
@@ -350,7 +368,11 @@ def install_methods(Tensor):
         return Expand.apply(self, other._data.shape)
 
     def T(self):
-        return self if self._data.ndim < 2 else permute(self, *reversed(range(self._data.ndim)))
+        if self._data.ndim != 2 and not _T_WARNED:
+            import warnings
+            _T_WARNED.append(True)     # PyTorch warns once per process (TORCH_WARN_ONCE)
+            warnings.warn(_T_WARNING_0D if self._data.ndim == 0 else _T_WARNING, UserWarning, stacklevel=2)
+        return permute(self, *reversed(range(self._data.ndim)))
 
     def mT(self):
         return transpose(self, -2, -1)

@@ -100,6 +100,9 @@ def data(x):
     return x._data if isinstance(x, Tensor) else x
 
 
+_FLOAT64 = np.dtype(np.float64)
+
+
 def promote(result, a, b):
     """Keep PyTorch's dtype rules where numpy's differ (checked only when numpy gave float64):
 
@@ -107,7 +110,7 @@ def promote(result, a, b):
     - a 0-d tensor counts like a Python number next to a tensor with dims:
       ones(2) + tensor(1., dtype=float64) stays float32.
     """
-    if result.dtype != np.float64:
+    if result.dtype != _FLOAT64:       # (a dtype object: comparing with np.float64 converts it each time)
         return result
     da, db = _dtype_of(a), _dtype_of(b)
     if da != np.float64 and db != np.float64:

@@ -8,7 +8,7 @@ import numpy as np
 from .._tensor import Tensor
 from ._base import Op, data, promote
 from .pointwise import where
-from .shape import MatmulSqueeze, Unsqueeze
+from .shape import Fill, MatmulSqueeze, UnsafeView, Unsqueeze, View
 
 
 class Add(Op):
@@ -44,30 +44,34 @@ class RSub(Sub):
 
 class Mul(Op):
     numbers_are_inputs = True
+    saved_names = ("other", "self")          # PyTorch's order (what saved_tensors_hooks sees first)
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        need_a, need_b = ctx.needs_input_grad   # each input's grad needs only the other one
+        ctx.save_for_backward(b if need_a else None, a if need_b else None)
         return promote(np.multiply(data(a), data(b)), a, b)
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.saved_tensors
+        b, a = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
         return (grad * b if need_a else None), (grad * a if need_b else None)
 
 
 class Div(Op):
     numbers_are_inputs = True
+    saved_names = ("other", "self")          # PyTorch's order
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        need_a, need_b = ctx.needs_input_grad   # d/da needs b; d/db needs a and b
+        ctx.save_for_backward(b if need_a or need_b else None, a if need_b else None)
         return promote(np.true_divide(data(a), data(b)), a, b)
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.saved_tensors
+        b, a = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
         return (grad / b if need_a else None), (-grad * a / (b * b) if need_b else None)
 
@@ -85,6 +89,9 @@ class Neg(Op):
 class Pow(Op):
     """tensor ** number"""
 
+    saved_names = ("self",)
+    saved_attributes = {"exponent": "exponent"}
+
     @staticmethod
     def forward(ctx, a, exponent):
         ctx.save_for_backward(a)
@@ -98,7 +105,8 @@ class Pow(Op):
         (a,) = ctx.saved_tensors
         p = ctx.exponent
         if p == 0:
-            return grad * 0.0, None
+            return Fill.apply(grad, 0.0), None   # zeros (torch: where(exponent == 0, 0, ...)), even for inf grads
+        # where(p == 0 ...) as PyTorch: 0 ** 0 contributes 0, never nan from 0 * 0 ** -1
         return grad * p * a ** (p - 1), None
 
 
@@ -107,21 +115,23 @@ class PowTensor(Op):
 
     numbers_are_inputs = True
     backward_name = "PowBackward1"
+    saved_names = ("exponent", "self", "result")   # PyTorch's order
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        return promote(np.power(data(a), data(b)), a, b)
+        result = promote(np.power(data(a), data(b)), a, b)
+        ctx.save_for_backward(b, a, result)
+        return result
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.saved_tensors
+        b, a, result = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
-        grad_a = grad * b * a ** (b - 1) if need_a else None
+        grad_a = where(b == 0, 0.0, grad * b * a ** (b - 1)) if need_a else None   # 0 where b == 0, like PyTorch
         grad_b = None
         if need_b:
             safe = (a == 0) & (b >= 0)
-            grad_b = where(safe, 0.0, grad * a ** b * where(safe, 1.0, a).log())
+            grad_b = where(safe, 0.0, grad * result * where(safe, 1.0, a).log())
         return grad_a, grad_b
 
 
@@ -129,32 +139,37 @@ class RPow(Op):
     """number ** tensor"""
 
     backward_name = "PowBackward2"
+    saved_names = ("exponent", "result")
+    saved_attributes = {"self": "base"}
 
     @staticmethod
     def forward(ctx, base, b):
         result = promote(np.power(base, b._data), base, b)
-        ctx.save_for_backward(result)
-        ctx.log_base = float(np.log(base)) if base > 0 else float("nan")
-        ctx.zero_base = base == 0
+        ctx.save_for_backward(b, result)
+        ctx.base = base
         return result
 
     @staticmethod
     def backward(ctx, grad):
-        (result,) = ctx.saved_tensors
-        if ctx.zero_base:     # d/db 0**b is 0 for b >= 0, as in PyTorch (not 0 * log 0 = nan)
-            return None, grad * 0.0
-        return None, grad * result * ctx.log_base
+        b, result = ctx.saved_tensors
+        if ctx.base == 0:     # d/db 0**b is 0 for b >= 0, as in PyTorch (not 0 * log 0 = nan)
+            return None, where(b >= 0, 0.0, grad * result * float("-inf"))
+        log_base = float(np.log(ctx.base)) if ctx.base > 0 else float("nan")
+        return None, grad * result * log_base
 
 
 class MatMul(Op):
     """a @ b for 1-D, 2-D and batched operands (numpy's matmul rules, like PyTorch's)."""
 
     backward_name = "MmBackward0"
+    saved_names = ("mat2", "self")           # PyTorch's order: mm and bmm save mat2 first, dot and mv self first
 
-    @staticmethod
-    def forward(ctx, a, b):
+    @classmethod
+    def forward(cls, ctx, a, b):
         _check_shapes(a._data.shape, b._data.shape)
-        ctx.save_for_backward(a, b)
+        need_a, need_b = ctx.needs_input_grad    # d/da needs b, d/db needs a
+        slots = (a if need_b else None, b if need_a else None)
+        ctx.save_for_backward(*(slots if cls.saved_names[0] == "self" else slots[::-1]))
         try:
             return promote(np.matmul(a._data, b._data), a, b)
         except ValueError:
@@ -162,22 +177,26 @@ class MatMul(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.saved_tensors
-        if a.ndim == 1 and b.ndim == 1:          # dot product
-            return grad * b, grad * a
-        a2 = a.unsqueeze(0) if a.ndim == 1 else a    # treat a vector as a 1-row matrix
-        b2 = b.unsqueeze(-1) if b.ndim == 1 else b   # ... or a 1-column matrix
+        saved = ctx.saved_tensors                 # each is None when the other needs no grad
+        a, b = saved if ctx.saved_names[0] == "self" else saved[::-1]
+        need_a, need_b = ctx.needs_input_grad
+        a_ndim, b_ndim = (len(shape) for shape in ctx._input_shapes)
+        if a_ndim == 1 and b_ndim == 1:          # dot product
+            return (grad * b if need_a else None), (grad * a if need_b else None)
         g = grad
-        if a.ndim == 1:
-            g = g.unsqueeze(-2)
-        if b.ndim == 1:
-            g = g.unsqueeze(-1)
-        grad_a = g @ b2.transpose(-1, -2) if ctx.needs_input_grad[0] else None
-        grad_b = a2.transpose(-1, -2) @ g if ctx.needs_input_grad[1] else None
-        if a.ndim == 1 and grad_a is not None:
-            grad_a = grad_a.squeeze(-2)
-        if b.ndim == 1 and grad_b is not None:
-            grad_b = grad_b.squeeze(-1)
+        if a_ndim == 1:
+            g = g.unsqueeze(-2)                   # treat a vector as a 1-row matrix
+        if b_ndim == 1:
+            g = g.unsqueeze(-1)                   # ... or a 1-column matrix
+        grad_a = grad_b = None
+        if need_a:
+            grad_a = g @ (b.unsqueeze(-1) if b_ndim == 1 else b).transpose(-1, -2)
+            if a_ndim == 1:
+                grad_a = grad_a.squeeze(-2)
+        if need_b:
+            grad_b = (a.unsqueeze(0) if a_ndim == 1 else a).transpose(-1, -2) @ g
+            if b_ndim == 1:
+                grad_b = grad_b.squeeze(-1)
         return grad_a, grad_b
 
 
@@ -217,10 +236,12 @@ def _dtype_error(da, db, na, nb):
 
 class Dot(MatMul):
     backward_name = "DotBackward0"
+    saved_names = ("self", "tensor")
 
 
 class Mv(MatMul):
     backward_name = "MvBackward0"
+    saved_names = ("self", "vec")
 
 
 class Bmm(MatMul):
@@ -245,4 +266,9 @@ def matmul(a, b):
         return MatmulSqueeze.apply(MatMul.apply(Unsqueeze.apply(a, 0), b), 0)
     if na == 2 and nb == 2:
         return MatMul.apply(a, b)
+    if na >= 3 and nb <= 2:
+        # PyTorch folds the batch into rows: view to 2-D, mm (or mv), then an unsafe view back
+        rows = View.apply(a, (-1, a._data.shape[-1]))
+        folded = (MatMul if nb == 2 else Mv).apply(rows, b)
+        return UnsafeView.apply(folded, a._data.shape[:-1] + b._data.shape[1:])
     return Bmm.apply(a, b)

@@ -28,7 +28,9 @@ def apply_inplace(t, fn, *args):
     if _state.enabled:
         others_require = any(isinstance(a, Tensor) and a._requires_grad for a in args)
         if t._requires_grad and t.grad_fn is None:
-            raise RuntimeError(LEAF_ERROR + " Wrap the update in `with gk.no_grad():` (as optimizers do), "
+            # x[0] = v goes through a view of x in PyTorch (select, then copy_), hence its words
+            raise RuntimeError((VIEW_OF_LEAF_ERROR if fn is CopySlices else LEAF_ERROR) +
+                               "\ngradkit hint: wrap the update in `with gk.no_grad():` (as optimizers do), "
                                "or work on a copy made with .clone().")
         root = t._view_of[0] if t._view_of is not None else None
         if root is not None and root._requires_grad and root.grad_fn is None:

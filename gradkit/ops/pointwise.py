@@ -2,6 +2,7 @@
 import numpy as np
 
 from ._base import Op, data, promote
+from .shape import Fill
 
 
 def _float(x):
@@ -10,6 +11,8 @@ def _float(x):
 
 
 class Exp(Op):
+    saved_names = ("result",)
+
     @staticmethod
     def forward(ctx, x):
         result = np.exp(_float(x._data))
@@ -23,6 +26,8 @@ class Exp(Op):
 
 
 class Log(Op):
+    saved_names = ("self",)
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -36,6 +41,8 @@ class Log(Op):
 
 
 class Reciprocal(Op):
+    saved_names = ("result",)
+
     @staticmethod
     def forward(ctx, x):
         with np.errstate(divide="ignore"):
@@ -50,6 +57,8 @@ class Reciprocal(Op):
 
 
 class Sqrt(Op):
+    saved_names = ("result",)
+
     @staticmethod
     def forward(ctx, x):
         with np.errstate(invalid="ignore"):
@@ -64,6 +73,8 @@ class Sqrt(Op):
 
 
 class Abs(Op):
+    saved_names = ("self",)
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -76,6 +87,8 @@ class Abs(Op):
 
 
 class Sin(Op):
+    saved_names = ("self",)
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -88,6 +101,8 @@ class Sin(Op):
 
 
 class Cos(Op):
+    saved_names = ("self",)
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -100,6 +115,8 @@ class Cos(Op):
 
 
 class Tanh(Op):
+    saved_names = ("result",)
+
     @staticmethod
     def forward(ctx, x):
         result = np.tanh(_float(x._data))
@@ -113,6 +130,8 @@ class Tanh(Op):
 
 
 class Sigmoid(Op):
+    saved_names = ("result",)
+
     @staticmethod
     def forward(ctx, x):
         result = _stable_sigmoid(_float(x._data))
@@ -132,6 +151,8 @@ def _stable_sigmoid(x):
 
 
 class Relu(Op):
+    saved_names = ("result",)
+
     @staticmethod
     def forward(ctx, x):
         result = np.maximum(x._data, 0)
@@ -141,76 +162,103 @@ class Relu(Op):
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
-        return grad * (y > 0)                    # passes the grad where the input was positive
+        return where(y._data > 0, grad, 0.0)     # passes the grad where the input was positive (inf stays inf)
 
 
 class Clamp(Op):
     backward_name = "ClampBackward1"
+    saved_names = ("self",)
+    saved_attributes = {"min": "min", "max": "max"}
 
     @staticmethod
     def forward(ctx, x, min, max):                # noqa: A002 - PyTorch's argument names
         if min is None and max is None:
             raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
         ctx.save_for_backward(x)
-        ctx.bounds = (min, max)
-        return np.clip(x._data, min, max)
+        ctx.min, ctx.max = min, max
+        bound = max if min is None else min
+        return promote(np.clip(x._data, min, max), x, bound)   # int tensor, float bound: float32
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        low, high = ctx.bounds
+        low, high = ctx.min, ctx.max
         inside = np.ones(x.shape, dtype=bool)
         if low is not None:
             inside &= x._data >= low
         if high is not None:
             inside &= x._data <= high
-        return grad * inside, None, None         # no grad where the value was clipped
+        return where(inside, grad, 0.0), None, None   # no grad where the value was clipped
 
 
 class Maximum(Op):
+    saved_names = ("other", "self")          # PyTorch's order
+
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        ctx.save_for_backward(b, a)
         return promote(np.maximum(data(a), data(b)), a, b)
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.saved_tensors
-        return _split_by_winner(grad, a, b, np.greater)
+        b, a = ctx.saved_tensors
+        return _split_by_winner(grad, a, b, np.less)
 
 
 class Minimum(Op):
+    saved_names = ("other", "self")          # PyTorch's order
+
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        ctx.save_for_backward(b, a)
         return promote(np.minimum(data(a), data(b)), a, b)
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.saved_tensors
-        return _split_by_winner(grad, a, b, np.less)
+        b, a = ctx.saved_tensors
+        return _split_by_winner(grad, a, b, np.greater)
 
 
-def _split_by_winner(grad, a, b, wins):
-    """The grad goes to whichever input was chosen; on a tie each gets half (PyTorch's rule)."""
+def _split_by_winner(grad, a, b, loses):
+    """PyTorch's rule: the grad goes to the input chosen, half to each on a tie, and in full
+    to both when a comparison is undecided (NaN): where(a == b, g/2, g), zeroed where it lost."""
     av, bv = data(a), data(b)
-    share_a = np.where(wins(av, bv), 1.0, np.where(av == bv, 0.5, 0.0)).astype(grad._data.dtype)
-    return grad * share_a, grad * (1 - share_a)
+    half = np.where(av == bv, 0.5, 1.0).astype(grad._data.dtype)
+    shared = grad * half
+    return where(loses(av, bv), 0.0, shared), where(loses(bv, av), 0.0, shared)
 
 
 class Where(Op):
+    saved_names = ("condition",)
+
     @staticmethod
     def forward(ctx, condition, a, b):
-        ctx.condition = condition
+        ctx.save_for_backward(condition)
         return promote(np.where(condition, data(a), data(b)), a, b)
 
     @staticmethod
     def backward(ctx, grad):
+        (condition,) = ctx.saved_tensors
         zero = np.zeros((), dtype=grad._data.dtype)
         need_a, need_b = ctx.needs_input_grad[1:]
         return (None,
-                where(ctx.condition, grad, zero) if need_a else None,
-                where(ctx.condition, zero, grad) if need_b else None)
+                where(condition._data, grad, zero) if need_a else None,
+                where(condition._data, zero, grad) if need_b else None)
+
+
+class Sign(Op):
+    """sign(x): recorded (SignBackward0, like PyTorch), and its gradient is zero everywhere."""
+
+    @staticmethod
+    def forward(ctx, x):
+        result = np.sign(x._data)
+        if result.dtype.kind == "f":
+            result = np.where(np.isnan(result), 0, result).astype(result.dtype)   # PyTorch: sign(nan) is 0
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Fill.apply(grad, 0.0)             # zeros, even where the incoming grad is inf
 
 
 def where(condition, a, b):

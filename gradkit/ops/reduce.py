@@ -69,12 +69,15 @@ class Max(Op):
     """max over all elements; ties share the grad evenly (as PyTorch's MaxBackward1)."""
 
     backward_name = "MaxBackward1"
+    saved_names = ("self", "result")
     pick = staticmethod(np.max)
 
     @classmethod
     def forward(cls, ctx, x):
         if x._data.size == 0:
-            raise RuntimeError("max(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.")
+            name = "max" if cls.pick is np.max else "min"
+            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+                               "Specify the reduction dim with the 'dim' argument.")
         result = cls.pick(x._data)
         ctx.save_for_backward(x, result)
         return result
@@ -95,6 +98,8 @@ class MaxDim(Op):
     """max along one dim: returns (values, indices); the grad goes to the index that won."""
 
     backward_name = "MaxBackward0"
+    saved_names = ("indices",)
+    saved_attributes = {"dim": "axis", "keepdim": "keepdim"}
     arg = staticmethod(np.argmax)
 
     @classmethod
@@ -102,19 +107,25 @@ class MaxDim(Op):
         data = x._data.reshape(1) if x._data.ndim == 0 else x._data
         axis = normalize_dims(dim, data.ndim)[0]
         if data.shape[axis] == 0:
-            raise IndexError(f"{cls.backward_name[:3].lower()}(): Expected reduction dim {axis} to have non-zero size.")
-        indices = np.expand_dims(cls.arg(data, axis=axis), axis)
-        values = np.take_along_axis(data, indices, axis=axis)
-        ctx.shape, ctx.data_shape, ctx.axis, ctx.indices = x._data.shape, data.shape, axis, indices
+            name = "max" if cls.arg is np.argmax else "min"
+            raise IndexError(f"{name}(): Expected reduction dim {axis} to have non-zero size.")
+        kept_indices = np.expand_dims(cls.arg(data, axis=axis), axis).astype(np.int64)
+        values = np.take_along_axis(data, kept_indices, axis=axis)
+        ctx.shape, ctx.data_shape, ctx.axis, ctx.keepdim = x._data.shape, data.shape, axis, keepdim
+        indices = kept_indices
         if not keepdim or x._data.ndim == 0:
             out_shape = data.shape[:axis] + data.shape[axis + 1:] if x._data.ndim else ()
             values, indices = values.reshape(out_shape), indices.reshape(out_shape)
-        return values, indices.astype(np.int64)     # int64 indices: never differentiable
+        ctx.save_for_backward(indices)           # int64 indices: never differentiable
+        return values, indices
 
     @staticmethod
     def backward(ctx, grad, _grad_indices):
-        kept = grad.reshape(ctx.indices.shape)
-        return ScatterInto.apply(kept, ctx.data_shape, ctx.axis, ctx.indices).reshape(ctx.shape), None, None
+        (indices,) = ctx.saved_tensors
+        kept_shape = ctx.data_shape[:ctx.axis] + (1,) + ctx.data_shape[ctx.axis + 1:]
+        kept_indices = indices._data.reshape(kept_shape)
+        kept = grad.reshape(kept_shape)
+        return ScatterInto.apply(kept, ctx.data_shape, ctx.axis, kept_indices).reshape(ctx.shape), None, None
 
 
 class MinDim(MaxDim):
@@ -123,6 +134,8 @@ class MinDim(MaxDim):
 
 
 class Prod(Op):
+    saved_names = ("self", "result")
+
     @staticmethod
     def forward(ctx, x, dim=None, keepdim=False):
         ctx.shape = x._data.shape
@@ -204,6 +217,8 @@ def _variance(x, ctx, keepdim):
 class Var(Op):
     """var = sum((x - mean)²) / (N - correction); PyTorch's default correction is 1."""
 
+    saved_names = ("self",)
+
     @staticmethod
     def forward(ctx, x, dim=None, correction=1, keepdim=False):
         _spread_setup(ctx, x, dim, correction, keepdim, "var")
@@ -219,6 +234,8 @@ class Var(Op):
 
 
 class Std(Op):
+    saved_names = ("self", "result")
+
     @staticmethod
     def forward(ctx, x, dim=None, correction=1, keepdim=False):
         _spread_setup(ctx, x, dim, correction, keepdim, "std")

@@ -22,6 +22,10 @@ class View(ViewOp):
         return grad.reshape(ctx.shape), None
 
 
+class UnsafeView(View):
+    """The reshape back at the end of batched @ matrix (PyTorch's _unsafe_view)."""
+
+
 class Transpose(ViewOp):
     @staticmethod
     def forward(ctx, x, dim0, dim1):
@@ -32,6 +36,10 @@ class Transpose(ViewOp):
     @staticmethod
     def backward(ctx, grad):
         return (grad.transpose(*ctx.dims) if grad.ndim else grad), None, None
+
+
+class T(Transpose):
+    """x.t() of a matrix (PyTorch records it as TBackward0)."""
 
 
 class Permute(ViewOp):
@@ -182,10 +190,14 @@ class Index(ViewOp):
     """x[key] for ints, slices, None, ..., boolean masks and integer arrays."""
 
     backward_name = "IndexBackward0"
+    saved_names = ("indices",)
+    saved_as_list = True        # _saved_indices is the tuple of index tensors, as in PyTorch
 
     @staticmethod
     def forward(ctx, x, key, basic):
         ctx.shape, ctx.key, ctx.basic = x._data.shape, key, basic
+        if not basic:       # PyTorch saves the index tensors (so a second backward raises)
+            ctx.save_for_backward(*(k for k in key if isinstance(k, np.ndarray)))
         if basic and not any(k is Ellipsis for k in key):
             key = key + (Ellipsis,)       # x[0] of a vector: a 0-d view, not a numpy scalar copy
         try:
@@ -195,7 +207,11 @@ class Index(ViewOp):
 
     @staticmethod
     def backward(ctx, grad):
-        return IndexAddInto.apply(grad, ctx.shape, ctx.key, ctx.basic), None, None
+        key = ctx.key
+        if not ctx.basic:
+            saved = iter(ctx.saved_tensors)
+            key = tuple(next(saved)._data if isinstance(k, np.ndarray) else k for k in key)
+        return IndexAddInto.apply(grad, ctx.shape, key, ctx.basic), None, None
 
 
 def _index_error(array, key, numpy_text):
@@ -228,6 +244,18 @@ class Slice(Index):
     backward_name = "SliceBackward0"
 
 
+class Alias(Index):
+    """x[:] or x[...]: PyTorch records an alias."""
+
+    backward_name = "AliasBackward0"
+
+
+class IndexUnsqueeze(Index):
+    """x[i, None]: the last step PyTorch records is an unsqueeze."""
+
+    backward_name = "UnsqueezeBackward0"
+
+
 class IndexAddInto(Op):
     """Zeros of ``shape`` with ``grad`` added at ``key``; repeated indices add up."""
 
@@ -249,14 +277,25 @@ class IndexAddInto(Op):
 
 
 def index(x, key):
+    one_slice = isinstance(key, slice)      # x[:] is a slice in PyTorch; x[:, :] in a tuple is an alias
     key, basic = _index_key(key)
     if len(key) == 1 and key[0] is None:    # x[None] is an unsqueeze, and PyTorch records it as one
         return Unsqueeze.apply(x, 0)
-    if basic:
-        cls = Select if len(key) == 1 and isinstance(key[0], (int, np.integer)) else Slice
-    else:
-        cls = Index
-    return cls.apply(x, key, basic)
+    if not basic:
+        return Index.apply(x, key, basic)
+    return (Slice if one_slice else _basic_index_op(key)).apply(x, key, basic)
+
+
+def _basic_index_op(key):
+    """PyTorch applies the parts of a basic index one by one; the grad_fn is the last one recorded."""
+    for k in reversed(key):
+        if k is None:
+            return IndexUnsqueeze
+        if isinstance(k, (int, np.integer)):
+            return Select
+        if isinstance(k, slice) and not (k.start in (None, 0) and k.stop is None and k.step in (None, 1)):
+            return Slice
+    return Alias
 
 
 class IndexPut(Op):
@@ -403,6 +442,8 @@ class ToCopy(Op):
 
 class Fill(Op):
     """x filled with a value (what ``fill_`` records): nothing flows back to the old values."""
+
+    backward_name = "FillBackward2"     # PyTorch's fill_ with a number
 
     @staticmethod
     def forward(ctx, x, value):

@@ -5,6 +5,9 @@ from ._base import Op, wrap_dim
 
 
 class Softmax(Op):
+    saved_names = ("result",)
+    saved_attributes = {"dim": "axis"}
+
     @staticmethod
     def forward(ctx, x, dim):
         ctx.axis = wrap_dim(dim, x._data.ndim)
@@ -25,6 +28,9 @@ class Softmax(Op):
 
 
 class LogSoftmax(Op):
+    saved_names = ("result",)
+    saved_attributes = {"dim": "axis"}
+
     @staticmethod
     def forward(ctx, x, dim):
         ctx.axis = wrap_dim(dim, x._data.ndim)

@@ -537,7 +537,10 @@ def _saved_texts(node, name_of):
             nr, array, _ = obj
             texts.append(f"its output {shape_text(array.shape)}")
         elif kind == "value":
-            texts.append(repr(obj))
+            if obj is not None:       # None: a slot PyTorch leaves empty (the other input needs no grad)
+                texts.append(repr(obj))
+        elif kind == "packed":        # saved inside autograd.graph.saved_tensors_hooks: the user's object
+            texts.append("packed by saved_tensors_hooks")
         elif isinstance(obj, Tensor):
             texts.append(f"tensor {shape_text(obj._data.shape)}")
         else:                       # e.g. packed by autograd.graph.saved_tensors_hooks
