@@ -42,6 +42,16 @@ def _view_made_under_no_grad(name, program):
     return False
 
 
+def _grad_result_written_in_place(name, program):
+    made = any(re.match(rf"{name}, = gk\.autograd\.grad\(", s) for s in program)
+    written = any(re.match(rf"(with gk\.no_grad\(\):\n    )?{name}(\[.*\] = |\.\w+_\(| [-+*/]= )", s) for s in program)
+    return made and written
+
+
+def _made_with_create_graph(name, program):
+    return any(re.match(rf"{name}, = gk\.autograd\.grad\(.*create_graph=True", s) for s in program)
+
+
 def _names_in(text):
     return re.findall(r"\w+Backward\d|AccumulateGrad|CopySlices|None", text)
 
@@ -53,6 +63,15 @@ def _same_up_to_as_strided(difference):
 
 
 QUIRKS = [
+    Quirk(
+        name="expanded-grad-results",
+        reason="the gradient torch returns for a broadcast or summed input is an expanded tensor whose "
+               "elements share one memory location (stride 0), so writing one element of it writes them "
+               "all; that is an optimisation, not a rule to learn. gradkit returns an ordinary tensor.",
+        shows="x = gk.tensor([1., 2., 3.], requires_grad=True)\ng, = gk.autograd.grad(x.sum(), x)\n"
+              "g[0] = 5\nprint(g)   # tensor([5., 5., 5.])",
+        test=lambda d, p: d.kind == "value" and _grad_result_written_in_place(d.where, p),
+    ),
     Quirk(
         name="cpp-node-names",
         reason="torch's engine nodes written in C++ report a namespaced name "
@@ -81,6 +100,16 @@ QUIRKS = [
               "    v.mul_(2)\nprint(v.grad_fn)   # AsStridedBackward0",
         test=lambda d, p: (d.kind in ("grad_fn", "graph") and "AsStridedBackward0" in d.torch
                            and _same_up_to_as_strided(d)),
+    ),
+    Quirk(
+        name="double-backward-formula-nodes",
+        reason="a gradient computed with create_graph=True is recorded as the ops of torch's derivative "
+               "formula (derivatives.yaml), e.g. pow's as MulBackward1(PowBackward0); how a formula is "
+               "spelled is torch's implementation choice. Its value and its own gradients (grad of grad) "
+               "are compared; the node structure of the formula is not.",
+        shows="x = gk.tensor([2.], requires_grad=True)\ng, = gk.autograd.grad((x ** 3).sum(), x, create_graph=True)\n"
+              "print(g.grad_fn)",
+        test=lambda d, p: d.kind in ("graph", "grad_fn") and _made_with_create_graph(d.where, p),
     ),
 ]
 

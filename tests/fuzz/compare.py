@@ -144,7 +144,8 @@ def _compare_tensor(name, g, t):
             yield Difference(key, name, repr(g[key]), repr(t[key]))
     if not _same_value(g["value"], t["value"]):
         yield Difference("value", name, _show(g["value"]), _show(t["value"]))
-    elif _identical(g["value"], t["value"]) and g["repr"] != t["repr"]:
+    elif (_identical(g["value"], t["value"]) and g["repr"] != t["repr"]
+          and all(g[key] == t[key] for key in ("dtype", "requires_grad", "grad_fn"))):   # else reported above
         yield Difference("repr", name, g["repr"], t["repr"])
     gg, tg = g["grad"], t["grad"]
     if (gg is None) != (tg is None) or isinstance(gg, str) or isinstance(tg, str):
