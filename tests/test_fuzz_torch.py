@@ -39,7 +39,8 @@ def test_programs_cover_the_rules_of_issue_11():
     text = "\n".join(s for seed in range(300) for s in generate(seed, torch))
     for needle in ("with gk.no_grad():", "requires_grad_(False)", ".retain_grad()", "retain_graph=True",
                    "create_graph=True", "gk.autograd.grad(", ".backward(", "dtype=gk.float64", "gk.zeros(0",
-                   "gk.tensor(-", ".add_(", "[0] = 5", "[:, 0]", ".detach_()", "register_hook"):
+                   "gk.tensor(-", ".add_(", "[0] = 5", "[:, 0]", ".detach_()", "register_hook", "calls.append",
+                   "[0].sum(), x"):
         assert needle in text, needle
 
 

@@ -43,6 +43,7 @@ def run_statement(statement, namespace):
 class Trace:
     events: list          # per statement: (error type name or None, error first line, warnings)
     tensors: dict         # variable name -> {attribute: comparable value}
+    hook_calls: list      # names appended by hooks the program registered, in call order
 
 
 def _graph(node, depth=3):
@@ -84,7 +85,7 @@ def _attributes(t, library):
 
 
 def run_program(program, library):
-    namespace = {"gk": library}
+    namespace = {"gk": library, "calls": []}
     events = []
     try:
         for statement in program:
@@ -95,7 +96,7 @@ def run_program(program, library):
         library.set_grad_enabled(True)
     tensors = {name: _attributes(value, library) for name, value in namespace.items()
                if isinstance(value, library.Tensor)}
-    return Trace(events, tensors)
+    return Trace(events, tensors, namespace["calls"])
 
 
 @dataclass(frozen=True)
@@ -168,6 +169,8 @@ def differences(gradkit_trace, torch_trace):
                 found.append(Difference("error-message", where, g[1], t[1]))
         if [w.split(":")[0] for w in g[2]] != [w.split(":")[0] for w in t[2]]:
             found.append(Difference("warning", where, repr(g[2]), repr(t[2])))
+    if sorted(gradkit_trace.hook_calls) != sorted(torch_trace.hook_calls):      # which hooks ran, how often
+        found.append(Difference("hooks", "hooks", repr(gradkit_trace.hook_calls), repr(torch_trace.hook_calls)))
     for name in sorted(set(gradkit_trace.tensors) | set(torch_trace.tensors), key=lambda n: (len(n), n)):
         g, t = gradkit_trace.tensors.get(name), torch_trace.tensors.get(name)
         if g is None or t is None:
@@ -178,7 +181,7 @@ def differences(gradkit_trace, torch_trace):
 
 
 # Most telling first: a program is grouped and shrunk by its most severe difference.
-SEVERITY = ("error", "value", "grad", "dtype", "shape", "requires_grad", "is_leaf", "retains_grad", "missing",
+SEVERITY = ("error", "value", "grad", "hooks", "dtype", "shape", "requires_grad", "is_leaf", "retains_grad", "missing",
             "grad_fn", "graph", "warning", "error-message", "repr")
 
 

@@ -29,7 +29,8 @@ UNARY = [
     "{x}.unsqueeze(0)", "{x}.unsqueeze(-1)", "{x}.squeeze()", "{x}.squeeze(0)",
     "{x}.expand(2, *{x}.shape)", "{x}[0]", "{x}[:, 0]", "{x}[..., 1:]", "{x}[1:]", "{x}[{x} > 0]",
     "{x}[gk.tensor([0, 0])]", "{x}[None]", "{x}.clone()", "{x}.detach()", "{x}.to(gk.float64)",
-    "{x}.float()", "{x}.double()", "{x}.to('cpu')", "{x}.data", "{x}.grad",
+    "{x}.float()", "{x}.double()", "{x}.to('cpu')", "{x}.to(device='cpu')", "{x}.to(None)", "{x}.data",
+    "{x}.grad", "{x}.view(-1)", "{x}.t().reshape(-1)", "{x}.sign()",
 ]
 BINARY = [
     "{x} + {y}", "{x} - {y}", "{x} * {y}", "{x} / {y}", "{x} ** {y}", "{x} @ {y}", "gk.matmul({x}, {y})",
@@ -42,7 +43,8 @@ MUTATE = [
     "{x} += {y}", "{x} *= 2", "{x}.clamp_(min=0)", "{x}.div_(2)", "{x}.sub_(1)", "{x}.fill_(1)",
     "{x}.requires_grad_()", "{x}.requires_grad_(False)", "{x}.requires_grad = True", "{x}.retain_grad()",
     "{x}.detach_()", "{x}.grad = None", "{x}.grad.zero_()", "{x}.data = {y}",
-    "{x}.register_hook(lambda g: g * 2)",
+    "{x}.register_hook(lambda g: g * 2)", "{x}.register_hook(lambda g: calls.append('{x}'))",
+    "{x}.grad = {y}", "{x}.grad = {x}", "{x}.data = {y}.long()", "{x}[0] = float('nan')",
 ]
 NO_GRAD = ["with gk.no_grad():\n    {body}"]
 BACKWARD = [
@@ -53,6 +55,8 @@ BACKWARD = [
     "{out}, = gk.autograd.grad({x}.sum(), {y}, create_graph=True)",
     "{out}, = gk.autograd.grad({x}.sum(), {y}, retain_graph=True)",
     "{out}, = gk.autograd.grad({x}.sum(), {y}, allow_unused=True)",
+    "{out}, = gk.autograd.grad(gk.autograd.grad({x}.sum(), {y}, create_graph=True)[0].sum(), {y})",
+    "{out}, = gk.autograd.grad({x}, {y}, gk.ones_like({x}), create_graph=True)",
 ]
 
 
@@ -110,9 +114,9 @@ def generate(seed, torch, length=None):
     """One random program (a list of statements), the same for the same seed."""
     rng = random.Random(seed)
     length = length or rng.randint(4, 14)
-    namespace = {"gk": torch}
+    namespace = {"gk": torch, "calls": []}
     program = []
-    for attempt in range(length * 12):
+    for _ in range(length * 12):
         if len(program) >= length:
             break
         statement = _propose(rng, namespace, torch, f"x{len(program)}")
@@ -129,4 +133,4 @@ def generate(seed, torch, length=None):
 
 def as_source(program, library="torch"):
     """The program as a script: paste it into a file and run it."""
-    return "\n".join([f"import {library} as gk"] + program)
+    return "\n".join([f"import {library} as gk", "calls = []   # hooks append here"] + program)
