@@ -116,6 +116,16 @@ QUIRKS = [
         test=lambda d, p: _touches_no_grad_view(d, p),
     ),
     Quirk(
+        name="repr-wraps-at-own-name-length",
+        reason="torch moves `dtype=…`, `grad_fn=…` or `requires_grad=True)` to a new line when the line would pass "
+               "80 characters; `dtype=gradkit.float64` is two characters longer than `dtype=torch.float64`, so "
+               "gradkit, applying the same rule to its own text, may wrap where torch does not. The text is the "
+               "same apart from that line break.",
+        shows="print(gk.tensor([[-0.5, 3.0, -2.0]], dtype=gk.float64, requires_grad=True))",
+        test=lambda d, p: (d.kind == "repr" and "dtype=torch." in d.torch
+                           and d.gradkit.split() == d.torch.split() and d.gradkit.count("\n") > d.torch.count("\n")),
+    ),
+    Quirk(
         name="torch-warns-once",
         reason="some torch warnings are issued once per process (TORCH_WARN_ONCE in its C++ code, e.g. the "
                "deprecation of x.T on tensors that are not 2-D), so torch's silence the second time says "
