@@ -28,13 +28,21 @@ def test_gradkit_matches_torch_on_random_programs(request):
     assert not groups, f"{differing} of {count} programs differ from torch, in {len(groups)} groups:\n\n{report}"
 
 
-def test_programs_are_deterministic_and_runnable_source():
-    program = generate(7, torch)
-    assert program == generate(7, torch)
-    assert len(program) >= 4
+@pytest.mark.parametrize("seed", range(0, 40, 4))
+def test_programs_are_deterministic_and_the_printed_repro_runs(seed):
+    program = generate(seed, torch)
+    assert program == generate(seed, torch)
+    assert 4 <= len(program) <= 14
+    first_error = next((e[0] for e in run_program(program, torch).events if e[0]), None)
     namespace = {}
-    exec(as_source(program), namespace)          # the printed repro is a working torch script
-    assert namespace["gk"] is torch
+    if first_error is None:
+        exec(as_source(program), namespace)          # the printed repro is a working torch script
+        assert namespace["gk"] is torch
+    else:                                            # ...that stops where torch raises
+        with pytest.raises(Exception) as raised:
+            exec(as_source(program), namespace)
+        assert type(raised.value).__name__ == first_error
+    torch.set_grad_enabled(True)
 
 
 def test_programs_cover_the_rules_of_issue_11():
