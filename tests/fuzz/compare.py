@@ -4,7 +4,8 @@ What is compared, per statement: the error raised (type, and the start of the
 first line of the message) and the warnings issued; at the end, for every tensor
 variable: shape, dtype, values, requires_grad, is_leaf, retains_grad, grad_fn's
 name, the graph behind it (names, three levels deep), .grad (None vs tensor,
-dtype, values) and, where the values are identical, repr.
+dtype, values) and, where values, flags and grad_fn agree, repr; and which
+hooks ran (hooks the program registers append to ``calls``).
 """
 import functools
 import re
