@@ -10,10 +10,10 @@ import warnings
 import pytest
 
 import gradkit as gk
-from tests.fuzz.campaign import fuzz
-from tests.fuzz.compare import compare, run_program
-from tests.fuzz.programs import as_source, generate
-from tests.torch_quirks import QUIRKS
+from fuzz.campaign import fuzz
+from fuzz.compare import compare, run_program
+from fuzz.programs import as_source, generate
+from torch_quirks import QUIRKS
 
 torch = pytest.importorskip("torch")
 

@@ -61,7 +61,7 @@ def _touches_no_grad_view(difference, program):
 
 def _warned_once_by_torch(difference):
     """gradkit warned where torch, having given the same warning earlier in this process, stayed silent."""
-    from tests.fuzz.compare import TORCH_WARNINGS_SEEN
+    from fuzz.compare import TORCH_WARNINGS_SEEN
     gradkit, torch = ast.literal_eval(difference.gradkit), ast.literal_eval(difference.torch)
     extra = [w for w in gradkit if w not in torch]
     return len(gradkit) - len(extra) == len(torch) and all(w in TORCH_WARNINGS_SEEN for w in extra)
