@@ -12,6 +12,7 @@ import pytest
 import gradkit as gk
 from fuzz.campaign import fuzz
 from fuzz.compare import compare, run_program
+from fuzz.known import ISSUE_11, statements
 from fuzz.programs import as_source, generate
 from torch_quirks import QUIRKS
 
@@ -72,3 +73,10 @@ def test_each_quirk_is_explained_and_real_in_torch(quirk):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")          # some quirks are about warnings
         exec(quirk.shows, {"gk": torch, "print": lambda *a: None})
+
+
+@pytest.mark.parametrize("name", sorted(ISSUE_11))
+def test_the_programs_of_issue_11_match_torch(name):
+    program = statements(ISSUE_11[name])
+    found = compare(program, gk, torch, QUIRKS)
+    assert not found, as_source(program) + "\n" + "\n".join(f"-> {d}" for d in found)
