@@ -107,6 +107,9 @@ def _propose(rng, namespace, library, out):
         text = NO_GRAD[0].replace("{body}", body)
     else:
         text = rng.choice(BACKWARD)
+    if "register_hook" in text and namespace[x]._is_view():
+        # torch 2.13 segfaults on a hook on a view whose base was changed in place under no_grad
+        text = "{x}.retain_grad()"
     return text.format(x=x, y=y, d=d, out=out)
 
 
