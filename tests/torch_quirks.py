@@ -2,8 +2,9 @@
 
 The differential fuzzer (tests/test_fuzz_torch.py) compares gradkit with torch 2.13
 and accepts exactly the differences a quirk below matches (the tutorial corpus,
-tests/test_tutorials.py, accepts none: real programs must print what torch prints). Add a quirk only with a reason a teacher would
-accept: a torch implementation detail a learner cannot rely on, not a gradkit bug.
+tests/test_tutorials.py, accepts none: real programs must print what torch prints).
+Add a quirk only with a reason a teacher would accept: a torch implementation
+detail a learner cannot rely on, not a gradkit bug.
 Each quirk names a minimal torch program that shows it (``shows``).
 """
 import ast
@@ -69,7 +70,8 @@ def _warned_once_by_torch(difference):
 
 def _grad_result_written_in_place(name, program):
     made = any(re.match(rf"{name}, = gk\.autograd\.grad\(", s) for s in program)
-    written = any(re.match(rf"(with gk\.no_grad\(\):\n    )?{name}(\[.*\] = |\.\w+_\(| [-+*/]= )", s) for s in program)
+    in_place = rf"(with gk\.no_grad\(\):\n    )?{name}(\[.*\] = |\.\w+_\(| [-+*/]= )"
+    written = any(re.match(in_place, s) for s in program)
     return made and written
 
 
