@@ -9,7 +9,8 @@
 `import gradkit` loads the numpy core only; the drawing and widget layers
 (`gk.draw`, `gk.GraphWidget`, ...) load the first time you use them.
 """
-from . import autograd
+from . import autograd, cuda
+from ._device import device, get_default_device, set_default_device
 from ._dtype import (bool, double, dtype, float, float16, float32, float64, half, int, int8, int16,  # noqa: A004
                      int32, int64, long, uint8)
 from ._factories import (arange, as_tensor, empty, eye, from_numpy, full, full_like, linspace, manual_seed, ones,

@@ -10,7 +10,7 @@ import weakref
 
 import numpy as np
 
-from . import _dtype, _events
+from . import _device, _dtype, _events
 from ._format import tensor_repr
 from .autograd.grad_mode import _state
 
@@ -18,9 +18,9 @@ _NON_LEAF_GRAD_WARNING = (
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
     "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
     "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. "
-    "If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead."
+    "If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead. "
+    "See github.com/pytorch/pytorch/pull/30531 for more information."
 )
-_LEAF_INPLACE_ERROR = "a leaf Variable that requires grad is being used in an in-place operation."
 _FLOAT_ONLY_ERROR = "only Tensors of floating point dtype can require gradients"
 
 
@@ -62,26 +62,110 @@ _new = object.__new__
 
 
 def _as_array(data, dtype=None):
-    """Python data or numpy array -> numpy array with PyTorch's default dtypes."""
+    """Python data or numpy array -> numpy array with PyTorch's default dtypes (or PyTorch's error)."""
     np_dtype = _dtype.to_numpy_dtype(dtype) if dtype is not None else None
     if isinstance(data, Tensor):
         data = data._data
-    if isinstance(data, np.ndarray) or isinstance(data, np.generic):
+    if isinstance(data, (np.ndarray, np.generic)):
+        _dtype.check_numpy_dtype(data.dtype)
         return np.array(data, dtype=np_dtype)       # numpy dtypes are kept
     try:
         array = np.array(data, dtype=np_dtype)
-    except (ValueError, TypeError) as e:
-        raise TypeError(f"could not make a tensor from {type(data).__name__}: {e}") from None
+    except (ValueError, TypeError):
+        raise _python_data_error(data) from None
+    if array.dtype.kind not in "biuf":
+        raise _python_data_error(data)
     if np_dtype is None:
         if array.dtype == np.float64:
             array = array.astype(np.float32)            # Python floats -> float32
         elif array.dtype.kind in "iu":
             if array.dtype == np.uint64 and array.size and array.max() > np.iinfo(np.int64).max:
-                raise RuntimeError("Overflow when unpacking long long: gradkit's integers are int64")
+                raise ValueError("Overflow when unpacking long long")
             array = array.astype(np.int64)
-        elif array.dtype.kind not in "fb":
-            raise TypeError(f"could not make a tensor from data of numpy dtype {array.dtype}")
     return array
+
+
+def _constructor_array(args, dtype):
+    if all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in args) or (
+            len(args) == 1 and isinstance(args[0], Size)):          # sizes (none at all: an empty tensor)
+        sizes = tuple(args[0]) if len(args) == 1 and isinstance(args[0], Size) else tuple(int(a) for a in args)
+        for s in sizes:
+            if s < 0:
+                raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(sizes)}")
+        return np.zeros(sizes if args else (0,), dtype=_dtype.to_numpy_dtype(dtype or _dtype.DEFAULT_FLOAT))
+    if len(args) != 1:
+        raise TypeError(f"new(): data must be a sequence (got {type(args[0]).__name__})")
+    data = args[0]
+    if isinstance(data, (bool, int, float, complex)):
+        raise TypeError(f"new(): data must be a sequence (got {type(data).__name__})")
+    if dtype is None and not isinstance(data, (Tensor, np.ndarray, np.generic)):
+        dtype = _dtype.DEFAULT_FLOAT      # Tensor([1, 2]) holds floats, unlike tensor([1, 2])
+    return _as_array(data, dtype)
+
+
+def _python_data_error(data):
+    """PyTorch's error for Python data that is not a (rectangular) nest of numbers."""
+    shape = []
+    level = [data]
+    while level and isinstance(level[0], (list, tuple)):      # PyTorch infers the shape from the first items
+        length = len(level[0])
+        for item in level:
+            if not isinstance(item, (list, tuple)):
+                return TypeError(f"'{type(item).__name__}' object is not iterable")
+            if len(item) != length:
+                return ValueError(f"expected sequence of length {length} at dim {len(shape)} (got {len(item)})")
+        shape.append(length)
+        level = [x for item in level for x in item]
+    for item in level:
+        if isinstance(item, (list, tuple)):
+            return TypeError(f"'{type(item).__name__}' object cannot be interpreted as an integer")
+        if isinstance(item, str):
+            return ValueError("too many dimensions 'str'")
+        if isinstance(item, complex):
+            return TypeError("gradkit does not support complex numbers (PyTorch makes a complex64 tensor here)")
+        if isinstance(item, int) and not isinstance(item, bool) and not -2**63 <= item < 2**63:
+            return ValueError("Overflow when unpacking long long")
+        if not isinstance(item, (int, float, np.number, np.bool_)) and not isinstance(item, Tensor):
+            return RuntimeError(f"Could not infer dtype of {type(item).__name__}")
+    return TypeError(f"could not make a tensor from {type(data).__name__}")
+
+
+def _to_arguments(t, args, kwargs):
+    """The numpy dtype and copy flag that ``t.to(*args, **kwargs)`` asks for (checking the device)."""
+    args = list(args)
+    dtype, where = kwargs.pop("dtype", None), kwargs.pop("device", None)
+    copy = kwargs.pop("copy", False)
+    kwargs.pop("non_blocking", None)
+    if kwargs:
+        raise TypeError(f"to() received an invalid combination of arguments - got unexpected keyword "
+                        f"{next(iter(kwargs))!r}")
+    if args and isinstance(args[0], Tensor):          # to(other): other's dtype and device
+        other = args.pop(0)
+        dtype, where = other.dtype, other.device
+    elif args and (args[0] is None or _device.is_device_like(args[0])):
+        where = args.pop(0)
+    if args and isinstance(args[0], _dtype.dtype):
+        dtype = args.pop(0)
+    if args and isinstance(args[0], bool):             # the positional non_blocking, copy of PyTorch's signature
+        args.pop(0)
+        if args and isinstance(args[0], bool):
+            copy = args.pop(0)
+    if args:
+        raise TypeError(f"to() received an invalid combination of arguments - got ({type(args[0]).__name__})")
+    if where is not None:
+        _device.check_available(where)
+    return (t._data.dtype if dtype is None else _dtype.to_numpy_dtype(dtype)), copy
+
+
+def check_assigned_value(t, value):
+    """``t[key] = value`` takes a tensor or a number, as in PyTorch; anything else is refused before writing."""
+    if isinstance(value, Tensor):
+        return
+    if isinstance(value, (complex, np.complexfloating)):
+        raise RuntimeError(f"value cannot be converted to type {t.dtype.cpp_name} without overflow")
+    if not isinstance(value, (int, float, np.number, np.bool_)):
+        kind = "numpy.ndarray" if isinstance(value, np.ndarray) else type(value).__name__
+        raise TypeError(f"can't assign a {kind} to a gradkit.{t.dtype.tensor_type}")
 
 
 class Tensor:
@@ -102,8 +186,12 @@ class Tensor:
     name = None
     __array_priority__ = 1000     # numpy scalars defer to Tensor's operators
 
-    def __init__(self, data, dtype=None, requires_grad=False, name=None):
-        self._data = _as_array(data, dtype)
+    def __init__(self, *data, dtype=None, requires_grad=False, name=None, device=None):
+        """PyTorch's legacy constructor: ``Tensor(2, 3)`` is a 2x3 tensor, ``Tensor([1, 2])`` holds
+        float32 data, ``Tensor()`` is empty. gradkit extras: numpy arrays keep their dtype, and
+        ``dtype=``, ``requires_grad=`` and ``name=`` are accepted."""
+        _device.check_legacy_constructor(device)
+        self._data = _constructor_array(data, dtype)
         self._version_box = [0]
         if _state.inference:
             self._inference = True
@@ -122,7 +210,11 @@ class Tensor:
 
     @data.setter
     def data(self, value):
-        self._data = value._data if isinstance(value, Tensor) else _as_array(value)
+        if not isinstance(value, Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got {type(value).__name__}")
+        if self._requires_grad and value._data.dtype.kind != "f":
+            raise RuntimeError("data set to a tensor that requires gradients must be floating point or complex dtype")
+        self._data = value._data
         if _events._subscribers:
             _events.emit("data", self)
 
@@ -159,7 +251,7 @@ class Tensor:
 
     @property
     def device(self):
-        return "cpu"
+        return _device.CPU
 
     def item(self):
         if self._data.size != 1:
@@ -245,8 +337,8 @@ class Tensor:
         if value and self._inference and not _state.inference:
             raise RuntimeError("Setting requires_grad=True on inference tensor outside InferenceMode is not allowed.")
         if value and self._data.dtype.kind != "f":
-            raise RuntimeError(f"{_FLOAT_ONLY_ERROR} (this tensor's dtype is {self.dtype!r}; "
-                               "make a float tensor, e.g. with .float())")
+            raise RuntimeError(f"{_FLOAT_ONLY_ERROR}\ngradkit hint: this tensor's dtype is {self.dtype!r}; "
+                               "make a float tensor, e.g. with .float()")
         if value != self._requires_grad:
             self._requires_grad = value
             if _events._subscribers:
@@ -267,10 +359,20 @@ class Tensor:
         if value is not None:
             if not isinstance(value, Tensor):
                 raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type {type(value).__name__}")
-            if value._data.shape != self._data.shape:
-                raise RuntimeError(f"assigned grad has data of a different size: grad {value.shape}, tensor {self.shape}")
+            if value is self:
+                raise RuntimeError("can't assign Variable as its own grad")
             if value._data.dtype != self._data.dtype:
-                raise RuntimeError(f"assigned grad has data of a different type: grad {value.dtype!r}, tensor {self.dtype!r}")
+                raise RuntimeError(
+                    f"attempting to assign a gradient with dtype '{value.dtype.cpp_name}' to a tensor with grad_dtype "
+                    f"'{self.dtype.scalar_name}'. The gradient must match the tensor's grad_dtype (defaults to the "
+                    "tensor's dtype). You can set the tensor's grad_dtype attribute with a specific dtype, or None to "
+                    "allow any dtype. Set grad_dtype with caution. Diverging the dtypes of a tensor and its gradient "
+                    "may break downstream systems that assume they match.\ngradkit hint: gradkit has no grad_dtype; "
+                    f"convert the gradient instead, e.g. with .to({self.dtype!r}).")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(
+                    f"attempting to assign a gradient of size '{list(value._data.shape)}' to a tensor of size "
+                    f"'{list(self._data.shape)}'. Please ensure that the gradient and the tensor are the same size")
         self._set_grad_internal(value)
 
     @grad.deleter
@@ -347,18 +449,18 @@ class Tensor:
     def is_inference(self):
         return self._inference
 
-    # ----------------------------------------------------------------- dtypes
-    def to(self, dtype=None, *args, **kwargs):
-        if isinstance(dtype, str) and dtype == "cpu":
-            return self
-        target = _dtype.to_numpy_dtype(dtype if dtype is not None else kwargs.get("dtype"))
-        if target == self._data.dtype:
+    # ------------------------------------------------------- dtypes and devices
+    def to(self, *args, **kwargs):
+        """PyTorch's three forms: ``to(dtype)``, ``to(device=None, dtype=None)``, ``to(other_tensor)``;
+        each also takes ``non_blocking=`` and ``copy=``. Returns ``self`` when nothing changes."""
+        target, copy = _to_arguments(self, args, kwargs)
+        if target == self._data.dtype and not copy:
             return self
         return _ops.ToCopy.apply(self, target)
 
     def type(self, dtype=None):
         if dtype is None:
-            return f"gradkit.{self.dtype.name}"
+            return f"gradkit.{self.dtype.tensor_type}"
         return self.to(dtype)
 
     def float(self):
@@ -381,6 +483,16 @@ class Tensor:
 
     def cpu(self):
         return self
+
+    def cuda(self, device=None, non_blocking=False):
+        _device.check_available("cuda" if device is None else device)
+
+    @property
+    def is_cuda(self):
+        return False
+
+    def get_device(self):
+        return -1          # PyTorch's answer for a CPU tensor
 
     def clone(self):
         return _ops.Clone.apply(self)

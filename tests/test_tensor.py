@@ -192,7 +192,7 @@ def test_non_leaf_grad_warns_and_is_none_unless_retained():
 
 def test_assigned_grad_is_checked():
     x = gk.tensor([1.0, 2.0], requires_grad=True)
-    with pytest.raises(RuntimeError, match="assigned grad has data of a different size"):
+    with pytest.raises(RuntimeError, match="attempting to assign a gradient of size .\[1\]. to a tensor of size .\[2\]."):
         x.grad = gk.tensor([1.0])
     x.grad = gk.tensor([3.0, 4.0])
     (x * 1).sum().backward()
@@ -220,3 +220,105 @@ def test_import_gradkit_loads_no_display_layers():
             "if m in sys.modules]; print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# ------------------------------------------------------------- devices and .to()
+def _shown(program, lib):
+    """What ``program(lib)`` gives, as text: its repr, or the error class and first line."""
+    try:
+        value = program(lib)
+    except BaseException as e:  # noqa: BLE001 - AssertionError is CPU-only PyTorch's cuda error
+        return f"{type(e).__name__}: {str(e).splitlines()[0]}"
+    return repr(value).replace("torch.", "gradkit.")
+
+
+def _round_trip_keeps(lib, *args, **kwargs):
+    x = lib.zeros(2)
+    y = x.to(*args, **kwargs)
+    return y is x, y.dtype
+
+
+DEVICE_PROGRAMS = {
+    "device('cpu')": lambda lib: lib.device("cpu"),
+    "str(device)": lambda lib: str(lib.device("cuda:1")),
+    "device('cpu', 0)": lambda lib: lib.device("cpu", 0),
+    "device equality": lambda lib: (lib.device("cpu") == lib.device("cpu"), lib.device("cpu") == "cpu",
+                                    lib.device("cpu") == lib.device("cpu:0")),
+    "device of an int": lambda lib: lib.device(0),
+    "device of a bad name": lambda lib: lib.device("gpu"),
+    "tensor.device": lambda lib: lib.ones(2).device,
+    "zeros(device='cpu')": lambda lib: lib.zeros(2, device="cpu"),
+    "zeros(device='cuda')": lambda lib: lib.zeros(2, device="cuda"),
+    "tensor(device='cuda:0')": lambda lib: lib.tensor([1.0], device="cuda:0"),
+    "arange(device=device('cpu'))": lambda lib: lib.arange(3, device=lib.device("cpu")),
+    "ones_like(device='cuda')": lambda lib: lib.ones_like(lib.ones(2), device="cuda"),
+    "randperm(device='cuda')": lambda lib: lib.randperm(3, device="cuda"),
+    "full(device='cpu')": lambda lib: lib.full((2,), 7.0, device="cpu"),
+    "eye(device='cuda')": lambda lib: lib.eye(2, device="cuda"),
+    ".to('cuda')": lambda lib: lib.ones(2).to("cuda"),
+    ".cuda()": lambda lib: lib.ones(2).cuda(),
+    ".to('mps')": lambda lib: lib.ones(2).to("mps"),
+    ".to('float')": lambda lib: lib.ones(2).to("float"),
+    ".cpu() is self": lambda lib: (lambda x: x.cpu() is x)(lib.ones(2)),
+    "is_cuda, get_device()": lambda lib: (lib.ones(2).is_cuda, lib.ones(2).get_device()),
+    "cuda.is_available()": lambda lib: (lib.cuda.is_available(), lib.cuda.device_count()),
+    ".to(None)": lambda lib: _round_trip_keeps(lib, None),
+    ".to(device='cpu')": lambda lib: _round_trip_keeps(lib, device="cpu"),
+    ".to('cpu', float64)": lambda lib: _round_trip_keeps(lib, "cpu", lib.float64),
+    ".to(device, dtype=) keywords": lambda lib: _round_trip_keeps(lib, device="cpu", dtype=lib.float64),
+    ".to(other tensor)": lambda lib: _round_trip_keeps(lib, lib.ones(1, dtype=lib.float64)),
+    ".to(float32, copy=True)": lambda lib: _round_trip_keeps(lib, lib.float32, copy=True),
+    ".to(float64) records ToCopy": lambda lib: lib.ones(2, requires_grad=True).to(lib.float64),
+    ".type()": lambda lib: (lib.ones(2).type(), lib.ones(2, dtype=lib.int64).type()),
+    "Tensor(2, 3)": lambda lib: lib.Tensor(2, 3).shape,
+    "Tensor([1, 2])": lambda lib: lib.Tensor([1, 2]),
+    "Tensor()": lambda lib: lib.Tensor(),
+    "Tensor((2, 3))": lambda lib: lib.Tensor((2, 3)),
+    "Tensor(Size)": lambda lib: lib.Tensor(lib.ones(2, 3).shape).shape,
+    "Tensor(2.5)": lambda lib: lib.Tensor(2.5),
+    "Tensor(-1)": lambda lib: lib.Tensor(-1),
+    "Tensor(2, device='cuda')": lambda lib: lib.Tensor(2, device="cuda"),
+}
+
+DEVICE_EXPECTED = {      # what gradkit shows, where it can be written down without torch
+    "device('cpu')": "device(type='cpu')",
+    "tensor.device": "device(type='cpu')",
+    "device equality": "(True, False, False)",
+    "zeros(device='cuda')": "AssertionError: Torch not compiled with CUDA enabled",
+    ".to('mps')": "RuntimeError: PyTorch is not linked with support for mps devices",
+    ".to(None)": "(True, gradkit.float32)",
+    ".to(device='cpu')": "(True, gradkit.float32)",
+    ".to('cpu', float64)": "(False, gradkit.float64)",
+    ".to(float32, copy=True)": "(False, gradkit.float32)",
+    "cuda.is_available()": "(False, 0)",
+    "Tensor(2, 3)": "gradkit.Size([2, 3])",
+    "Tensor([1, 2])": "tensor([1., 2.])",
+}
+
+
+@pytest.mark.parametrize("name", list(DEVICE_EXPECTED))
+def test_devices_and_to_without_torch(name):
+    assert _shown(DEVICE_PROGRAMS[name], gk) == DEVICE_EXPECTED[name]
+
+
+@pytest.mark.parametrize("name", list(DEVICE_PROGRAMS))
+def test_devices_and_to_match_pytorch(name):
+    torch = pytest.importorskip("torch")
+    assert _shown(DEVICE_PROGRAMS[name], gk) == _shown(DEVICE_PROGRAMS[name], torch)
+
+
+def test_a_default_device_this_machine_lacks_fails_at_the_next_factory():
+    try:
+        gk.set_default_device("cuda")
+        with pytest.raises(AssertionError, match="Torch not compiled with CUDA enabled"):
+            gk.zeros(2)
+        assert (gk.Tensor(2) * 2).shape == (2,)     # as in PyTorch: the legacy constructor ignores it
+    finally:
+        gk.set_default_device(None)
+    assert gk.get_default_device() == gk.device("cpu") and gk.zeros(1).tolist() == [0.0]
+
+
+def test_cuda_error_carries_a_gradkit_hint_on_its_own_line():
+    with pytest.raises(AssertionError) as e:
+        gk.ones(2, device="cuda")
+    assert str(e.value).split("\n")[1].startswith("gradkit hint: ")

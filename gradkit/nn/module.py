@@ -180,7 +180,7 @@ class Module:
         target = _dtype.to_numpy_dtype(dtype)
         for param in self.parameters():
             if param._data.dtype != target:
-                param.data = param._data.astype(target)
+                param.data = Tensor(param._data.astype(target))
                 if param._grad is not None:
                     param.grad = Tensor(param._grad._data.astype(target))
         return self

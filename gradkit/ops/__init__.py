@@ -14,11 +14,11 @@ from .pointwise import (Abs, Clamp, Cos, Exp, Log, Maximum, Minimum, Reciprocal,
                         Tanh, where)
 from .reduce import (Max, MaxDim, Mean, MeanDim, Min, MinDim, Prod, ProdDim, Std, Sum, SumDim,
                      ValuesIndices, Var)
-from .shape import (Cat, Clone, CopySlices, Expand, Fill, IndexPut, Permute, Squeeze, SqueezeDim, Stack, T,
-                    ToCopy, Transpose, Unsqueeze, View, Zero, _index_key, index)
+from .shape import (_expanded_shape, Cat, Clone, CopySlices, Expand, Fill, IndexPut, Permute, Squeeze, SqueezeDim,
+                    Stack, T, ToCopy, Transpose, Unsqueeze, View, Zero, _index_key, index)
 from .softmax import LogSoftmax, Softmax
-from .._tensor import Tensor, _make   # defined before gradkit.ops is imported
-from ._base import data, wrap_dim
+from .._tensor import Tensor, _make, check_assigned_value   # defined before gradkit.ops is imported
+from ._base import broadcast_error, data, wrap_dim
 
 
 def _shape_arg(shape):
@@ -175,6 +175,18 @@ def reshape(x, *shape):
     return View.apply(x, _shape_arg(shape))
 
 
+def _check_viewable(array, shape):
+    """PyTorch's error when view() would need a copy (a transposed or sliced tensor): reshape() may copy, view() not."""
+    try:
+        reshaped = array.reshape(shape)
+    except ValueError:
+        return                       # a size that does not fit: View raises PyTorch's error for that
+    if array.size and not np.may_share_memory(reshaped, array):
+        raise RuntimeError(
+            "view size is not compatible with input tensor's size and stride (at least one dimension spans "
+            "across two contiguous subspaces). Use .reshape(...) instead.")
+
+
 def flatten(x, start_dim=0, end_dim=-1):
     shape = x._data.shape
     if not shape:
@@ -269,7 +281,10 @@ def _comparison(np_fn):
     def compare(self, other):
         if other is None:                  # t == None is plain False in PyTorch, not a tensor
             return np_fn is np.not_equal
-        return _no_grad_result(np_fn(self._data, data(other)))
+        try:
+            return _no_grad_result(np_fn(self._data, data(other)))
+        except ValueError:
+            raise broadcast_error((self, other)) or RuntimeError("comparison failed") from None
     return compare
 
 
@@ -314,7 +329,10 @@ def install_methods(Tensor):
         return apply_inplace(self, Zero, 0)
 
     def setitem(self, key, value):
+        check_assigned_value(self, value)
         key, basic = _index_key(key)
+        if isinstance(value, Tensor):       # PyTorch's error for a value that does not fit, before writing
+            _expanded_shape(value._data.shape, self._data[key].shape)
         apply_inplace(self, CopySlices if basic else IndexPut, key, value)   # PyTorch's grad_fn names
 
     def get_max(self, dim=None, keepdim=False):
@@ -323,6 +341,7 @@ def install_methods(Tensor):
     def view(self, *shape):
         if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int)):
             return self.to(shape[0])           # view(dtype)
+        _check_viewable(self._data, _shape_arg(shape))
         return reshape(self, *shape)
 
     def expand(self, *shape):

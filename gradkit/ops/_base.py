@@ -1,6 +1,12 @@
 """What every op module shares: the Op base class and small argument helpers."""
 import numpy as np
 
+try:   # numpy >= 2: set the error state directly, ~0.1 µs instead of np.errstate's ~3 µs per op
+    from numpy._core.umath import _extobj_contextvar as _np_error_state, _make_extobj
+    _QUIET = _make_extobj(all="ignore")
+except ImportError:    # older numpy: the public way
+    _np_error_state = None
+
 from .._tensor import Tensor
 from ..autograd.function import Function, history_of
 
@@ -8,10 +14,56 @@ from ..autograd.function import Function, history_of
 class Op(Function):
     """A built-in op. Its grad_fn is named like PyTorch's: Mul -> MulBackward0."""
 
+    computes = True     # its forward does arithmetic: run it under _like_pytorch
+
     def __init_subclass__(cls, **kwargs):
         if "backward_name" not in cls.__dict__:
             cls.backward_name = cls.__name__ + "Backward0"
+        if "forward" in cls.__dict__ and cls.computes:
+            kind = type(cls.__dict__["forward"])          # staticmethod or classmethod
+            cls.forward = kind(_like_pytorch(cls.__dict__["forward"].__func__))
         super().__init_subclass__(**kwargs)
+
+
+def _like_pytorch(forward):
+    """A built-in op's forward, run as PyTorch would: silent about inf and nan (numpy warns on
+    divide by zero, overflow, invalid values), and a broadcast failure in PyTorch's words."""
+    def guarded(*args):
+        token = _np_error_state.set(_QUIET)
+        try:
+            return forward(*args)
+        except ValueError:
+            error = broadcast_error(args)
+            if error is None:
+                raise
+            raise error from None
+        finally:
+            _np_error_state.reset(token)
+
+    if _np_error_state is None:
+        return np.errstate(all="ignore")(guarded)
+    return guarded
+
+
+def broadcast_error(operands):
+    """PyTorch's RuntimeError when the shapes of the tensor operands do not broadcast, else None."""
+    shape = None
+    for operand in operands:
+        if not isinstance(operand, (Tensor, np.ndarray)):
+            continue
+        other = tuple(operand.shape)
+        if shape is None:
+            shape = other
+            continue
+        ndim = max(len(shape), len(other))
+        a = (1,) * (ndim - len(shape)) + shape
+        b = (1,) * (ndim - len(other)) + other
+        for i in reversed(range(ndim)):
+            if a[i] != b[i] and a[i] != 1 and b[i] != 1:
+                return RuntimeError(f"The size of tensor a ({a[i]}) must match the size of tensor b ({b[i]}) "
+                                    f"at non-singleton dimension {i}")
+        shape = tuple(x if y == 1 else y for x, y in zip(a, b))
+    return None
 
 
 class ViewOp(Op):
@@ -21,6 +73,8 @@ class ViewOp(Op):
     remembers its root tensor and how to get from the root to it (``_view_of``), so
     that an in-place change of the view can rebase the root's history too.
     """
+
+    computes = False    # moves values only: no inf/nan to silence, no broadcasting to explain
 
     @classmethod
     def apply(cls, x, *args):

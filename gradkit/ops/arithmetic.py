@@ -213,6 +213,17 @@ def _shape_error(sa, sb):
     return f"Expected size for first two dimensions of batch2 tensor to match: shapes {list(sa)} and {list(sb)} cannot be multiplied"
 
 
+def _dtype_error(da, db, na, nb):
+    """PyTorch's words for operands of different dtypes; they depend on the kernel the shapes choose."""
+    if na == 1 and nb == 1:
+        return f"dot : expected both vectors to have same dtype, but found {da.scalar_name} and {db.scalar_name}"
+    if nb == 1:
+        return f"addmv input tensors must have the same dtype, but got {db.scalar_name}, {da.scalar_name}, and {db.scalar_name}"
+    if nb == 2:
+        return f"expected m1 and m2 to have the same dtype, but got: {da.cpp_name} != {db.cpp_name}"
+    return f"expected scalar type {da.scalar_name} but found {db.scalar_name}"
+
+
 class Dot(MatMul):
     backward_name = "DotBackward0"
     saved_names = ("self", "tensor")
@@ -232,6 +243,8 @@ def matmul(a, b):
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
         raise TypeError(f"matmul(): argument must be Tensor, not {type(b if isinstance(a, Tensor) else a).__name__}")
     na, nb = a._data.ndim, b._data.ndim
+    if a._data.dtype != b._data.dtype:          # PyTorch does not promote here: it raises
+        raise RuntimeError(_dtype_error(a.dtype, b.dtype, na, nb))
     if na == 1 and nb == 1:
         return Dot.apply(a, b)
     if na == 2 and nb == 1:

@@ -3,6 +3,7 @@
 The backward of a reduction spreads the incoming grad back over the reduced
 elements: reshape it to the keepdim shape, then expand to the input's shape.
 """
+import warnings
 from collections import namedtuple
 
 import numpy as np
@@ -51,6 +52,8 @@ class Mean(Op):
         ctx.axes = normalize_dims(dim, x._data.ndim)
         ctx.keepdim = keepdim
         ctx.count = _count(x._data.shape, ctx.axes)
+        if ctx.count == 0:       # nan, silently, as in PyTorch (numpy warns "Mean of empty slice")
+            return np.sum(x._data, axis=ctx.axes, keepdims=keepdim) / ctx.count
         return x._data.mean(axis=ctx.axes, keepdims=keepdim)
 
     @staticmethod
@@ -190,12 +193,22 @@ def _product_of_others(values, axes):
     return out.astype(values.dtype)
 
 
-def _spread_setup(ctx, x, dim, correction, keepdim):
+def _spread_setup(ctx, x, dim, correction, keepdim, name):
     """What var and std remember: the reduced axes and the divisor N - correction."""
     ctx.shape = x._data.shape
     ctx.axes = normalize_dims(dim, x._data.ndim)
     ctx.keepdim = keepdim
     ctx.divisor = _count(x._data.shape, ctx.axes) - correction
+    if ctx.divisor <= 0:
+        warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the reduction "
+                      "factor (input numel divided by output numel).", UserWarning, stacklevel=5)
+
+
+def _variance(x, ctx, keepdim):
+    """sum((x - mean)²) / (N - correction), without numpy's own warning when N - correction <= 0."""
+    count = _count(x.shape, ctx.axes)
+    centered = x - np.sum(x, axis=ctx.axes, keepdims=True) / count
+    return np.sum(centered * centered, axis=ctx.axes, keepdims=keepdim) / ctx.divisor
 
 
 class Var(Op):
@@ -205,10 +218,9 @@ class Var(Op):
 
     @staticmethod
     def forward(ctx, x, dim=None, correction=1, keepdim=False):
-        _spread_setup(ctx, x, dim, correction, keepdim)
+        _spread_setup(ctx, x, dim, correction, keepdim, "var")
         ctx.save_for_backward(x)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.var(x._data, axis=ctx.axes, ddof=correction, keepdims=keepdim)
+        return _variance(x._data, ctx, keepdim)
 
     @staticmethod
     def backward(ctx, grad):
@@ -223,9 +235,8 @@ class Std(Op):
 
     @staticmethod
     def forward(ctx, x, dim=None, correction=1, keepdim=False):
-        _spread_setup(ctx, x, dim, correction, keepdim)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            result = np.std(x._data, axis=ctx.axes, ddof=correction, keepdims=keepdim)
+        _spread_setup(ctx, x, dim, correction, keepdim, "std")
+        result = np.sqrt(_variance(x._data, ctx, keepdim))
         ctx.save_for_backward(x, result)
         return result
 

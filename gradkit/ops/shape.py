@@ -330,6 +330,9 @@ class Cat(Op):
     def forward(ctx, dim, *tensors):
         if not tensors:
             raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+        for i, t in enumerate(tensors):
+            if t._data.ndim == 0:
+                raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
         ndim = tensors[0]._data.ndim
         axis = wrap_dim(dim, ndim)
         for i, t in enumerate(tensors):

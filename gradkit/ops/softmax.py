@@ -12,6 +12,9 @@ class Softmax(Op):
     def forward(ctx, x, dim):
         ctx.axis = wrap_dim(dim, x._data.ndim)
         data = x._data if x._data.dtype.kind == "f" else x._data.astype(np.float32)
+        if data.size == 0:               # nothing to normalise: PyTorch returns the empty tensor
+            ctx.save_for_backward(data)
+            return data.copy()
         shifted = np.exp(data - data.max(axis=ctx.axis, keepdims=True))
         result = shifted / shifted.sum(axis=ctx.axis, keepdims=True)
         ctx.save_for_backward(result)
@@ -32,6 +35,9 @@ class LogSoftmax(Op):
     def forward(ctx, x, dim):
         ctx.axis = wrap_dim(dim, x._data.ndim)
         data = x._data if x._data.dtype.kind == "f" else x._data.astype(np.float32)
+        if data.size == 0:               # nothing to normalise: PyTorch returns the empty tensor
+            ctx.save_for_backward(data)
+            return data.copy()
         shifted = data - data.max(axis=ctx.axis, keepdims=True)
         result = shifted - np.log(np.exp(shifted).sum(axis=ctx.axis, keepdims=True))
         ctx.save_for_backward(result)
