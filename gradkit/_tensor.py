@@ -183,6 +183,14 @@ class Tensor:
     _retains_grad = False
     _view_of = None           # (root tensor, view steps) when this tensor is a view sharing the root's memory
     _inference = False        # made inside inference_mode
+    # What gk.explain reads (recorded off the hot path of recorded ops):
+    _made_in = None           # "no_grad" / "set_grad_enabled(False)": the switch on when an op made it
+    _detached_from = None     # weak reference to the tensor this one is .detach() of
+    _switched_off = False     # requires_grad_(False) turned tracking off on this leaf
+    _grad_set_by = None       # what last set .grad outside backward: "zero_grad()", ".grad = None", ...
+    _grad_passes = 0          # backward passes added into .grad since then
+    _version_at_pass = None   # this tensor's version when the last backward pass wrote .grad
+    _grad_version_at_pass = None   # .grad's own version then (a later change means it was edited)
     name = None
     __array_priority__ = 1000     # numpy scalars defer to Tensor's operators
 
@@ -341,6 +349,8 @@ class Tensor:
                                "make a float tensor, e.g. with .float()")
         if value != self._requires_grad:
             self._requires_grad = value
+            if not value:
+                self._switched_off = True
             if _events._subscribers:
                 _events.emit("requires_grad", self)
 
@@ -373,11 +383,18 @@ class Tensor:
                 raise RuntimeError(
                     f"attempting to assign a gradient of size '{list(value._data.shape)}' to a tensor of size "
                     f"'{list(self._data.shape)}'. Please ensure that the gradient and the tensor are the same size")
+        self._note_grad_set(".grad = None" if value is None else ".grad = <a tensor>")
         self._set_grad_internal(value)
 
     @grad.deleter
     def grad(self):
+        self._note_grad_set("del .grad")
         self._set_grad_internal(None)
+
+    def _note_grad_set(self, how):
+        """For gk.explain: .grad was set outside backward (zero_grad, .grad = None, ...)."""
+        self._grad_set_by, self._grad_passes = how, 0
+        self._version_at_pass = self._grad_version_at_pass = None
 
     def _set_grad_internal(self, value):
         self._grad = value
@@ -427,6 +444,7 @@ class Tensor:
         """A new leaf that shares this tensor's memory and does not require grad."""
         t = _make(self._data)
         t._version_box = self._version_box
+        t._detached_from = weakref.ref(self)
         return t
 
     def detach_(self):
@@ -435,6 +453,7 @@ class Tensor:
         self.grad_fn = None
         self._output_nr = 0
         self._requires_grad = False
+        self._detached_from = weakref.ref(self)     # gk.explain: detached in place
         return self
 
     @property

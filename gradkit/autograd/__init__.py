@@ -52,11 +52,15 @@ def _accumulate_into(tensors, grads, retain_graph, create_graph, inputs):
             t.retain_grad()
     result = run_backward(tensors, grads, retain_graph, create_graph, inputs=inputs,
                           allow_unused=True, accumulate=False, fill_retained=True)
+    from .engine import stamp_passes
+    filled = []
     for t, g in zip(inputs, result):
         if g is None or t.grad_fn is not None:
             continue
         g = g if create_graph else g.detach()
         t._set_grad_internal(g.clone() if t._grad is None else t._grad + g)
+        filled.append(t)
+    stamp_passes(filled)
 
 
 def _backward_into(tensor, gradient, retain_graph, create_graph, inputs):

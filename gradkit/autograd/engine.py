@@ -170,8 +170,10 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
         if gc_was_enabled:
             gc.enable()
 
-    if touched and _events._subscribers:
-        _events.emit("backward", list(touched.values()))
+    if touched:
+        stamp_passes(touched.values())
+        if _events._subscribers:
+            _events.emit("backward", list(touched.values()))
 
     if inputs is None:
         return None
@@ -214,6 +216,14 @@ def _nodes_to_run(roots, capture_leaf, capture_node):
             if isinstance(t, BackwardNode) and t not in runs:
                 stack.append((t, False))
     return {node: run for node, run in runs.items() if run or node in captured_nodes}
+
+
+def stamp_passes(tensors):
+    """For gk.explain: one more pass is in each .grad; remember the versions it was computed at."""
+    for t in tensors:
+        t._grad_passes += 1
+        t._version_at_pass = t._version_box[0]
+        t._grad_version_at_pass = t._grad._version_box[0]
 
 
 def _count_dependencies(roots, runs=None):

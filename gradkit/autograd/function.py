@@ -317,6 +317,17 @@ class Function:
                         return _apply_recorded(cls, args)
         elif _state.inference:
             return _mark_inference(_wrap_outputs(_forward(cls, _no_grad_ctx(len(args)), args)))
+        elif _state.off_by is not None:     # the learner's no_grad (not the engine's): gk.explain names it
+            ctx = _new(_NoGradCtx)
+            ctx.needs_input_grad = _ALL_FALSE[len(args)] if len(args) < 16 else (False,) * len(args)
+            raw = cls.forward(ctx, *args) if not cls._new_style else _forward(cls, ctx, args)
+            if type(raw) is np.ndarray:
+                t = _new(Tensor)
+                t._data = raw
+                t._version_box = [0]
+                t._made_in = _state.off_by
+                return t
+            return _mark_made_in(_wrap_outputs(raw), args, _state.off_by)
         ctx = _new(_NoGradCtx)                  # inlined _no_grad_ctx: the hottest path
         ctx.needs_input_grad = _ALL_FALSE[len(args)] if len(args) < 16 else (False,) * len(args)
         raw = cls.forward(ctx, *args) if not cls._new_style else _forward(cls, ctx, args)
@@ -437,6 +448,18 @@ def _mark_inference(outputs):
     """Results made inside inference_mode are inference tensors (they can never join a graph)."""
     for out in outputs if isinstance(outputs, tuple) else (outputs,):
         out._inference = True
+    return outputs
+
+
+def _mark_made_in(outputs, args, switch):
+    """Results made while the learner's ``switch`` (e.g. "no_grad") was on remember it (an input
+    handed back unchanged keeps its own story)."""
+    for out in outputs if isinstance(outputs, tuple) else (outputs,):
+        for a in args:
+            if out is a:
+                break
+        else:
+            out._made_in = switch
     return outputs
 
 

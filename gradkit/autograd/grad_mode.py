@@ -12,6 +12,7 @@ class _GradState(threading.local):
     enabled = True      # record operations on tensors that require grad
     inference = False   # inside inference_mode
     saved_hooks = ()    # (pack, unpack) pairs of active saved_tensors_hooks, innermost last
+    off_by = None       # the user's switch that turned recording off ("no_grad", ...): gk.explain names it
 
 
 _state = _GradState()
@@ -37,13 +38,16 @@ class _GradModeContext:
     def _target(self):
         raise NotImplementedError
 
+    label = None        # how gk.explain names results made while this switch turned recording off
+
     def __enter__(self):
-        self._saved = (_state.enabled, _state.inference)
+        self._saved = (_state.enabled, _state.inference, _state.off_by)
         _state.enabled, _state.inference = self._target()
+        _note_off_by(self)
         return None
 
     def __exit__(self, *exc):
-        _state.enabled, _state.inference = self._saved
+        _state.enabled, _state.inference, _state.off_by = self._saved
         return False
 
     def __call__(self, func):
@@ -84,6 +88,14 @@ class _GradModeContext:
         return self.__class__()
 
 
+def _note_off_by(switch):
+    """Remember which switch turned recording off (None once recording is on again)."""
+    if _state.enabled:
+        _state.off_by = None
+    elif switch.label:
+        _state.off_by = switch.label
+
+
 class no_grad(_GradModeContext):
     """Stop recording: results of operations do not require grad.
 
@@ -92,6 +104,8 @@ class no_grad(_GradModeContext):
         with gk.no_grad():
             w -= lr * w.grad
     """
+
+    label = "no_grad"
 
     def _target(self):
         return False, _state.inference
@@ -109,6 +123,7 @@ class inference_mode(_GradModeContext):
 
     def __init__(self, mode=True):
         self.mode = mode
+        self.label = "inference_mode" if mode else None   # inference_mode(False) changes nothing
 
     def _target(self):
         if not self.mode:
@@ -123,28 +138,33 @@ class set_grad_enabled(_GradModeContext):
     """``set_grad_enabled(False)`` switches recording off at once, as a call,
     or for a block when used with ``with``, or for a function as a decorator."""
 
+    label = "set_grad_enabled(False)"
+
     def __init__(self, mode):
         if not isinstance(mode, bool):
             raise TypeError(f"set_grad_enabled() expects a bool, got {type(mode).__name__}")
         self.mode = mode
         self._before = _state.enabled
+        self._before_off_by = _state.off_by
         _state.enabled = mode
+        _note_off_by(self)
 
     def _target(self):
         return self.mode, _state.inference
 
     def __enter__(self):
         # The switch already happened in __init__; restore to what was there before it.
-        self._saved = (self._before, _state.inference)
+        self._saved = (self._before, _state.inference, self._before_off_by)
         _state.enabled = self.mode
+        _note_off_by(self)
         return None
 
     def __call__(self, func):
-        _state.enabled = self._before   # used as a decorator: undo the eager switch
+        _state.enabled, _state.off_by = self._before, self._before_off_by   # a decorator: undo the eager switch
         return super().__call__(func)
 
     def clone(self):
-        before = _state.enabled
+        before, before_off_by = _state.enabled, _state.off_by
         new = self.__class__(self.mode)
-        new._before = before
+        new._before, new._before_off_by = before, before_off_by
         return new

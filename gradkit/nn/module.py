@@ -256,6 +256,7 @@ def clear_grads(params, set_to_none=True):
         else:
             param._grad._data.fill(0)
             param._grad._version_box[0] += 1
+        param._note_grad_set("zero_grad()" if set_to_none else "zero_grad(set_to_none=False)")
         cleared.append(param)
     if cleared and _events._subscribers:
         _events.emit("grad", cleared)

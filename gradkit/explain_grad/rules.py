@@ -1,0 +1,56 @@
+"""Each op's local derivative rule in words (the widget's inspect panel and gk.explain show it)."""
+
+# The local derivative each op applies in backward, in words (shown by the widget's inspect panel).
+DERIVATIVES = {
+    "AddBackward0": "grad_a = grad_out, grad_b = grad_out (a sum passes the gradient through)",
+    "SubBackward0": "grad_a = grad_out, grad_b = -grad_out",
+    "MulBackward0": "grad_a = grad_out * b, grad_b = grad_out * a",
+    "DivBackward0": "grad_a = grad_out / b, grad_b = -grad_out * a / b²",
+    "NegBackward0": "grad_a = -grad_out",
+    "PowBackward0": "grad_a = grad_out * n * a^(n-1)",
+    "PowBackward1": "grad_a = grad_out * b * a^(b-1), grad_b = grad_out * a^b * ln(a)",
+    "PowBackward2": "grad_b = grad_out * c^b * ln(c)",
+    "ReciprocalBackward0": "grad_a = -grad_out / a²",
+    "SqueezeBackward4": "grad_a = grad_out with the squeezed dim put back",
+    "UnsqueezeBackward0": "grad_a = grad_out with the added dim removed",
+    "MmBackward0": "grad_A = grad_out @ Bᵀ, grad_B = Aᵀ @ grad_out",
+    "MvBackward0": "grad_A = grad_out ⊗ v, grad_v = Aᵀ @ grad_out",
+    "DotBackward0": "grad_a = grad_out * b, grad_b = grad_out * a",
+    "BmmBackward0": "grad_A = grad_out @ Bᵀ, grad_B = Aᵀ @ grad_out (per batch)",
+    "SumBackward0": "grad_a = grad_out copied to every element (each one added 1× to the sum)",
+    "SumBackward1": "grad_a = grad_out copied along the summed dims",
+    "MeanBackward0": "grad_a = grad_out / N for every element",
+    "MeanBackward1": "grad_a = grad_out / N along the averaged dims",
+    "MaxBackward1": "grad goes to the largest element(s), shared evenly on ties",
+    "MinBackward1": "grad goes to the smallest element(s), shared evenly on ties",
+    "MaxBackward0": "grad goes to the index that won along dim",
+    "MinBackward0": "grad goes to the index that won along dim",
+    "ProdBackward0": "grad_a = grad_out * (product of all the other elements)",
+    "ExpBackward0": "grad_a = grad_out * exp(a)",
+    "LogBackward0": "grad_a = grad_out / a",
+    "SqrtBackward0": "grad_a = grad_out / (2 √a)",
+    "AbsBackward0": "grad_a = grad_out * sign(a)",
+    "SinBackward0": "grad_a = grad_out * cos(a)",
+    "CosBackward0": "grad_a = -grad_out * sin(a)",
+    "TanhBackward0": "grad_a = grad_out * (1 - tanh²(a))",
+    "SigmoidBackward0": "grad_a = grad_out * σ(a) * (1 - σ(a))",
+    "ReluBackward0": "grad_a = grad_out where a > 0, else 0",
+    "ClampBackward1": "grad_a = grad_out where a was inside [min, max], else 0",
+    "SoftmaxBackward0": "grad_a = y * (grad_out - sum(grad_out * y)), y = softmax(a)",
+    "LogSoftmaxBackward0": "grad_a = grad_out - softmax(a) * sum(grad_out)",
+    "ViewBackward0": "grad_a = grad_out reshaped back",
+    "TransposeBackward0": "grad_a = grad_out transposed back",
+    "PermuteBackward0": "grad_a = grad_out permuted back",
+    "ExpandBackward0": "grad_a = grad_out summed over the expanded dims",
+    "IndexBackward0": "grad_a = zeros with grad_out added at the indexed places",
+    "SelectBackward0": "grad_a = zeros with grad_out put at the selected index",
+    "SliceBackward0": "grad_a = zeros with grad_out put in the slice",
+    "CatBackward0": "each input gets its own slice of grad_out",
+    "StackBackward0": "each input gets its own slice of grad_out",
+    "CloneBackward0": "grad_a = grad_out",
+}
+
+
+def derivative_text(node_name):
+    """The local derivative rule of a grad_fn, in words."""
+    return DERIVATIVES.get(node_name, "defined by this Function's backward()")
