@@ -31,6 +31,7 @@ _LAZY = {
     "nn": ("gradkit.nn", None),
     "optim": ("gradkit.optim", None),
     "data": ("gradkit.data", None),
+    "utils": ("gradkit.utils", None),
     "viz": ("gradkit.viz", None),
     "widgets": ("gradkit.widgets", None),
     "draw": ("gradkit.viz", "draw"),

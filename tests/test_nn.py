@@ -232,3 +232,153 @@ def test_init_helpers_fill_in_place():
     nn.init.xavier_uniform_(w)
     assert np.abs(w.detach().numpy()).max() <= math.sqrt(6 / 7)
     assert nn.init.calculate_gain("relu") == pytest.approx(math.sqrt(2))
+
+
+# ------------------------------------------------------------------ containers
+def _kinds(modules):
+    return [type(m).__name__ for m in modules]
+
+
+def test_sequential_item_assignment_deletion_insert_and_pop_renumber_like_pytorch():
+    model = nn.Sequential(nn.Linear(1, 2), nn.ReLU(), nn.Linear(2, 3))
+    model[1] = nn.Tanh()
+    model[-1] = nn.Linear(2, 4)
+    assert _kinds(model) == ["Linear", "Tanh", "Linear"] and model[2].out_features == 4
+    del model[0]
+    assert [name for name, _ in model.named_children()] == ["0", "1"]
+    assert [name for name, _ in model.named_parameters()] == ["1.weight", "1.bias"]
+    model.insert(0, nn.Identity())
+    assert _kinds(model) == ["Identity", "Tanh", "Linear"]
+    assert isinstance(model.pop(1), nn.Tanh) and _kinds(model) == ["Identity", "Linear"]
+    model.extend([nn.Sigmoid()])
+    assert list(dict(model.named_children())) == ["0", "1", "2"]
+    with pytest.raises(IndexError, match="index 7 is out of range"):
+        model[7] = nn.ReLU()
+    with pytest.raises(TypeError, match="'str' object cannot be interpreted as an integer"):
+        model["a"]
+    with pytest.raises(TypeError, match="int is not a Module subclass"):
+        model.append(3)
+
+
+def test_sequential_slices_keep_names_and_add_concatenates():
+    model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+    tail = model[1:]
+    assert isinstance(tail, nn.Sequential) and list(dict(tail.named_children())) == ["1", "2"]
+    assert tail[0] is model[1]
+    joined = model[:1] + nn.Sequential(nn.Tanh())
+    assert _kinds(joined) == ["Linear", "Tanh"] and joined[0] is model[0]
+    x = gk.randn(4, 2)
+    assert np.array_equal(model(x).detach().numpy(), tail(model[0](x)).detach().numpy())
+
+
+def test_module_list_registers_and_behaves_like_a_list():
+    layers = nn.ModuleList([nn.Linear(2, 2) for _ in range(3)])
+    layers.append(nn.ReLU())
+    layers += [nn.Tanh()]
+    layers.insert(0, nn.Identity())
+    assert len(layers) == 6 and _kinds(layers)[:2] == ["Identity", "Linear"]
+    assert [name for name, _ in layers.named_parameters()][:2] == ["1.weight", "1.bias"]
+    sliced = layers[1:3]
+    assert isinstance(sliced, nn.ModuleList) and list(dict(sliced.named_children())) == ["0", "1"]
+    del layers[0]
+    assert list(dict(layers.named_children())) == ["0", "1", "2", "3", "4"]
+    with pytest.raises(NotImplementedError, match=r'Module \[ModuleList\] is missing the required "forward"'):
+        layers(gk.ones(2))
+
+    class Stack(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.blocks = nn.ModuleList([nn.Linear(2, 2), nn.Linear(2, 2)])
+    assert len(list(Stack().parameters())) == 4
+
+
+def test_module_list_repr_groups_repeats_like_pytorch():
+    layers = nn.ModuleList([nn.Linear(2, 2) for _ in range(3)] + [nn.ReLU(), nn.ReLU(), nn.Linear(2, 1)])
+    assert repr(layers) == (
+        "ModuleList(\n"
+        "  (0-2): 3 x Linear(in_features=2, out_features=2, bias=True)\n"
+        "  (3-4): 2 x ReLU()\n"
+        "  (5): Linear(in_features=2, out_features=1, bias=True)\n"
+        ")")
+
+
+def test_module_dict():
+    heads = nn.ModuleDict({"b": nn.ReLU(), "a": nn.Linear(1, 1)})
+    assert list(heads) == ["b", "a"] and "a" in heads and len(heads) == 2
+    heads["c"] = nn.Tanh()
+    assert isinstance(heads.pop("b"), nn.ReLU) and list(heads.keys()) == ["a", "c"]
+    heads.update([("z", nn.Identity())])
+    assert _kinds(heads.values()) == ["Linear", "Tanh", "Identity"]
+    assert [name for name, _ in heads.named_parameters()] == ["a.weight", "a.bias"]
+    assert repr(heads).startswith("ModuleDict(\n  (a): Linear(in_features=1, out_features=1, bias=True)\n")
+    with pytest.raises(KeyError):
+        heads["b"]
+    heads.clear()
+    assert len(heads) == 0
+
+
+def test_flatten_and_identity():
+    x = gk.randn(2, 3, 4, requires_grad=True)
+    assert nn.Flatten()(x).shape == (2, 12) and nn.Flatten(0, 1)(x).shape == (6, 4)
+    assert repr(nn.Flatten()) == "Flatten(start_dim=1, end_dim=-1)"
+    nn.Flatten()(x).sum().backward()
+    assert x.grad.shape == (2, 3, 4)
+    assert nn.Identity(3, unused=True)(x) is x and repr(nn.Identity()) == "Identity()"
+
+
+def test_buffers_are_state_but_not_parameters():
+    class Normalise(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("mean", gk.zeros(2))
+            self.register_buffer("scratch", gk.zeros(1), persistent=False)
+            self.fc = nn.Linear(2, 1)
+    model = Normalise()
+    assert [name for name, _ in model.named_buffers()] == ["mean", "scratch"]
+    assert list(model.state_dict()) == ["mean", "fc.weight", "fc.bias"]
+    assert len(list(model.parameters())) == 2
+    model.mean = gk.ones(2)
+    assert model.state_dict()["mean"].tolist() == [1.0, 1.0]
+    with pytest.raises(TypeError, match="cannot assign 'int' as buffer 'mean'"):
+        model.mean = 3
+    with pytest.raises(KeyError, match="attribute 'fc' already exists"):
+        model.register_buffer("fc", gk.ones(1))
+    model.load_state_dict({"mean": gk.tensor([5.0, 6.0]), "fc.weight": gk.zeros(1, 2), "fc.bias": gk.zeros(1)})
+    assert model.mean.tolist() == [5.0, 6.0] and model.double().mean.dtype == gk.float64
+
+
+def test_container_names_and_repr_match_pytorch():
+    torch = pytest.importorskip("torch")
+
+    def build(lib):
+        model = lib.nn.Sequential(lib.nn.Flatten(), lib.nn.Linear(4, 3), lib.nn.ReLU(),
+                                  lib.nn.ModuleList([lib.nn.Linear(3, 3), lib.nn.Linear(3, 3)]),
+                                  lib.nn.ModuleDict({"out": lib.nn.Linear(3, 1), "id": lib.nn.Identity()}))
+        del model[2]
+        model.insert(1, lib.nn.Identity())
+        model[-1]["extra"] = lib.nn.Tanh()
+        return repr(model).replace("torch.", "gradkit."), [name for name, _ in model.named_parameters()]
+    assert build(gk) == build(torch)
+
+
+def test_shared_modules_are_walked_once_but_saved_under_every_name_like_pytorch():
+    torch = pytest.importorskip("torch")
+
+    def names(lib):
+        layer, act = lib.nn.Linear(1, 1), lib.nn.ReLU()
+        model = lib.nn.Sequential(layer, act, layer, act)
+        return ([n for n, _ in model.named_modules()], [n for n, _ in model.named_children()],
+                list(model.state_dict()), [n for n, _ in model.named_parameters()],
+                [n for n, _ in model.named_parameters(remove_duplicate=False)], len(list(model.modules())))
+    assert names(gk) == names(torch)
+
+
+def test_module_to_accepts_devices_and_refuses_integer_dtypes():
+    model = TwoLayer()
+    assert model.to("cpu") is model and model.cpu() is model
+    assert model.to("cpu", gk.float64).hidden.weight.dtype == gk.float64
+    assert model.to(gk.zeros(1)).hidden.weight.dtype == gk.float32
+    assert model.to(dtype=gk.float64, device="cpu").out.bias.dtype == gk.float64
+    with pytest.raises(TypeError, match="nn.Module.to only accepts floating point or complex dtypes, but got "
+                                        "desired dtype=gradkit.int64"):
+        model.to(gk.int64)

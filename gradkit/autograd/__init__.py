@@ -92,3 +92,6 @@ def graph_stats(tensor):
                 seen_arrays.add(id(array))
                 nbytes += array.nbytes
     return {"ops": ops, "saved_tensors": saved, "saved_bytes": nbytes}
+
+
+from . import functional  # noqa: E402 - last: it uses grad, defined above

@@ -4,7 +4,7 @@
     loss = F.cross_entropy(model(x), y)       # y holds class indices (int64)
 
 Where one fused operation is faster or more stable than a chain of small ones
-(linear, nll_loss, mse_loss, binary_cross_entropy_with_logits, dropout), it is a
+(linear, nll_loss, mse_loss, huber_loss, binary_cross_entropy(_with_logits), dropout), it is a
 ``Function`` here, written like the ops in gradkit/ops: forward on numpy arrays,
 backward with tensor operations (so ``create_graph=True`` works through it too).
 Their grad_fn names are PyTorch's (``AddmmBackward0``, ``NllLossBackward0``, ...).
@@ -46,6 +46,29 @@ def _reduce(losses, reduction):
         return losses
     total = losses.sum(dtype=losses.dtype)
     return total if reduction == "sum" else total / losses.dtype.type(max(losses.size, 1))
+
+
+def _check_target_shape(input, target):  # noqa: A002
+    """The elementwise losses: PyTorch's warning when shapes differ, its error when they cannot broadcast."""
+    if input.shape == target.shape:
+        return
+    warnings.warn(
+        f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
+        "This will likely lead to incorrect results due to broadcasting. Please ensure they have the same size.",
+        UserWarning, stacklevel=3)
+    a, b = tuple(input.shape), tuple(target.shape)
+    ndim = max(len(a), len(b))
+    for offset in range(1, min(len(a), len(b)) + 1):
+        if a[-offset] != b[-offset] and 1 not in (a[-offset], b[-offset]):
+            raise RuntimeError(f"The size of tensor a ({a[-offset]}) must match the size of tensor b "
+                               f"({b[-offset]}) at non-singleton dimension {ndim - offset}")
+
+
+def _reduce_tensor(losses, reduction):
+    """Apply a loss reduction to a tensor of per-element losses (recorded as MeanBackward0 / SumBackward0)."""
+    if reduction == "none":
+        return losses
+    return losses.sum() if reduction == "sum" else losses.mean()
 
 
 def _constant(value):
@@ -205,16 +228,131 @@ class MseLoss(Function):
         return (grad_diff if need_input else None), (-grad_diff if need_target else None), None
 
 
-def mse_loss(input, target, reduction="mean"):  # noqa: A002
-    """Mean (or sum) of (input - target)²."""
+def mse_loss(input, target, reduction="mean", weight=None):  # noqa: A002
+    """Mean (or sum) of (input - target)²; with ``weight``, of weight·(input - target)² (mean: / Σ weight)."""
     _require_tensors("mse_loss", input=input, target=target)
     _check_reduction(reduction)
-    if input.shape != target.shape:
-        warnings.warn(
-            f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
-            "This will likely lead to incorrect results due to broadcasting. Please ensure they have the same size.",
-            UserWarning, stacklevel=2)
+    _check_target_shape(input, target)
+    if weight is not None:
+        return _weighted_losses((input - target) ** 2, input, weight, reduction)
     return MseLoss.apply(input, target, reduction)
+
+
+def l1_loss(input, target, reduction="mean", weight=None):  # noqa: A002
+    """Mean (or sum) of |input - target|. Recorded as abs then mean, as PyTorch does."""
+    _require_tensors("l1_loss", input=input, target=target)
+    _check_reduction(reduction)
+    _check_target_shape(input, target)
+    if weight is not None:
+        return _weighted_losses((input - target).abs(), input, weight, reduction)
+    return _reduce_tensor((input - target).abs(), reduction)
+
+
+def _weighted_losses(losses, input, weight, reduction, mean_over_weights=True):  # noqa: A002
+    """PyTorch's weighted elementwise losses: weight·loss, summed, or averaged over Σ weight
+    (huber_loss averages over the elements instead, as PyTorch's does)."""
+    if weight.shape != input.shape:
+        raise ValueError("Weights and input must have the same size.")
+    losses = losses * weight
+    if reduction == "none":
+        return losses
+    if reduction == "sum" or not mean_over_weights:
+        return _reduce_tensor(losses, reduction)
+    return losses.sum() / weight.sum()
+
+
+class HuberLoss(Function):
+    """½·d² where |d| < delta, else delta·(|d| − ½·delta), with d = input − target: squared near 0, linear far out."""
+
+    backward_name = "HuberLossBackward0"
+
+    @staticmethod
+    def forward(ctx, input, target, reduction, delta):  # noqa: A002
+        ctx.save_for_backward(input, target)
+        ctx.settings = (reduction, delta)
+        diff = input._data - target._data
+        size = np.abs(diff)
+        losses = np.where(size < delta, 0.5 * diff * diff, delta * (size - 0.5 * delta))
+        return _reduce(losses.astype(diff.dtype, copy=False), reduction)
+
+    @staticmethod
+    def backward(ctx, grad):
+        input, target = ctx.saved_tensors  # noqa: A001
+        reduction, delta = ctx.settings
+        diff = input - target
+        scale = grad / diff.numel() if reduction == "mean" else grad
+        grad_diff = scale * diff.clamp(-delta, delta)     # d/dd: d inside ±delta, ±delta outside
+        need_input, need_target = ctx.needs_input_grad[:2]
+        return (grad_diff if need_input else None), (-grad_diff if need_target else None), None, None
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):  # noqa: A002
+    """Huber loss: mse for errors smaller than ``delta``, l1 (scaled by delta) beyond; robust to outliers."""
+    _require_tensors("huber_loss", input=input, target=target)
+    _check_reduction(reduction)
+    if not delta > 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    _check_target_shape(input, target)
+    if weight is not None:
+        losses = HuberLoss.apply(input, target, "none", float(delta))
+        return _weighted_losses(losses, input, weight, reduction, mean_over_weights=False)
+    return HuberLoss.apply(input, target, reduction, float(delta))
+
+
+class BinaryCrossEntropy(Function):
+    """-w·[t·log(x) + (1−t)·log(1−x)] for probabilities x; each log is clamped at −100, as in PyTorch."""
+
+    backward_name = "BinaryCrossEntropyBackward0"
+    EPSILON = 1e-12      # PyTorch's floor for x·(1−x) in the backward
+
+    @staticmethod
+    def forward(ctx, input, target, weight, reduction):  # noqa: A002
+        x, t = input._data, target._data
+        with np.errstate(divide="ignore"):                    # log(0) = -inf, clamped next
+            log_x, log_1mx = np.maximum(np.log(x), -100), np.maximum(np.log1p(-x), -100)
+        losses = -(t * log_x + (1 - t) * log_1mx)
+        if weight is not None:
+            losses = losses * weight
+        ctx.save_for_backward(input, target)
+        ctx.settings = (weight, reduction)
+        return _reduce(losses.astype(x.dtype, copy=False), reduction)
+
+    @staticmethod
+    def backward(ctx, grad):
+        input, target = ctx.saved_tensors  # noqa: A001
+        weight, reduction = ctx.settings
+        scale = grad / input.numel() if reduction == "mean" else grad
+        if weight is not None:
+            scale = scale * Tensor(weight)
+        need_input, need_target = ctx.needs_input_grad[:2]
+        grad_input = grad_target = None
+        if need_input:          # (x − t) / (x·(1−x)), the denominator floored at EPSILON
+            grad_input = scale * (input - target) / ((1 - input) * input).clamp(min=BinaryCrossEntropy.EPSILON)
+        if need_target:         # log(1−x) − log(x), unclamped as in PyTorch (±inf at x = 0 or 1)
+            with np.errstate(divide="ignore"):
+                grad_target = scale * ((1 - input).log() - input.log())
+        return grad_input, grad_target, None, None
+
+
+def binary_cross_entropy(input, target, weight=None, reduction="mean"):  # noqa: A002
+    """Binary cross-entropy of probabilities ``input`` (e.g. after sigmoid) against 0./1. targets."""
+    _require_tensors("binary_cross_entropy", input=input, target=target)
+    _check_reduction(reduction)
+    if target.shape != input.shape:
+        raise ValueError(f"Using a target size ({target.shape}) that is different to the input size "
+                         f"({input.shape}) is deprecated. Please ensure they have the same size.")
+    x = input._data
+    if ((x < 0) | (x > 1)).any():
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    weight = _constant(weight)
+    if weight is not None:
+        try:
+            weight = np.broadcast_to(weight, x.shape)
+        except ValueError:
+            raise RuntimeError(f"Attempting to broadcast a dimension of length {weight.shape[-1]} at -1! "
+                               f"Mismatching argument at index 1 had gradkit.Size({list(weight.shape)}); but "
+                               f"expected shape should be broadcastable to {list(x.shape)}") from None
+    return BinaryCrossEntropy.apply(input, target, weight, reduction)
 
 
 class BinaryCrossEntropyWithLogits(Function):
@@ -366,30 +504,57 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):  
     return NllLoss.apply(input, labels, _constant(weight), ignore_index, reduction)
 
 
-def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean"):  # noqa: A002
+def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):  # noqa: A002
     """Cross-entropy of raw scores (N, C) against class indices (N,): nll_loss(log_softmax(input, 1), target).
 
     Stable for large scores. A float target with the same shape as ``input`` is read as
-    class probabilities, as in PyTorch.
+    class probabilities, as in PyTorch. ``label_smoothing=ε`` mixes the target with the
+    uniform distribution: (1 − ε)·loss + ε·(mean over classes of −log p).
     """
     _require_tensors("cross_entropy", input=input, target=target)
     _check_reduction(reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     class_dim = 0 if input.ndim == 1 else 1
     if target.is_floating_point() and target.shape == input.shape:
+        if label_smoothing > 0:
+            target = target * (1 - label_smoothing) + label_smoothing / input.shape[class_dim]
         return _soft_cross_entropy(input, target, class_dim, weight, reduction)
     labels = _class_targets("cross_entropy", input, target, ignore_index)
-    return NllLoss.apply(ops.log_softmax(input, class_dim), labels, _constant(weight), ignore_index, reduction)
+    log_probs = ops.log_softmax(input, class_dim)
+    nll = NllLoss.apply(log_probs, labels, _constant(weight), ignore_index, reduction)
+    if label_smoothing == 0:
+        return nll
+    smooth = _uniform_target_loss(log_probs, labels, class_dim, _constant(weight), ignore_index, reduction)
+    return (1 - label_smoothing) * nll + smooth * (label_smoothing / input.shape[class_dim])
+
+
+def _uniform_target_loss(log_probs, labels, class_dim, weight, ignore_index, reduction):
+    """-Σ_c weight_c·log p_c per sample (ignored samples 0), reduced the way nll_loss reduces (PyTorch's)."""
+    terms = log_probs if weight is None else log_probs * Tensor(_class_shaped(weight, log_probs.ndim, class_dim))
+    kept = labels != ignore_index
+    losses = -terms.sum(dim=class_dim) * Tensor(kept.astype(log_probs._data.dtype))
+    if reduction == "none":
+        return losses
+    if reduction == "sum":
+        return losses.sum()
+    total_weight = kept.sum() if weight is None else weight[labels[kept]].sum()
+    return losses.sum() / float(total_weight)
+
+
+def _class_shaped(weight, ndim, class_dim):
+    """A per-class weight (C,) reshaped to broadcast along ``class_dim`` of an ``ndim``-D input."""
+    shape = [1] * ndim
+    shape[class_dim] = -1
+    return weight.reshape(shape)
 
 
 def _soft_cross_entropy(input, target, class_dim, weight, reduction):  # noqa: A002
     """-(target · log_softmax(input)) summed over classes: the probability-target form."""
     terms = ops.log_softmax(input, class_dim) * target
     if weight is not None:
-        shape = [1] * input.ndim
-        shape[class_dim] = -1
-        terms = terms * Tensor(_constant(weight).reshape(shape))
-    losses = -terms.sum(dim=class_dim)
-    if reduction == "none":
-        return losses
-    total = losses.sum()
-    return total if reduction == "sum" else total / max(losses.numel(), 1)
+        terms = terms * Tensor(_class_shaped(_constant(weight), input.ndim, class_dim))
+    if reduction == "none":       # the same graph as PyTorch's: a Neg on top of the sum
+        return -terms.sum(dim=class_dim)
+    total = -terms.sum()
+    return total if reduction == "sum" else total / max(input.numel() // input.shape[class_dim], 1)

@@ -1,11 +1,12 @@
-"""Layers: Linear, activations, Dropout, and containers (Sequential, MLP)."""
+"""Layers: Linear, activations, Dropout, Flatten, Identity, and MLP (a ready-made Sequential)."""
 import math
-from collections import OrderedDict
 
 from .. import _dtype
 from .._factories import empty
+from .. import ops
 from . import functional as F
 from . import init
+from .containers import Sequential
 from .module import Module
 from .parameter import Parameter
 
@@ -86,45 +87,35 @@ class Dropout(Module):
         return f"p={self.p}"
 
 
-class Sequential(Module):
-    """Modules applied one after the other; index it like a list.
+class Identity(Module):
+    """Returns its input unchanged (any constructor arguments are ignored): a placeholder layer.
 
-        model = gk.nn.Sequential(gk.nn.Linear(2, 16), gk.nn.ReLU(), gk.nn.Linear(16, 1))
-        model[0]                      # the first Linear
-        model(gk.randn(4, 2)).shape   # gradkit.Size([4, 1])
+        model[2] = gk.nn.Identity()      # e.g. remove a layer without rebuilding the model
     """
 
-    def __init__(self, *modules):
+    def __init__(self, *args, **kwargs):
         super().__init__()
-        if len(modules) == 1 and isinstance(modules[0], OrderedDict):
-            for name, module in modules[0].items():
-                self.add_module(name, module)
-        else:
-            for index, module in enumerate(modules):
-                self.add_module(str(index), module)
 
     def forward(self, input):  # noqa: A002
-        for module in self._modules.values():
-            input = module(input)  # noqa: A001
         return input
 
-    def __getitem__(self, index):
-        modules = list(self._modules.items())
-        if isinstance(index, slice):
-            return Sequential(OrderedDict(modules[index]))
-        if not -len(modules) <= index < len(modules):
-            raise IndexError(f"index {index} is out of range")
-        return modules[index][1]
 
-    def __len__(self):
-        return len(self._modules)
+class Flatten(Module):
+    """Merge dimensions ``start_dim``..``end_dim`` into one: (N, C, H, W) -> (N, C·H·W) by default.
 
-    def __iter__(self):
-        return iter(self._modules.values())
+        gk.nn.Flatten()(gk.zeros(8, 3, 4)).shape     # gradkit.Size([8, 12])
+    """
 
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
+    def __init__(self, start_dim=1, end_dim=-1):
+        super().__init__()
+        self.start_dim = start_dim
+        self.end_dim = end_dim
+
+    def forward(self, input):  # noqa: A002
+        return ops.flatten(input, self.start_dim, self.end_dim)
+
+    def extra_repr(self):
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
 class MLP(Sequential):

@@ -14,6 +14,7 @@ from .. import _events
 from ..autograd.grad_mode import no_grad
 from .parameter import Parameter
 
+_REGISTRIES = ("_parameters", "_buffers", "_modules")
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
 
@@ -38,6 +39,8 @@ class Module:
         object.__setattr__(self, "training", True)
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_non_persistent_buffers_set", set())
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
@@ -51,8 +54,7 @@ class Module:
         if isinstance(value, Parameter):
             if params is None:
                 raise AttributeError("cannot assign parameters before Module.__init__() call")
-            self._forget(name)
-            params[name] = value
+            self._store("_parameters", name, value)
         elif params is not None and name in params:
             if value is not None:
                 raise TypeError(f"cannot assign '{_type_name(value)}' as parameter '{name}' "
@@ -62,8 +64,12 @@ class Module:
             modules = self.__dict__.get("_modules")
             if modules is None:
                 raise AttributeError("cannot assign module before Module.__init__() call")
-            self._forget(name)
-            modules[name] = value
+            self._store("_modules", name, value)
+        elif name in self.__dict__.get("_buffers", ()):
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"cannot assign '{_type_name(value)}' as buffer '{name}' "
+                                "(gradkit.Tensor or None expected)")
+            self._buffers[name] = value
         else:
             modules = self.__dict__.get("_modules")
             if modules is not None and name in modules:
@@ -74,22 +80,26 @@ class Module:
             else:
                 object.__setattr__(self, name, value)
 
-    def _forget(self, name):
-        """Drop ``name`` from wherever it was, so one attribute lives in one place."""
+    def _store(self, registry, name, value):
+        """Put ``value`` in one registry and drop ``name`` from everywhere else, so one attribute lives in
+        one place. A replaced entry keeps its position (``model[1] = ...`` keeps the layer order)."""
         self.__dict__.pop(name, None)
-        self.__dict__["_parameters"].pop(name, None)
-        self.__dict__["_modules"].pop(name, None)
+        for other in _REGISTRIES:
+            if other != registry:
+                self.__dict__[other].pop(name, None)
+        self.__dict__["_non_persistent_buffers_set"].discard(name)
+        self.__dict__[registry][name] = value
 
     def __getattr__(self, name):
-        # Only called when normal lookup fails: look in the two registries.
-        for registry in ("_parameters", "_modules"):
+        # Only called when normal lookup fails: look in the registries.
+        for registry in _REGISTRIES:
             entries = self.__dict__.get(registry)
             if entries is not None and name in entries:
                 return entries[name]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name):
-        for registry in ("_parameters", "_modules"):
+        for registry in _REGISTRIES:
             if name in self.__dict__[registry]:
                 del self.__dict__[registry][name]
                 return
@@ -99,43 +109,63 @@ class Module:
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"cannot assign '{_type_name(param)}' object to parameter '{name}' "
                             "(gradkit.nn.Parameter or None required)")
-        self._forget(name)
-        self._parameters[name] = param
+        self._store("_parameters", name, param)
+
+    def register_buffer(self, name, tensor, persistent=True):
+        """Keep a tensor that is state but not a parameter (e.g. a loss's class weights): it is saved in
+        ``state_dict()`` (unless ``persistent=False``) and converted by ``.double()``, but not trained."""
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"cannot assign '{_type_name(tensor)}' object to buffer '{name}' "
+                            "(gradkit Tensor or None required)")
+        if hasattr(self, name) and name not in self._buffers:
+            raise KeyError(f"attribute '{name}' already exists")
+        self._store("_buffers", name, tensor)
+        if not persistent:
+            self._non_persistent_buffers_set.add(name)
 
     def add_module(self, name, module):
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{_type_name(module)} is not a Module subclass")
-        self._forget(name)
-        self._modules[name] = module
+        self._store("_modules", name, module)
 
     # --------------------------------------------------------------- traversal
-    def named_modules(self, prefix=""):
-        """(name, module) for this module and every module inside it, depth first."""
+    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        """(name, module) for this module and every module inside it, depth first; a module used twice
+        is listed once (unless ``remove_duplicate=False``), as in PyTorch."""
+        if memo is None:
+            memo = set()
+        if remove_duplicate:
+            if id(self) in memo:
+                return
+            memo.add(id(self))
         yield prefix, self
         for name, child in self._modules.items():
             if child is not None:
-                yield from child.named_modules(prefix + ("." if prefix else "") + name)
+                yield from child.named_modules(memo, prefix + ("." if prefix else "") + name, remove_duplicate)
 
     def modules(self):
         for _, module in self.named_modules():
             yield module
 
     def named_children(self):
+        seen = set()
         for name, child in self._modules.items():
-            if child is not None:
+            if child is not None and id(child) not in seen:
+                seen.add(id(child))
                 yield name, child
 
     def children(self):
         for _, child in self.named_children():
             yield child
 
-    def named_parameters(self, prefix="", recurse=True):
-        """("layer.weight", Parameter) pairs; a parameter shared by two layers is listed once."""
+    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+        """("layer.weight", Parameter) pairs; a parameter shared by two layers is listed once
+        (unless ``remove_duplicate=False``)."""
         seen = set()
-        owners = self.named_modules(prefix) if recurse else [(prefix, self)]
+        owners = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
         for owner_name, owner in owners:
             for name, param in owner._parameters.items():
-                if param is None or id(param) in seen:
+                if param is None or (remove_duplicate and id(param) in seen):
                     continue
                 seen.add(id(param))
                 yield owner_name + ("." if owner_name else "") + name, param
@@ -143,6 +173,29 @@ class Module:
     def parameters(self, recurse=True):
         for _, param in self.named_parameters(recurse=recurse):
             yield param
+
+    def named_buffers(self, prefix="", recurse=True):
+        """("name", tensor) for every buffer, like ``named_parameters``."""
+        owners = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        for owner_name, owner in owners:
+            for name, buffer in owner._buffers.items():
+                if buffer is not None:
+                    yield owner_name + ("." if owner_name else "") + name, buffer
+
+    def buffers(self, recurse=True):
+        for _, buffer in self.named_buffers(recurse=recurse):
+            yield buffer
+
+    def _named_state(self):
+        """What state_dict holds, in PyTorch's order: each module's parameters, then its saved buffers."""
+        for owner_name, owner in self.named_modules(remove_duplicate=False):
+            prefix = owner_name + ("." if owner_name else "")
+            for name, param in owner._parameters.items():
+                if param is not None:
+                    yield prefix + name, param
+            for name, buffer in owner._buffers.items():
+                if buffer is not None and name not in owner._non_persistent_buffers_set:
+                    yield prefix + name, buffer
 
     def apply(self, fn):
         """Call ``fn(module)`` on every sub-module, then on this one (e.g. to re-initialise weights)."""
@@ -175,14 +228,42 @@ class Module:
         clear_grads(self.parameters(), set_to_none)
 
     # ------------------------------------------------------------------ dtype
-    def to(self, dtype):
-        """Convert every parameter (and its grad) to ``dtype`` in place, e.g. ``model.to(gk.float64)``."""
+    def to(self, *args, **kwargs):
+        """Convert every parameter (and its grad) and float buffer in place: ``model.to(gk.float64)``.
+
+        Devices are accepted as in PyTorch (``model.to("cpu")``, ``model.to(device, dtype)``,
+        ``model.to(tensor)``); gradkit computes on the CPU only, so a device is checked by
+        ``Tensor.to``, which raises PyTorch's error for any other device.
+        """
+        dtype = kwargs.pop("dtype", None)
+        devices = [kwargs.pop("device")] if "device" in kwargs else []
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype = arg.dtype
+            elif isinstance(arg, _dtype.dtype) or arg in (float, int, bool):
+                dtype = arg
+            else:
+                devices.append(arg)
+        for device in devices:
+            Tensor(0.0).to(device)
+        if dtype is None:
+            return self
         target = _dtype.to_numpy_dtype(dtype)
+        if target.kind != "f":
+            raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired "
+                            f"dtype={_dtype.from_numpy_dtype(target)!r}")
         for param in self.parameters():
             if param._data.dtype != target:
                 param.data = Tensor(param._data.astype(target))
                 if param._grad is not None:
                     param.grad = Tensor(param._grad._data.astype(target))
+        for module in self.modules():
+            for name, buffer in module._buffers.items():
+                if buffer is not None and buffer.is_floating_point() and buffer._data.dtype != target:
+                    module._buffers[name] = Tensor(buffer._data.astype(target))
+        return self
+
+    def cpu(self):
         return self
 
     def double(self):
@@ -194,11 +275,11 @@ class Module:
     # ------------------------------------------------------------- state dict
     def state_dict(self):
         """name -> detached tensor sharing memory with each parameter (save it to copy weights)."""
-        return OrderedDict((name, param.detach()) for name, param in self.named_parameters())
+        return OrderedDict((name, tensor.detach()) for name, tensor in self._named_state())
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy values from ``state_dict`` into this module's parameters (shapes must match)."""
-        own = dict(self.named_parameters())
+        own = dict(self._named_state())
         missing = [name for name in own if name not in state_dict]
         unexpected = [name for name in state_dict if name not in own]
         errors = []
@@ -231,15 +312,19 @@ class Module:
         return ""
 
     def __repr__(self):
-        children = [f"({name}): " + _indent(repr(child)) for name, child in self._modules.items()]
+        children = [f"({label}): " + _indent(text) for label, text in self._child_lines()]
         extra = self.extra_repr()
         if not children:
             return f"{type(self).__name__}({extra})"
         lines = ([extra] if extra else []) + children
         return type(self).__name__ + "(\n" + "".join(f"  {line}\n" for line in lines) + ")"
 
+    def _child_lines(self):
+        """(label, text) for each child the repr lists; ModuleList groups repeated children."""
+        return [(name, repr(child)) for name, child in self._modules.items()]
+
     def __dir__(self):
-        return sorted(set(super().__dir__()) | set(self._parameters) | set(self._modules))
+        return sorted(set(super().__dir__()) | set(self._parameters) | set(self._modules) | set(self._buffers))
 
 
 def clear_grads(params, set_to_none=True):

@@ -1,4 +1,7 @@
 """`Optimizer`: what SGD and Adam share — parameter groups, per-parameter state, zero_grad."""
+from collections import defaultdict
+
+from .._factories import zeros_like
 from .._tensor import Tensor
 from .. import _events
 from ..autograd.grad_mode import enable_grad, no_grad
@@ -25,7 +28,8 @@ class Optimizer:
             raise TypeError("params argument given to the optimizer should be an iterable of Tensors or dicts, "
                             f"but got {_tensor_type(params)}")
         self.defaults = dict(defaults)
-        self.state = {}            # parameter -> its running buffers (tensors hash by identity)
+        self._step_called = False  # lr schedulers warn when they are stepped before the optimizer
+        self.state = defaultdict(dict)  # parameter -> its running buffers (tensors hash by identity)
         self.param_groups = []
         groups = list(params)
         if not groups:
@@ -67,6 +71,7 @@ class Optimizer:
 
         ``closure`` recomputes the loss and calls backward; it runs with grad mode on.
         """
+        self._step_called = True
         loss = None
         if closure is not None:
             with enable_grad():
@@ -85,6 +90,26 @@ class Optimizer:
     def _update(self, param, group):
         """Change ``param`` in place from its ``.grad``: what each optimizer defines."""
         raise NotImplementedError
+
+    def _state_with_buffers(self, param, names):
+        """``self.state[param]``, made on the first step: ``step`` 0 and a zero tensor per buffer name."""
+        state = self.state[param]
+        if not state:
+            state["step"] = 0
+            for name in names:
+                state[name] = zeros_like(param)
+        return state
+
+    @staticmethod
+    def _grad_with_decay(param, group):
+        """The gradient an update starts from (a numpy array): negated with ``maximize``, plus
+        ``weight_decay·p`` (L2 decay, coupled into the gradient) when the group has one."""
+        grad = param._grad._data
+        if group.get("maximize"):
+            grad = -grad                                          # grad = -grad
+        if group.get("weight_decay", 0) != 0 and not group.get("decoupled_weight_decay"):
+            grad = grad + group["weight_decay"] * param._data     # grad = grad.add(p, alpha=wd)
+        return grad
 
     def state_dict(self):
         """Settings and buffers, with parameters named by their position (as in PyTorch)."""
@@ -110,8 +135,9 @@ class Optimizer:
                 raise ValueError("loaded state dict contains a parameter group that doesn't match the size "
                                  "of optimizer's group")
             group.update({k: v for k, v in saved_group.items() if k != "params"})
-        self.state = {params[i]: {k: (v.clone() if isinstance(v, Tensor) else v) for k, v in s.items()}
-                      for i, s in state_dict["state"].items()}
+        self.state = defaultdict(dict)
+        for i, saved_state in state_dict["state"].items():
+            self.state[params[i]] = {k: (v.clone() if isinstance(v, Tensor) else v) for k, v in saved_state.items()}
 
     def __repr__(self):
         lines = [f"{type(self).__name__} ("]

@@ -8,7 +8,7 @@ class SGD(Optimizer):
 
     The update is PyTorch's, step for step (torch.optim.SGD)::
 
-        g = p.grad + weight_decay·p
+        g = p.grad + weight_decay·p             (−p.grad with maximize=True)
         buf = g                                 (first step)
         buf = momentum·buf + (1 − dampening)·g  (later steps)
         g = g + momentum·buf  if nesterov  else  buf
@@ -25,21 +25,21 @@ class SGD(Optimizer):
     Parameters without a ``.grad`` or with ``requires_grad=False`` (frozen) are left alone.
     """
 
-    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
+    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, *,
+                 maximize=False):
         check_positive("learning rate", lr)
         check_positive("momentum value", momentum)
         check_positive("weight_decay value", weight_decay)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
-                                      weight_decay=weight_decay, nesterov=nesterov))
+                                      weight_decay=weight_decay, nesterov=nesterov, maximize=maximize))
 
     def _update(self, param, group):
         # Works on the numpy arrays in place (one pass each, like PyTorch's fused kernels);
         # each line is the PyTorch tensor call in the comment beside it.
-        p, grad = param._data, param._grad._data
-        if group["weight_decay"] != 0:
-            grad = grad + group["weight_decay"] * p                   # grad = grad.add(p, alpha=wd)
+        p = param._data
+        grad = self._grad_with_decay(param, group)
         momentum = group["momentum"]
         if momentum != 0:
             state = self.state.setdefault(param, {})
