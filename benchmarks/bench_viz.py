@@ -4,6 +4,9 @@
 
 Targets (issue 4): a 100-op graph drawn (model + DOT + SVG) in under 100 ms; the
 10,000-op graph under 2 s, thanks to the node budget (max_nodes=300 by default).
+Issue 12: the budget counts leaves too, so 20,000 leaves stacked draw in under 2 s.
+Issue 9: the PNG twin of a lesson-sized graph (lesson 6's MLP) goes into the static output only
+if it costs under 50 ms; the numbers printed here decide (it does not: PNG_TWIN stays off).
 Times are wall clock, best of a few runs (the layout runs in a subprocess).
 """
 import os
@@ -54,7 +57,42 @@ def main():
         print(f"{n:>6} ops  drawn {len(graph.nodes):>4} nodes (omitted {graph.omitted:>6})   "
               f"model {model_t * 1e3:7.1f} ms   dot {dot_t * 1e3:6.1f} ms   svg {svg_t * 1e3:7.1f} ms   "
               f"draw total {total_t * 1e3:7.1f} ms   svg {len(svg) / 1024:6.0f} KiB{verdict}", flush=True)
+    for n in (2_000, 20_000):
+        leaves = [gk.tensor([float(i)], requires_grad=True) for i in range(n)]
+        root = gk.stack(leaves).sum()
+        model_t = best_of(lambda: viz.build_graph(root), repeat=3)
+        total_t = best_of(lambda: viz.draw(root, names={}).svg(), repeat=3)
+        graph = viz.build_graph(root)
+        good = total_t < 2.0
+        ok &= good
+        print(f"{n:>6} leaves stacked: drawn {len(graph.nodes):>4} nodes (omitted {graph.omitted:>6}: "
+              f"{graph.omitted_text()})   model {model_t * 1e3:7.1f} ms   draw total {total_t * 1e3:7.1f} ms"
+              f"   (target < 2000 ms) {'OK' if good else 'OVER'}", flush=True)
+    svg_t, png_t, png_kib, steps_t = lesson6_mlp()
+    print(f"lesson-6 MLP (15 nodes): svg {svg_t * 1e3:6.1f} ms   png twin {png_t * 1e3:6.1f} ms ({png_kib:.0f} KiB)"
+          f"   (png in the static output only if < 50 ms: {'yes' if png_t < 0.05 else 'no'})"
+          f"   svg with edge-gradient cells {steps_t * 1e3:6.1f} ms", flush=True)
     return 0 if ok else 1
+
+
+def lesson6_mlp():
+    """Lesson 6's drawing: a 2-16-16-2 MLP's cross-entropy loss on a batch of two moons."""
+    gk.manual_seed(0)
+    X, y = gk.data.two_moons(200, noise=0.1)
+    model = gk.nn.MLP([2, 16, 16, 2])
+    xb, yb = next(gk.data.batches(X, y, batch_size=32))
+    loss = gk.nn.functional.cross_entropy(model(xb), yb)
+    names = {"xb": xb, "loss": loss}
+    for i in (0, 2, 4):
+        names[f"W{i}"], names[f"b{i}"] = model[i].weight, model[i].bias
+    loss.backward()
+    graph = viz.build_graph(loss, names=names)
+    source = viz.to_dot(graph).source
+    steps_source = viz.to_dot(graph, edge_grads=True).source
+    svg_t = best_of(lambda: viz.render_svg(source), repeat=5)
+    png_t = best_of(lambda: viz.render_png(source), repeat=5)
+    steps_t = best_of(lambda: viz.render_svg(steps_source), repeat=5)
+    return svg_t, png_t, len(viz.render_png(source)) / 1024, steps_t
 
 
 if __name__ == "__main__":

@@ -103,10 +103,31 @@ def test_budget_cuts_and_counts():
     for _ in range(500):
         y = y * 1.01
     g = viz.build_graph(y, max_nodes=50)
-    assert len(g.ops) <= 50 and g.omitted == 500 + 1 - 50
+    # every node counts: the output and 49 ops are drawn; 451 ops and the leaf x are not
+    assert len(g.nodes) == 50 and len(g.ops) == 49
+    assert g.omitted == 452 and g.omitted_kinds == {"op": 451, "leaf": 1}
     assert g.cut and g.total_ops == 500
     src = viz.to_dot(g).source
-    assert "451 earlier nodes not drawn" in src
+    assert "452 earlier nodes not drawn: 451 ops, 1 leaf tensor (requires_grad=True)" in src
+
+
+def test_budget_counts_leaves_and_constants():
+    leaves = [gk.tensor([float(i)], requires_grad=True) for i in range(2000)]
+    consts = [gk.tensor([1.0]) for _ in range(30)]
+    out = gk.stack(leaves + consts).sum()
+    g = viz.build_graph(out, max_nodes=300)
+    assert len(g.nodes) == 300                     # output, SumBackward0, StackBackward0, 297 leaves
+    assert g.omitted_kinds == {"leaf": 1703, "leaf_const": 30}
+    assert g.omitted == 2000 + 30 + 3 - 300
+    stack = next(n for n in g.ops if n.op == "StackBackward0")
+    assert g.cut == [stack.id]
+    drawn = {n.id for n in g.nodes}
+    assert all(s in drawn and d in drawn for s, d in g.edges)
+    src = viz.to_dot(g).source
+    assert "1,733 earlier nodes not drawn: 1,703 leaf tensors (requires_grad=True), " \
+           "30 constant tensors (requires_grad=False)" in src
+    small = viz.build_graph(out, max_nodes=100000)
+    assert small.omitted == 0 and len(small.nodes) == 2033
 
 
 # ------------------------------------------------------------------ DOT and SVG
@@ -144,9 +165,11 @@ def test_draw_mimebundle_and_save(tmp_path):
     x, z = seed()
     z.backward()
     d = gk.draw(z)
-    bundle = d._repr_mimebundle_()
+    bundle, metadata = d._repr_mimebundle_()
     assert bundle["text/plain"] == "graph of z: 4 tensors, 3 ops; x.grad = [4., 6.]"
     assert bundle["image/svg+xml"].lstrip().startswith("<?xml")
+    assert "image/png" not in bundle                      # the PNG twin costs a second layout: opt-in
+    assert metadata["image/svg+xml"] == {"unconfined": True}   # JupyterLab: natural size, scroll
     assert repr(d) == bundle["text/plain"]
     assert "digraph" in d.source
     for ext in ("svg", "dot", "png"):
@@ -223,13 +246,134 @@ def test_import_gradkit_does_not_import_graphviz():
     assert out.split() == ["False", "False"]
 
 
-def test_static_outputs_of_wide_graphs_fit_a_page():
+def _width_pt(svg):
+    return float(svg.split('width="', 1)[1].split("pt", 1)[0])
+
+
+def test_static_outputs_shrink_only_while_text_stays_readable():
     gk.manual_seed(0)
     layers = [gk.randn(6, requires_grad=True) for _ in range(12)]
     total = sum(((w * w).sum() for w in layers), gk.tensor(0.0))
     drawing = gk.draw(total)
-    static = drawing._repr_mimebundle_()["image/svg+xml"]
-    width = float(static.split('width="', 1)[1].split("pt", 1)[0])
-    natural = float(drawing.svg().split('width="', 1)[1].split("pt", 1)[0])
-    assert natural > 720 and width == 720.0           # scaled down, viewBox unchanged
-    assert drawing.svg().split("viewBox=", 1)[1][:40] == static.split("viewBox=", 1)[1][:40]
+    svg = drawing.svg()
+    assert "max-width" not in svg                       # the live SVG keeps its natural size
+    assert viz_engine.smallest_text_px(svg) >= 12       # 9 pt
+    static = drawing._repr_mimebundle_()[0]["image/svg+xml"]
+    natural, shown = _width_pt(svg), _width_pt(static)
+    assert natural > 720 and shown < natural
+    assert shown == pytest.approx(max(720.0, natural * 10 / viz_engine.smallest_text_px(svg)), abs=0.02)
+    assert viz_engine.smallest_text_px(static) >= 10 - 1e-6
+    assert svg.split("viewBox=", 1)[1][:40] == static.split("viewBox=", 1)[1][:40]
+    small = gk.draw(seed()[1]).svg()
+    assert viz_engine.fit_width(small) == small           # narrow drawings are left alone
+
+
+def test_png_twin(tmp_path):
+    x, z = seed()
+    z.backward()
+    d = gk.draw(z, png=True)
+    bundle, metadata = d._repr_mimebundle_()
+    import base64
+    png = base64.b64decode(bundle["image/png"])
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and png == d.png()
+    assert bundle["image/svg+xml"].lstrip().startswith("<?xml") and metadata["image/png"] == {"unconfined": True}
+    # 96 dpi: the PNG is as many pixels wide as the SVG is CSS pixels wide
+    import struct
+    width_px = struct.unpack(">I", png[16:20])[0]
+    assert abs(width_px - _width_pt(d.svg()) * 96 / 72) <= 2
+    assert viz.render_png(d.source)[:4] == b"\x89PNG"
+
+
+# ------------------------------------------------------------------ no invented nodes
+def test_toggled_leaf_is_not_drawn_as_detached():
+    x = gk.tensor([1.0, 2.0])                       # used while requires_grad=False
+    w = gk.tensor([3.0, 4.0], requires_grad=True)
+    out = (x * w).sum()
+    x.requires_grad_(True)                          # what the widget's toggle mode does
+    g = viz.build_graph(out, names={"x": x, "w": w})
+    xn = next(n for n in g.nodes if n.label == "x")
+    assert not g.detach_edges and "detach" not in viz.to_dot(g).source
+    assert xn.kind == "leaf" and xn.note == "requires_grad=True now; was False when used here: not recorded"
+    w.requires_grad_(False)                         # switched off after the forward pass
+    g = viz.build_graph(out, names={"x": x, "w": w})
+    wn = next(n for n in g.nodes if n.label == "w")
+    assert wn.kind == "leaf_const" and not g.detach_edges
+    assert wn.note == "requires_grad=False now; was True when recorded: backward() skips it"
+
+
+def test_views_made_under_no_grad_are_not_taken_for_detaches():
+    x = gk.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    with gk.no_grad():
+        v = x[:2]                                   # shares x's version counter, but is a view
+    d = x.detach()
+    out = (x * 2).sum()
+    g = viz.build_graph(out, names={"x": x, "v": v, "d": d})
+    labels = {n.id: n.label for n in g.nodes}
+    assert [(labels[s], labels[t]) for s, t in g.detach_edges] == [("x", "d")]
+    assert "v" not in labels.values()
+
+
+# ------------------------------------------------------------------ number format
+@pytest.mark.parametrize("values", [[3.0, -1.45], [2.0, 3.0], [1e-6, 3.0], [0.5, 1234.5], [-0.0, 7.0],
+                                    [float("nan"), 2.5], [1e9, 2.0]])
+def test_small_values_are_printed_like_torch(values):
+    torch = pytest.importorskip("torch")
+    import numpy as np
+    expected = " ".join(repr(torch.tensor(values)).split())[len("tensor("):-1].replace("[ ", "[")
+    assert viz.fmt.value_text(np.array(values, dtype=np.float32)) == expected
+
+
+def test_one_number_format_per_text():
+    import numpy as np
+    wide = np.linspace(-1.45, 3.0, 50).astype(np.float32)
+    wide[0] = 3.0                                   # shown: 3., -1.3592, ..., 2.9092, 3.
+    assert viz.fmt.value_text(wide) == "[3.0000, -1.3592, …, 2.9092, 3.0000]"
+    big = np.full((40, 40), 3.0, dtype=np.float32)
+    big[0, 0] = -1.45
+    assert viz.fmt.value_text(big) == "min -1.4500 · max 3.0000"     # not "min -1.4500 · max 3."
+    x = gk.tensor([3.0, 2.0], requires_grad=True)
+    (x * gk.tensor([-1.45, 2.0])).sum().backward()
+    node = next(n for n in viz.build_graph(x).nodes)
+    assert (node.value, node.grad) == ("[3., 2.]", "[-1.4500, 2.0000]")   # each as torch prints it
+
+
+# ------------------------------------------------------------------ labels that fit
+def test_fields_reserve_room_and_overflows_says_when_not():
+    x = gk.tensor([2.0, 3.0], requires_grad=True)
+    out = (x * x).sum()
+    g = viz.build_graph(out, names={"x": x})
+    xn = next(n for n in g.nodes if n.label == "x")
+    assert xn.reserve == len("[-1.2345, -1.2345]")      # room for the grads training gives
+    src = viz.to_dot(g).source
+    assert f'WIDTH="{viz.dot._field_width(xn.reserve)}" ID="gk-{xn.id}-grad"' in src
+    out.backward()
+    assert g.overflows(viz.node_values(g)) == []        # [4., 6.] fits in place
+    x.grad.mul_(1e-7)                                   # [4.0000e-07, 6.0000e-07]: wider than drawn
+    assert g.overflows(viz.node_values(g)) == [xn.id]
+    fresh = viz.build_graph(out, names={"x": x})        # a new layout makes it fit
+    assert fresh.overflows(viz.node_values(fresh)) == []
+
+
+def test_parallel_edges_get_their_own_grad_slots():
+    a = gk.tensor(3.0, requires_grad=True)
+    f = a * a + 2 * a
+    g = viz.build_graph(f, names={"a": a, "f": f})
+    root, ids = svg_ids(viz.render_svg(viz.to_dot(g, edge_grads=True).source))
+    mul = next(n.id for n in g.ops if n.op == "MulBackward0" and not n.others)
+    parallel = [i for i, (s, d) in enumerate(g.edges) if d == mul]
+    assert len(parallel) == 2
+    boxes = []
+    for i in parallel:
+        (text,) = ids[f"gk-e{i}-grad"].iter(SVG + "text")
+        boxes.append((float(text.get("x")), float(text.get("y"))))
+    (x0, y0), (x1, y1) = boxes
+    assert abs(x0 - x1) >= viz.dot._field_width(len("-1.2345"), viz.dot.EDGE_GRAD_SIZE) or abs(y0 - y1) >= 10
+    c = gk.tensor([1.0, 2.0])                       # a constant operand: no gradient, no slot
+    w = gk.tensor([1.0, 1.0], requires_grad=True)
+    h = viz.build_graph((c * w).sum(), names={"c": c, "w": w})
+    src = viz.to_dot(h, edge_grads=True).source
+    cid = next(n.id for n in h.nodes if n.label == "c")
+    slots = {i for i in range(len(h.edges)) if f'ID="gk-e{i}-grad"' in src}
+    assert slots == {i for i, (s, d) in enumerate(h.edges) if h.node(d).kind == "op" and s != cid}
+    plain = svg_ids(viz.render_svg(viz.to_dot(g).source))[1]      # static drawings: no empty slots
+    assert not [k for k in plain if k.startswith("gk-e") and k.endswith("-grad")]

@@ -13,7 +13,7 @@ import sys
 
 from .._tensor import Tensor
 from .dot import to_dot
-from .engine import fit_width, render_svg, run_engine
+from .engine import render_png, render_svg, static_bundle
 from .model import build_graph
 
 
@@ -32,14 +32,23 @@ def _caller_names(depth):
     return out
 
 
-class Drawing:
-    """A drawn graph: ``.svg()``, ``.source`` (DOT), ``.save(path)``; shows itself in Jupyter."""
+# Whether static outputs carry a PNG twin next to the SVG (untrusted notebooks show PNG only).
+# Off by default: the PNG costs a second Graphviz run (~0.2 s for the lesson-6 MLP, measured in
+# benchmarks/bench_viz.py) and ~100 KiB per output. Code that writes notebooks for learners
+# (the learner edition) switches it on, or passes draw(..., png=True).
+PNG_TWIN = False
 
-    def __init__(self, graph, dot, summary):
+
+class Drawing:
+    """A drawn graph: ``.svg()``, ``.png()``, ``.source`` (DOT), ``.save(path)``; shows itself in Jupyter."""
+
+    def __init__(self, graph, dot, summary, png=None):
         self.graph = graph          # the plain-data model (holds its tensors by weak reference)
         self.dot = dot              # graphviz.Digraph
         self.summary = summary
+        self.png_twin = png         # None: follow PNG_TWIN
         self._svg = None
+        self._png = None
 
     @property
     def source(self):
@@ -50,6 +59,12 @@ class Drawing:
             self._svg = render_svg(self.source)
         return self._svg
 
+    def png(self):
+        """The drawing as PNG bytes (96 dpi, the SVG's natural size), laid out by the same engine."""
+        if self._png is None:
+            self._png = render_png(self.source)
+        return self._png
+
     def save(self, path):
         """Write ``.svg``, ``.dot``/``.gv`` or ``.png`` (the engine renders PNG); returns the path."""
         ext = os.path.splitext(str(path))[1].lower()
@@ -58,7 +73,7 @@ class Drawing:
         elif ext in (".dot", ".gv"):
             data = self.source.encode("utf-8")
         elif ext == ".png":
-            data = run_engine(self.source, "png")
+            data = self.png()
         else:
             raise ValueError(f"can save a drawing as .svg, .dot, .gv or .png, not {ext or 'no extension'!r}")
         with open(path, "wb") as f:
@@ -66,7 +81,8 @@ class Drawing:
         return path
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        return {"image/svg+xml": fit_width(self.svg()), "text/plain": self.summary}
+        twin = PNG_TWIN if self.png_twin is None else self.png_twin
+        return static_bundle(self.svg(), self.summary, self.png() if twin else None)
 
     def __repr__(self):
         return self.summary
@@ -92,7 +108,7 @@ def summary_text(graph):
 
 
 def draw(t, names=None, max_nodes=300, show_values=True, show_grads=True, show_saved=False, rankdir="TB",
-         legend=True, title=True):
+         legend=True, title=True, png=None):
     """Draw the computation graph of ``t`` (a tensor, or a list of tensors).
 
     names: {"x": x, ...} to label tensors (``names=locals()`` works); by default the
@@ -100,7 +116,8 @@ def draw(t, names=None, max_nodes=300, show_values=True, show_grads=True, show_s
     max_nodes: budget; older history beyond it is left out, with a note saying so.
     show_values / show_grads / show_saved: what the labels show. rankdir: "TB"
     (default, inputs on top), "BT", "LR", "RL". title: True for "graph of z",
-    a string, or False.
+    a string, or False. png: True to put a PNG twin in the notebook output next to the
+    SVG (default: `PNG_TWIN`, off); ``.png()`` gives the PNG bytes either way.
     """
     auto = _caller_names(2) if names is None else None
     graph = build_graph(t, names=names, max_nodes=max_nodes, auto_names=auto)
@@ -109,4 +126,4 @@ def draw(t, names=None, max_nodes=300, show_values=True, show_grads=True, show_s
         title = summary.split(":")[0]
     dot = to_dot(graph, show_values=show_values, show_grads=show_grads, show_saved=show_saved,
                  rankdir=rankdir, legend=legend, title=title or None)
-    return Drawing(graph, dot, summary)
+    return Drawing(graph, dot, summary, png=png)

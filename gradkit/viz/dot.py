@@ -12,11 +12,14 @@ Arrows point the way the forward pass ran (inputs -> op -> result);
 backward() sends gradients the opposite way, from the output to the leaves.
 
 Ids in the SVG: node ``gk-<id>``; its value cell ``gk-<id>-value``; its grad cell
-``gk-<id>-grad``; edges ``gk-e<n>``; the "not drawn" note ``gk-omitted``.
+``gk-<id>-grad``; edges ``gk-e<n>`` (n = index in ``Graph.edges``), with ``edge_grads=True``
+an empty label cell ``gk-e<n>-grad`` on each edge into an op; the "not drawn" note ``gk-omitted``.
+Value and grad cells are drawn ``GraphNode.reserve`` characters wide (``Graph.overflows``
+tells when a new text no longer fits).
 """
 import graphviz
 
-from .fmt import esc, shape_text
+from .fmt import esc, reserved_chars, shape_text
 
 # One family name each: Graphviz measures text with its metrics for exactly these names, and
 # browsers map them to metric-compatible fonts (Arial/Liberation Sans, Courier New/Liberation Mono).
@@ -39,45 +42,95 @@ LEGEND = [
     ("op", "op = grad_fn"),
 ]
 RANKDIRS = ("TB", "BT", "LR", "RL")
+EDGE_GRAD_SIZE = 10     # points; the widget's step-through writes gradients this size
 
 
 def _small(text, color="#444444", size=10):
     return f'<FONT POINT-SIZE="{size}" COLOR="{color}">{text}</FONT>'
 
 
+def _field_width(chars, size=11):
+    """Points a monospaced field of ``chars`` characters takes (Courier: 0.6 em per character)."""
+    return int(chars * 0.6 * size + 0.999) + 2
+
+
+_NARROW, _WIDE = set("il.,:;|!'[]()ftjrI -·"), set("mwMW@%")
+
+
+def _text_width(text, size):
+    """Points that sans-serif text may take in a browser, a little more than Graphviz's Helvetica
+    metrics: where neither Helvetica nor Arial/Liberation Sans is installed (minimal Linux,
+    Binder), browsers fall back to DejaVu Sans, about 12% wider. Cells sized with this keep
+    their text inside the box in every case."""
+    return size * sum(0.34 if ch in _NARROW else 0.95 if ch in _WIDE else 0.63 for ch in text)
+
+
+def _text_cell(text, color, size, attrs=""):
+    """A left-aligned table cell with escaped ``text``, wide enough for it in any browser font."""
+    return (f'<TD ALIGN="LEFT" WIDTH="{int(_text_width(text, size)) + 2}"{attrs}>'
+            f'{_small(esc(text), color, size)}</TD>')
+
+
+_NAME_WIDTH = 28        # points: the "data" / "grad" column
+
+
+def _field_row(name, cell_id, tooltip, text, width, color=None):
+    """One "data"/"grad" row: the name, then the text in a cell ``width`` points wide."""
+    font = f'<FONT FACE="{MONO}" COLOR="{color}">' if color else f'<FONT FACE="{MONO}">'
+    return (f'<TR><TD ALIGN="LEFT" WIDTH="{_NAME_WIDTH}">{_small(name, color or "#444444")}</TD>'
+            f'<TD ALIGN="LEFT" WIDTH="{width}" ID="{cell_id}" TOOLTIP="{tooltip}">{font}{text}</FONT></TD></TR>')
+
+
 def _tensor_label(n, show_values, show_grads):
     nid = esc(n.id)
-    rows = [f'<TR><TD ALIGN="LEFT" COLSPAN="2"><B>{esc(n.label)}</B>  '
-            f'{_small(esc(shape_text(n.shape)) + " " + esc(n.dtype))}</TD></TR>']
+    title = f"{shape_text(n.shape)} {n.dtype}"
+    rows = [f'<TR><TD ALIGN="LEFT" COLSPAN="2"><B>{esc(n.label)}</B>  {_small(esc(title))}</TD></TR>']
+    flag = _flag(n, show_grads)
+    # Graphviz spreads a box's spare width over all columns, which would push the numbers away
+    # from their names: the number column is made as wide as the widest row needs instead.
+    widest = max(_text_width(n.label, 11) * 1.1 + _text_width("  " + title, 10), _text_width(flag, 9)) + 2
+    width = max(_field_width(n.reserve), int(widest) - _NAME_WIDTH)
     if show_values:
-        rows.append(f'<TR><TD ALIGN="LEFT">{_small("data")}</TD>'
-                    f'<TD ALIGN="LEFT" ID="gk-{nid}-value" TOOLTIP="{esc(n.label)}">'
-                    f'<FONT FACE="{MONO}">{esc(n.value)}</FONT></TD></TR>')
-    has_grad_row = show_grads and n.requires_grad and (n.is_leaf or n.retains_grad or n.grad is not None)
+        rows.append(_field_row("data", f"gk-{nid}-value", esc(n.label), esc(n.value), width))
+    has_grad_row = show_grads and (n.grad is not None or (n.requires_grad and (n.is_leaf or n.retains_grad)))
     if has_grad_row:
         grad = "None" if n.grad is None else n.grad
-        rows.append(f'<TR><TD ALIGN="LEFT">{_small("grad", "#9c1f1f")}</TD>'
-                    f'<TD ALIGN="LEFT" ID="gk-{nid}-grad" TOOLTIP="{esc(n.label)}.grad">'
-                    f'<FONT FACE="{MONO}" COLOR="#9c1f1f">{esc(grad)}</FONT></TD></TR>')
-    if n.kind == "leaf_const":
-        flag = n.note or "requires_grad=False: not recorded"
-    elif n.is_leaf:
-        flag = "leaf · requires_grad=True"
-    elif n.retains_grad:
-        flag = "non-leaf · retain_grad()"
-    elif show_grads:
-        flag = "non-leaf: .grad not kept"
-    else:
-        flag = ""
+        rows.append(_field_row("grad", f"gk-{nid}-grad", f"{esc(n.label)}.grad", esc(grad), width, "#9c1f1f"))
     if flag:
         rows.append(f'<TR><TD ALIGN="LEFT" COLSPAN="2">{_small(esc(flag), "#555555", 9)}</TD></TR>')
     return '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">' + "".join(rows) + "</TABLE>>"
 
 
+def _flag(n, show_grads):
+    """The small line under a tensor's numbers: what kind of tensor it is, or its note."""
+    if n.note:
+        return n.note
+    if n.kind == "leaf_const":
+        return "requires_grad=False: not recorded"
+    if n.is_leaf:
+        return "leaf · requires_grad=True"
+    if n.retains_grad:
+        return "non-leaf · retain_grad()"
+    return "non-leaf: .grad not kept" if show_grads else ""
+
+
+def _edge_grad_slot(edge_id, chars):
+    """An empty edge label sized for the gradient this edge carries in backward: Graphviz lays
+    edge labels out as nodes of their own, so no two overlap (parallel edges included); the
+    widget writes the gradient into the cell ``<edge_id>-grad`` while stepping through backward."""
+    return (f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0"><TR>'
+            f'<TD ALIGN="LEFT" WIDTH="{_field_width(chars, EDGE_GRAD_SIZE) + 8}" ID="{edge_id}-grad" TOOLTIP="gradient">'
+            f'<FONT FACE="{MONO}" POINT-SIZE="{EDGE_GRAD_SIZE}">&#160;</FONT></TD></TR></TABLE>>')
+
+
+def _one_shape(shape):
+    """An op node's shape is its output's, or a tuple of shapes when it has several outputs."""
+    return shape == () or isinstance(shape[0], int)
+
+
 def _op_label(n, show_saved):
     shape = n.shape
-    out = shape_text(shape) if shape and isinstance(shape[0], int) or shape == () else \
-        ", ".join(shape_text(s) for s in shape)
+    out = shape_text(shape) if _one_shape(shape) else ", ".join(shape_text(s) for s in shape)
     rows = [f"<TR><TD><B>{esc(n.label)}</B></TD></TR>",
             f"<TR><TD>{_small('out ' + esc(out), size=9)}</TD></TR>"]
     for other in n.others:
@@ -91,17 +144,21 @@ def _op_label(n, show_saved):
     return '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0">' + "".join(rows) + "</TABLE>>"
 
 
-def to_dot(graph, show_values=True, show_grads=True, show_saved=False, rankdir="TB", legend=True, title=None):
+def to_dot(graph, show_values=True, show_grads=True, show_saved=False, rankdir="TB", legend=True, title=None,
+           edge_grads=False):
     """Build the DOT for a `Graph` as a `graphviz.Digraph` (``.source`` is the text).
 
     rankdir: "TB" (default: inputs at the top, forward pass downwards), "BT", "LR" or "RL".
+    edge_grads: give every edge into an op an empty label cell ``gk-e<n>-grad``, sized for
+    the gradient backward sends along it, for the widget's step-through to fill (edges from
+    tensors that do not require grad carry none and get no cell).
     """
     rankdir = str(rankdir).upper()
     if rankdir not in RANKDIRS:
         raise ValueError(f"rankdir must be one of {RANKDIRS}, got {rankdir!r}")
     dot = graphviz.Digraph("gradkit", format="svg")
     dot.attr(rankdir=rankdir, id="gk-graph", fontname=FONT, fontsize="12", nodesep="0.25", ranksep="0.3",
-             bgcolor="white", margin="0.1")
+             bgcolor="white", margin="0.1", ordering="in")
     if title:
         dot.attr(label=f"<<B>{esc(title)}</B>>", labelloc="t", labeljust="l")
     dot.attr("node", fontname=FONT, fontsize="11", margin="0.08,0.04")
@@ -115,21 +172,54 @@ def to_dot(graph, show_values=True, show_grads=True, show_saved=False, rankdir="
             label = _tensor_label(n, show_values, show_grads)
         dot.node(n.id, label=label, id=f"gk-{n.id}", **attrs)
 
-    for i, (src, dst) in enumerate(graph.edges):
-        dot.edge(src, dst, id=f"gk-e{i}")
+    for i in _reading_order(graph):
+        src, dst = graph.edges[i]
+        source = graph.node(src)
+        if edge_grads and graph.node(dst).kind == "op" and source.kind != "leaf_const":
+            chars = reserved_chars(source.shape if source.kind != "op" or _one_shape(source.shape) else (7, 7))   # some output of several: room for "min … · max …"
+            dot.edge(src, dst, id=f"gk-e{i}", label=_edge_grad_slot(f"gk-e{i}", chars))
+        else:
+            dot.edge(src, dst, id=f"gk-e{i}")
     for j, (src, dst) in enumerate(graph.detach_edges):
         dot.edge(src, dst, id=f"gk-d{j}", style="dashed", color="#999999", arrowhead="odot",
                  label=f"<{_small('detach()', '#777777', 9)}>")
     if graph.omitted:
-        note = (f"… {graph.omitted:,} earlier nodes not drawn<BR/>"
-                f"{_small(f'(drawn: the {len(graph.nodes)} nearest the output; raise max_nodes= to see more)', size=9)}")
+        note = (f"{graph.omitted:,} earlier nodes not drawn: {esc(graph.omitted_text())}<BR/>"
+                f"{_small(f'(drawn: the {len(graph.nodes):,} nearest the output; raise max_nodes= to see more)', size=9)}")
         dot.node("omitted", label=f"<{note}>", id="gk-omitted", shape="note", style="filled",
                  fillcolor="#fde2e2", color="#9c1f1f", fontsize="11")
         for k, nid in enumerate(graph.cut):
             dot.edge("omitted", nid, id=f"gk-c{k}", style="dotted", color="#9c1f1f")
     if legend:
         _add_legend(dot, rankdir)
+        # beside the output: the last rank is mostly empty, so the legend adds no width there
+        if graph.roots:
+            with dot.subgraph() as same:
+                same.attr(rank="same")
+                same.node("legend")
+                same.node(graph.roots[-1])
     return dot
+
+
+def _reading_order(graph):
+    """Edge indices in the order they are written to DOT: grouped by target, and each op's
+    leaf inputs split around the input that comes from another op. With ``ordering=in`` the
+    chain of ops then runs straight down with the parameters on both sides (a narrower
+    picture than a staircase), and parallel edges keep their relative order (the widget
+    matches them by order)."""
+    by_dst = {}
+    for i, (src, dst) in enumerate(graph.edges):
+        by_dst.setdefault(dst, []).append(i)
+    order = []
+    for dst, indices in by_dst.items():
+        leaves = [i for i in indices if graph.node(graph.edges[i][0]).kind in ("leaf", "leaf_const")]
+        chain = [i for i in indices if graph.node(graph.edges[i][0]).kind not in ("leaf", "leaf_const")]
+        half = len(leaves) // 2
+        order += leaves[:half] + chain + leaves[half:]
+    return order
+
+
+COLSPAN2 = ' COLSPAN="2"'
 
 
 def _add_legend(dot, rankdir):
@@ -142,10 +232,9 @@ def _add_legend(dot, rankdir):
         dashed = ' STYLE="dashed"' if "dashed" in st["style"] else ""
         border = "2" if kind in ("leaf", "output") else "1"
         rows.append(f'<TR><TD WIDTH="22" HEIGHT="12" BGCOLOR="{st["fillcolor"]}" COLOR="{st["color"]}" '
-                    f'BORDER="{border}"{dashed}></TD><TD ALIGN="LEFT">{_small(esc(text), "#222222", 9)}</TD></TR>')
-    rows.append(f'<TR><TD COLSPAN="2" ALIGN="LEFT">{_small(esc(f"arrows: forward pass ({forward})"), "#222222", 9)}'
-                f'</TD></TR><TR><TD COLSPAN="2" ALIGN="LEFT">'
-                f'{_small(esc(f"backward() sends grads {backward}, to the leaves"), "#9c1f1f", 9)}</TD></TR>')
+                    f'BORDER="{border}"{dashed}></TD>{_text_cell(text, "#222222", 9)}</TR>')
+    rows.append(f'<TR>{_text_cell(f"arrows: forward pass ({forward})", "#222222", 9, COLSPAN2)}</TR>'
+                f'<TR>{_text_cell(f"backward() sends grads {backward}, to the leaves", "#9c1f1f", 9, COLSPAN2)}</TR>')
     label = ('<<TABLE BORDER="1" COLOR="#cccccc" CELLBORDER="0" CELLSPACING="3" CELLPADDING="1">'
              f'<TR><TD COLSPAN="2" ALIGN="LEFT">{_small("legend", "#666666", 9)}</TD></TR>' + "".join(rows) + "</TABLE>>")
     dot.node("legend", label=label, id="gk-legend", shape="plaintext", margin="0")

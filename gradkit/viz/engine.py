@@ -5,6 +5,7 @@ executable installed by the wheel of that name (a dependency of gradkit; it
 ships a Rust port of `dot` as a console program, not a Python module). If
 neither is there it raises `EngineNotFoundError`, which says what to install.
 """
+import base64
 import os
 import re
 import shutil
@@ -89,26 +90,67 @@ _CELL_ID = re.compile(r'id="a_(gk(?:&#45;|-)[^"]*)"')
 
 
 _SIZE = re.compile(r'<svg([^>]*?) width="([\d.]+)pt" height="([\d.]+)pt"')
+_FONT_SIZE = re.compile(r'font-size="([\d.]+)"')
+MIN_TEXT_PX = 10.0      # no text of a drawing is shown smaller than this at 100% zoom
+PX_PER_PT = 96 / 72     # the SVG's width/height are in points; CSS pixels are 3/4 of a point
+
+
+def smallest_text_px(svg):
+    """The smallest text of an SVG, in CSS pixels at its intrinsic size (None if it has no text)."""
+    match = _SIZE.search(svg)
+    sizes = [float(s) for s in _FONT_SIZE.findall(svg)]
+    if not match or not sizes:
+        return None
+    # Graphviz's viewBox is in points, drawn at width="..pt": one unit is one point
+    view_width = float(svg.split('viewBox="', 1)[1].split()[2]) if 'viewBox="' in svg else float(match.group(2))
+    return min(sizes) * float(match.group(2)) / view_width * PX_PER_PT
 
 
 def fit_width(svg, max_width_pt=720):
-    """The same SVG with its intrinsic size capped, for static outputs.
-
-    Notebook exports and GitHub show an SVG output as an <img> at its own size, so a
-    wide graph would run off the page; the viewBox keeps the drawing intact when scaled.
+    """The same SVG with its intrinsic size reduced towards ``max_width_pt``, for static outputs,
+    but never so far that its smallest text drops below MIN_TEXT_PX: a wider graph keeps that
+    size (the notebook scrolls it; `static_bundle` marks it so JupyterLab does not shrink it).
+    The viewBox is untouched, so the drawing scales as a whole.
     """
     match = _SIZE.search(svg)
+    smallest = smallest_text_px(svg)
     if not match or float(match.group(2)) <= max_width_pt:
         return svg
     width, height = float(match.group(2)), float(match.group(3))
     scale = max_width_pt / width
+    if smallest is not None:
+        scale = max(scale, MIN_TEXT_PX / smallest)
+    if scale >= 1:
+        return svg
     return svg[:match.start()] + (f'<svg{match.group(1)} width="{width * scale:.2f}pt" '
                                    f'height="{height * scale:.2f}pt"') + svg[match.end():]
 
 
+def static_bundle(svg, text, png=None):
+    """The rich-output bundle of a drawing: ``(data, metadata)`` for ``_repr_mimebundle_``.
+
+    The SVG is `fit_width`'s; ``unconfined`` asks JupyterLab to show it at that size (scrolling
+    when wider than the cell) instead of shrinking it to the cell and its text below 10 px.
+    ``png`` (bytes) adds the PNG twin that untrusted notebooks show.
+    """
+    data = {"image/svg+xml": fit_width(svg), "text/plain": text}
+    metadata = {"image/svg+xml": {"unconfined": True}}
+    if png is not None:
+        data["image/png"] = base64.b64encode(png).decode("ascii")
+        metadata["image/png"] = {"unconfined": True}
+    return data, metadata
+
+
 def render_svg(dot_source, engine=None):
-    """DOT source -> SVG text (UTF-8), with gradkit's node and cell ids as `id` attributes."""
+    """DOT source -> SVG text (UTF-8), with gradkit's node and cell ids as `id` attributes.
+
+    The SVG keeps its natural size (text >= 12 px): big graphs scroll rather than shrink.
+    """
     svg = run_engine(dot_source, "svg", engine).decode("utf-8")
-    svg = _CELL_ID.sub(r'id="\1"', svg)
-    # Scale down to fit narrow pages (notebook exports, GitHub) instead of scrolling sideways.
-    return svg.replace("<svg width=", '<svg style="max-width:100%;height:auto" width=', 1)
+    return _CELL_ID.sub(r'id="\1"', svg)
+
+
+def render_png(dot_source, engine=None):
+    """DOT source -> PNG bytes at 96 dpi, the SVG's natural size (the static twin of the SVG:
+    untrusted notebooks show PNG, not SVG)."""
+    return run_engine(dot_source, "png", engine)

@@ -4,6 +4,8 @@ Every string a label shows goes through `esc` exactly once, at the point where
 it is put into DOT's HTML-like label (or the card's HTML): names, dtypes,
 values, op names.
 """
+import functools
+
 import numpy as np
 
 from .._format import format_values
@@ -36,13 +38,19 @@ def _one_line(text):
     return " ".join(text.split()).replace("[ ", "[")
 
 
-def _number(value, array):
-    """One number formatted like the rest of its array would be."""
-    return _one_line(format_values(np.asarray(value, dtype=array.dtype)))
+def shown_texts(values, dtype):
+    """The texts of the numbers a label shows, formatted together as PyTorch prints a tensor:
+    one precision / scientific-notation decision over all of them ([3.0000, -1.4500], never
+    [3., -1.4500])."""
+    items = _one_line(format_values(np.asarray(values, dtype=dtype).ravel())).strip("[]")
+    return [s.strip() for s in items.split(",")]
 
 
 def value_text(array):
-    """A compact one-line text for an array: in full when small, elided or summarised when not."""
+    """A compact one-line text for an array: in full when small, elided or summarised when not.
+
+    Whatever is shown is formatted with one decision over the shown numbers (`shown_texts`).
+    """
     if array is None:
         return "None"
     array = np.asarray(array)
@@ -51,8 +59,7 @@ def value_text(array):
         if len(text) <= MAX_CHARS:
             return text
     if array.ndim == 1 and array.size <= MAX_ELIDED:
-        picked = _one_line(format_values(np.concatenate([array[:2], array[-2:]])))
-        items = [s.strip() for s in picked.strip("[]").split(",")]
+        items = shown_texts(np.concatenate([array[:2], array[-2:]]), array.dtype)
         text = "[" + ", ".join(items[:2]) + ", …, " + ", ".join(items[2:]) + "]"
         if len(text) <= MAX_CHARS:
             return text
@@ -62,14 +69,30 @@ def value_text(array):
         finite = array[np.isfinite(array)] if array.dtype.kind == "f" else array
         if finite.size == 0:
             return "all nan/inf"
-        lo, hi = finite.min(), finite.max()
-        text = f"min {_number(lo, array)} · max {_number(hi, array)}"
+        lo, hi = shown_texts([finite.min(), finite.max()], array.dtype)
+        text = f"min {lo} · max {hi}"
         if len(text) <= MAX_CHARS:
             return text
-        return f"min {float(lo):.3g} · max {float(hi):.3g}"
+        return f"min {float(finite.min()):.3g} · max {float(finite.max()):.3g}"
     if array.dtype.kind == "b":
         return f"{int(array.sum())} True of {array.size}"
     return _one_line(str(array))[:MAX_CHARS]
+
+
+def reserved_chars(shape, *texts):
+    """How many characters a value or grad field of this shape is drawn wide enough for.
+
+    The widest of the texts shown now and a typical text for the shape (every number like
+    "-1.2345", as the numbers of a trained tensor mostly are), so that live updates fit in
+    place; a longer text later (scientific notation, say) makes `Graph.overflows` say so.
+    """
+    typical = _typical_length(tuple(shape) if shape is not None else ())
+    return max([typical] + [len(t) for t in texts if t is not None])
+
+
+@functools.lru_cache(maxsize=256)
+def _typical_length(shape):
+    return len(value_text(np.full(shape, -1.2345, dtype=np.float32))) if 0 not in shape else 2
 
 
 def grad_text(grad):

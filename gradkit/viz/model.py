@@ -18,7 +18,12 @@ from dataclasses import dataclass, field
 
 from .._tensor import Tensor
 from ..autograd.function import BackwardNode
-from .fmt import grad_text, shape_text, value_text
+from .fmt import grad_text, reserved_chars, shape_text, value_text
+
+try:        # the core's record of detach() (gk.explain keeps it); older cores: None
+    from ..explain_grad import detached_source as _recorded_detach_source
+except ImportError:
+    _recorded_detach_source = None
 
 KINDS = ("leaf", "leaf_const", "intermediate", "output", "op")
 
@@ -66,6 +71,7 @@ class GraphNode:
     attrs: list = field(default_factory=list)      # op nodes: options such as "exponent=2"
     note: str = None            # e.g. why a tensor is not tracked
     named: bool = False         # the label came from the user, not an automatic "t1"
+    reserve: int = 0            # tensors: characters the value and grad fields are drawn wide enough for
 
     def __getitem__(self, key):
         return getattr(self, key)
@@ -74,11 +80,20 @@ class GraphNode:
         return getattr(self, key, default)
 
 
+_OMITTED_WORDS = {
+    "op": ("op", "ops"),
+    "leaf": ("leaf tensor (requires_grad=True)", "leaf tensors (requires_grad=True)"),
+    "leaf_const": ("constant tensor (requires_grad=False)", "constant tensors (requires_grad=False)"),
+    "intermediate": ("named intermediate tensor", "named intermediate tensors"),
+}
+
+
 @dataclass
 class Graph:
     nodes: list
     edges: list                 # (src_id, dst_id) in the forward direction
     omitted: int = 0            # nodes left out by the budget
+    omitted_kinds: dict = field(default_factory=dict)   # kind -> how many of it were left out
     cut: list = field(default_factory=list)        # ids of drawn nodes with inputs left out
     roots: list = field(default_factory=list)      # ids of the root tensors
     detach_edges: list = field(default_factory=list)   # (src_id, dst_id): dst = src.detach()
@@ -86,11 +101,39 @@ class Graph:
     total_tensors: int = 0      # leaves plus op outputs in the whole history
     _refs: dict = field(default_factory=dict, repr=False)   # node id -> weakref to its object
 
-    def node(self, node_id):
+    def _by_id(self):
         index = self.__dict__.get("_index")
         if index is None or len(index) != len(self.nodes):
             index = self.__dict__["_index"] = {n.id: n for n in self.nodes}
-        return index[node_id]
+        return index
+
+    def node(self, node_id):
+        return self._by_id()[node_id]
+
+    def omitted_text(self):
+        """What the budget left out, by kind: '1,701 leaf tensors (requires_grad=True), 2 ops'."""
+        parts = []
+        for kind in ("op", "leaf", "leaf_const", "intermediate"):
+            count = self.omitted_kinds.get(kind, 0)
+            if count:
+                one, many = _OMITTED_WORDS[kind]
+                parts.append(f"{count:,} {one if count == 1 else many}")
+        return ", ".join(parts)
+
+    def overflows(self, values):
+        """Ids of tensor nodes whose new value or grad text (``node_values`` output, or any
+        {id: {"value", "grad"}}) is longer than the field drawn for it: lay the graph out
+        again (`build_graph` + `to_dot`) so that it fits, instead of patching it in place."""
+        out = []
+        by_id = self._by_id()
+        for node_id, fields in values.items():
+            node = by_id.get(node_id)
+            if node is None or node.kind == "op":
+                continue
+            longest = max(len(fields.get("value") or ""), len(fields.get("grad") or ""))
+            if longest > node.reserve:
+                out.append(node_id)
+        return out
 
     @property
     def ops(self):
@@ -147,6 +190,46 @@ def _op_attrs(node):
     return attrs
 
 
+def _walk(roots):
+    """Breadth-first from the roots: ops, leaves reached by an edge, untracked tensor operands.
+
+    Returns (order, tracked_leaf_ids, retained): ``order`` lists every reachable op node and
+    tensor once, nearest the output first; one pass over the edges, so linear in the graph.
+    """
+    order, seen, queue = [], set(), deque()
+    recorded_tracked = set()        # id(tensor): reached through a recorded edge (backward reaches it)
+    retained = {}                   # (id(op), output_nr) -> tensor that called retain_grad()
+    for r in roots:
+        start = r.grad_fn if r.grad_fn is not None else r
+        if id(start) not in seen:
+            seen.add(id(start))
+            queue.append(start)
+    while queue:
+        item = queue.popleft()
+        order.append(item)
+        if not isinstance(item, BackwardNode):
+            continue
+        for edge in item._edges:
+            if edge is None:
+                continue
+            target = edge[0]
+            if isinstance(target, Tensor):
+                recorded_tracked.add(id(target))
+            if id(target) not in seen:
+                seen.add(id(target))
+                queue.append(target)
+        for ref in (item._untracked or {}).values():
+            const = ref()
+            if const is not None and id(const) not in seen:
+                seen.add(id(const))
+                queue.append(const)
+        for nr, ref in (item._retained or {}).items():
+            t = ref()
+            if t is not None:
+                retained.setdefault((id(item), nr), t)
+    return order, recorded_tracked, retained
+
+
 def build_graph(roots, names=None, max_nodes=300, auto_names=None):
     """Walk the history of ``roots`` (a Tensor or a list of them) into a `Graph`.
 
@@ -154,8 +237,9 @@ def build_graph(roots, names=None, max_nodes=300, auto_names=None):
     ignored); named intermediates are drawn as their own nodes, and named tensors that
     do not require grad are drawn as "not tracked" leaves. auto_names: like names, but
     only used for labels (draw() passes the caller's variables here).
-    max_nodes: above this many nodes the oldest part of the history is left out
-    (counted in ``Graph.omitted``).
+    max_nodes: the most nodes drawn, every kind counted (ops, leaves, constants, named
+    intermediates; the roots are always drawn). The history farthest from the output
+    is left out first; ``Graph.omitted`` / ``Graph.omitted_kinds`` say what was.
     """
     roots = _as_roots(roots)
     explicit_names, auto_table = _name_table(roots, names, auto_names)
@@ -169,47 +253,55 @@ def build_graph(roots, names=None, max_nodes=300, auto_names=None):
     explicit = [obj for obj in (names or {}).values() if isinstance(obj, Tensor)]
     for r in roots:
         named[id(r)] = r
+    root_ids = {id(r) for r in roots}
 
+    # 1. the whole history, nearest the output first
+    order, recorded_tracked, retained = _walk(roots)
     # the tensors we know between ops: (id(op node), output_nr) -> tensor
-    known_out = {}
+    known_out = dict(retained)
     for t in named.values():
         if t.grad_fn is not None:
             known_out.setdefault((id(t.grad_fn), t._output_nr), t)
     for r in roots:
         if r.grad_fn is not None:
             known_out[(id(r.grad_fn), r._output_nr)] = r
-
-    # 1. breadth-first walk from the roots: the nearest history is kept first
-    order = []                      # ops and leaf tensors in BFS order
-    seen = set()
-    queue = deque()
-    for r in roots:
-        start = r.grad_fn if r.grad_fn is not None else r
-        if id(start) not in seen:
-            seen.add(id(start))
-            queue.append(start)
-    while queue:
-        item = queue.popleft()
-        order.append(item)
-        if isinstance(item, BackwardNode):
-            for edge in item._edges:
-                if edge is not None and id(edge[0]) not in seen:
-                    seen.add(id(edge[0]))
-                    queue.append(edge[0])
-            if item._retained:
-                for nr, ref in item._retained.items():
-                    t = ref()
-                    if t is not None:
-                        known_out.setdefault((id(item), nr), t)
     total_ops = sum(1 for item in order if isinstance(item, BackwardNode))
-    total_tensors = sum(len(item._output_shapes) if isinstance(item, BackwardNode) else 1 for item in order)
+    total_tensors = sum(len(item._output_shapes) if isinstance(item, BackwardNode)
+                        else id(item) in recorded_tracked or id(item) in root_ids for item in order)
 
-    kept = order if len(order) <= max_nodes else order[:max(1, max_nodes)]
+    # 2. the budget: every node counts, in walk order, until the next one does not fit
+    budget = max(max_nodes, len(root_ids))
+    used = len(root_ids)
+    kept = []
+    for item in order:
+        if isinstance(item, BackwardNode):
+            cost = 1 + sum(1 for nr in range(len(item._output_shapes))
+                           if (id(item), nr) in known_out and id(known_out[(id(item), nr)]) not in root_ids)
+        else:
+            cost = 0 if id(item) in root_ids else 1
+        if used + cost > budget:
+            break
+        used += cost
+        kept.append(item)
     kept_ids = {id(item) for item in kept}
-    omitted = len(order) - len(kept)
+    omitted_kinds = {}
+    for item in order[len(kept):]:
+        if isinstance(item, BackwardNode):
+            kind = "op"
+            for nr in range(len(item._output_shapes)):
+                t = known_out.get((id(item), nr))
+                if t is not None and id(t) not in root_ids:
+                    omitted_kinds["intermediate"] = omitted_kinds.get("intermediate", 0) + 1
+        elif id(item) in root_ids:
+            continue
+        else:
+            kind = "leaf" if id(item) in recorded_tracked else "leaf_const"
+        omitted_kinds[kind] = omitted_kinds.get(kind, 0) + 1
 
-    graph = Graph(nodes=[], edges=[], omitted=omitted, total_ops=total_ops, total_tensors=total_tensors)
+    graph = Graph(nodes=[], edges=[], omitted=sum(omitted_kinds.values()), omitted_kinds=omitted_kinds,
+                  total_ops=total_ops, total_tensors=total_tensors)
     nodes_by_obj = {}               # id(obj) -> GraphNode for tensors already drawn
+    cut = set()
     auto = itertools.count(1)
     used_labels = set(name_of.values())
 
@@ -229,31 +321,31 @@ def build_graph(roots, names=None, max_nodes=300, auto_names=None):
                 used_labels.add(label)
                 return label, False
 
-    def tensor_node(t, kind, note=None, default_label=None):
+    def tensor_node(t, kind=None, note=None, default_label=None):
+        """The node of tensor ``t``; a leaf's kind and note say what is true now and what was recorded."""
         if id(t) in nodes_by_obj:
             return nodes_by_obj[id(t)]
+        if kind is None:            # a leaf: styled by its flag now, noted by what was recorded
+            kind = "leaf" if t._requires_grad else "leaf_const"
+            note = note or _leaf_note(t, id(t) in recorded_tracked)
         label, is_named = label_for(t, default_label)
         node = GraphNode(id=stable_id(t, "t"), kind=kind, label=label, note=note, named=is_named,
                          **_tensor_fields(t))
+        node.reserve = reserved_chars(node.shape, node.value, node.grad)
         graph.nodes.append(node)
         graph._refs[node.id] = weakref.ref(t)
         nodes_by_obj[id(t)] = node
         return node
 
-    def untracked_note(t):
-        return "requires_grad=False: not recorded"
-
-    # 2. the roots first (so they get the first automatic labels)
+    # 3. the roots first (so they get the first automatic labels)
     for r in roots:
         if r.grad_fn is not None:
             node = tensor_node(r, "output", default_label="output" if len(roots) == 1 else None)
-            graph.roots.append(node.id)
-        elif r._requires_grad:
-            graph.roots.append(tensor_node(r, "leaf").id)
         else:
-            graph.roots.append(tensor_node(r, "leaf_const", untracked_note(r)).id)
+            node = tensor_node(r)
+        graph.roots.append(node.id)
 
-    # 3. op nodes, leaves, known intermediates, untracked operands
+    # 4. op nodes, leaves, known intermediates, untracked operands
     op_ids = {}
     for item in kept:
         if isinstance(item, BackwardNode):
@@ -263,14 +355,14 @@ def build_graph(roots, names=None, max_nodes=300, auto_names=None):
     def source_of(target, nr):
         """The node id that feeds an edge (target, nr), drawing intermediates on the way."""
         if isinstance(target, Tensor):
-            return tensor_node(target, "leaf" if target._requires_grad else "leaf_const").id
+            return tensor_node(target).id
         key = (id(target), nr)
         if key in out_node:
             return out_node[key]
         t = known_out.get(key)
         if t is None:
             return op_ids[id(target)]
-        kind = "output" if any(t is r for r in roots) else "intermediate"
+        kind = "output" if id(t) in root_ids else "intermediate"
         tid = tensor_node(t, kind).id
         graph.edges.append((op_ids[id(target)], tid))
         out_node[key] = tid
@@ -278,9 +370,7 @@ def build_graph(roots, names=None, max_nodes=300, auto_names=None):
 
     for item in kept:
         if not isinstance(item, BackwardNode):
-            if id(item) not in nodes_by_obj:
-                tensor_node(item, "leaf")
-            continue
+            continue                # drawn when the op that uses it is (it comes later in the walk)
         oid = op_ids[id(item)]
         shapes = item._output_shapes
         node = GraphNode(id=oid, kind="op", label=item.name(), op=item.name(),
@@ -290,12 +380,12 @@ def build_graph(roots, names=None, max_nodes=300, auto_names=None):
         graph.nodes.append(node)
         graph._refs[oid] = weakref.ref(item)
 
+        untracked = item._untracked or {}
         for pos, (edge, in_shape) in enumerate(zip(item._edges, item._input_shapes)):
             if edge is not None:
                 target, nr = edge
-                if isinstance(target, BackwardNode) and id(target) not in kept_ids:
-                    if oid not in graph.cut:
-                        graph.cut.append(oid)
+                if id(target) not in kept_ids and id(target) not in nodes_by_obj:
+                    cut.add(oid)
                     continue
                 graph.edges.append((source_of(target, nr), oid))
                 continue
@@ -304,15 +394,17 @@ def build_graph(roots, names=None, max_nodes=300, auto_names=None):
             if isinstance(in_shape, (int, float)):     # a Python number operand, as in x + 3
                 node.others.append(repr(in_shape))
                 continue
-            ref = (item._untracked or {}).get(pos)
+            ref = untracked.get(pos)
             if ref is None:
                 continue
             const = ref()
             if const is None:
                 node.others.append(f"a {shape_text(tuple(in_shape))} tensor")
                 continue
-            cnode = tensor_node(const, "leaf_const", untracked_note(const))
-            graph.edges.append((cnode.id, oid))
+            if id(const) not in kept_ids and id(const) not in nodes_by_obj:
+                cut.add(oid)
+                continue
+            graph.edges.append((tensor_node(const).id, oid))
 
         # the root tensors hang off their op
         for r in roots:
@@ -322,28 +414,67 @@ def build_graph(roots, names=None, max_nodes=300, auto_names=None):
                     rid = nodes_by_obj[id(r)].id
                     graph.edges.append((oid, rid))
                     out_node[key] = rid
+    graph.cut = [n.id for n in graph.nodes if n.id in cut]
 
-    # 4. tensors given in names= that are not tracked but were detached from a drawn tensor:
-    #    drawn beside it, so the picture shows where tracking was cut
-    tracked_boxes = {id(ref()._version_box) for ref in graph._refs.values()
-                     if isinstance(ref(), Tensor) and ref()._requires_grad}
-    for t in explicit:
-        if not t._requires_grad and t.grad_fn is None and id(t) not in nodes_by_obj \
-                and id(t._version_box) in tracked_boxes:
-            tensor_node(t, "leaf_const", untracked_note(t))
-    drawn_tensors = [(graph._refs[n.id](), n) for n in graph.nodes if n.kind != "op"]
-    tracked_by_box = {}             # id(version counter) -> a drawn tracked tensor sharing it
-    for t, n in drawn_tensors:
+    # 5. detach() links, drawn only where certain
+    _add_detach_links(graph, explicit, nodes_by_obj, tensor_node, room=budget - len(graph.nodes))
+    return graph
+
+
+def _leaf_note(t, recorded_tracked):
+    """What a leaf's box says under its name: its flag now, and whether the ops that used it recorded it."""
+    if t._requires_grad:
+        if recorded_tracked or t.grad_fn is not None:
+            return None
+        return "requires_grad=True now; was False when used here: not recorded"
+    if recorded_tracked:
+        return "requires_grad=False now; was True when recorded: backward() skips it"
+    return "requires_grad=False: not recorded"
+
+
+def _detached_source(t, tracked_by_box, nodes_by_obj):
+    """The drawn node of the tensor ``t`` was made from by ``detach()``, or None.
+
+    The core records detach() (``gradkit.explain_grad.detached_source``) and that record is
+    used. Without it, a link is drawn only when it is certain: detach() gives a new leaf the
+    same array and the same version counter; views share the counter too but remember their
+    root (``_view_of``), so they are not taken for detaches.
+    """
+    if t._requires_grad or t.grad_fn is not None:
+        return None
+    if _recorded_detach_source is not None:
+        source = _recorded_detach_source(t)
+        return nodes_by_obj.get(id(source)) if source is not None and source is not t else None
+    if t._view_of is not None:
+        return None
+    found = tracked_by_box.get(id(t._version_box))
+    if found is None or found[0] is t or found[0]._data is not t._data:
+        return None
+    return found[1]
+
+
+def _add_detach_links(graph, explicit, nodes_by_obj, tensor_node, room):
+    tracked_by_box = {}             # id(version counter) -> (tensor, node) of a drawn tracked tensor
+    for n in graph.nodes:
+        t = graph._refs[n.id]() if n.kind != "op" else None
         if t is not None and t._requires_grad:
-            tracked_by_box.setdefault(id(t._version_box), n)
-    for t, n in drawn_tensors:
-        if n.kind != "leaf_const" or t is None:
+            tracked_by_box.setdefault(id(t._version_box), (t, n))
+    # tensors given in names= detached from a drawn tensor: drawn beside it, so the picture
+    # shows where tracking was cut (while the budget has room)
+    for t in explicit:
+        if room > 0 and id(t) not in nodes_by_obj and _detached_source(t, tracked_by_box, nodes_by_obj):
+            tensor_node(t)
+            room -= 1
+    for n in list(graph.nodes):
+        if n.kind != "leaf_const":
             continue
-        source = tracked_by_box.get(id(t._version_box))
-        if source is not None:      # t = source.detach(): same memory, same version counter
+        t = graph._refs[n.id]()
+        source = _detached_source(t, tracked_by_box, nodes_by_obj) if t is not None else None
+        if source is not None:
             graph.detach_edges.append((source.id, n.id))
             n.note = f"{source.label}.detach(): not recorded"
-    return graph
+        elif t is not None and _recorded_detach_source is not None and _recorded_detach_source(t) is t:
+            n.note = "requires_grad=False: its history was dropped by detach_()"
 
 
 def _saved_texts(node, name_of):
@@ -359,8 +490,10 @@ def _saved_texts(node, name_of):
             texts.append(f"its output {shape_text(array.shape)}")
         elif kind == "value":
             texts.append(repr(obj))
-        else:
+        elif isinstance(obj, Tensor):
             texts.append(f"tensor {shape_text(obj._data.shape)}")
+        else:                       # e.g. packed by autograd.graph.saved_tensors_hooks
+            texts.append(f"{kind} {type(obj).__name__}")
     return texts
 
 
