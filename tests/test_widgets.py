@@ -1,16 +1,18 @@
 """The live widget layer, without a browser: what the kernel side sends and when."""
 import gc
+import weakref
 import subprocess
 import sys
 import tracemalloc
 import xml.etree.ElementTree as ET
 
+import numpy as np
 import pytest
 
 import gradkit as gk
 from gradkit import _events
 from gradkit.widgets import GraphWidget
-from gradkit.widgets.steps import backward_steps
+from gradkit.viz.fmt import grad_text, value_text
 
 
 def seed_example():
@@ -83,7 +85,7 @@ def test_click_toggle_and_inspect():
     x, z = seed_example()
     w = GraphWidget(z, names={"x": x, "z": z}, min_interval=0.0)
     w.toggle(leaf_id(w, "x"))
-    assert x.requires_grad is False and "x.requires_grad = False" in w.note
+    assert x.requires_grad is False and "x.requires_grad is now False in your kernel" in w.note
     w.toggle(leaf_id(w, "z"))
     assert "only change requires_grad flags of leaf variables" in w.note
     op = next(n.id for n in w._graph.nodes if n.label == "MulBackward0")
@@ -98,27 +100,68 @@ def test_click_toggle_and_inspect():
 def test_step_through_backward_shows_edges_and_accumulation():
     x, z = seed_example()
     w = GraphWidget(z, names={"x": x, "z": z}, step=True)
-    steps = w.steps["backward"]
-    assert [s["name"] for s in steps] == ["SumBackward0", "AddBackward0", "MulBackward0"]
-    last = steps[-1]
+    steps = w.step_list("backward")
+    assert [s["name"] for s in steps] == ["SumBackward0", "AddBackward0", "MulBackward0", "AccumulateGrad"]
+    mul, acc = steps[-2], steps[-1]
     xid = leaf_id(w, "x")
-    assert [e["grad"] for e in last["edges"]] == ["[2., 3.]", "[2., 3.]"]    # x feeds mul twice ...
-    assert last["leaf_grads"][xid] == "[4., 6.]"                             # ... and the two add up
+    assert [e["grad"] for e in mul["edges"]] == ["[2., 3.]", "[2., 3.]"]     # x feeds mul twice ...
+    assert mul["buffers"][xid] == {"sum": "[4., 6.]", "got": 2, "of": 2}    # ... summed in x's buffer
+    assert mul["leaf_grads"][xid] is None                                    # .grad not written yet
+    assert acc["node"] == xid and acc["grad"] == "[4., 6.]" and acc["contributions"] == 2
     assert x.grad is None                                                     # a dry run: .grad untouched
-    assert [f["node"] for f in w.steps["forward"]][-1] == steps[0]["node"]
+    assert [f["node"] for f in w.step_list("forward")][-1] == steps[0]["node"]
     z.backward()                                                              # the graph still works
     assert x.grad.tolist() == [4.0, 6.0]
+
+
+def test_grad_is_written_once_per_backward_like_pytorch():
+    """Issue 14 item 8: f = a*a + 2*a collects a's three contributions, then ONE write to a.grad."""
+    a = gk.tensor(3.0, requires_grad=True)
+    a.grad = gk.tensor(1.0)                  # backward adds to what is there
+    f = a * a + 2 * a
+    w = GraphWidget(f, names={"a": a, "f": f})
+    steps = w.step_list("backward")
+    aid = leaf_id(w, "a")
+    shown = [s["leaf_grads"][aid] for s in steps]
+    writes = [s for s in steps if s["kind"] == "accumulate"]
+    assert len(writes) == 1 and writes[0]["sum"] == "8." and writes[0]["contributions"] == 3
+    assert writes[0]["before"] == "1." and writes[0]["grad"] == "9."
+    assert set(shown[:steps.index(writes[0])]) == {"1."}                      # no running total in .grad
+    torch = pytest.importorskip("torch")
+    seen = []
+    ta = torch.tensor(3.0, requires_grad=True)
+    ta.grad = torch.tensor(1.0)
+    ta.register_post_accumulate_grad_hook(lambda t: seen.append(t.grad.item()))
+    (ta * ta + 2 * ta).backward()
+    assert seen == [9.0]                                                      # torch writes it once, too
+
+
+def test_steps_are_lazy_windowed_and_limited_to_the_drawing():
+    x = gk.tensor([1.0], requires_grad=True)
+    y = x
+    for _ in range(2000):
+        y = y * 1.0001
+    out = y.sum()
+    w = GraphWidget(out, names={"x": x}, step=True, max_nodes=100)
+    assert w._replay is None                                 # nothing computed until asked for
+    w.send_steps("backward", 0)
+    win = w.step_window
+    assert win["start"] == 0 and len(win["steps"]) == 32
+    assert win["total"] <= 100                               # the drawn ops only, not 2,000
+    w.send_steps("backward", 40)
+    assert w.step_window["start"] == 32
 
 
 def test_stepping_a_freed_graph_says_why():
     x, z = seed_example()
     z.backward()
     w = GraphWidget(z, step=True)
-    assert w.steps["backward"] == [] and "freed" in w.steps["error"]
+    assert w.step_list("backward") == [] and "freed" in w.step_error
 
 
 def test_widget_holds_tensors_weakly_and_close_unsubscribes():
     x, z = seed_example()
+    gc.collect()
     before = {e: len(_events._subscribers.get(e, [])) for e in _events.EVENTS}
     # names given explicitly: reading a *function's* locals (the default) makes Python 3.11 cache them
     # on the frame; in a notebook the caller's variables are globals, so nothing is cached there.
@@ -129,6 +172,49 @@ def test_widget_holds_tensors_weakly_and_close_unsubscribes():
     w.close()
     after = {e: len(_events._subscribers.get(e, [])) for e in _events.EVENTS}
     assert after == before
+
+
+def _subscriptions():
+    """Live subscriptions (a collected widget's dead weak references are dropped at the next emit)."""
+    return sum(1 for e in _events.EVENTS for ref in _events._subscribers.get(e, []) if ref() is not None)
+
+
+def test_widgets_nobody_shows_or_keeps_are_collected_and_closed_ones_too():
+    x, z = seed_example()
+    gc.collect()
+    before = _subscriptions()
+    forgotten = [weakref.ref(GraphWidget(z, names={"x": x})) for _ in range(30)]
+    closed = []
+    for _ in range(5):
+        w = GraphWidget(z, names={"x": x})
+        w._repr_mimebundle_()            # displayed once (opens its connection) ...
+        w.close()                        # ... then closed
+        closed.append(weakref.ref(w))
+    del w
+    gc.collect()
+    assert [r for r in forgotten + closed if r() is not None] == []
+    assert _subscriptions() == before    # their event subscriptions went with them
+    kept = GraphWidget(z, names={"x": x})
+    gc.collect()
+    assert _subscriptions() == before + len(_events.EVENTS)
+    with gk.no_grad():
+        x.mul_(2)
+    kept.flush()
+    assert kept.values[leaf_id(kept, "x")]["value"] == "[4., 6.]"
+
+
+@pytest.mark.parametrize("bad", [3.0, np.array([1.0]), [gk.tensor(1.0), "x"], []])
+def test_graph_widget_of_a_non_tensor_raises_one_clear_type_error(bad, recwarn):
+    with pytest.raises(TypeError, match="GraphWidget expects a gradkit Tensor"):
+        GraphWidget(bad)
+    gc.collect()
+    assert not [w for w in recwarn if "__del__" in str(w.message)]
+
+
+def test_graph_widget_of_a_torch_tensor_names_its_type():
+    torch = pytest.importorskip("torch")
+    with pytest.raises(TypeError, match=r"got torch\.Tensor"):
+        GraphWidget(torch.tensor(1.0))
 
 
 def test_training_with_a_widget_attached_leaks_nothing():
@@ -214,8 +300,9 @@ def test_explain_finds_where_tracking_was_cut():
 
 
 def test_ipython_extension_cards_and_gradgraph_magic():
+    from IPython import get_ipython
     from IPython.testing.globalipapp import start_ipython
-    ip = start_ipython()
+    ip = start_ipython() or get_ipython()
     ip.display_formatter.active_types = list(ip.display_formatter.formatters)
     ip.run_line_magic("load_ext", "gradkit")
     ip.run_cell("import gradkit as gk")
@@ -250,3 +337,82 @@ def test_optimizer_step_and_zero_grad_reach_the_widget():
     assert widget.values[wid]["value"] == "[0.5000, -0.5000]"
     opt.zero_grad()                              # one "grad" event for all parameters
     assert widget.values[wid]["grad"] is None
+
+
+@pytest.fixture
+def ipython():
+    from IPython import get_ipython
+    from IPython.testing.globalipapp import start_ipython
+    ip = start_ipython() or get_ipython()         # one shell per process: the second call returns None
+    ip.display_formatter.active_types = list(ip.display_formatter.formatters)
+    ip.run_cell("import gradkit as gk")
+    return ip
+
+
+def _count_displays(ip, monkeypatch, cell):
+    """How many times a cell's output shows a widget (display() and the displayhook both format it)."""
+    import ipywidgets
+    shown = []
+    for cls in (GraphWidget, ipywidgets.VBox):
+        original = cls._repr_mimebundle_
+        monkeypatch.setattr(cls, "_repr_mimebundle_",
+                            lambda self, *a, _original=original, **k: shown.append(self) or _original(self, *a, **k))
+    result = ip.run_cell(cell)
+    result.raise_error()
+    monkeypatch.undo()
+    return len(shown)
+
+
+@pytest.mark.parametrize("cell, expected", [
+    ("gk.show(z)", 1),                                  # bare, last line: the displayhook shows it
+    ("w = gk.show(z)", 1),                              # assigned: show() displays it
+    ("gk.show(z)\nq = 1", 1),                           # not the last line: show() displays it
+    ("gk.show(z);", 1),                                 # quiet line: show() displays it
+    ("gk.GraphWidget(z)", 1),
+    ("w = gk.GraphWidget(z)", 0),                       # like any widget: shown when you display it
+    ("gk.playground(lambda x, y: x * y, x=2.0, y=3.0)", 1),
+    ("pg = gk.playground(lambda x, y: x * y, x=2.0, y=3.0)", 1),
+])
+def test_one_display_per_call(ipython, monkeypatch, cell, expected):
+    ipython.run_cell("x = gk.tensor([2.0, 3.0], requires_grad=True)\nz = (x * x + 3).sum()")
+    assert _count_displays(ipython, monkeypatch, cell) == expected
+
+
+def test_widget_follows_the_names_it_drew(ipython):
+    ip = ipython
+    ip.run_cell("w1 = gk.tensor([1.0, -2.0], requires_grad=True)\n"
+                "loss = (w1 * w1 * 2.0).sum()\n"
+                "live = gk.GraphWidget(loss, min_interval=3600)")
+    live = ip.user_ns["live"]
+    svg, wid = live.svg, leaf_id(live, "w1")
+    # the training loop re-binds `loss` every step: the first loss dies during the cell
+    loop = ("for i in range(3):\n"
+            "    w1.grad = None\n"
+            "    loss = (w1 * w1 * 2.0).sum()\n"
+            "    loss.backward()\n"
+            "    with gk.no_grad():\n"
+            "        w1 -= 0.1 * w1.grad")
+    ip.run_cell(loop)
+    assert live.roots() == [ip.user_ns["loss"]]            # switched to the new tensor at the cell's end
+    assert leaf_id(live, "w1") == wid
+    svg = live.svg                                         # (laid out again once: the grad text got longer)
+    ip.run_cell(loop)
+    assert live.roots() == [ip.user_ns["loss"]]
+    assert live.svg == svg                                 # same structure: patched in place, same ids
+    assert live.values[wid]["grad"] == grad_text(ip.user_ns["w1"].grad)
+    assert live.stale == [] and "no longer exists" not in live.note
+    out_id = live._graph.roots[0]
+    assert live.values[out_id]["value"] == value_text(ip.user_ns["loss"]._data)
+    ip.run_cell("loss = (w1 * w1).sum().exp()")           # a new structure: a new layout
+    assert live.svg != svg and "ExpBackward0" in live.svg
+
+
+def test_a_root_that_dies_with_no_name_to_follow_says_so(ipython):
+    ip = ipython
+    ip.run_cell("p = gk.tensor([1.0, 2.0], requires_grad=True)\n"
+                "live = gk.GraphWidget((p * 3.0).sum(), names={'p': p}, min_interval=0.0)")
+    live = ip.user_ns["live"]
+    ip.run_cell("with gk.no_grad():\n    p.mul_(2)")
+    assert live.values[leaf_id(live, "p")]["value"] == "[2., 4.]"     # live leaves keep updating
+    assert "from an earlier step" in live.note and "no variable holds a new one" in live.note
+    assert set(live.stale) == {n.id for n in live._graph.nodes if not n.is_leaf}

@@ -13,7 +13,7 @@ import ipywidgets
 
 from .._factories import tensor
 from .._tensor import Tensor
-from .graph_widget import GraphWidget
+from .graph_widget import GraphWidget, display_once
 
 
 def _slider_spec(name, spec):
@@ -61,7 +61,7 @@ class Playground(ipywidgets.VBox):
             rows.append(ipywidgets.HBox([slider, switch]))
         self.readout = ipywidgets.HTML()
         self.tensors, self.output = self._run()
-        self.graph = GraphWidget(self.output, names=dict(self.tensors, output=self.output))
+        self.graph = GraphWidget(self.output, names=dict(self.tensors, output=self.output), follow=False)
         super().__init__(children=[*rows, self.readout, self.graph])
         self._show_readout()
 
@@ -104,10 +104,4 @@ def playground(fn, **inputs):
     requires grad, and redraws: uncheck requires_grad on an input and watch the
     graph lose every op that only it fed.
     """
-    widget = Playground(fn, **inputs)
-    try:
-        from IPython.display import display
-        display(widget)
-    except ImportError:
-        pass
-    return widget
+    return display_once(Playground(fn, **inputs))
