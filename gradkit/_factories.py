@@ -48,6 +48,7 @@ def tensor(data, dtype=None, requires_grad=False, name=None, device=None):
     Python floats become float32, ints int64, bools bool; numpy arrays keep their dtype.
     ``name`` labels the tensor in drawings of its graph.
     """
+    __tracebackhide__ = True   # IPython: a deliberate error ends at the learner's line
     if isinstance(data, Tensor):
         warnings.warn(
             "To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() or "

@@ -331,6 +331,7 @@ class Tensor:
 
     def requires_grad_(self, requires_grad=True):
         """Turn tracking on (or off) for this leaf, in place; returns the tensor."""
+        __tracebackhide__ = True   # IPython: a deliberate error ends at the learner's line
         if self.grad_fn is not None:
             if not requires_grad:
                 raise RuntimeError(
@@ -435,6 +436,7 @@ class Tensor:
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Compute the gradient of this tensor w.r.t. the leaves; add it into their ``.grad``."""
+        __tracebackhide__ = True   # IPython: a deliberate error ends at the learner's line
         if inputs is not None:
             from .autograd import _backward_into
             return _backward_into(self, gradient, retain_graph, create_graph, inputs)

@@ -1,22 +1,23 @@
 """The lesson notebooks: `gradkit lessons [DIR]`, and `check()` for their exercises.
 
-    gradkit lessons              # copy the course to ./gradkit-lessons and open JupyterLab
-    gradkit lessons --list       # print the course
-    gradkit lessons DIR --no-browser --port 8899
+    gradkit lessons                  # learner edition into ./gradkit-lessons, then JupyterLab
+    gradkit lessons DIR --no-launch  # copy only (a teacher preparing a class, a test)
+    gradkit lessons --teacher        # the teacher edition: answers and all outputs
+    gradkit lessons --list           # print the course
 
-Copies never overwrite a notebook you have edited: an edited copy is kept and the
-fresh lesson is written beside it as NN-name.new.ipynb (unless --force).
+A copy you edited (a cell's source changed; running and saving does not count) is never
+overwritten: the fresh lesson is written beside it as NN-name.new.ipynb (unless --force).
 """
 import argparse
-import filecmp
 import json
 import os
 import pathlib
-import shutil
 import subprocess
 import sys
 
 import numpy as np
+
+from . import editions
 
 
 def lessons_dir():
@@ -37,45 +38,71 @@ def lesson_title(path):
     cells = json.loads(pathlib.Path(path).read_text(encoding="utf-8"))["cells"]
     for cell in cells:
         if cell["cell_type"] == "markdown":
-            for line in "".join(cell["source"]).splitlines():
+            for line in editions.source(cell).splitlines():
                 if line.startswith("#"):
                     return line.lstrip("# ").strip()
     return path.stem
 
 
-def copy_lessons(target, force=False):
-    """Copy the lessons into ``target``; returns (copied, kept) lists of file names."""
+def _is_edited(path, fresh_editions):
+    """True when a cell's source differs from every edition of the lesson (outputs do not count)."""
+    try:
+        sources = editions.cell_sources(editions.read(path))
+    except (OSError, ValueError, KeyError, TypeError):
+        return True             # not a notebook we wrote: keep it
+    return all(sources != editions.cell_sources(nb) for nb in fresh_editions)
+
+
+def copy_lessons(target, teacher=False, force=False):
+    """Write the learner (or teacher) edition into ``target``; returns (copied, kept) lists of file names."""
     target = pathlib.Path(target)
     target.mkdir(parents=True, exist_ok=True)
     copied, kept = [], []
     for src in lesson_files():
+        stored = editions.read(src)
+        learner = editions.learner_edition(stored)
+        teacher_nb = editions.teacher_edition(stored)
+        fresh = teacher_nb if teacher else learner
         dst = target / src.name
-        if dst.exists() and not force and not filecmp.cmp(src, dst, shallow=False):
-            fresh = dst.with_suffix(".new.ipynb")
-            shutil.copyfile(src, fresh)
+        if dst.exists() and not force and _is_edited(dst, (learner, teacher_nb)):
+            editions.write(fresh, dst.with_suffix(".new.ipynb"))
             kept.append(dst.name)
             continue
-        shutil.copyfile(src, dst)
+        editions.write(fresh, dst)
         copied.append(dst.name)
     return copied, kept
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(prog="gradkit lessons", description="Copy gradkit's lessons and open them.")
-    parser.add_argument("dir", nargs="?", default="gradkit-lessons", help="where to put the notebooks")
+def _parser():
+    parser = argparse.ArgumentParser(
+        prog="gradkit lessons",
+        description="Copy gradkit's lesson notebooks into DIR and open them in JupyterLab. "
+                    "Learners get blank predictions; an edited copy is never overwritten.")
+    parser.add_argument("dir", nargs="?", default="gradkit-lessons",
+                        help="where to put the notebooks (default: ./gradkit-lessons)")
     parser.add_argument("--list", action="store_true", help="print the course and exit")
+    parser.add_argument("--teacher", action="store_true",
+                        help="copy the teacher edition (answers filled in, every output stored)")
+    parser.add_argument("--no-launch", action="store_true", help="copy the notebooks and exit")
+    parser.add_argument("--force", action="store_true", help="overwrite copies you edited")
     parser.add_argument("--no-browser", action="store_true", help="start JupyterLab without opening a browser")
-    parser.add_argument("--port", type=int, help="JupyterLab's port")
-    parser.add_argument("--force", action="store_true", help="overwrite edited copies")
-    args = parser.parse_args(argv)
+    parser.add_argument("--port", type=int, metavar="N", help="JupyterLab's port")
+    return parser
+
+
+def main(argv=None):
+    args = _parser().parse_args(argv)
     if args.list:
         for path in lesson_files():
-            print(f"{path.stem[:2]}  {lesson_title(path)}")
+            print(f"{path.stem[:2]}  {lesson_title(path).replace('`', '')}")
         return 0
-    copied, kept = copy_lessons(args.dir, force=args.force)
-    print(f"gradkit: {len(copied)} lessons in {pathlib.Path(args.dir).resolve()}")
+    copied, kept = copy_lessons(args.dir, teacher=args.teacher, force=args.force)
+    edition = "teacher" if args.teacher else "learner"
+    print(f"gradkit: {len(copied) + len(kept)} lessons ({edition} edition) in {pathlib.Path(args.dir).resolve()}")
     for name in kept:
         print(f"  kept your edited {name}; the fresh lesson is beside it as {name[:-6]}.new.ipynb")
+    if args.no_launch:
+        return 0
     command = [sys.executable, "-m", "jupyter", "lab", f"--notebook-dir={args.dir}"]
     if args.no_browser:
         command.append("--no-browser")
@@ -95,13 +122,15 @@ def main(argv=None):
 def check(prediction, actual, hint=""):
     """The answer cell of a "predict, then check" exercise.
 
-    Prints a short confirmation when ``prediction`` matches
-    ``actual`` (numbers and tensors compared with a small tolerance, anything else
-    with ==); otherwise raises AssertionError saying what you predicted, what
-    autograd did, and a hint.
+    With ``prediction = ...`` (not answered yet) it prints a reminder and returns, so
+    Run All goes through an unanswered lesson. A prediction that matches ``actual``
+    (numbers and tensors compared with a small tolerance, anything else with ==) prints
+    a short confirmation; a wrong one raises AssertionError saying what you predicted,
+    what autograd did, and a hint.
     """
     if prediction is Ellipsis:
-        raise AssertionError("Write your prediction in place of ... first, then run this cell again.")
+        print(UNANSWERED)
+        return None
     if _same(prediction, actual):
         print("Correct:", _show(actual))
         return None     # nothing for the notebook to echo after the cell
@@ -109,6 +138,9 @@ def check(prediction, actual, hint=""):
     if hint:
         message += f"\nHint: {hint}"
     raise AssertionError(message)
+
+
+UNANSWERED = "Make your prediction above (replace the ...), then run this cell again."
 
 
 def _as_comparable(x):

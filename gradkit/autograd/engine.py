@@ -52,6 +52,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
     (the step-through widget uses it). ``fill_retained`` (default: ``accumulate``): fill
     the ``.grad`` of non-leaves that called retain_grad(); autograd.grad does, as in PyTorch.
     """
+    __tracebackhide__ = True   # IPython: a deliberate error ends at the learner's line
     if fill_retained is None:
         fill_retained = accumulate
     for i, out in enumerate(outputs):

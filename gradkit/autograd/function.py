@@ -308,6 +308,7 @@ class Function:
 
     @classmethod
     def apply(cls, *args):
+        __tracebackhide__ = True   # IPython: a deliberate error ends at the learner's line
         if _state.enabled:
             for a in args:
                 if isinstance(a, Tensor):
@@ -376,6 +377,7 @@ def _apply_recorded(cls, args):
     flat tuple of edges, the output tensor and its version box; everything else is
     tuples of atomics (shapes, flags), which the collector stops tracking at once.
     """
+    __tracebackhide__ = True   # IPython: a deliberate error ends at the learner's line
     node = _new(cls._node_class)
     flat, shapes = [], []
     mask = 0

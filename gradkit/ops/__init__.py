@@ -42,6 +42,7 @@ def sub(a, b, alpha=1):
 
 
 def mul(a, b):
+    __tracebackhide__ = True   # IPython: a deliberate error ends at the learner's line
     return Mul.apply(a, b)
 
 
@@ -310,13 +311,16 @@ def install_methods(Tensor):
 
     def inplace(fn):
         def method(self, *args):
+            __tracebackhide__ = True   # IPython: a deliberate error ends at the learner's line
             return apply_inplace(self, fn, *args)
         return method
 
     def add_(self, other, alpha=1):
+        __tracebackhide__ = True   # IPython: a deliberate error ends at the learner's line
         return apply_inplace(self, Add, other if alpha == 1 else other * alpha)
 
     def sub_(self, other, alpha=1):
+        __tracebackhide__ = True   # IPython: a deliberate error ends at the learner's line
         return apply_inplace(self, Sub, other if alpha == 1 else other * alpha)
 
     def clamp_(self, min=None, max=None):  # noqa: A002
