@@ -152,24 +152,30 @@ def output_shapes(node):
 
 
 # ------------------------------------------------------------------ walking
-def walk(roots):
+def walk(roots, paths=None):
     """Breadth-first from the roots: every graph node once (AccumulateGrad included), and leaf
-    roots themselves; nearest the output first. Deterministic for the same graph."""
+    roots themselves; nearest the output first. Deterministic for the same graph.
+
+    paths: a dict to fill with id(node) -> (root index, position in next_functions, ...).
+    """
     order, seen, queue = [], set(), deque()
-    for r in roots:
+    paths = {} if paths is None else paths
+    for i, r in enumerate(roots):
         start = r.grad_fn if r.grad_fn is not None else r
         if id(start) not in seen:
             seen.add(id(start))
             queue.append(start)
+            paths[id(start)] = (i,)
     while queue:
         item = queue.popleft()
         order.append(item)
         if is_torch_tensor(item):
             continue
-        for child, _ in item.next_functions:
+        for pos, (child, _) in enumerate(item.next_functions):
             if child is not None and id(child) not in seen:
                 seen.add(id(child))
                 queue.append(child)
+                paths[id(child)] = paths[id(item)] + (pos,)
     return order
 
 
@@ -189,19 +195,21 @@ class _Roots:
 
 
 class NodeRef:
-    """Stands in for a weak reference to a torch graph node: ``ref()`` walks from the drawing's
-    roots and returns the node at the same place, or None when the roots are gone."""
+    """Stands in for a weak reference to a torch graph node: ``ref()`` follows the node's path
+    from the drawing's roots (root, then positions in next_functions) and returns the node
+    found there, or None when the roots are gone. ``_index``: its place in `walk` order."""
 
-    def __init__(self, roots, index, name):
-        self._roots, self._index, self._name = roots, index, name
+    def __init__(self, roots, index, path, name):
+        self._roots, self._index, self._path, self._name = roots, index, path, name
 
     def __call__(self):
-        order = self._roots.walk()
-        if self._index < len(order):
-            node = order[self._index]
-            if not is_torch_tensor(node) and node.name() == self._name:
-                return node
-        return None
+        roots = self._roots.tensors()
+        if roots is None:
+            return None
+        node = roots[self._path[0]].grad_fn
+        for pos in self._path[1:]:
+            node = node.next_functions[pos][0] if node is not None and pos < len(node.next_functions) else None
+        return node if node is not None and node.name() == self._name else None
 
 
 @dataclass
@@ -250,7 +258,8 @@ def build(roots, names=None, max_nodes=300, auto_names=None):
     name_of.update({id(v): k for k, v in explicit.items()})
     named = {id(v): v for v in list(auto.values()) + list(explicit.values())}
     root_ids = {id(r) for r in roots}
-    order = walk(roots)
+    paths = {}
+    order = walk(roots, paths)
 
     # the tensors we know between ops: (id(node), output_nr) -> tensor
     known_out = {}
@@ -343,7 +352,7 @@ def build(roots, names=None, max_nodes=300, auto_names=None):
                          shape=shapes[0] if len(shapes) == 1 else tuple(shapes), requires_grad=True,
                          freed=is_freed(item), saved=saved_texts(item, name_of), attrs=op_attrs(item))
         graph.nodes.append(node)
-        graph._refs[oid] = NodeRef(held, index_of[id(item)], op_name(item))
+        graph._refs[oid] = NodeRef(held, index_of[id(item)], paths[id(item)], op_name(item))
         for child, nr in item.next_functions:
             if child is None:
                 continue
