@@ -67,6 +67,22 @@ def _signature(tensors):
     return tuple(out)
 
 
+class _Hooks:
+    """The torch hook handles of one widget (held apart from it, so that they can be removed after it is gone)."""
+
+    def __init__(self):
+        self.leaves = {}                # id(leaf) -> (weak reference to the leaf, handle)
+        self.step = None                # the global optimizer step post-hook
+
+    def remove(self):
+        for _, handle in self.leaves.values():
+            handle.remove()
+        self.leaves = {}
+        if self.step is not None:
+            self.step.remove()
+            self.step = None
+
+
 class TorchGraphWidget(GraphWidget):
     """`GraphWidget` for torch tensors (``gk.GraphWidget(torch_tensor)`` makes one).
 
@@ -74,8 +90,10 @@ class TorchGraphWidget(GraphWidget):
     """
 
     def __init__(self, tensor, names=None, **kwargs):
-        self._leaf_hooks = {}           # id(leaf) -> (weakref to leaf, handle)
-        self._step_hook = None
+        self._hooks = _Hooks()
+        # Removed when the widget is collected: a finalizer, because by the time __del__ runs in a
+        # garbage collection the handles' own weak references may already be cleared.
+        weakref.finalize(self, self._hooks.remove)
         self._seen = ()
         if names is None:
             names = _user_variables()
@@ -112,11 +130,12 @@ class TorchGraphWidget(GraphWidget):
                 widget._on_event([tensor])
 
         wanted = {id(t): t for t in self._tensors() if t.is_leaf and t.requires_grad}
-        for key in [k for k, (leaf, _) in self._leaf_hooks.items() if k not in wanted or leaf() is not wanted[k]]:
-            self._leaf_hooks.pop(key)[1].remove()
+        leaves = self._hooks.leaves
+        for key in [k for k, (leaf, _) in leaves.items() if k not in wanted or leaf() is not wanted[k]]:
+            leaves.pop(key)[1].remove()
         for key, leaf in wanted.items():
-            if key not in self._leaf_hooks:
-                self._leaf_hooks[key] = (weakref.ref(leaf), leaf.register_post_accumulate_grad_hook(accumulated))
+            if key not in leaves:
+                leaves[key] = (weakref.ref(leaf), leaf.register_post_accumulate_grad_hook(accumulated))
 
     def _install_step_hook(self):
         from torch.optim.optimizer import register_optimizer_step_post_hook
@@ -126,15 +145,7 @@ class TorchGraphWidget(GraphWidget):
             widget = ref()
             if widget is not None:
                 widget._on_event([p for group in optimizer.param_groups for p in group["params"]])
-        self._step_hook = register_optimizer_step_post_hook(stepped)
-
-    def _remove_hooks(self):
-        for _, handle in getattr(self, "_leaf_hooks", {}).values():
-            handle.remove()
-        self._leaf_hooks = {}
-        if getattr(self, "_step_hook", None) is not None:
-            self._step_hook.remove()
-            self._step_hook = None
+        self._hooks.step = register_optimizer_step_post_hook(stepped)
 
     def _after_cell(self, *args):
         """What no hook reports (zero_grad, in-place edits, toggles) shows in the signature."""
@@ -146,12 +157,9 @@ class TorchGraphWidget(GraphWidget):
         super()._after_cell(*args)
 
     def close(self):
-        self._remove_hooks()
+        if hasattr(self, "_hooks"):
+            self._hooks.remove()
         super().close()
-
-    def __del__(self):
-        self._remove_hooks()
-        super().__del__()
 
     # ------------------------------------------------------------ inspect and steps
     def inspect(self, node_id):
