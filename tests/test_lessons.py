@@ -204,4 +204,4 @@ def test_gradkit_command_is_installed():
     import subprocess
     import sys
     out = subprocess.run([sys.executable, "-m", "gradkit", "lessons", "--list"], capture_output=True, text=True)
-    assert out.returncode == 0 and len(out.stdout.splitlines()) == 8, out.stderr
+    assert out.returncode == 0 and len(out.stdout.splitlines()) == 9, out.stderr
