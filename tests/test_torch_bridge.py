@@ -309,3 +309,15 @@ def test_explain_on_torch_tensors():
     loss.backward()
     answer = gk.explain(w, output=loss, names={"w": w, "loss": loss})
     assert "freed" in str(answer)
+
+
+def test_playground_on_a_function_of_torch_tensors():
+    pg = gk.playground(lambda x, y: x * y + x, using=torch, x=2.0, y=3.0)
+    assert isinstance(pg.graph, TorchGraphWidget)
+    assert pg.summary() == "f(x=2, y=3) = 8; x.grad = 4, y.grad = 2"
+    pg.switches["x"].value = False              # x no longer requires grad: no AccumulateGrad for it
+    assert pg.summary() == "f(x=2, y=3) = 8; x.grad = None, y.grad = 2"
+    assert pg.graph._graph.node(label_id(pg.graph, "x")).kind == "leaf_const"
+    pg.sliders["y"].value = 1.0
+    assert pg.summary() == "f(x=2, y=1) = 4; x.grad = None, y.grad = 2"
+    pg.graph.close()

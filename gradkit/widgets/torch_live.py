@@ -344,3 +344,35 @@ def _freed_note(message):
 
 
 __all__ = ["TorchGraphWidget", "TorchStepReplay", "backward_steps", "forward_steps", "torch_rule", "WINDOW"]
+
+
+# ------------------------------------------------------------------ the playground
+def torch_playground_class():
+    """`Playground` on torch tensors (``gk.playground(f, using=torch, x=2.0)``), made on first use so
+    that importing this module does not import ipywidgets."""
+    from .playground import Playground, _short
+
+    class TorchPlayground(Playground):
+        """The playground with torch.tensor inputs: ``fn`` is a function of torch tensors."""
+
+        def _run(self):
+            import torch
+            tensors = {name: torch.tensor(s.value, requires_grad=self.switches[name].value)
+                       for name, s in self.sliders.items()}
+            out = self.fn(**tensors)
+            if not isinstance(out, torch.Tensor):
+                raise TypeError(f"the playground's function must return a torch.Tensor, got {type(out).__name__}")
+            if out.requires_grad:       # kept: the drawing shows what ops saved (and untracked inputs through it)
+                out.backward(torch.ones_like(out), retain_graph=True)
+            return tensors, out
+
+        def summary(self):
+            def number(t):
+                return _short(t.item()) if t.numel() == 1 else t.detach().tolist()
+            args = ", ".join(f"{k}={number(t)}" for k, t in self.tensors.items())
+            grads = ", ".join(f"{k}.grad = {None if t.grad is None else number(t.grad)}" for k, t in self.tensors.items())
+            untracked = "" if self.output.requires_grad else \
+                ", nothing requires grad: no graph was recorded, backward() is impossible"
+            return f"f({args}) = {number(self.output)}; {grads}{untracked}"
+
+    return TorchPlayground
