@@ -25,7 +25,7 @@ from ..explain_grad.rules import DERIVATIVES
 from ..viz import torch_graph as tg
 from ..viz.fmt import value_text
 from .graph_widget import GraphWidget
-from .steps import WINDOW, StepReplay, _step_error
+from .steps import StepReplay, _step_error
 
 # torch's fused and bookkeeping ops that gradkit does not have as ops of its own
 TORCH_DERIVATIVES = {
@@ -343,7 +343,7 @@ def _freed_note(message):
     return text
 
 
-__all__ = ["TorchGraphWidget", "TorchStepReplay", "backward_steps", "forward_steps", "torch_rule", "WINDOW"]
+__all__ = ["TorchGraphWidget", "TorchStepReplay", "backward_steps", "forward_steps", "torch_rule", "torch_playground_class"]
 
 
 # ------------------------------------------------------------------ the playground
@@ -370,7 +370,8 @@ def torch_playground_class():
             def number(t):
                 return _short(t.item()) if t.numel() == 1 else t.detach().tolist()
             args = ", ".join(f"{k}={number(t)}" for k, t in self.tensors.items())
-            grads = ", ".join(f"{k}.grad = {None if t.grad is None else number(t.grad)}" for k, t in self.tensors.items())
+            grads = ", ".join(f"{k}.grad = {None if t.grad is None else number(t.grad)}"
+                              for k, t in self.tensors.items())
             untracked = "" if self.output.requires_grad else \
                 ", nothing requires grad: no graph was recorded, backward() is impossible"
             return f"f({args}) = {number(self.output)}; {grads}{untracked}"
