@@ -321,3 +321,19 @@ def test_playground_on_a_function_of_torch_tensors():
     pg.sliders["y"].value = 1.0
     assert pg.summary() == "f(x=2, y=1) = 4; x.grad = None, y.grad = 2"
     pg.graph.close()
+
+
+def test_an_in_place_op_on_the_drawn_output_relays_the_graph_out():
+    x = torch.tensor([2.0, 3.0], requires_grad=True)
+    y = x * 2
+    widget = GraphWidget(y, names={"x": x, "y": y})
+    assert [n.label for n in widget._graph.ops] == ["MulBackward0"]
+    svg = widget.svg
+    y.add_(1)                                    # torch rebases y's grad_fn onto AddBackward0
+    widget._after_cell()
+    assert [n.label for n in widget._graph.ops] == ["AddBackward0", "MulBackward0"]
+    assert widget.svg != svg and widget.values[widget._graph.roots[0]]["value"] == "[5., 7.]"
+    x.grad = torch.ones(2)                       # .grad assigned: no hook, the end-of-cell refresh
+    widget._after_cell()
+    assert widget.values[label_id(widget, "x")]["grad"] == "[1., 1.]"
+    widget.close()
