@@ -337,3 +337,18 @@ def test_an_in_place_op_on_the_drawn_output_relays_the_graph_out():
     widget._after_cell()
     assert widget.values[label_id(widget, "x")]["grad"] == "[1., 1.]"
     widget.close()
+
+
+def test_gradgraph_magic_draws_the_torch_graphs_a_cell_made():
+    from IPython import get_ipython
+    from IPython.testing.globalipapp import start_ipython
+    ip = start_ipython() or get_ipython()
+    ip.run_line_magic("load_ext", "gradkit")
+    ip.run_cell("import torch")
+    drawing = ip.run_cell_magic("gradgraph", "", "tx = torch.tensor([2.0, 3.0], requires_grad=True)\n"
+                                                 "ty = tx * tx + 3\ntz = ty.sum()")
+    assert repr(drawing) == "graph of tz: 4 tensors, 3 ops"
+    assert "ty" in {n.label for n in drawing.graph.nodes}       # a named intermediate gets its box
+    live = ip.run_cell_magic("gradgraph", "--live", "tw = (tx * 2).sum()")
+    assert isinstance(live, TorchGraphWidget) and live.title == "graph of tw"
+    live.close()

@@ -179,6 +179,22 @@ def walk(roots, paths=None):
     return order
 
 
+def roots_among(tensors):
+    """Those of ``tensors`` (requiring grad) that no other of them was computed from: the ends
+    of the graphs a notebook cell made (what ``%%gradgraph`` draws)."""
+    tracked = [t for t in tensors if t.requires_grad]
+    order = walk(tracked)           # holds the nodes, so each grad_fn keeps one Python object (and id)
+    made_by = {(id(t.grad_fn), t.output_nr): t for t in tracked if t.grad_fn is not None}
+    inner = set()
+    for node in order:
+        if is_torch_tensor(node):
+            continue
+        for child, nr in node.next_functions:
+            if child is not None:
+                inner.add(id(child.variable) if is_accumulate(child) else id(made_by.get((id(child), nr))))
+    return [t for t in tracked if id(t) not in inner]
+
+
 class _Roots:
     """The roots of a drawing, held weakly; finds graph nodes again by walking from them."""
 
