@@ -152,21 +152,23 @@ def output_shapes(node):
 
 
 # ------------------------------------------------------------------ walking
-def walk(roots, paths=None):
+def walk(roots, parents=None, limit=None):
     """Breadth-first from the roots: every graph node once (AccumulateGrad included), and leaf
     roots themselves; nearest the output first. Deterministic for the same graph.
 
-    paths: a dict to fill with id(node) -> (root index, position in next_functions, ...).
+    parents: a dict to fill with id(node) -> (id(the node that reached it), its position in that
+    node's next_functions), or (None, root index) for a root (see `_path`).
+    limit: stop after this many items (the first ones are the same as in a whole walk).
     """
     order, seen, queue = [], set(), deque()
-    paths = {} if paths is None else paths
+    paths = {} if parents is None else parents
     for i, r in enumerate(roots):
         start = r.grad_fn if r.grad_fn is not None else r
         if id(start) not in seen:
             seen.add(id(start))
             queue.append(start)
-            paths[id(start)] = (i,)
-    while queue:
+            paths[id(start)] = (None, i)
+    while queue and (limit is None or len(order) < limit):
         item = queue.popleft()
         order.append(item)
         if is_torch_tensor(item):
@@ -175,7 +177,7 @@ def walk(roots, paths=None):
             if child is not None and id(child) not in seen:
                 seen.add(id(child))
                 queue.append(child)
-                paths[id(child)] = paths[id(item)] + (pos,)
+                paths[id(child)] = (id(item), pos)
     return order
 
 
@@ -195,6 +197,15 @@ def roots_among(tensors):
     return [t for t in tracked if id(t) not in inner]
 
 
+def _path(parents, key):
+    """(root index, position in next_functions, ...) from the roots to the node ``key`` (an id)."""
+    path = []
+    while key is not None:
+        key, pos = parents[key]
+        path.append(pos)
+    return tuple(reversed(path))
+
+
 class _Roots:
     """The roots of a drawing, held weakly; finds graph nodes again by walking from them."""
 
@@ -205,9 +216,9 @@ class _Roots:
         out = [ref() for ref in self._refs]
         return None if any(r is None for r in out) else out
 
-    def walk(self):
+    def walk(self, limit=None):
         roots = self.tensors()
-        return walk(roots) if roots is not None else []
+        return walk(roots, limit=limit) if roots is not None else []
 
 
 class NodeRef:
@@ -235,10 +246,11 @@ class TorchGraph(Graph):
     def objects(self):
         """{node id: live object} for every drawn node whose object still exists (one walk)."""
         out, order = {}, None
+        last = max((ref._index for ref in self._refs.values() if isinstance(ref, NodeRef)), default=0)
         for node_id, ref in self._refs.items():
             if isinstance(ref, NodeRef):
-                if order is None:
-                    order = ref._roots.walk()
+                if order is None:       # the drawn ops come first in walk order: no need to go further
+                    order = ref._roots.walk(limit=last + 1)
                 obj = order[ref._index] if ref._index < len(order) else None
                 if obj is None or is_torch_tensor(obj) or obj.name() != ref._name:
                     continue
@@ -368,7 +380,7 @@ def build(roots, names=None, max_nodes=300, auto_names=None):
                          shape=shapes[0] if len(shapes) == 1 else tuple(shapes), requires_grad=True,
                          freed=is_freed(item), saved=saved_texts(item, name_of), attrs=op_attrs(item))
         graph.nodes.append(node)
-        graph._refs[oid] = NodeRef(held, index_of[id(item)], paths[id(item)], op_name(item))
+        graph._refs[oid] = NodeRef(held, index_of[id(item)], _path(paths, id(item)), op_name(item))
         for child, nr in item.next_functions:
             if child is None:
                 continue

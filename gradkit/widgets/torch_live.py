@@ -25,7 +25,7 @@ from ..explain_grad.rules import DERIVATIVES
 from ..viz import torch_graph as tg
 from ..viz.fmt import value_text
 from .graph_widget import GraphWidget
-from .steps import StepReplay, _step_error
+from .steps import StepReplay, _EnoughSteps, _step_error
 
 # torch's fused and bookkeeping ops that gradkit does not have as ops of its own
 TORCH_DERIVATIVES = {
@@ -290,11 +290,24 @@ def backward_steps(roots, graph):
                           "grad": shown[lid], "edges": [], "arriving": [], "buffers": {},
                           "leaf_grads": dict(shown), "tensor_grads": dict(tensor_grads)})
 
-    handles = [node.register_hook(lambda gin, gout, node=node: trace(node, gin, gout))
-               for node in order if not tg.is_torch_tensor(node) and not tg.is_accumulate(node)]
+    # hooks on the drawn ops only; the dry run ends once they all ran (the rest of the history is not drawn)
+    drawn_ops = [obj for obj in objects.values() if not tg.is_torch_tensor(obj)]
+    ran = []
+
+    def hook(node):
+        def traced(grad_inputs, grad_outputs):
+            trace(node, grad_inputs, grad_outputs)
+            ran.append(node)
+            if len(ran) >= len(drawn_ops):
+                raise _EnoughSteps
+        return traced
+
+    handles = [node.register_hook(hook(node)) for node in drawn_ops]
     try:
         torch.autograd.grad(roots, all_leaves, grad_outputs=[torch.ones_like(r) for r in roots],
                             retain_graph=True, allow_unused=True)
+    except _EnoughSteps:
+        pass
     finally:
         for handle in handles:
             handle.remove()
