@@ -28,11 +28,20 @@ def _card(t):
 def _new_tensors(before, namespace):
     """Tensors bound to names that are new or rebound in ``namespace`` since ``before``."""
     return {name: value for name, value in namespace.items()
-            if isinstance(value, Tensor) and not name.startswith("_") and before.get(name) is not value}
+            if _is_tensor(value) and not name.startswith("_") and before.get(name) is not value}
+
+
+def _is_tensor(value):
+    from .viz.torch_graph import is_torch_tensor
+    return isinstance(value, Tensor) or is_torch_tensor(value)
 
 
 def _roots(tensors):
     """The tensors no other new tensor was computed from: the ends of the cell's graphs."""
+    from .viz import torch_graph
+    torch_made = [t for t in tensors.values() if torch_graph.is_torch_tensor(t)]
+    if torch_made:                  # torch tensors: read torch's records
+        return torch_graph.roots_among(torch_made)
     tracked = [t for t in tensors.values() if t._requires_grad]
     if not tracked:
         return []
@@ -63,7 +72,7 @@ def gradgraph(line, cell, ipython):
     if not roots:
         print("%%gradgraph: the cell made no tensor that requires grad, so no graph was recorded")
         return None
-    names = {k: v for k, v in namespace.items() if isinstance(v, Tensor) and not k.startswith("_")}
+    names = {k: v for k, v in namespace.items() if _is_tensor(v) and not k.startswith("_")}
     if args.live:
         from .widgets import GraphWidget
         return GraphWidget(roots if len(roots) > 1 else roots[0], names=names, max_nodes=args.max_nodes)

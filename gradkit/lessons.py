@@ -176,6 +176,23 @@ def check(prediction, actual, hint=""):
 UNANSWERED = "Make your prediction above (replace the ...), then run this cell again."
 
 
+def optional_import(name):
+    """A lesson's optional library (lesson 9 needs PyTorch): the module, or None when it is not
+    installed, after printing a note and making the notebook's remaining cells do nothing, so that
+    Run All ends cleanly instead of failing on every cell."""
+    import importlib
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        print(f"This lesson needs {name}, which is not installed here (pip install {name}). "
+              "The remaining cells of this notebook are skipped.")
+        from IPython import get_ipython
+        ip = get_ipython()
+        if ip is not None:
+            ip.input_transformers_cleanup.append(lambda lines: ["pass\n"])
+        return None
+
+
 def _as_comparable(x):
     from ._tensor import Tensor
     if isinstance(x, Tensor):

@@ -39,8 +39,8 @@ def python_source(source):
     return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
 
 
-def test_the_course_has_eight_lessons_in_order():
-    assert [p.name[:2] for p in LESSONS] == ["01", "02", "03", "04", "05", "06", "07", "08"]
+def test_the_course_has_nine_lessons_in_order():
+    assert [p.name[:2] for p in LESSONS] == ["01", "02", "03", "04", "05", "06", "07", "08", "09"]
     titles = [lessons.lesson_title(p) for p in LESSONS]
     assert all(t.startswith(f"Lesson {i}") for i, t in enumerate(titles, 1)), titles
 
@@ -127,7 +127,7 @@ def test_check_with_an_unanswered_prediction_reminds_and_does_not_raise(capsys):
 def test_gradkit_lessons_list(capsys):
     assert lessons.main(["--list"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert len(out) == 8 and out[0] == "01  Lesson 1: What requires_grad is"
+    assert len(out) == 9 and out[0] == "01  Lesson 1: What requires_grad is"
     assert not any("`" in line for line in out)          # plain text, not markdown
 
 
@@ -204,7 +204,7 @@ def test_gradkit_command_is_installed():
     import subprocess
     import sys
     out = subprocess.run([sys.executable, "-m", "gradkit", "lessons", "--list"], capture_output=True, text=True)
-    assert out.returncode == 0 and len(out.stdout.splitlines()) == 8, out.stderr
+    assert out.returncode == 0 and len(out.stdout.splitlines()) == 9, out.stderr
 
 
 def test_a_lessons_deliberate_error_ends_at_the_learners_line():

@@ -213,10 +213,12 @@ def test_graph_widget_of_a_non_tensor_raises_one_clear_type_error(bad, recwarn):
     assert not [w for w in recwarn if "__del__" in str(w.message)]
 
 
-def test_graph_widget_of_a_torch_tensor_names_its_type():
-    torch = pytest.importorskip("torch")
-    with pytest.raises(TypeError, match=r"got torch\.Tensor"):
-        GraphWidget(torch.tensor(1.0))
+def test_graph_widget_of_a_torch_tensor_is_the_torch_widget():
+    torch = pytest.importorskip("torch")          # issue 13: torch tensors are drawn (tests/test_torch_bridge.py)
+    from gradkit.widgets.torch_live import TorchGraphWidget
+    widget = GraphWidget(torch.tensor(1.0))
+    assert isinstance(widget, TorchGraphWidget)
+    widget.close()
 
 
 def test_training_with_a_widget_attached_leaks_nothing():

@@ -17,6 +17,7 @@ from .._tensor import Tensor
 from .dot import to_dot
 from .engine import render_png, render_svg, static_bundle
 from .model import build_graph
+from .torch_graph import is_module, is_torch_tensor
 
 
 def _caller_names(depth):
@@ -29,7 +30,7 @@ def _caller_names(depth):
     out = {}
     for scope in scopes:
         for key, value in list(scope.items()):
-            if isinstance(value, Tensor) and not key.startswith("_") and key.isidentifier():
+            if (isinstance(value, Tensor) or is_torch_tensor(value)) and not key.startswith("_") and key.isidentifier():
                 out[key] = value
     return out
 
@@ -122,7 +123,7 @@ def draw(t, names=None, max_nodes=300, show_values=True, show_grads=True, show_s
     a string, or False. png: True to put a PNG twin in the notebook output next to the
     SVG (default: `PNG_TWIN`, off); ``.png()`` gives the PNG bytes either way.
     """
-    auto = _caller_names(2) if names is None else None
+    auto = _caller_names(2) if names is None or is_module(names) else None
     graph = build_graph(t, names=names, max_nodes=max_nodes, auto_names=auto, max_inputs=max_inputs)
     summary = summary_text(graph)
     if title is True:

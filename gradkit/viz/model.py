@@ -282,6 +282,9 @@ def build_graph(roots, names=None, max_nodes=300, auto_names=None, max_inputs=12
     ``max_inputs - 1`` and its last, and a "… n more inputs" note (``Graph.more_inputs``);
     None shows them all.
     """
+    from . import torch_graph       # torch tensors: read torch's own records (never imports torch)
+    if torch_graph.holds_torch(roots):
+        return torch_graph.build(roots, names=names, max_nodes=max_nodes, auto_names=auto_names)
     roots = _as_roots(roots)
     explicit_names, auto_table = _name_table(roots, names, auto_names)
     name_of = dict(auto_table)
@@ -558,6 +561,9 @@ def node_values(graph_or_roots, names=None, max_nodes=300):
     if not isinstance(graph_or_roots, Graph):
         graph_or_roots = build_graph(graph_or_roots, names=names, max_nodes=max_nodes)
     graph = graph_or_roots
+    from . import torch_graph
+    if isinstance(graph, torch_graph.TorchGraph):
+        return torch_graph.node_values(graph)
     out = {}
     for node in graph.nodes:
         ref = graph._refs.get(node.id)

@@ -31,6 +31,7 @@ from ..viz.dot import to_dot
 from ..viz.engine import fit_width, render_svg
 from ..viz.fmt import grad_text
 from ..viz.model import Graph, build_graph, node_values
+from ..viz.torch_graph import holds_torch, is_torch_tensor
 from .steps import StepReplay
 
 STATIC = pathlib.Path(__file__).parent / "static"
@@ -68,7 +69,13 @@ def _type_name(obj):
     return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
 
 
+def _is_tensor(obj):
+    return isinstance(obj, Tensor) or is_torch_tensor(obj)
+
+
 def _as_roots(tensor):
+    if holds_torch(tensor):             # torch tensors: see widgets/torch_live.py
+        return [tensor] if is_torch_tensor(tensor) else list(tensor)
     if isinstance(tensor, Tensor):
         return [tensor]
     if isinstance(tensor, (list, tuple)) and tensor and all(isinstance(r, Tensor) for r in tensor):
@@ -134,6 +141,12 @@ class GraphWidget(anywidget.AnyWidget):
     note = traitlets.Unicode("").tag(sync=True)
     title = traitlets.Unicode("").tag(sync=True)
 
+    def __new__(cls, *args, **kwargs):
+        if cls is GraphWidget and holds_torch(args[0] if args else kwargs.get("tensor")):
+            from .torch_live import TorchGraphWidget
+            cls = TorchGraphWidget
+        return super().__new__(cls, *args, **kwargs)
+
     def __init__(self, tensor, names=None, step=False, max_nodes=300, min_interval=0.1, rankdir="TB",
                  follow=True, **kwargs):
         roots = _as_roots(tensor)             # before any widget machinery: a bad argument leaves nothing behind
@@ -187,7 +200,7 @@ class GraphWidget(anywidget.AnyWidget):
     # ------------------------------------------------------------ the model
     def _set_roots(self, roots, names, follow):
         self._roots = [weakref.ref(r) for r in roots]
-        self._names = {k: weakref.ref(v) for k, v in (names or {}).items() if isinstance(v, Tensor)}
+        self._names = {k: weakref.ref(v) for k, v in (names or {}).items() if _is_tensor(v)}
         # The names this widget follows: those bound to the same tensor in the notebook's namespace.
         namespace = _user_namespace() if follow else None
         if namespace is None:
@@ -196,7 +209,7 @@ class GraphWidget(anywidget.AnyWidget):
         self._followed = {k for k, ref in self._names.items() if namespace.get(k) is ref()}
         by_id = {id(ref()): k for k, ref in self._names.items() if k in self._followed}
         by_id.update({id(v): k for k, v in namespace.items()
-                      if isinstance(v, Tensor) and not k.startswith("_") and id(v) not in by_id})
+                      if _is_tensor(v) and not k.startswith("_") and id(v) not in by_id})
         self._root_names = [by_id.get(id(r)) for r in roots]
         self._followed.update(n for n in self._root_names if n)
 
@@ -222,7 +235,7 @@ class GraphWidget(anywidget.AnyWidget):
             _adopt_ids(graph, self._graph)
         self._graph = graph
         self._replay = None
-        self._watched = {id(ref()) for ref in graph._refs.values() if isinstance(ref(), Tensor)}
+        self._watched = {id(ref()) for ref in graph._refs.values() if _is_tensor(ref())}
         self._drawn_names = {k for k in self._followed
                              if self._names.get(k) is not None and id(self._names[k]()) in self._watched}
         self._structure_key = self._key()
@@ -326,13 +339,13 @@ class GraphWidget(anywidget.AnyWidget):
         changed = False
         for i, name in enumerate(self._root_names):
             now = namespace.get(name) if name else None
-            if isinstance(now, Tensor) and now is not self._roots[i]():
+            if _is_tensor(now) and now is not self._roots[i]():
                 self._roots[i] = weakref.ref(now)
                 changed = True
         for name in getattr(self, "_drawn_names", ()):
             now = namespace.get(name)
             ref = self._names.get(name)
-            if isinstance(now, Tensor) and (ref is None or ref() is not now):
+            if _is_tensor(now) and (ref is None or ref() is not now):
                 self._names[name] = weakref.ref(now)
                 changed = True
         return changed
@@ -413,7 +426,7 @@ class GraphWidget(anywidget.AnyWidget):
     def toggle(self, node_id):
         """Set requires_grad of a leaf to the opposite (what a click in toggle mode does)."""
         obj = self._object(node_id)
-        if not isinstance(obj, Tensor):
+        if not _is_tensor(obj):
             self.note = ("this node is no longer in the drawing: click the new one" if obj is None else
                          "only tensors have requires_grad; click a leaf tensor")
             return
@@ -423,11 +436,11 @@ class GraphWidget(anywidget.AnyWidget):
                          f"{label} was made by {obj.grad_fn.name()}")
             return
         try:
-            obj.requires_grad_(not obj._requires_grad)
+            obj.requires_grad_(not obj.requires_grad)
         except RuntimeError as e:
             self.note = str(e)
             return
-        if obj._requires_grad:
+        if obj.requires_grad:
             told = (f"{label}.requires_grad is now True in your kernel (the widget called "
                     f"{label}.requires_grad_(True)). Operations on {label} are recorded the next time "
                     f"you run them; the graph drawn here was recorded before.")
@@ -521,7 +534,7 @@ def _untracked_if_rerun(graph: Graph):
         if node.kind in ("leaf", "leaf_const"):
             ref = graph._refs.get(node_id)
             obj = ref() if ref is not None else None
-            result = bool(obj is not None and obj._requires_grad)
+            result = bool(obj is not None and obj.requires_grad)
         elif node_id not in inputs or node_id in graph.cut:
             result = True               # its inputs were not drawn: assume as recorded
         else:

@@ -97,11 +97,14 @@ class Playground(ipywidgets.VBox):
         return f"Playground({self.summary()})"
 
 
-def playground(fn, **inputs):
+def playground(fn, using=None, **inputs):
     """Sliders for each input of ``fn``, a requires_grad checkbox per input, and the live graph.
 
     Every change re-runs ``fn`` on fresh tensors, calls backward() when the result
     requires grad, and redraws: uncheck requires_grad on an input and watch the
-    graph lose every op that only it fed.
+    graph lose every op that only it fed. ``using=torch``: the inputs are torch tensors.
     """
+    if using is not None and getattr(using, "__name__", None) == "torch":
+        from .torch_live import torch_playground_class
+        return display_once(torch_playground_class()(fn, **inputs))
     return display_once(Playground(fn, **inputs))
