@@ -491,3 +491,36 @@ def test_open_inspect_panel_follows_live_values():
     assert dict(widget.details["rows"])["grad"] == "None"
     z.backward()
     assert dict(widget.details["rows"])["grad"] == "[4., 6.]"
+
+
+def test_a_subscriber_collected_in_the_middle_of_an_emit_is_skipped():
+    """A callback that lets another subscriber be collected (and emits again, as a backward() inside a
+    callback does) must not break the emit that is running: no ValueError from list.remove."""
+    class Listener:
+        def __init__(self):
+            self.seen = []
+
+        def on(self, arg):
+            self.seen.append(arg)
+
+    first, doomed, last = Listener(), Listener(), Listener()
+    holder = {"doomed": doomed}
+    del doomed
+
+    def kill_and_emit_again(arg):
+        first.seen.append(arg)
+        if holder:
+            holder.clear()
+            gc.collect()
+            _events.emit("data", "nested")
+
+    keep = [_events.subscribe("data", kill_and_emit_again), _events.subscribe("data", holder["doomed"].on),
+            _events.subscribe("data", last.on)]
+    try:
+        _events.emit("data", "outer")
+        assert first.seen == ["outer", "nested"] and last.seen == ["nested", "outer"]
+        assert len(_events._subscribers["data"]) == 2       # the collected one is gone from the registry
+    finally:
+        for unsubscribe in keep:
+            unsubscribe()
+    assert not _events.has_subscribers("data")
