@@ -15,6 +15,24 @@ from gradkit.widgets import GraphWidget
 from gradkit.viz.fmt import grad_text, value_text
 
 
+@pytest.fixture(autouse=True)
+def no_widget_outlives_its_test():
+    """Each test leaves no widget listening: the ones it displayed (the widget registry keeps a displayed
+    widget for its views) are closed and the shell's namespace is emptied, and then nothing is subscribed,
+    so later test files see a quiet event registry."""
+    from ipywidgets.widgets.widget import _instances
+    before = set(_instances)
+    yield
+    for model_id in set(_instances) - before:
+        _instances[model_id].close()
+    from IPython import get_ipython
+    ip = get_ipython()
+    if ip is not None:
+        ip.reset()                                  # the tests' cells bound widgets to names (and Out[n])
+    gc.collect()
+    assert not _events.has_subscribers(), _events._subscribers
+
+
 def seed_example():
     x = gk.tensor([2.0, 3.0], requires_grad=True)
     z = (x * x + 3).sum()
@@ -524,3 +542,20 @@ def test_a_subscriber_collected_in_the_middle_of_an_emit_is_skipped():
         for unsubscribe in keep:
             unsubscribe()
     assert not _events.has_subscribers("data")
+
+
+def test_a_leaf_toggled_off_keeps_its_grad_row_while_grad_is_set():
+    x, z = seed_example()
+    z.backward()
+    w = GraphWidget(z, names={"x": x, "z": z}, min_interval=0.0)
+    xid = leaf_id(w, "x")
+    w.toggle(xid)                                   # requires_grad off: x.grad is still [4., 6.]
+    assert x.requires_grad is False and x.grad is not None
+    cells = {el.get("id"): "".join(el.itertext()) for el in ET.fromstring(w.svg.encode()).iter() if el.get("id")}
+    assert "[4., 6.]" in cells[f"gk-{xid}-grad"] and w.values[xid]["grad"] == "[4., 6.]"
+    w.toggle(xid)                                   # and back on: the same grad row
+    assert x.requires_grad is True and w.values[xid]["grad"] == "[4., 6.]" and f"gk-{xid}-grad" in _svg_ids(w)
+
+
+def _svg_ids(widget):
+    return {el.get("id") for el in ET.fromstring(widget.svg.encode()).iter() if el.get("id")}

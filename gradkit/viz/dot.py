@@ -71,7 +71,7 @@ def _text_cell(text, color, size, attrs=""):
             f'{_small(esc(text), color, size)}</TD>')
 
 
-_NAME_WIDTH = 28        # points: the "data" / "grad" column
+_NAME_WIDTH = 30        # points: the "data" / "grad" column (its 10 pt word, then about a character of gap)
 
 
 def _field_row(name, cell_id, tooltip, text, width, color=None):
@@ -84,12 +84,19 @@ def _field_row(name, cell_id, tooltip, text, width, color=None):
 def _tensor_label(n, show_values, show_grads):
     nid = esc(n.id)
     title = f"{shape_text(n.shape)} {n.dtype}"
-    rows = [f'<TR><TD ALIGN="LEFT" COLSPAN="2"><B>{esc(n.label)}</B>  {_small(esc(title))}</TD></TR>']
+    # the name and its shape in cells of their own: in one cell Graphviz would place the shape after the
+    # name's Helvetica width, and a wider bold face in the browser would run the two together
+    name_width = int(_text_width(n.label, 11) * 1.1) + 8
     flag = _flag(n, show_grads)
     # Graphviz spreads a box's spare width over all columns, which would push the numbers away
-    # from their names: the number column is made as wide as the widest row needs instead.
-    widest = max(_text_width(n.label, 11) * 1.1 + _text_width("  " + title, 10), _text_width(flag, 9)) + 2
+    # from their names (and the shape away from the name): the number column is made as wide as the
+    # widest row needs, and the shape's cell takes the rest of the header row.
+    widest = max(name_width + _text_width(title, 10), _text_width(flag, 9)) + 4
     width = max(_field_width(n.reserve), int(widest) - _NAME_WIDTH)
+    rest = _NAME_WIDTH + width + 2 - name_width      # the two padded cells of a data row, less the name
+    rows = [f'<TR><TD ALIGN="LEFT" COLSPAN="2"><TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0">'
+            f'<TR><TD ALIGN="LEFT" WIDTH="{name_width}"><B>{esc(n.label)}</B></TD>'
+            f'<TD ALIGN="LEFT" WIDTH="{rest}">{_small(esc(title))}</TD></TR></TABLE></TD></TR>']
     if show_values:
         rows.append(_field_row("data", f"gk-{nid}-value", esc(n.label), esc(n.value), width))
     has_grad_row = show_grads and (n.grad is not None or (n.requires_grad and (n.is_leaf or n.retains_grad)))

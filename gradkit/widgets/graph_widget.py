@@ -215,7 +215,7 @@ class GraphWidget(anywidget.AnyWidget):
             else:
                 self.note = "the tensor this widget drew no longer exists"
             return
-        graph = _without_self_detach(build_graph(roots, names=self.names(), max_nodes=self._max_nodes))
+        graph = build_graph(roots, names=self.names(), max_nodes=self._max_nodes)
         same = self._graph is not None and self.svg and len(graph.nodes) == len(self._graph.nodes) \
             and _structure(graph) == _structure(self._graph)
         if same:
@@ -490,18 +490,6 @@ class GraphWidget(anywidget.AnyWidget):
         if getattr(self, "_graph", None) is None:
             return "GraphWidget(<no graph>)"
         return f"GraphWidget({summary_text(self._graph)})"
-
-
-def _without_self_detach(graph):
-    """A leaf switched on with requires_grad_(True) after it was used is drawn where the graph recorded
-    it, as a constant; nobody detached it from itself, so no "detach()" link from it to itself."""
-    loops = {a for a, b in graph.detach_edges if a == b}
-    if loops:
-        graph.detach_edges = [(a, b) for a, b in graph.detach_edges if a != b]
-        for node in graph.nodes:
-            if node.id in loops:
-                node.note = "requires_grad was False when it was used: not recorded"
-    return graph
 
 
 def _untracked_if_rerun(graph: Graph):
