@@ -559,3 +559,18 @@ def test_a_leaf_toggled_off_keeps_its_grad_row_while_grad_is_set():
 
 def _svg_ids(widget):
     return {el.get("id") for el in ET.fromstring(widget.svg.encode()).iter() if el.get("id")}
+
+
+def test_load_ext_gradkit_makes_errors_end_at_the_learners_line(ipython, capsys):
+    ip = ipython
+    ip.set_custom_exc((), None)                     # a fresh shell: no handler yet (importing lessons sets one)
+    ip.run_line_magic("reload_ext", "gradkit")
+    assert ip.custom_exceptions == (Exception,)
+    capsys.readouterr()
+    result = ip.run_cell("a = gk.tensor([1.0, 2.0])\nb = a @ gk.tensor([1.0, 2.0, 3.0])   # the learner's line")
+    shown = capsys.readouterr().out
+    assert isinstance(result.error_in_exec, RuntimeError)
+    assert "the learner's line" in shown and "RuntimeError" in shown
+    package = str(__import__("pathlib").Path(gk.__file__).parent)
+    assert package not in shown and "_tensor.py" not in shown, shown       # no gradkit frame after it
+    ip.run_line_magic("unload_ext", "gradkit")
