@@ -429,13 +429,46 @@ def test_widget_follows_the_names_it_drew(ipython):
 
 def test_a_root_that_dies_with_no_name_to_follow_says_so(ipython):
     ip = ipython
-    ip.run_cell("p = gk.tensor([1.0, 2.0], requires_grad=True)\n"
-                "live = gk.GraphWidget((p * 3.0).sum(), names={'p': p}, min_interval=0.0)")
+    ip.run_cell("p = gk.tensor([1.0, 2.0], requires_grad=True)\nout = (p * 3.0).sum()\n"
+                "live = gk.GraphWidget(out, names={'p': p}, min_interval=0.0)")
     live = ip.user_ns["live"]
-    ip.run_cell("with gk.no_grad():\n    p.mul_(2)")
+    ip.run_cell("del out\nwith gk.no_grad():\n    p.mul_(2)")
     assert live.values[leaf_id(live, "p")]["value"] == "[2., 4.]"     # live leaves keep updating
     assert "from an earlier step" in live.note and "no variable holds a new one" in live.note
     assert set(live.stale) == {n.id for n in live._graph.nodes if not n.is_leaf}
+
+
+def test_a_root_no_name_refers_to_is_held_until_close(ipython):
+    """gk.show((x * 2).sum()): the learner asked to see a tensor only the widget refers to."""
+    ip = ipython
+    ip.run_cell("p = gk.tensor([1.0, 2.0], requires_grad=True)\n"
+                "live = gk.GraphWidget((p * 3.0).sum(), min_interval=0.0)")
+    live = ip.user_ns["live"]
+    gc.collect()
+    root = live.roots()
+    assert len(root) == 1 and live.stale == [] and live.note == ""
+    root[0].backward()                                  # the drawing is live: its grads update
+    assert live.values[leaf_id(live, "p")]["grad"] == "[3., 3.]"
+    ref = weakref.ref(root[0])
+    del root
+    live.close()                                        # closing lets it go
+    gc.collect()
+    assert ref() is None
+
+
+def test_a_name_bound_root_is_not_kept_alive_after_re_binding(ipython):
+    """A training loop that re-binds `loss` 100 times with a widget following it keeps only the last graph."""
+    ip = ipython
+    ip.run_cell("import weakref\ngk.manual_seed(0)\nmodel = gk.nn.MLP([2, 8, 1])\nX = gk.randn(16, 2)\n"
+                "opt = gk.optim.SGD(model.parameters(), lr=0.05)\nloss = (model(X) ** 2).mean()\n"
+                "live = gk.GraphWidget(loss, min_interval=0.0)\nseen = [weakref.ref(loss)]")
+    ip.run_cell("for step in range(100):\n    opt.zero_grad()\n    loss = (model(X) ** 2).mean()\n"
+                "    loss.backward()\n    opt.step()\n    seen.append(weakref.ref(loss))")
+    gc.collect()
+    live = ip.user_ns["live"]
+    alive = [r for r in ip.user_ns["seen"] if r() is not None]
+    assert alive == [ip.user_ns["seen"][-1]] and live.roots() == [ip.user_ns["loss"]]
+    assert live._held == []
 
 
 def test_toggle_tells_the_truth_and_survives_structure_changes():

@@ -12,8 +12,9 @@ cell finishes, so a training loop with a widget attached barely slows down.
 The widget follows the names it drew: when a cell re-binds ``loss`` (or any drawn
 name) to a new tensor, the drawing switches to the new tensor when the cell ends
 (values patched in place if the structure is the same, a new layout if not).
-It holds its tensors by weak reference, opens its connection to the browser only
-when it is displayed, and stops listening when closed or collected.
+It holds its tensors by weak reference (except a root no name refers to, which it
+keeps until it draws another tensor or is closed), opens its connection to the
+browser only when it is displayed, and stops listening when closed or collected.
 """
 import pathlib
 import time
@@ -188,8 +189,13 @@ class GraphWidget(anywidget.AnyWidget):
     def _set_roots(self, roots, names, follow):
         self._roots = [weakref.ref(r) for r in roots]
         self._names = {k: weakref.ref(v) for k, v in (names or {}).items() if isinstance(v, Tensor)}
-        # The names this widget follows: those bound to the same tensor in the notebook's namespace.
         namespace = _user_namespace() if follow else None
+        # A root that no name refers to (gk.show((x * 2).sum())) would die as soon as the call returns,
+        # and the drawing would be stale from the start: the widget holds it until it draws another
+        # tensor or is closed. Roots bound to a name stay weak: a loop re-binding `loss` frees each graph.
+        bound = {id(v) for v in (names or {}).values()} | {id(v) for v in (namespace or {}).values()}
+        self._held = [r for r in roots if id(r) not in bound]
+        # The names this widget follows: those bound to the same tensor in the notebook's namespace.
         if namespace is None:
             self._root_names, self._followed = [None] * len(roots), set()
             return
@@ -286,7 +292,8 @@ class GraphWidget(anywidget.AnyWidget):
         what = ", ".join(labels) or "the drawn tensor"
         live = [n.label for n in self._graph.nodes if n.is_leaf and n.id not in set(self.stale)] \
             if self._graph else []
-        followed = [n for n in self._root_names if n]
+        namespace = _user_namespace() or {}
+        followed = [n for n in self._root_names if n and isinstance(namespace.get(n), Tensor)]
         after = (f"; it switches to the new {', '.join(followed)} when this cell finishes" if followed else
                  "; no variable holds a new one to follow (show the new tensor with gk.show)")
         self.note = (f"{what} is from an earlier step: that tensor no longer exists{after}. "
@@ -475,7 +482,7 @@ class GraphWidget(anywidget.AnyWidget):
     def close(self):
         for unsubscribe in getattr(self, "_unsubscribe", ()):
             unsubscribe()
-        self._unsubscribe = []
+        self._unsubscribe, self._held = [], []
         _unregister_post_execute(getattr(self, "_ipython", None))
         self._ipython = None
         super().close()
