@@ -512,14 +512,20 @@ def test_a_value_that_outgrows_its_box_is_laid_out_again_after_the_cell():
     widget = GraphWidget(z, names={"x": x, "z": z}, min_interval=0.0)
     svg = widget.svg
     with gk.no_grad():
-        x.add_(0.123456)                      # "[1., 2.]" becomes "[1.1235, 2.1235]": longer than its box
-    assert widget.values[leaf_id(widget, "x")]["value"] == "[1.1235, 2.1235]"
+        x.add_(0.123456)                      # "[1.1235, 2.1235]": longer, but the field was drawn for such numbers
+    widget._after_cell()
+    assert widget.values[leaf_id(widget, "x")]["value"] == "[1.1235, 2.1235]" and widget.svg == svg
+    with gk.no_grad():
+        x.mul_(1e6)                           # "[1123456., 2123456.]": wider than the field drawn
+    text = value_text(x._data)
+    assert widget.values[leaf_id(widget, "x")]["value"] == text and len(text) > len("[-1.2345, -1.2345]")
     assert widget.svg == svg                  # patched in place while the cell runs ...
-    widget._after_cell()                      # ... and laid out again when it ends
-    assert widget.svg != svg and "[1.1235, 2.1235]" in widget.svg
+    widget._after_cell()                      # ... and laid out again when it ends, wide enough
+    assert widget.svg != svg and text in widget.svg
+    assert widget._graph.overflows(widget.values) == []
     svg = widget.svg
     with gk.no_grad():
-        x.sub_(0.1)                           # as long as before: no new layout
+        x.sub_(1.0)                           # as long as before: no new layout
     widget._after_cell()
     assert widget.svg == svg
 

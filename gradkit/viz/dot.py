@@ -12,8 +12,7 @@ Arrows point the way the forward pass ran (inputs -> op -> result);
 backward() sends gradients the opposite way, from the output to the leaves.
 
 Ids in the SVG: node ``gk-<id>``; its value cell ``gk-<id>-value``; its grad cell
-``gk-<id>-grad``; edges ``gk-e<n>`` (n = index in ``Graph.edges``), with ``edge_grads=True``
-an empty label cell ``gk-e<n>-grad`` on each edge into an op; the "not drawn" note ``gk-omitted``.
+``gk-<id>-grad``; edges ``gk-e<n>`` (n = index in ``Graph.edges``); the "not drawn" note ``gk-omitted``.
 Value and grad cells are drawn ``GraphNode.reserve`` characters wide (``Graph.overflows``
 tells when a new text no longer fits).
 """
@@ -42,7 +41,6 @@ LEGEND = [
     ("op", "op = grad_fn"),
 ]
 RANKDIRS = ("TB", "BT", "LR", "RL")
-EDGE_GRAD_SIZE = 10     # points; the widget's step-through writes gradients this size
 
 
 def _small(text, color="#444444", size=10):
@@ -121,16 +119,6 @@ def _flag(n, show_grads):
     return "non-leaf: .grad not kept" if show_grads else ""
 
 
-def _edge_grad_slot(edge_id, chars):
-    """An empty edge label sized for the gradient this edge carries in backward: Graphviz lays
-    edge labels out as nodes of their own, so no two overlap (parallel edges included); the
-    widget writes the gradient into the cell ``<edge_id>-grad`` while stepping through backward."""
-    return (f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0"><TR>'
-            f'<TD ALIGN="LEFT" WIDTH="{_field_width(chars, EDGE_GRAD_SIZE) + 8}" ID="{edge_id}-grad" '
-            f'TOOLTIP="gradient">'
-            f'<FONT FACE="{MONO}" POINT-SIZE="{EDGE_GRAD_SIZE}">&#160;</FONT></TD></TR></TABLE>>')
-
-
 def _op_label(n, show_saved):
     shape = n.shape
     out = shape_text(shape) if is_one_shape(shape) else ", ".join(shape_text(s) for s in shape)
@@ -147,14 +135,10 @@ def _op_label(n, show_saved):
     return '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0">' + "".join(rows) + "</TABLE>>"
 
 
-def to_dot(graph, show_values=True, show_grads=True, show_saved=False, rankdir="TB", legend=True, title=None,
-           edge_grads=False):
+def to_dot(graph, show_values=True, show_grads=True, show_saved=False, rankdir="TB", legend=True, title=None):
     """Build the DOT for a `Graph` as a `graphviz.Digraph` (``.source`` is the text).
 
     rankdir: "TB" (default: inputs at the top, forward pass downwards), "BT", "LR" or "RL".
-    edge_grads: give every edge into an op an empty label cell ``gk-e<n>-grad``, sized for
-    the gradient backward sends along it, for the widget's step-through to fill (edges from
-    tensors that do not require grad carry none and get no cell).
     """
     rankdir = str(rankdir).upper()
     if rankdir not in RANKDIRS:
@@ -180,11 +164,7 @@ def to_dot(graph, show_values=True, show_grads=True, show_saved=False, rankdir="
             _more_inputs_note(dot, i, graph.more_inputs[i])
             continue
         src, dst = graph.edges[i]
-        chars = graph.edge_reserve(i) if edge_grads else 0
-        if chars:
-            dot.edge(src, dst, id=f"gk-e{i}", label=_edge_grad_slot(f"gk-e{i}", chars))
-        else:
-            dot.edge(src, dst, id=f"gk-e{i}")
+        dot.edge(src, dst, id=f"gk-e{i}")
     for j, (src, dst) in enumerate(graph.detach_edges):
         dot.edge(src, dst, id=f"gk-d{j}", style="dashed", color="#999999", arrowhead="odot",
                  label=f"<{_small('detach()', '#555555', 9)}>")

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from .._tensor import Tensor
 from ..autograd.function import BackwardNode
-from .fmt import grad_text, is_one_shape, reserved_chars, shape_text, value_text
+from .fmt import grad_text, reserved_chars, shape_text, value_text
 
 from ..explain_grad import detached_source as _recorded_detach_source     # the core's record of detach()
 
@@ -132,19 +132,6 @@ class Graph:
             if longest > node.reserve:
                 out.append(node_id)
         return out
-
-    def edge_reserve(self, index):
-        """Characters the gradient label of edge ``self.edges[index]`` is drawn wide enough for
-        (``to_dot(edge_grads=True)``): a gradient has its input's shape. 0: the edge carries no
-        gradient (it does not lead into an op, or its tensor does not require grad)."""
-        src, dst = self.edges[index]
-        source = self.node(src)
-        if self.node(dst).kind != "op" or source.kind == "leaf_const":
-            return 0
-        shape = source.shape
-        if not is_one_shape(shape):
-            shape = (7, 7)          # one output of several: room for the "min … · max …" form
-        return reserved_chars(shape)
 
     @property
     def ops(self):

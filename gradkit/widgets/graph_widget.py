@@ -105,10 +105,6 @@ def _adopt_ids(graph, old):
     graph._refs = {rename[k]: v for k, v in graph._refs.items()}
 
 
-def _text_lengths(values):
-    return {nid: (len(v.get("value") or ""), len(v.get("grad") or "None")) for nid, v in values.items()}
-
-
 class GraphWidget(anywidget.AnyWidget):
     """A live drawing of the graph of ``tensor`` (or of a function's result).
 
@@ -148,8 +144,7 @@ class GraphWidget(anywidget.AnyWidget):
         self._dirty = False
         self._graph = None
         self._replay = None
-        self._layout_lengths = {}
-        self._outgrown = False          # a text got longer than the box it was laid out for
+        self._outgrown = False          # a text got longer than the field drawn for it (Graph.overflows)
         self._watched = set()           # ids of the tensors drawn
         self._watched_grads = set()     # ids of their .grad tensors
         self._structure_key = None
@@ -226,6 +221,12 @@ class GraphWidget(anywidget.AnyWidget):
             and _structure(graph) == _structure(self._graph)
         if same:
             _adopt_ids(graph, self._graph)
+            # the drawn fields are as wide as the old layout made them (GraphNode.reserve): patch in place
+            # only while every text still fits them
+            same = not self._graph.overflows(node_values(graph))
+            if same:
+                for node, drawn in zip(graph.nodes, self._graph.nodes):
+                    node.reserve = drawn.reserve
         self._graph = graph
         self._replay = None
         self._watched = {id(ref()) for ref in graph._refs.values() if isinstance(ref(), Tensor)}
@@ -234,24 +235,13 @@ class GraphWidget(anywidget.AnyWidget):
         self._structure_key = self._key()
         self.title = summary_text(graph).split(":")[0]
         self.note, self.stale = "", []
-        if same:
-            fresh = node_values(graph)
-            if self._grown(fresh):
-                same = False
         if not same:
             # The toolbar shows the title; the picture itself does not repeat it.
             self.svg = render_svg(to_dot(graph, rankdir=self._rankdir, title=None).source)
-            self._layout_lengths = _text_lengths(node_values(graph))
             self._outgrown = False
         if self.step_window:
             self.step_window = {}           # the browser asks again for the new drawing's steps
         self._push_values()
-
-    def _grown(self, fresh):
-        """Does any text no longer fit the box it was laid out for?"""
-        laid = self._layout_lengths
-        return any(nid in laid and (lv > laid[nid][0] or lg > laid[nid][1])
-                   for nid, (lv, lg) in _text_lengths(fresh).items())
 
     def _key(self):
         """What forces a new layout: the roots' grad_fn (in-place ops rebase it), requires_grad flags."""
@@ -276,7 +266,7 @@ class GraphWidget(anywidget.AnyWidget):
                 self.stale = gone
             self._say_stale()
         if fresh != self.values:
-            self._outgrown = self._outgrown or self._grown(fresh)
+            self._outgrown = self._outgrown or bool(self._graph.overflows(fresh))
             self.values = fresh
             shown = self.details.get("id")
             if shown and shown in fresh:
