@@ -313,6 +313,8 @@ def test_learner_notebook_in_light_theme(page, lab):
     status = mlp.locator(".gk-status").inner_text()
     assert "no longer exists" not in status and "earlier step" not in status, status
     mlp.screenshot(path=str(OUT / "8-mlp-after-training.png"))
+    # after 25 steps of live updates every value still sits inside its box, clear of its neighbours
+    assert page.evaluate(TEXT_OUTSIDE_BOX) == []
 
     # a lesson-sized MLP stays readable: at least 95% of its text at 10 px or more (it scrolls instead)
     sizes = [t["px"] for t in page.evaluate(TEXT_REPORT, 1) if t["where"] == "svg"]
@@ -442,7 +444,7 @@ TEXT_OUTSIDE_BOX = """() => {
 }"""
 
 
-def test_static_drawing_text_stays_in_its_boxes_with_the_fonts_this_machine_has():
+def test_static_drawing_text_stays_in_its_boxes_with_the_fonts_this_machine_has(page):
     """The static SVG (what saved notebooks, GitHub and HTML export show, with no widget CSS) names
     fonts of Helvetica's and Courier's widths, so no text spills out of its box even where only
     DejaVu is installed (Debian's chromium here)."""
@@ -459,9 +461,12 @@ def test_static_drawing_text_stays_in_its_boxes_with_the_fonts_this_machine_has(
     svgs = [gk.draw(z, names={"x": x, "z": z}).svg(), gk.draw(loss, show_saved=True).svg(),
             gk.draw((w.exp() * 2).sum(dim=1), rankdir="LR").svg()]
     assert all("DejaVu Sans Condensed" in s for s in svgs)
-    with chromium_page() as page:
-        page.set_content("<!doctype html><body style='margin:0'>" + "".join(svgs) + "</body>")
-        page.evaluate("document.fonts.ready")
-        spilled = page.evaluate(TEXT_OUTSIDE_BOX)
-        page.screenshot(path=str(OUT / "16-static-drawings.png"), full_page=True)
+    static = page.context.new_page()            # the same Chromium, a plain page: no JupyterLab, no widget CSS
+    try:
+        static.set_content("<!doctype html><body style='margin:0'>" + "".join(svgs) + "</body>")
+        static.evaluate("document.fonts.ready")
+        spilled = static.evaluate(TEXT_OUTSIDE_BOX)
+        static.screenshot(path=str(OUT / "16-static-drawings.png"), full_page=True)
+    finally:
+        static.close()
     assert spilled == [], spilled
