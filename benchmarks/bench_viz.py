@@ -69,10 +69,9 @@ def main():
             print(f"{n:>6} leaves stacked, max_inputs={max_inputs}: drawn {len(graph.nodes):>4} nodes "
                   f"(omitted {graph.omitted:>6}: {graph.omitted_text()})   model {model_t * 1e3:7.1f} ms   "
                   f"draw total {total_t * 1e3:7.1f} ms   (target < 2000 ms) {'OK' if good else 'OVER'}", flush=True)
-    svg_t, png_t, png_kib, steps_t = lesson6_mlp()
+    svg_t, png_t, png_kib = lesson6_mlp()
     print(f"lesson-6 MLP (15 nodes): svg {svg_t * 1e3:6.1f} ms   png twin {png_t * 1e3:6.1f} ms ({png_kib:.0f} KiB)"
-          f"   (png in the static output only if < 50 ms: {'yes' if png_t < 0.05 else 'no'})"
-          f"   svg with edge-gradient cells {steps_t * 1e3:6.1f} ms", flush=True)
+          f"   (png in the static output only if < 50 ms: {'yes' if png_t < 0.05 else 'no'})", flush=True)
     return 0 if ok else 1
 
 
@@ -89,11 +88,9 @@ def lesson6_mlp():
     loss.backward()
     graph = viz.build_graph(loss, names=names)
     source = viz.to_dot(graph).source
-    steps_source = viz.to_dot(graph, edge_grads=True).source
     svg_t = best_of(lambda: viz.render_svg(source), repeat=5)
     png_t = best_of(lambda: viz.render_png(source), repeat=5)
-    steps_t = best_of(lambda: viz.render_svg(steps_source), repeat=5)
-    return svg_t, png_t, len(viz.render_png(source)) / 1024, steps_t
+    return svg_t, png_t, len(viz.render_png(source)) / 1024
 
 
 if __name__ == "__main__":

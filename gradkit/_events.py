@@ -22,20 +22,32 @@ def subscribe(event, callback):
     """Call ``callback(arg)`` whenever ``event`` happens; returns an unsubscribe function.
 
     Bound methods are held with WeakMethod, plain functions with a weak reference,
-    so the subscription ends when its owner is collected.
+    so the subscription ends when its owner is collected: the reference's callback
+    takes it out of the registry at once (so `has_subscribers` and the core's
+    ``if _events._subscribers`` checks see only live subscribers).
     """
     if event not in EVENTS:
         raise ValueError(f"unknown event {event!r}; expected one of {EVENTS}")
-    ref = weakref.WeakMethod(callback) if hasattr(callback, "__self__") else weakref.ref(callback)
-    _subscribers.setdefault(event, []).append(ref)
 
-    def unsubscribe():
-        refs = _subscribers.get(event, [])
-        if ref in refs:
-            refs.remove(ref)
-        if not refs:
-            _subscribers.pop(event, None)
-    return unsubscribe
+    def drop(ref):
+        _remove(event, ref)
+    ref = weakref.WeakMethod(callback, drop) if hasattr(callback, "__self__") else weakref.ref(callback, drop)
+    _subscribers.setdefault(event, []).append(ref)
+    return lambda: _remove(event, ref)
+
+
+def _remove(event, ref):
+    """Take ``ref`` out (by identity; a no-op when it is already gone). May run in the middle of an
+    `emit` (a collection triggered by a callback): emit walks a copy, so nothing is pulled from under it."""
+    refs = _subscribers.get(event)
+    if refs is None:
+        return
+    for i, held in enumerate(refs):
+        if held is ref:
+            del refs[i]
+            break
+    if not refs:
+        _subscribers.pop(event, None)
 
 
 def has_subscribers(event=None):
@@ -46,11 +58,7 @@ def emit(event, arg):
     refs = _subscribers.get(event)
     if not refs:
         return
-    for ref in list(refs):
+    for ref in tuple(refs):
         callback = ref()
-        if callback is None:
-            refs.remove(ref)
-        else:
+        if callback is not None:
             callback(arg)
-    if not refs:
-        _subscribers.pop(event, None)

@@ -1,4 +1,4 @@
-"""`%load_ext gradkit`: tensors show an HTML card, and the %%gradgraph cell magic.
+"""`%load_ext gradkit`: tensors show an HTML card, the %%gradgraph cell magic, and errors end at your line.
 
     %load_ext gradkit
 
@@ -84,6 +84,9 @@ def load_ipython_extension(ipython):
     ipython.display_formatter.formatters["text/html"].for_type(Tensor, _card)
     ipython.register_magic_function(lambda line, cell: gradgraph(line, cell, ipython),
                                     magic_kind="cell", magic_name="gradgraph")
+    # the lessons' traceback filter: an error made with gradkit ends at the learner's own line, as PyTorch's do
+    from .lessons import end_errors_at_the_learners_line
+    end_errors_at_the_learners_line()
 
 
 def unload_ipython_extension(ipython):

@@ -157,7 +157,8 @@ def test_lesson_2_graph_updates_live(page, lab):
     cells = page.locator(".jp-Notebook:visible .jp-Cell")
     run_cells(page, cells.count())
     try:
-        page.wait_for_function("window.__gkSeen.length >= 2", timeout=60000)
+        wait_until_run(page, timeout=180000)        # 34 cells on a machine shared with other jobs
+        page.wait_for_function("window.__gkSeen.length >= 2", timeout=15000)
     finally:
         seen = page.evaluate("window.__gkSeen")
         page.screenshot(path=str(OUT / "5-lesson2.png"))
@@ -312,6 +313,8 @@ def test_learner_notebook_in_light_theme(page, lab):
     status = mlp.locator(".gk-status").inner_text()
     assert "no longer exists" not in status and "earlier step" not in status, status
     mlp.screenshot(path=str(OUT / "8-mlp-after-training.png"))
+    # after 25 steps of live updates every value still sits inside its box, clear of its neighbours
+    assert page.evaluate(TEXT_OUTSIDE_BOX) == []
 
     # a lesson-sized MLP stays readable: at least 95% of its text at 10 px or more (it scrolls instead)
     sizes = [t["px"] for t in page.evaluate(TEXT_REPORT, 1) if t["where"] == "svg"]
@@ -407,3 +410,63 @@ def test_learner_notebook_in_dark_theme(page, lab):
         _check_contrast(page, (1, 3, 5), "JupyterLab Dark")
     finally:
         switch_theme(page, "JupyterLab Light")
+
+
+# ---------------------------------------------------------------- the static drawing in a browser
+TEXT_OUTSIDE_BOX = """() => {
+    const out = [];
+    for (const svg of document.querySelectorAll('svg')) {
+        for (const g of svg.querySelectorAll('g.node')) {
+            const shapes = Array.from(g.querySelectorAll('polygon, ellipse, path')).map(s => s.getBBox());
+            if (!shapes.length) continue;
+            const box = shapes.reduce((a, b) => (a.width * a.height >= b.width * b.height ? a : b));
+            for (const t of g.querySelectorAll('text')) {
+                if (!t.textContent.trim()) continue;
+                const r = t.getBBox();
+                // glyph boxes include the font's ascent/descent: check the ink's width, and 1 unit of slack
+                if (r.x < box.x - 1 || r.x + r.width > box.x + box.width + 1)
+                    out.push(['outside', g.id, t.textContent, Math.round(r.x + r.width - box.x - box.width)]);
+            }
+        }
+        // and no two texts of the drawing run into each other (rows may touch: 1 unit of slack)
+        const texts = Array.from(svg.querySelectorAll('text')).filter(t => t.textContent.trim())
+            .map(t => [t.textContent, t.getBBox()]);
+        for (let i = 0; i < texts.length; i++) for (let j = i + 1; j < texts.length; j++) {
+            const [ta, a] = texts[i], [tb, b] = texts[j];
+            if (a.x + 1 < b.x + b.width && b.x + 1 < a.x + a.width && a.y + 2 < b.y + b.height && b.y + 2 < a.y + a.height)
+                out.push(['overlap', ta, tb]);
+            // a row's name ("data", "grad") stands clear of its numbers: at least a character's width
+            if (['data', 'grad'].includes(ta) && Math.abs(a.y - b.y) < 1 && b.x > a.x && b.x - (a.x + a.width) < 8)
+                out.push(['touching', ta, tb, Math.round(b.x - a.x - a.width)]);
+        }
+    }
+    return out;
+}"""
+
+
+def test_static_drawing_text_stays_in_its_boxes_with_the_fonts_this_machine_has(page):
+    """The static SVG (what saved notebooks, GitHub and HTML export show, with no widget CSS) names
+    fonts of Helvetica's and Courier's widths, so no text spills out of its box even where only
+    DejaVu is installed (Debian's chromium here)."""
+    import gradkit as gk
+    x = gk.tensor([2.0, 3.0], requires_grad=True)
+    z = (x * x + 3).sum()
+    z.backward()
+    x.requires_grad_(False)                                     # a long note under the name
+    gk.manual_seed(0)
+    model = gk.nn.MLP([2, 4, 1])
+    loss = ((model(gk.randn(8, 2)).squeeze(1) - 1.0) ** 2).mean()
+    loss.backward()
+    w = gk.tensor([[0.123456, -7.5], [1e-5, 3.0]], requires_grad=True, name="a_rather_long_weight_name")
+    svgs = [gk.draw(z, names={"x": x, "z": z}).svg(), gk.draw(loss, show_saved=True).svg(),
+            gk.draw((w.exp() * 2).sum(dim=1), rankdir="LR").svg()]
+    assert all("DejaVu Sans Condensed" in s for s in svgs)
+    static = page.context.new_page()            # the same Chromium, a plain page: no JupyterLab, no widget CSS
+    try:
+        static.set_content("<!doctype html><body style='margin:0'>" + "".join(svgs) + "</body>")
+        static.evaluate("document.fonts.ready")
+        spilled = static.evaluate(TEXT_OUTSIDE_BOX)
+        static.screenshot(path=str(OUT / "16-static-drawings.png"), full_page=True)
+    finally:
+        static.close()
+    assert spilled == [], spilled

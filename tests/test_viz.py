@@ -376,33 +376,6 @@ def test_fields_reserve_room_and_overflows_says_when_not():
     assert fresh.overflows(viz.node_values(fresh)) == []
 
 
-def test_parallel_edges_get_their_own_grad_slots():
-    a = gk.tensor(3.0, requires_grad=True)
-    f = a * a + 2 * a
-    g = viz.build_graph(f, names={"a": a, "f": f})
-    root, ids = svg_ids(viz.render_svg(viz.to_dot(g, edge_grads=True).source))
-    mul = next(n.id for n in g.ops if n.op == "MulBackward0" and not n.others)
-    parallel = [i for i, (s, d) in enumerate(g.edges) if d == mul]
-    assert len(parallel) == 2
-    boxes = []
-    for i in parallel:
-        (text,) = ids[f"gk-e{i}-grad"].iter(SVG + "text")
-        boxes.append((float(text.get("x")), float(text.get("y"))))
-    (x0, y0), (x1, y1) = boxes
-    assert abs(x0 - x1) >= viz.dot._field_width(len("-1.2345"), viz.dot.EDGE_GRAD_SIZE) or abs(y0 - y1) >= 10
-    c = gk.tensor([1.0, 2.0])                       # a constant operand: no gradient, no slot
-    w = gk.tensor([1.0, 1.0], requires_grad=True)
-    h = viz.build_graph((c * w).sum(), names={"c": c, "w": w})
-    src = viz.to_dot(h, edge_grads=True).source
-    cid = next(n.id for n in h.nodes if n.label == "c")
-    slots = {i for i in range(len(h.edges)) if f'ID="gk-e{i}-grad"' in src}
-    assert slots == {i for i, (s, d) in enumerate(h.edges) if h.node(d).kind == "op" and s != cid}
-    assert [h.edge_reserve(i) > 0 for i in range(len(h.edges))] == [i in slots for i in range(len(h.edges))]
-    assert h.edge_reserve(min(slots)) >= len("[-1.2345, -1.2345]")    # w's gradient, shape [2]
-    plain = svg_ids(viz.render_svg(viz.to_dot(g).source))[1]      # static drawings: no empty slots
-    assert not [k for k in plain if k.startswith("gk-e") and k.endswith("-grad")]
-
-
 def _contrast(a, b):
     def luminance(hex_colour):
         channels = [int(hex_colour.lstrip("#")[i:i + 2], 16) / 255 for i in (0, 2, 4)]

@@ -15,6 +15,24 @@ from gradkit.widgets import GraphWidget
 from gradkit.viz.fmt import grad_text, value_text
 
 
+@pytest.fixture(autouse=True)
+def no_widget_outlives_its_test():
+    """Each test leaves no widget listening: the ones it displayed (the widget registry keeps a displayed
+    widget for its views) are closed and the shell's namespace is emptied, and then nothing is subscribed,
+    so later test files see a quiet event registry."""
+    from ipywidgets.widgets.widget import _instances
+    before = set(_instances)
+    yield
+    for model_id in set(_instances) - before:
+        _instances[model_id].close()
+    from IPython import get_ipython
+    ip = get_ipython()
+    if ip is not None:
+        ip.reset()                                  # the tests' cells bound widgets to names (and Out[n])
+    gc.collect()
+    assert not _events.has_subscribers(), _events._subscribers
+
+
 def seed_example():
     x = gk.tensor([2.0, 3.0], requires_grad=True)
     z = (x * x + 3).sum()
@@ -413,13 +431,46 @@ def test_widget_follows_the_names_it_drew(ipython):
 
 def test_a_root_that_dies_with_no_name_to_follow_says_so(ipython):
     ip = ipython
-    ip.run_cell("p = gk.tensor([1.0, 2.0], requires_grad=True)\n"
-                "live = gk.GraphWidget((p * 3.0).sum(), names={'p': p}, min_interval=0.0)")
+    ip.run_cell("p = gk.tensor([1.0, 2.0], requires_grad=True)\nout = (p * 3.0).sum()\n"
+                "live = gk.GraphWidget(out, names={'p': p}, min_interval=0.0)")
     live = ip.user_ns["live"]
-    ip.run_cell("with gk.no_grad():\n    p.mul_(2)")
+    ip.run_cell("del out\nwith gk.no_grad():\n    p.mul_(2)")
     assert live.values[leaf_id(live, "p")]["value"] == "[2., 4.]"     # live leaves keep updating
     assert "from an earlier step" in live.note and "no variable holds a new one" in live.note
     assert set(live.stale) == {n.id for n in live._graph.nodes if not n.is_leaf}
+
+
+def test_a_root_no_name_refers_to_is_held_until_close(ipython):
+    """gk.show((x * 2).sum()): the learner asked to see a tensor only the widget refers to."""
+    ip = ipython
+    ip.run_cell("p = gk.tensor([1.0, 2.0], requires_grad=True)\n"
+                "live = gk.GraphWidget((p * 3.0).sum(), min_interval=0.0)")
+    live = ip.user_ns["live"]
+    gc.collect()
+    root = live.roots()
+    assert len(root) == 1 and live.stale == [] and live.note == ""
+    root[0].backward()                                  # the drawing is live: its grads update
+    assert live.values[leaf_id(live, "p")]["grad"] == "[3., 3.]"
+    ref = weakref.ref(root[0])
+    del root
+    live.close()                                        # closing lets it go
+    gc.collect()
+    assert ref() is None
+
+
+def test_a_name_bound_root_is_not_kept_alive_after_re_binding(ipython):
+    """A training loop that re-binds `loss` 100 times with a widget following it keeps only the last graph."""
+    ip = ipython
+    ip.run_cell("import weakref\ngk.manual_seed(0)\nmodel = gk.nn.MLP([2, 8, 1])\nX = gk.randn(16, 2)\n"
+                "opt = gk.optim.SGD(model.parameters(), lr=0.05)\nloss = (model(X) ** 2).mean()\n"
+                "live = gk.GraphWidget(loss, min_interval=0.0)\nseen = [weakref.ref(loss)]")
+    ip.run_cell("for step in range(100):\n    opt.zero_grad()\n    loss = (model(X) ** 2).mean()\n"
+                "    loss.backward()\n    opt.step()\n    seen.append(weakref.ref(loss))")
+    gc.collect()
+    live = ip.user_ns["live"]
+    alive = [r for r in ip.user_ns["seen"] if r() is not None]
+    assert alive == [ip.user_ns["seen"][-1]] and live.roots() == [ip.user_ns["loss"]]
+    assert live._held == []
 
 
 def test_toggle_tells_the_truth_and_survives_structure_changes():
@@ -463,14 +514,20 @@ def test_a_value_that_outgrows_its_box_is_laid_out_again_after_the_cell():
     widget = GraphWidget(z, names={"x": x, "z": z}, min_interval=0.0)
     svg = widget.svg
     with gk.no_grad():
-        x.add_(0.123456)                      # "[1., 2.]" becomes "[1.1235, 2.1235]": longer than its box
-    assert widget.values[leaf_id(widget, "x")]["value"] == "[1.1235, 2.1235]"
+        x.add_(0.123456)                      # "[1.1235, 2.1235]": longer, but the field was drawn for such numbers
+    widget._after_cell()
+    assert widget.values[leaf_id(widget, "x")]["value"] == "[1.1235, 2.1235]" and widget.svg == svg
+    with gk.no_grad():
+        x.mul_(1e6)                           # "[1123456., 2123456.]": wider than the field drawn
+    text = value_text(x._data)
+    assert widget.values[leaf_id(widget, "x")]["value"] == text and len(text) > len("[-1.2345, -1.2345]")
     assert widget.svg == svg                  # patched in place while the cell runs ...
-    widget._after_cell()                      # ... and laid out again when it ends
-    assert widget.svg != svg and "[1.1235, 2.1235]" in widget.svg
+    widget._after_cell()                      # ... and laid out again when it ends, wide enough
+    assert widget.svg != svg and text in widget.svg
+    assert widget._graph.overflows(widget.values) == []
     svg = widget.svg
     with gk.no_grad():
-        x.sub_(0.1)                           # as long as before: no new layout
+        x.sub_(1.0)                           # as long as before: no new layout
     widget._after_cell()
     assert widget.svg == svg
 
@@ -493,3 +550,68 @@ def test_open_inspect_panel_follows_live_values():
     assert dict(widget.details["rows"])["grad"] == "None"
     z.backward()
     assert dict(widget.details["rows"])["grad"] == "[4., 6.]"
+
+
+def test_a_subscriber_collected_in_the_middle_of_an_emit_is_skipped():
+    """A callback that lets another subscriber be collected (and emits again, as a backward() inside a
+    callback does) must not break the emit that is running: no ValueError from list.remove."""
+    class Listener:
+        def __init__(self):
+            self.seen = []
+
+        def on(self, arg):
+            self.seen.append(arg)
+
+    first, doomed, last = Listener(), Listener(), Listener()
+    holder = {"doomed": doomed}
+    del doomed
+
+    def kill_and_emit_again(arg):
+        first.seen.append(arg)
+        if holder:
+            holder.clear()
+            gc.collect()
+            _events.emit("data", "nested")
+
+    keep = [_events.subscribe("data", kill_and_emit_again), _events.subscribe("data", holder["doomed"].on),
+            _events.subscribe("data", last.on)]
+    try:
+        _events.emit("data", "outer")
+        assert first.seen == ["outer", "nested"] and last.seen == ["nested", "outer"]
+        assert len(_events._subscribers["data"]) == 2       # the collected one is gone from the registry
+    finally:
+        for unsubscribe in keep:
+            unsubscribe()
+    assert not _events.has_subscribers("data")
+
+
+def test_a_leaf_toggled_off_keeps_its_grad_row_while_grad_is_set():
+    x, z = seed_example()
+    z.backward()
+    w = GraphWidget(z, names={"x": x, "z": z}, min_interval=0.0)
+    xid = leaf_id(w, "x")
+    w.toggle(xid)                                   # requires_grad off: x.grad is still [4., 6.]
+    assert x.requires_grad is False and x.grad is not None
+    cells = {el.get("id"): "".join(el.itertext()) for el in ET.fromstring(w.svg.encode()).iter() if el.get("id")}
+    assert "[4., 6.]" in cells[f"gk-{xid}-grad"] and w.values[xid]["grad"] == "[4., 6.]"
+    w.toggle(xid)                                   # and back on: the same grad row
+    assert x.requires_grad is True and w.values[xid]["grad"] == "[4., 6.]" and f"gk-{xid}-grad" in _svg_ids(w)
+
+
+def _svg_ids(widget):
+    return {el.get("id") for el in ET.fromstring(widget.svg.encode()).iter() if el.get("id")}
+
+
+def test_load_ext_gradkit_makes_errors_end_at_the_learners_line(ipython, capsys):
+    ip = ipython
+    ip.set_custom_exc((), None)                     # a fresh shell: no handler yet (importing lessons sets one)
+    ip.run_line_magic("reload_ext", "gradkit")
+    assert ip.custom_exceptions == (Exception,)
+    capsys.readouterr()
+    result = ip.run_cell("a = gk.tensor([1.0, 2.0])\nb = a @ gk.tensor([1.0, 2.0, 3.0])   # the learner's line")
+    shown = capsys.readouterr().out
+    assert isinstance(result.error_in_exec, RuntimeError)
+    assert "the learner's line" in shown and "RuntimeError" in shown
+    package = str(__import__("pathlib").Path(gk.__file__).parent)
+    assert package not in shown and "_tensor.py" not in shown, shown       # no gradkit frame after it
+    ip.run_line_magic("unload_ext", "gradkit")

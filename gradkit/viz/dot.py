@@ -12,8 +12,7 @@ Arrows point the way the forward pass ran (inputs -> op -> result);
 backward() sends gradients the opposite way, from the output to the leaves.
 
 Ids in the SVG: node ``gk-<id>``; its value cell ``gk-<id>-value``; its grad cell
-``gk-<id>-grad``; edges ``gk-e<n>`` (n = index in ``Graph.edges``), with ``edge_grads=True``
-an empty label cell ``gk-e<n>-grad`` on each edge into an op; the "not drawn" note ``gk-omitted``.
+``gk-<id>-grad``; edges ``gk-e<n>`` (n = index in ``Graph.edges``); the "not drawn" note ``gk-omitted``.
 Value and grad cells are drawn ``GraphNode.reserve`` characters wide (``Graph.overflows``
 tells when a new text no longer fits).
 """
@@ -42,7 +41,6 @@ LEGEND = [
     ("op", "op = grad_fn"),
 ]
 RANKDIRS = ("TB", "BT", "LR", "RL")
-EDGE_GRAD_SIZE = 10     # points; the widget's step-through writes gradients this size
 
 
 def _small(text, color="#444444", size=10):
@@ -71,7 +69,7 @@ def _text_cell(text, color, size, attrs=""):
             f'{_small(esc(text), color, size)}</TD>')
 
 
-_NAME_WIDTH = 28        # points: the "data" / "grad" column
+_NAME_WIDTH = 30        # points: the "data" / "grad" column (its 10 pt word, then about a character of gap)
 
 
 def _field_row(name, cell_id, tooltip, text, width, color=None):
@@ -84,12 +82,19 @@ def _field_row(name, cell_id, tooltip, text, width, color=None):
 def _tensor_label(n, show_values, show_grads):
     nid = esc(n.id)
     title = f"{shape_text(n.shape)} {n.dtype}"
-    rows = [f'<TR><TD ALIGN="LEFT" COLSPAN="2"><B>{esc(n.label)}</B>  {_small(esc(title))}</TD></TR>']
+    # the name and its shape in cells of their own: in one cell Graphviz would place the shape after the
+    # name's Helvetica width, and a wider bold face in the browser would run the two together
+    name_width = int(_text_width(n.label, 11) * 1.1) + 8
     flag = _flag(n, show_grads)
     # Graphviz spreads a box's spare width over all columns, which would push the numbers away
-    # from their names: the number column is made as wide as the widest row needs instead.
-    widest = max(_text_width(n.label, 11) * 1.1 + _text_width("  " + title, 10), _text_width(flag, 9)) + 2
+    # from their names (and the shape away from the name): the number column is made as wide as the
+    # widest row needs, and the shape's cell takes the rest of the header row.
+    widest = max(name_width + _text_width(title, 10), _text_width(flag, 9)) + 4
     width = max(_field_width(n.reserve), int(widest) - _NAME_WIDTH)
+    rest = _NAME_WIDTH + width + 2 - name_width      # the two padded cells of a data row, less the name
+    rows = [f'<TR><TD ALIGN="LEFT" COLSPAN="2"><TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0">'
+            f'<TR><TD ALIGN="LEFT" WIDTH="{name_width}"><B>{esc(n.label)}</B></TD>'
+            f'<TD ALIGN="LEFT" WIDTH="{rest}">{_small(esc(title))}</TD></TR></TABLE></TD></TR>']
     if show_values:
         rows.append(_field_row("data", f"gk-{nid}-value", esc(n.label), esc(n.value), width))
     has_grad_row = show_grads and (n.grad is not None or (n.requires_grad and (n.is_leaf or n.retains_grad)))
@@ -114,16 +119,6 @@ def _flag(n, show_grads):
     return "non-leaf: .grad not kept" if show_grads else ""
 
 
-def _edge_grad_slot(edge_id, chars):
-    """An empty edge label sized for the gradient this edge carries in backward: Graphviz lays
-    edge labels out as nodes of their own, so no two overlap (parallel edges included); the
-    widget writes the gradient into the cell ``<edge_id>-grad`` while stepping through backward."""
-    return (f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0"><TR>'
-            f'<TD ALIGN="LEFT" WIDTH="{_field_width(chars, EDGE_GRAD_SIZE) + 8}" ID="{edge_id}-grad" '
-            f'TOOLTIP="gradient">'
-            f'<FONT FACE="{MONO}" POINT-SIZE="{EDGE_GRAD_SIZE}">&#160;</FONT></TD></TR></TABLE>>')
-
-
 def _op_label(n, show_saved):
     shape = n.shape
     out = shape_text(shape) if is_one_shape(shape) else ", ".join(shape_text(s) for s in shape)
@@ -140,14 +135,10 @@ def _op_label(n, show_saved):
     return '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0">' + "".join(rows) + "</TABLE>>"
 
 
-def to_dot(graph, show_values=True, show_grads=True, show_saved=False, rankdir="TB", legend=True, title=None,
-           edge_grads=False):
+def to_dot(graph, show_values=True, show_grads=True, show_saved=False, rankdir="TB", legend=True, title=None):
     """Build the DOT for a `Graph` as a `graphviz.Digraph` (``.source`` is the text).
 
     rankdir: "TB" (default: inputs at the top, forward pass downwards), "BT", "LR" or "RL".
-    edge_grads: give every edge into an op an empty label cell ``gk-e<n>-grad``, sized for
-    the gradient backward sends along it, for the widget's step-through to fill (edges from
-    tensors that do not require grad carry none and get no cell).
     """
     rankdir = str(rankdir).upper()
     if rankdir not in RANKDIRS:
@@ -173,11 +164,7 @@ def to_dot(graph, show_values=True, show_grads=True, show_saved=False, rankdir="
             _more_inputs_note(dot, i, graph.more_inputs[i])
             continue
         src, dst = graph.edges[i]
-        chars = graph.edge_reserve(i) if edge_grads else 0
-        if chars:
-            dot.edge(src, dst, id=f"gk-e{i}", label=_edge_grad_slot(f"gk-e{i}", chars))
-        else:
-            dot.edge(src, dst, id=f"gk-e{i}")
+        dot.edge(src, dst, id=f"gk-e{i}")
     for j, (src, dst) in enumerate(graph.detach_edges):
         dot.edge(src, dst, id=f"gk-d{j}", style="dashed", color="#999999", arrowhead="odot",
                  label=f"<{_small('detach()', '#555555', 9)}>")

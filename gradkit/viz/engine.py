@@ -141,12 +141,25 @@ def static_bundle(svg, text, png=None):
     return data, metadata
 
 
+# Graphviz measures text with Helvetica's and Courier's metrics and writes font-family="Helvetica,sans-Serif".
+# A browser without Helvetica (many Linux machines, Binder: only DejaVu) would fall back to DejaVu Sans,
+# about 12% wider, and texts would spill out of their boxes. The SVG itself names fonts of the same
+# widths instead (so the static output, shown as an <img>, fits as well as the widget's copy).
+_FONT_FAMILY = re.compile(r'font-family="(Helvetica|Courier)[^"]*"')
+BROWSER_FONTS = {
+    "Helvetica": "Helvetica,Arial,'Liberation Sans','Nimbus Sans','Nimbus Sans L','DejaVu Sans Condensed',sans-serif",
+    "Courier": "'Courier New',Courier,'Liberation Mono','Nimbus Mono PS','DejaVu Sans Mono',monospace",
+}
+
+
 def render_svg(dot_source, engine=None):
-    """DOT source -> SVG text (UTF-8), with gradkit's node and cell ids as `id` attributes.
+    """DOT source -> SVG text (UTF-8), with gradkit's node and cell ids as `id` attributes and
+    font families of Helvetica's and Courier's widths (`BROWSER_FONTS`).
 
     The SVG keeps its natural size (text >= 12 px): big graphs scroll rather than shrink.
     """
     svg = run_engine(dot_source, "svg", engine).decode("utf-8")
+    svg = _FONT_FAMILY.sub(lambda m: f'font-family="{BROWSER_FONTS[m.group(1)]}"', svg)
     return _CELL_ID.sub(r'id="\1"', svg)
 
 

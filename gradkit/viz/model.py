@@ -18,12 +18,9 @@ from dataclasses import dataclass, field
 
 from .._tensor import Tensor
 from ..autograd.function import BackwardNode
-from .fmt import grad_text, is_one_shape, reserved_chars, shape_text, value_text
+from .fmt import grad_text, reserved_chars, shape_text, value_text
 
-try:        # the core's record of detach() (gk.explain keeps it); older cores: None
-    from ..explain_grad import detached_source as _recorded_detach_source
-except ImportError:
-    _recorded_detach_source = None
+from ..explain_grad import detached_source as _recorded_detach_source     # the core's record of detach()
 
 KINDS = ("leaf", "leaf_const", "intermediate", "output", "op")
 
@@ -135,19 +132,6 @@ class Graph:
             if longest > node.reserve:
                 out.append(node_id)
         return out
-
-    def edge_reserve(self, index):
-        """Characters the gradient label of edge ``self.edges[index]`` is drawn wide enough for
-        (``to_dot(edge_grads=True)``): a gradient has its input's shape. 0: the edge carries no
-        gradient (it does not lead into an op, or its tensor does not require grad)."""
-        src, dst = self.edges[index]
-        source = self.node(src)
-        if self.node(dst).kind != "op" or source.kind == "leaf_const":
-            return 0
-        shape = source.shape
-        if not is_one_shape(shape):
-            shape = (7, 7)          # one output of several: room for the "min … · max …" form
-        return reserved_chars(shape)
 
     @property
     def ops(self):
@@ -483,48 +467,32 @@ def _leaf_note(t, recorded_tracked):
     return "requires_grad=False: not recorded"
 
 
-def _detached_source(t, tracked_by_box, nodes_by_obj):
-    """The drawn node of the tensor ``t`` was made from by ``detach()``, or None.
-
-    The core records detach() (``gradkit.explain_grad.detached_source``) and that record is
-    used. Without it, a link is drawn only when it is certain: detach() gives a new leaf the
-    same array and the same version counter; views share the counter too but remember their
-    root (``_view_of``), so they are not taken for detaches.
-    """
+def _detached_source(t, nodes_by_obj):
+    """The drawn node of the tensor ``t`` was made from by ``detach()``, or None: gradkit records
+    each detach() (``gradkit.explain_grad.detached_source``), so a link is drawn only where one was
+    called (a leaf switched on with requires_grad_(True) after it was used gets none)."""
     if t._requires_grad or t.grad_fn is not None:
         return None
-    if _recorded_detach_source is not None:
-        source = _recorded_detach_source(t)
-        return nodes_by_obj.get(id(source)) if source is not None and source is not t else None
-    if t._view_of is not None:
-        return None
-    found = tracked_by_box.get(id(t._version_box))
-    if found is None or found[0] is t or found[0]._data is not t._data:
-        return None
-    return found[1]
+    source = _recorded_detach_source(t)
+    return nodes_by_obj.get(id(source)) if source is not None and source is not t else None
 
 
 def _add_detach_links(graph, explicit, nodes_by_obj, tensor_node, room):
-    tracked_by_box = {}             # id(version counter) -> (tensor, node) of a drawn tracked tensor
-    for n in graph.nodes:
-        t = graph._refs[n.id]() if n.kind != "op" else None
-        if t is not None and t._requires_grad:
-            tracked_by_box.setdefault(id(t._version_box), (t, n))
     # tensors given in names= detached from a drawn tensor: drawn beside it, so the picture
     # shows where tracking was cut (while the budget has room)
     for t in explicit:
-        if room > 0 and id(t) not in nodes_by_obj and _detached_source(t, tracked_by_box, nodes_by_obj):
+        if room > 0 and id(t) not in nodes_by_obj and _detached_source(t, nodes_by_obj):
             tensor_node(t)
             room -= 1
     for n in list(graph.nodes):
         if n.kind != "leaf_const":
             continue
         t = graph._refs[n.id]()
-        source = _detached_source(t, tracked_by_box, nodes_by_obj) if t is not None else None
+        source = _detached_source(t, nodes_by_obj) if t is not None else None
         if source is not None:
             graph.detach_edges.append((source.id, n.id))
             n.note = f"{source.label}.detach(): not recorded"
-        elif t is not None and _recorded_detach_source is not None and _recorded_detach_source(t) is t:
+        elif t is not None and _recorded_detach_source(t) is t:
             n.note = "requires_grad=False: its history was dropped by detach_()"
 
 

@@ -12,8 +12,9 @@ cell finishes, so a training loop with a widget attached barely slows down.
 The widget follows the names it drew: when a cell re-binds ``loss`` (or any drawn
 name) to a new tensor, the drawing switches to the new tensor when the cell ends
 (values patched in place if the structure is the same, a new layout if not).
-It holds its tensors by weak reference, opens its connection to the browser only
-when it is displayed, and stops listening when closed or collected.
+It holds its tensors by weak reference (except a root no name refers to, which it
+keeps until it draws another tensor or is closed), opens its connection to the
+browser only when it is displayed, and stops listening when closed or collected.
 """
 import pathlib
 import time
@@ -111,10 +112,6 @@ def _adopt_ids(graph, old):
     graph._refs = {rename[k]: v for k, v in graph._refs.items()}
 
 
-def _text_lengths(values):
-    return {nid: (len(v.get("value") or ""), len(v.get("grad") or "None")) for nid, v in values.items()}
-
-
 class GraphWidget(anywidget.AnyWidget):
     """A live drawing of the graph of ``tensor`` (or of a function's result).
 
@@ -160,8 +157,7 @@ class GraphWidget(anywidget.AnyWidget):
         self._dirty = False
         self._graph = None
         self._replay = None
-        self._layout_lengths = {}
-        self._outgrown = False          # a text got longer than the box it was laid out for
+        self._outgrown = False          # a text got longer than the field drawn for it (Graph.overflows)
         self._watched = set()           # ids of the tensors drawn
         self._watched_grads = set()     # ids of their .grad tensors
         self._structure_key = None
@@ -201,8 +197,13 @@ class GraphWidget(anywidget.AnyWidget):
     def _set_roots(self, roots, names, follow):
         self._roots = [weakref.ref(r) for r in roots]
         self._names = {k: weakref.ref(v) for k, v in (names or {}).items() if _is_tensor(v)}
-        # The names this widget follows: those bound to the same tensor in the notebook's namespace.
         namespace = _user_namespace() if follow else None
+        # A root that no name refers to (gk.show((x * 2).sum())) would die as soon as the call returns,
+        # and the drawing would be stale from the start: the widget holds it until it draws another
+        # tensor or is closed. Roots bound to a name stay weak: a loop re-binding `loss` frees each graph.
+        bound = {id(v) for v in (names or {}).values()} | {id(v) for v in (namespace or {}).values()}
+        self._held = [r for r in roots if id(r) not in bound]
+        # The names this widget follows: those bound to the same tensor in the notebook's namespace.
         if namespace is None:
             self._root_names, self._followed = [None] * len(roots), set()
             return
@@ -228,11 +229,17 @@ class GraphWidget(anywidget.AnyWidget):
             else:
                 self.note = "the tensor this widget drew no longer exists"
             return
-        graph = _without_self_detach(build_graph(roots, names=self.names(), max_nodes=self._max_nodes))
+        graph = build_graph(roots, names=self.names(), max_nodes=self._max_nodes)
         same = self._graph is not None and self.svg and len(graph.nodes) == len(self._graph.nodes) \
             and _structure(graph) == _structure(self._graph)
         if same:
             _adopt_ids(graph, self._graph)
+            # the drawn fields are as wide as the old layout made them (GraphNode.reserve): patch in place
+            # only while every text still fits them
+            same = not self._graph.overflows(node_values(graph))
+            if same:
+                for node, drawn in zip(graph.nodes, self._graph.nodes):
+                    node.reserve = drawn.reserve
         self._graph = graph
         self._replay = None
         self._watched = {id(ref()) for ref in graph._refs.values() if _is_tensor(ref())}
@@ -241,24 +248,13 @@ class GraphWidget(anywidget.AnyWidget):
         self._structure_key = self._key()
         self.title = summary_text(graph).split(":")[0]
         self.note, self.stale = "", []
-        if same:
-            fresh = node_values(graph)
-            if self._grown(fresh):
-                same = False
         if not same:
             # The toolbar shows the title; the picture itself does not repeat it.
             self.svg = render_svg(to_dot(graph, rankdir=self._rankdir, title=None).source)
-            self._layout_lengths = _text_lengths(node_values(graph))
             self._outgrown = False
         if self.step_window:
             self.step_window = {}           # the browser asks again for the new drawing's steps
         self._push_values()
-
-    def _grown(self, fresh):
-        """Does any text no longer fit the box it was laid out for?"""
-        laid = self._layout_lengths
-        return any(nid in laid and (lv > laid[nid][0] or lg > laid[nid][1])
-                   for nid, (lv, lg) in _text_lengths(fresh).items())
 
     def _key(self):
         """What forces a new layout: the roots' grad_fn (in-place ops rebase it), requires_grad flags."""
@@ -283,7 +279,7 @@ class GraphWidget(anywidget.AnyWidget):
                 self.stale = gone
             self._say_stale()
         if fresh != self.values:
-            self._outgrown = self._outgrown or self._grown(fresh)
+            self._outgrown = self._outgrown or bool(self._graph.overflows(fresh))
             self.values = fresh
             shown = self.details.get("id")
             if shown and shown in fresh:
@@ -299,7 +295,8 @@ class GraphWidget(anywidget.AnyWidget):
         what = ", ".join(labels) or "the drawn tensor"
         live = [n.label for n in self._graph.nodes if n.is_leaf and n.id not in set(self.stale)] \
             if self._graph else []
-        followed = [n for n in self._root_names if n]
+        namespace = _user_namespace() or {}
+        followed = [n for n in self._root_names if n and isinstance(namespace.get(n), Tensor)]
         after = (f"; it switches to the new {', '.join(followed)} when this cell finishes" if followed else
                  "; no variable holds a new one to follow (show the new tensor with gk.show)")
         self.note = (f"{what} is from an earlier step: that tensor no longer exists{after}. "
@@ -488,7 +485,7 @@ class GraphWidget(anywidget.AnyWidget):
     def close(self):
         for unsubscribe in getattr(self, "_unsubscribe", ()):
             unsubscribe()
-        self._unsubscribe = []
+        self._unsubscribe, self._held = [], []
         _unregister_post_execute(getattr(self, "_ipython", None))
         self._ipython = None
         super().close()
@@ -503,18 +500,6 @@ class GraphWidget(anywidget.AnyWidget):
         if getattr(self, "_graph", None) is None:
             return "GraphWidget(<no graph>)"
         return f"GraphWidget({summary_text(self._graph)})"
-
-
-def _without_self_detach(graph):
-    """A leaf switched on with requires_grad_(True) after it was used is drawn where the graph recorded
-    it, as a constant; nobody detached it from itself, so no "detach()" link from it to itself."""
-    loops = {a for a, b in graph.detach_edges if a == b}
-    if loops:
-        graph.detach_edges = [(a, b) for a, b in graph.detach_edges if a != b]
-        for node in graph.nodes:
-            if node.id in loops:
-                node.note = "requires_grad was False when it was used: not recorded"
-    return graph
 
 
 def _untracked_if_rerun(graph: Graph):
