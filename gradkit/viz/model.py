@@ -191,8 +191,11 @@ def _op_attrs(node):
 def _inputs(item):
     """(position, tensor or op node, recorded) per input of an op, in argument order: recorded
     edges, and untracked tensor operands (recorded False)."""
-    out = [(pos, edge[0], True) for pos, edge in enumerate(item._edges) if edge is not None]
-    for pos, ref in (item._untracked or {}).items():
+    targets = item._next[::2]         # the node's flat (target, output_nr, ...) tuple: no edge tuples built
+    out = [(pos, target, True) for pos, target in enumerate(targets) if target is not None]
+    if not item._untracked:
+        return out                    # already in argument order
+    for pos, ref in item._untracked.items():
         const = ref()
         if const is not None:
             out.append((pos, const, False))
