@@ -42,8 +42,10 @@ def _bind_tensor(tensor_class, make):
     Tensor, _make = tensor_class, make
 
 
-_INFERENCE_SAVE_ERROR = ("Inference tensors cannot be saved for backward. To work around you can make a clone "
-                         "to get a normal tensor and use it in autograd.")
+_INFERENCE_SAVE_ERROR = ("Inference tensors cannot be saved for backward. Please do not use Tensors created in "
+                         "inference mode in computation tracked by autograd. To work around this, you can make a "
+                         "clone to get a normal tensor and use it in autograd, or use `gradkit.no_grad()` instead of "
+                         "`gradkit.inference_mode()`.")
 _FREED_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved "
     "tensors after they have already been freed). Saved intermediate values of the "
@@ -223,7 +225,9 @@ def _modified_message(tensor, expected, node):
     return (
         "one of the variables needed for gradient computation has been modified by an "
         f"inplace operation: [gradkit.{dtype_name} {shape}]{where} is at version "
-        f"{tensor._version_box[0]}; expected version {expected} instead.\n"
+        f"{tensor._version_box[0]}; expected version {expected} instead. Hint: enable anomaly detection to find "
+        "the operation that failed to compute its gradient, with gradkit.autograd.set_detect_anomaly(True, "
+        "check_nan=False).\n"
         f"gradkit hint: {node.name()} saved this tensor for backward; make a copy with .clone() before "
         "changing it in place, or change it after backward()."
     )

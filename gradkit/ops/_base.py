@@ -157,7 +157,8 @@ def normalize_dims(dim, ndim):
     if isinstance(dim, (list, tuple)):
         axes = tuple(sorted({wrap_dim(d, ndim) for d in dim}))
         if len(axes) != len(dim):
-            raise RuntimeError(f"dim {tuple(dim)} appears multiple times in the list of dims")
+            repeated = next(d for d in dim if sum(wrap_dim(e, ndim) == wrap_dim(d, ndim) for e in dim) > 1)
+            raise RuntimeError(f"dim {wrap_dim(repeated, ndim)} appears multiple times in the list of dims")
         return axes
     return (wrap_dim(dim, ndim),)
 

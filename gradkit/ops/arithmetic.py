@@ -250,8 +250,10 @@ class Bmm(MatMul):
 
 def matmul(a, b):
     """a @ b; recorded like PyTorch's: Dot, Mv, Mm, Unsqueeze-Mm-Squeeze for vector @ matrix, Bmm."""
-    if not isinstance(a, Tensor) or not isinstance(b, Tensor):
-        raise TypeError(f"matmul(): argument must be Tensor, not {type(b if isinstance(a, Tensor) else a).__name__}")
+    for name, position, value in (("input", 1, a), ("other", 2, b)):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"matmul(): argument '{name}' (position {position}) must be Tensor, "
+                            f"not {type(value).__name__}")
     na, nb = a._data.ndim, b._data.ndim
     if a._data.dtype != b._data.dtype:          # PyTorch does not promote here: it raises
         if na != 1 or nb != 1:                  # (after the shape checks, except for dot)

@@ -1,6 +1,7 @@
 """Element-wise functions: each backward is the local derivative times the incoming grad."""
 import numpy as np
 
+from .. import _dtype
 from ._base import Op, data, promote
 from .shape import Fill
 
@@ -173,7 +174,7 @@ class Clamp(Op):
     @staticmethod
     def forward(ctx, x, min, max):                # noqa: A002 - PyTorch's argument names
         if min is None and max is None:
-            raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+            raise RuntimeError("gradkit.clamp: At least one of 'min' or 'max' must not be None")
         ctx.save_for_backward(x)
         ctx.min, ctx.max = min, max
         bound = max if min is None else min
@@ -267,5 +268,6 @@ def where(condition, a, b):
     if not isinstance(cond, np.ndarray) or cond.dtype != np.bool_:
         cond = np.asarray(cond)
         if cond.dtype != np.bool_:
-            raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {cond.dtype}")
+            raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
+                               f"{_dtype.from_numpy_dtype(cond.dtype).scalar_name}")
     return Where.apply(cond, a, b)

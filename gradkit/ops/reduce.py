@@ -47,7 +47,7 @@ class Mean(Op):
         if x._data.dtype.kind != "f":
             raise RuntimeError(
                 f"mean(): could not infer output dtype. Input dtype must be either a floating point "
-                f"or complex dtype. Got: {x.dtype.name.capitalize()}")
+                f"or complex dtype. Got: {x.dtype.scalar_name}")
         ctx.shape = x._data.shape
         ctx.axes = normalize_dims(dim, x._data.ndim)
         ctx.keepdim = keepdim

@@ -5,6 +5,7 @@ the value came from: reshape it back, transpose it back, or scatter it back.
 """
 import numpy as np
 
+from .. import _dtype
 from ._base import Op, ViewOp, result_dtype, wrap_dim
 
 
@@ -49,8 +50,7 @@ class Permute(ViewOp):
         if len(dims) != ndim:
             raise RuntimeError(
                 f"permute(sparse_coo): number of dimensions in the tensor input does not match the length of "
-                f"the desired ordering of dimensions i.e. input.dim() = {ndim} is not equal to len(dims) = {len(dims)}"
-                .replace("(sparse_coo)", ""))
+                f"the desired ordering of dimensions i.e. input.dim() = {ndim} is not equal to len(dims) = {len(dims)}")
         axes = tuple(wrap_dim(d, ndim) for d in dims)
         if len(set(axes)) != ndim:
             raise RuntimeError("permute(): duplicate dims are not allowed.")
@@ -103,7 +103,7 @@ class Expand(ViewOp):
     def forward(ctx, x, shape):
         src = x._data.shape
         ctx.shape = src
-        return np.broadcast_to(x._data, _expanded_shape(src, shape))   # a read-only view, like PyTorch's
+        return np.broadcast_to(x._data, _expanded_shape(src, shape, x._data.dtype))   # a read-only view, like PyTorch's
 
     @staticmethod
     def backward(ctx, grad):
@@ -122,7 +122,7 @@ class Spread(Op):
     @staticmethod
     def forward(ctx, grad, shape):
         ctx.shape = grad._data.shape
-        out = np.empty(_expanded_shape(grad._data.shape, shape), dtype=grad._data.dtype)
+        out = np.empty(_expanded_shape(grad._data.shape, shape, grad._data.dtype), dtype=grad._data.dtype)
         out[...] = grad._data
         return out
 
@@ -131,11 +131,12 @@ class Spread(Op):
         return SumTo.apply(grad, ctx.shape), None
 
 
-def _expanded_shape(src, shape):
+def _expanded_shape(src, shape, np_dtype):
     """The shape ``expand(*shape)`` gives (-1 keeps a size), or PyTorch's error."""
     if len(shape) < len(src):
+        tensor_type = _dtype.from_numpy_dtype(np_dtype).tensor_type
         raise RuntimeError(
-            f"expand: the number of sizes provided ({len(shape)}) must be greater or equal to the number "
+            f"expand(gradkit.{tensor_type}{{{list(src)}}}, size={list(shape)}): the number of sizes provided ({len(shape)}) must be greater or equal to the number "
             f"of dimensions in the tensor ({len(src)})")
     if not src:
         return shape
@@ -351,7 +352,7 @@ class Cat(Op):
     @staticmethod
     def forward(ctx, dim, *tensors):
         if not tensors:
-            raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+            raise ValueError("gradkit.cat(): expected a non-empty list of Tensors")
         for i, t in enumerate(tensors):
             if t._data.ndim == 0:
                 raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
@@ -392,7 +393,7 @@ class Cat(Op):
 def _first_mismatch(expected, got, axis):
     for j, (a, b) in enumerate(zip(expected, got)):
         if j != axis and a != b:
-            return f"{a} but got size {b} for dimension {j}"
+            return f"{a} but got size {b}"
     return f"{len(expected)} dimensions but got {len(got)}"
 
 
