@@ -75,6 +75,10 @@ class AccumulateGrad(Node):
 
     _by_leaf = {}     # id(leaf) -> its node; keyed by id because Tensor's == is elementwise
 
+    def name(self):
+        """PyTorch's name for this node: its C++ class, namespace included (the Python type stays AccumulateGrad)."""
+        return "torch::autograd::AccumulateGrad"
+
     def __init__(self, variable):
         key = id(variable)
         self._variable = weakref.ref(variable, lambda _ref: AccumulateGrad._by_leaf.pop(key, None))
