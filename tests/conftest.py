@@ -18,3 +18,8 @@ def _fresh_grad_mode():
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
+
+
+def pytest_addoption(parser):
+    parser.addoption("--long", action="store_true", default=False,
+                     help="long runs: thousands of differential fuzz programs instead of a few hundred")

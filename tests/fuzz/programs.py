@@ -1,0 +1,139 @@
+"""Random autograd programs, written as source text with ``gk`` standing for the library.
+
+A program is a list of statements. ``generate(seed)`` builds one by proposing
+statements from the tables below and trying each on real torch as it goes, so
+shapes and dtypes stay mostly valid; a statement torch rejects is kept now and
+then, because gradkit must raise the same error. The same seed always gives the
+same program, and ``as_source(program)`` is a copy-pasteable script.
+"""
+import random
+
+from .compare import run_statement
+
+# Leaves. {out} is the new variable; shapes cover 0-d, empty and broadcastable ones.
+SHAPES = [(), (3,), (1,), (2, 3), (1, 3), (2, 1), (3, 2), (3, 3), (2, 2, 3), (0,), (0, 3), (2, 0)]
+VALUES = [-2.0, -1.5, -1.0, -0.5, 0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0]
+
+# Pointwise, reductions, shape ops and indexing on one tensor {x}; {d} is a dim of {x}.
+UNARY = [
+    "{x}.exp()", "{x}.tanh()", "{x}.sigmoid()", "{x}.relu()", "{x}.abs()", "{x}.sin()", "{x}.cos()",
+    "{x}.sqrt()", "{x}.log()", "-{x}", "{x} ** 2", "{x} ** 3", "{x} ** 0.5", "{x} ** -1", "{x} ** 0",
+    "2 ** {x}", "{x}.reciprocal()", "{x}.sign()", "{x}.clamp(-0.5, 0.5)", "{x}.clamp(min=0)",
+    "{x}.clamp(max=1.0)", "{x} * 3", "3 - {x}", "1 / {x}", "{x} + 1", "{x} / 2", "{x}.pow(2)",
+    "gk.exp({x})", "gk.relu({x})", "gk.sigmoid({x})", "gk.tanh({x})", "gk.abs({x})",
+    "{x}.sum()", "{x}.sum({d})", "{x}.sum({d}, keepdim=True)", "{x}.mean()", "{x}.mean({d})",
+    "{x}.max()", "{x}.min()", "{x}.max({d})[0]", "{x}.max({d}).values", "{x}.min({d})[0]",
+    "{x}.max({d})[1]", "{x}.prod()", "{x}.prod({d})", "{x}.var()", "{x}.std()", "{x}.var({d})",
+    "{x}.softmax({d})", "{x}.log_softmax({d})", "gk.softmax({x}, {d})", "{x}.argmax()",
+    "{x}.reshape(-1)", "{x}.view(-1)", "{x}.flatten()", "{x}.t()", "{x}.T", "{x}.transpose(0, -1)",
+    "{x}.unsqueeze(0)", "{x}.unsqueeze(-1)", "{x}.squeeze()", "{x}.squeeze(0)",
+    "{x}.expand(2, *{x}.shape)", "{x}[0]", "{x}[:, 0]", "{x}[..., 1:]", "{x}[1:]", "{x}[{x} > 0]",
+    "{x}[gk.tensor([0, 0])]", "{x}[None]", "{x}.clone()", "{x}.detach()", "{x}.to(gk.float64)",
+    "{x}.float()", "{x}.double()", "{x}.to('cpu')", "{x}.to(device='cpu')", "{x}.to(None)", "{x}.data",
+    "{x}.grad", "{x}.view(-1)", "{x}.t().reshape(-1)", "{x}.sign()",
+]
+BINARY = [
+    "{x} + {y}", "{x} - {y}", "{x} * {y}", "{x} / {y}", "{x} ** {y}", "{x} @ {y}", "gk.matmul({x}, {y})",
+    "gk.maximum({x}, {y})", "gk.minimum({x}, {y})", "gk.where({x} > 0, {x}, {y})", "gk.cat([{x}, {y}])",
+    "gk.stack([{x}, {y}])", "gk.add({x}, {y})", "gk.mul({x}, {y})", "{x}.mul({y})",
+]
+# Statements that change state instead of making a tensor.
+MUTATE = [
+    "{x}.add_(1)", "{x}.mul_(2)", "{x}.mul_({y})", "{x}.add_({y})", "{x}[0] = 5", "{x}.zero_()",
+    "{x} += {y}", "{x} *= 2", "{x}.clamp_(min=0)", "{x}.div_(2)", "{x}.sub_(1)", "{x}.fill_(1)",
+    "{x}.requires_grad_()", "{x}.requires_grad_(False)", "{x}.requires_grad = True", "{x}.retain_grad()",
+    "{x}.detach_()", "{x}.grad = None", "{x}.grad.zero_()", "{x}.data = {y}",
+    "{x}.register_hook(lambda g: g * 2)", "{x}.register_hook(lambda g: calls.append('{x}'))",
+    "{x}.grad = {y}", "{x}.grad = {x}", "{x}.data = {y}.long()", "{x}[0] = float('nan')",
+]
+NO_GRAD = ["with gk.no_grad():\n    {body}"]
+BACKWARD = [
+    "{x}.sum().backward()", "{x}.backward()", "{x}.sum().backward(retain_graph=True)",
+    "{x}.backward(gk.ones_like({x}))", "{x}.sum().backward(inputs=[{y}])",
+    "{x}.sum().backward(create_graph=True)",
+    "{out}, = gk.autograd.grad({x}.sum(), {y})",
+    "{out}, = gk.autograd.grad({x}.sum(), {y}, create_graph=True)",
+    "{out}, = gk.autograd.grad({x}.sum(), {y}, retain_graph=True)",
+    "{out}, = gk.autograd.grad({x}.sum(), {y}, allow_unused=True)",
+    "{out}, = gk.autograd.grad(gk.autograd.grad({x}.sum(), {y}, create_graph=True)[0].sum(), {y})",
+    "{out}, = gk.autograd.grad({x}, {y}, gk.ones_like({x}), create_graph=True)",
+]
+
+
+def _literal(rng, shape, values=VALUES):
+    if not shape:
+        return repr(rng.choice(values))
+    return "[" + ", ".join(_literal(rng, shape[1:], values) for _ in range(shape[0])) + "]"
+
+
+def _leaf(rng, out):
+    shape = rng.choice(SHAPES)
+    kind = rng.random()
+    if kind < 0.08:
+        return f"{out} = gk.tensor({_literal(rng, shape, [-1, 0, 1, 2])})"   # int64
+    grad = rng.choice([", requires_grad=True"] * 3 + [""])
+    if 0 in shape:
+        return f"{out} = gk.{rng.choice(['zeros', 'ones'])}({', '.join(map(str, shape))}{grad})"
+    dtype = rng.choice(["", "", "", ", dtype=gk.float64"])
+    return f"{out} = gk.tensor({_literal(rng, shape)}{dtype}{grad})"
+
+
+def _tensors(namespace, library):
+    return [name for name, value in namespace.items() if isinstance(value, library.Tensor)]
+
+
+def _pick(rng, names):
+    """Prefer recent variables, so programs build chains rather than a flat fan."""
+    return names[min(len(names) - 1, int(rng.expovariate(0.6)))] if rng.random() < 0.7 else rng.choice(names)
+
+
+def _propose(rng, namespace, library, out):
+    names = sorted(_tensors(namespace, library), key=lambda n: -int(n[1:]))
+    if not names or rng.random() < 0.15:
+        return _leaf(rng, out)
+    x = _pick(rng, names)
+    y = rng.choice(names)
+    ndim = namespace[x].dim()
+    d = rng.randrange(-ndim, ndim) if ndim else rng.choice([0, -1])
+    roll = rng.random()
+    if roll < 0.40:
+        text = f"{out} = {rng.choice(UNARY)}"
+    elif roll < 0.58:
+        text = f"{out} = {rng.choice(BINARY)}"
+    elif roll < 0.75:
+        text = rng.choice(MUTATE)
+    elif roll < 0.83:
+        body = rng.choice([f"{out} = {rng.choice(UNARY + BINARY)}", rng.choice(MUTATE)])
+        text = NO_GRAD[0].replace("{body}", body)
+    else:
+        text = rng.choice(BACKWARD)
+    if "register_hook" in text and namespace[x]._is_view():
+        # torch 2.13 segfaults on a hook on a view whose base was changed in place under no_grad
+        text = "{x}.retain_grad()"
+    return text.format(x=x, y=y, d=d, out=out)
+
+
+def generate(seed, torch, length=None):
+    """One random program (a list of statements), the same for the same seed."""
+    rng = random.Random(seed)
+    length = length or rng.randint(4, 14)
+    namespace = {"gk": torch, "calls": []}
+    program = []
+    for _ in range(length * 12):
+        if len(program) >= length:
+            break
+        statement = _propose(rng, namespace, torch, f"x{len(program)}")
+        snapshot = dict(namespace)
+        error, _ = run_statement(statement, namespace)
+        if error is not None and rng.random() > 0.2:
+            namespace.clear()           # keep rejected statements out, but a few errors are worth testing
+            namespace.update(snapshot)
+            continue
+        program.append(statement)
+    torch.set_grad_enabled(True)
+    return program
+
+
+def as_source(program, library="torch"):
+    """The program as a script: paste it into a file and run it."""
+    return "\n".join([f"import {library} as gk", "calls = []   # hooks append here"] + program)

@@ -1,0 +1,82 @@
+"""Differential fuzzing: random autograd programs give the same results in gradkit and torch (issue 11).
+
+Each program is one source text run with ``gk`` bound to gradkit and to torch;
+differences are grouped by cause, one program per group is shrunk to a minimal
+repro, and the accepted torch quirks of tests/torch_quirks.py are left out.
+``pytest tests/test_fuzz_torch.py --long`` runs thousands of programs instead of 300.
+"""
+import warnings
+
+import pytest
+
+import gradkit as gk
+from fuzz.campaign import fuzz
+from fuzz.compare import compare, run_program
+from fuzz.known import ISSUE_11, statements
+from fuzz.programs import as_source, generate
+from torch_quirks import QUIRKS
+
+torch = pytest.importorskip("torch")
+
+CI_PROGRAMS, LONG_PROGRAMS = 300, 3000
+
+
+def test_gradkit_matches_torch_on_random_programs(request):
+    count = LONG_PROGRAMS if request.config.getoption("--long") else CI_PROGRAMS
+    groups = fuzz(range(count), gk, torch, QUIRKS)
+    report = "\n\n".join(g.describe() for g in groups)
+    differing = sum(len(g.seeds) for g in groups)
+    assert not groups, f"{differing} of {count} programs differ from torch, in {len(groups)} groups:\n\n{report}"
+
+
+@pytest.mark.parametrize("seed", range(0, 40, 4))
+def test_programs_are_deterministic_and_the_printed_repro_runs(seed):
+    program = generate(seed, torch)
+    assert program == generate(seed, torch)
+    assert 4 <= len(program) <= 14
+    first_error = next((e[0] for e in run_program(program, torch).events if e[0]), None)
+    namespace = {}
+    if first_error is None:
+        exec(as_source(program), namespace)          # the printed repro is a working torch script
+        assert namespace["gk"] is torch
+    else:                                            # ...that stops where torch raises
+        with pytest.raises(Exception) as raised:
+            exec(as_source(program), namespace)
+        assert type(raised.value).__name__ == first_error
+    torch.set_grad_enabled(True)
+
+
+def test_programs_cover_the_rules_of_issue_11():
+    text = "\n".join(s for seed in range(300) for s in generate(seed, torch))
+    for needle in ("with gk.no_grad():", "requires_grad_(False)", ".retain_grad()", "retain_graph=True",
+                   "create_graph=True", "gk.autograd.grad(", ".backward(", "dtype=gk.float64", "gk.zeros(0",
+                   "gk.tensor(-", ".add_(", "[0] = 5", "[:, 0]", ".detach_()", "register_hook", "calls.append",
+                   "[0].sum(), x"):
+        assert needle in text, needle
+
+
+def test_the_comparison_catches_a_planted_difference(monkeypatch):
+    program = ["x = gk.tensor([1., 2.], requires_grad=True)", "y = (x * x).sum()", "y.backward()"]
+    monkeypatch.setattr(gk.Tensor, "__mul__", lambda a, b: gk.add(a, b))
+    kinds = {d.kind for d in compare(program, gk, torch, QUIRKS)}
+    assert {"value", "grad", "graph"} <= kinds
+
+
+def test_errors_are_compared_by_type():
+    trace = run_program(["x = gk.tensor([1., 2.]) + gk.tensor([1., 2., 3.])"], torch)
+    assert trace.events[0][0] == "RuntimeError"
+
+
+@pytest.mark.parametrize("quirk", QUIRKS, ids=lambda q: q.name)
+def test_each_quirk_is_explained_and_real_in_torch(quirk):
+    assert len(quirk.reason) > 80
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")          # some quirks are about warnings
+        exec(quirk.shows, {"gk": torch, "print": lambda *a: None})
+
+
+@pytest.mark.parametrize("name", sorted(ISSUE_11))
+def test_the_programs_of_issue_11_match_torch(name):
+    program = statements(ISSUE_11[name])
+    found = compare(program, gk, torch, QUIRKS)
+    assert not found, as_source(program) + "\n" + "\n".join(f"-> {d}" for d in found)

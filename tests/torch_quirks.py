@@ -1,0 +1,163 @@
+"""THE list of PyTorch behaviours gradkit deliberately does not copy, each with its reason.
+
+The differential fuzzer (tests/test_fuzz_torch.py) compares gradkit with torch 2.13
+and accepts exactly the differences a quirk below matches (the tutorial corpus,
+tests/test_tutorials.py, accepts none: real programs must print what torch prints).
+Add a quirk only with a reason a teacher would accept: a torch implementation
+detail a learner cannot rely on, not a gradkit bug.
+Each quirk names a minimal torch program that shows it (``shows``).
+"""
+import ast
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+
+@dataclass(frozen=True)
+class Quirk:
+    name: str
+    reason: str
+    shows: str                       # a minimal program (gk = torch) showing the quirk
+    test: Callable                   # test(difference, program) -> bool
+
+    def matches(self, difference, program):
+        return self.test(difference, program)
+
+
+def _strip_cpp_namespace(text):
+    return re.sub(r"torch::autograd::", "", text)
+
+
+_VIEW_NODES = ("SelectBackward0", "SliceBackward0", "ViewBackward0", "TransposeBackward0", "TBackward0",
+               "PermuteBackward0", "UnsqueezeBackward0", "SqueezeBackward0", "SqueezeBackward1",
+               "ExpandBackward0", "UnsafeViewBackward0", "AliasBackward0", "AsStridedBackward0")
+
+
+# Basic indexing and the view ops (advanced indexing with a tensor or a mask copies: not a view).
+_VIEW_EXPRESSION = re.compile(r"\[(?!gk\.tensor|x\d+ [<>=])|\.(view|reshape|t|T|mT|transpose|permute|unsqueeze|"
+                              r"squeeze|expand|expand_as|flatten)\b")
+
+
+def _no_grad_views(program):
+    """Variables that are views taken under no_grad, and everything computed from them afterwards."""
+    tainted = set()
+    for statement in program:
+        assigned = re.match(r"(with gk\.no_grad\(\):\n    )?(x\d+),? = (.*)", statement, re.S)
+        if not assigned:
+            continue
+        under_no_grad, name, expression = assigned.groups()
+        used = set(re.findall(r"\bx\d+\b", expression))
+        if (under_no_grad and _VIEW_EXPRESSION.search(expression)) or used & tainted:
+            tainted.add(name)
+    return tainted
+
+
+def _touches_no_grad_view(difference, program):
+    tainted = _no_grad_views(program)
+    if difference.where.startswith("statement "):
+        statement = program[int(difference.where.split()[1]) - 1]
+        return bool(set(re.findall(r"\bx\d+\b", statement)) & tainted)
+    return difference.where in tainted
+
+
+def _warned_once_by_torch(difference):
+    """gradkit warned where torch, having given the same warning earlier in this process, stayed silent."""
+    from fuzz.compare import TORCH_WARNINGS_SEEN
+    gradkit, torch = ast.literal_eval(difference.gradkit), ast.literal_eval(difference.torch)
+    extra = [w for w in gradkit if w not in torch]
+    return len(gradkit) - len(extra) == len(torch) and all(w in TORCH_WARNINGS_SEEN for w in extra)
+
+
+def _grad_result_written_in_place(name, program):
+    made = any(re.match(rf"{name}, = gk\.autograd\.grad\(", s) for s in program)
+    in_place = rf"(with gk\.no_grad\(\):\n    )?{name}(\[.*\] = |\.\w+_\(| [-+*/]= )"
+    written = any(re.match(in_place, s) for s in program)
+    return made and written
+
+
+def _made_with_create_graph(name, program):
+    return any(re.match(rf"{name}, = gk\.autograd\.grad\(.*create_graph=True", s) for s in program)
+
+
+def _names_in(text):
+    return re.findall(r"\w+Backward\d|AccumulateGrad|CopySlices|None", text)
+
+
+def _same_up_to_as_strided(difference):
+    """Graphs equal once torch's regenerated AsStridedBackward0 is read as any view node."""
+    g, t = _names_in(difference.gradkit), _names_in(difference.torch)
+    return len(g) == len(t) and all(a == b or (b == "AsStridedBackward0" and a in _VIEW_NODES) for a, b in zip(g, t))
+
+
+QUIRKS = [
+    Quirk(
+        name="expanded-grad-results",
+        reason="the gradient torch returns for a broadcast or summed input is an expanded tensor whose "
+               "elements share one memory location (stride 0), so writing one element of it writes them "
+               "all; that is an optimisation, not a rule to learn. gradkit returns an ordinary tensor.",
+        shows="x = gk.tensor([1., 2., 3.], requires_grad=True)\ng, = gk.autograd.grad(x.sum(), x)\n"
+              "g[0] = 5\nprint(g)   # tensor([5., 5., 5.])",
+        test=lambda d, p: d.kind == "value" and _grad_result_written_in_place(d.where, p),
+    ),
+    Quirk(
+        name="cpp-node-names",
+        reason="torch's engine nodes written in C++ report a namespaced name "
+               "('torch::autograd::AccumulateGrad'); gradkit's node is 'AccumulateGrad', the name "
+               "torch's own docs and graph drawings use. Only the namespace may differ.",
+        shows="x = gk.tensor([1.], requires_grad=True)\nprint((x * 2).grad_fn.next_functions[0][0].name())",
+        test=lambda d, p: d.kind in ("graph", "grad_fn") and _strip_cpp_namespace(d.torch) == d.gradkit,
+    ),
+    Quirk(
+        name="no-grad-view-requires-grad",
+        reason="a view of a tensor that requires grad, taken under no_grad, reports requires_grad=True "
+               "in torch (it keeps its base's flag so a later in-place op on the base can rebase it); "
+               "it is still a leaf with no grad_fn, and torch's docs call the flag there unreliable. "
+               "gradkit reports False, what no_grad promises: nothing made in the block is tracked. So "
+               "whatever is later computed from such a view is recorded in torch and not in gradkit.",
+        shows="x = gk.tensor([1., 2.], requires_grad=True)\nwith gk.no_grad():\n    v = x[0]\n"
+              "print(v.requires_grad, v.is_leaf, v.grad_fn)   # True True None",
+        test=lambda d, p: _touches_no_grad_view(d, p),
+    ),
+    Quirk(
+        name="repr-wraps-at-own-name-length",
+        reason="torch moves `dtype=…`, `grad_fn=…` or `requires_grad=True)` to a new line when the line would pass "
+               "80 characters; `dtype=gradkit.float64` is two characters longer than `dtype=torch.float64`, so "
+               "gradkit, applying the same rule to its own text, may wrap where torch does not. The text is the "
+               "same apart from that line break.",
+        shows="print(gk.tensor([[-0.5, 3.0, -2.0]], dtype=gk.float64, requires_grad=True))",
+        test=lambda d, p: (d.kind == "repr" and "dtype=torch." in d.torch
+                           and d.gradkit.split() == d.torch.split() and d.gradkit.count("\n") > d.torch.count("\n")),
+    ),
+    Quirk(
+        name="torch-warns-once",
+        reason="some torch warnings are issued once per process (TORCH_WARN_ONCE in its C++ code, e.g. the "
+               "deprecation of x.T on tensors that are not 2-D), so torch's silence the second time says "
+               "nothing; gradkit warning again is accepted when torch gave the same warning before.",
+        shows="x = gk.ones(3)\nx.T\nx.T   # the second one does not warn",
+        test=lambda d, p: d.kind == "warning" and _warned_once_by_torch(d),
+    ),
+    Quirk(
+        name="as-strided-regenerated-view",
+        reason="after an in-place op on a view's base (or on the view under no_grad) torch regenerates the "
+               "view's grad_fn as AsStridedBackward0, an implementation detail of its view replay; gradkit "
+               "keeps the view's own node (SelectBackward0, ViewBackward0...), which computes the same grad.",
+        shows="x = gk.tensor([[1., 2.]], requires_grad=True)\ny = x * 1\nv = y[0]\nwith gk.no_grad():\n"
+              "    v.mul_(2)\nprint(v.grad_fn)   # AsStridedBackward0",
+        test=lambda d, p: (d.kind in ("grad_fn", "graph") and "AsStridedBackward0" in d.torch
+                           and _same_up_to_as_strided(d)),
+    ),
+    Quirk(
+        name="double-backward-formula-nodes",
+        reason="a gradient computed with create_graph=True is recorded as the ops of torch's derivative "
+               "formula (derivatives.yaml), e.g. pow's as MulBackward1(PowBackward0); how a formula is "
+               "spelled is torch's implementation choice. Its value and its own gradients (grad of grad) "
+               "are compared; the node structure of the formula is not.",
+        shows="x = gk.tensor([2.], requires_grad=True)\ng, = gk.autograd.grad((x ** 3).sum(), x, create_graph=True)\n"
+              "print(g.grad_fn)",
+        test=lambda d, p: d.kind in ("graph", "grad_fn") and _made_with_create_graph(d.where, p),
+    ),
+]
+
+
+def accepted(difference, program):
+    return any(q.matches(difference, program) for q in QUIRKS)
