@@ -469,7 +469,7 @@ def test_grad_fn_names(make, name):
 def test_setitem_on_tracked_tensor_is_copyslices_and_flatten_of_vector_is_itself():
     x = gk.ones(2, 3, requires_grad=True) * 1
     x[0] = gk.tensor(5.0)
-    assert x.grad_fn.name() == "CopySlices"
+    assert x.grad_fn.name() == "torch::autograd::CopySlices" and type(x.grad_fn).__name__ == "CopySlices"
     v = gk.ones(3, requires_grad=True)
     assert v.flatten() is v
 

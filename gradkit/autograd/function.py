@@ -62,7 +62,7 @@ class Node:
         return type(self).__name__
 
     def __repr__(self):
-        return f"<{self.name()} object at {id(self):#x}>"
+        return f"<{type(self).__name__} object at {id(self):#x}>"     # PyTorch's repr has no C++ namespace
 
 
 class AccumulateGrad(Node):
@@ -270,8 +270,10 @@ class Function:
         super().__init_subclass__(**kwargs)
         name = cls.__dict__.get("backward_name") or cls.__name__ + "Backward"
         cls.backward_name = name
-        cls._node_class = type(name, (BackwardNode,), {
-            "_function": cls, "__module__": cls.__module__,
+        # "torch::autograd::CopySlices": PyTorch's C++ nodes report their namespace in name() only
+        namespaced = {"name": lambda node, full=name: full} if "::" in name else {}
+        cls._node_class = type(name.rpartition("::")[2], (BackwardNode,), {
+            "_function": cls, "__module__": cls.__module__, **namespaced,
             "numbers_are_inputs": getattr(cls, "numbers_are_inputs", False),
             "saved_names": getattr(cls, "saved_names", ()),
             "saved_as_list": getattr(cls, "saved_as_list", False),

@@ -302,6 +302,8 @@ def _basic_index_op(key):
 class IndexPut(Op):
     """x[key] = value, out of place (the engine of ``x[key] = value`` on tracked tensors)."""
 
+    numbers_are_inputs = True     # x[0] = 7 lists the 7 as (None, 0), as PyTorch does
+
     @staticmethod
     def forward(ctx, x, key, value):
         ctx.key = key
@@ -319,7 +321,7 @@ class IndexPut(Op):
 class CopySlices(IndexPut):
     """A root tensor after an in-place change through one of its views."""
 
-    backward_name = "CopySlices"
+    backward_name = "torch::autograd::CopySlices"
 
 
 class ScatterInto(Op):
