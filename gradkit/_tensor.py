@@ -215,6 +215,7 @@ class Tensor:
     _hooks = None
     _retains_grad = False
     _view_of = None           # (root tensor, view steps) when this tensor is a view sharing the root's memory
+    _views = None             # weak references to the views of this (root) tensor
     _inference = False        # made inside inference_mode
     # What gk.explain reads (recorded off the hot path of recorded ops):
     _made_in = None           # "no_grad" / "set_grad_enabled(False)": the switch on when an op made it

@@ -1,4 +1,6 @@
 """What every op module shares: the Op base class and small argument helpers."""
+import weakref
+
 import numpy as np
 
 try:   # numpy >= 2: set the error state directly, ~0.1 µs instead of np.errstate's ~3 µs per op
@@ -83,6 +85,9 @@ class ViewOp(Op):
             out._version_box = x._version_box
             root, steps = x._view_of[:2] if x._view_of is not None else (x, ())
             out._view_of = (root, steps + ((cls, args),), history_of(root))
+            if root._views is None:                      # an in-place op on root rebases out (inplace.py)
+                root._views = []
+            root._views.append(weakref.ref(out))
         return out
 
 

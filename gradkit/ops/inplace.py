@@ -11,7 +11,7 @@
 import numpy as np
 
 from .._tensor import Tensor, _make
-from ..autograd.function import _no_grad_ctx, history_of
+from ..autograd.function import _no_grad_ctx, history_of, refresh_view
 from ..autograd.grad_mode import _state
 from ._base import replay_view
 from .shape import CopySlices
@@ -44,6 +44,7 @@ def apply_inplace(t, fn, *args):
             if root is not None:
                 _rebase_root(root, t._view_of, result)
                 t._view_of = (root, t._view_of[1], history_of(root))   # t's own new history is current
+            _rebase_views(root if root is not None else t)
             t._bump_version()
             return t
     raw = fn.forward(_no_grad_ctx(len(args) + 1), t, *args)
@@ -61,6 +62,15 @@ def _take_history(t, result):
     t._retains_grad = False
     if retained:
         t.retain_grad()                                  # ... the new one does, as in PyTorch
+
+
+def _rebase_views(root):
+    """Every live view of ``root`` now leads to root's new history, as in PyTorch (which names the
+    regenerated node AsStridedBackward0; gradkit replays the view's own ops)."""
+    alive = [ref for ref in root._views or () if ref() is not None]
+    root._views = alive or None
+    for ref in alive:
+        refresh_view(ref())
 
 
 def _rebase_root(root, view_of, result):
