@@ -14,7 +14,7 @@ from .._tensor import Tensor, _make
 from ..autograd.function import _no_grad_ctx, history_of, refresh_view
 from ..autograd.grad_mode import _state
 from ._base import replay_view
-from .shape import CopySlices
+from .shape import CopySlices, IndexPut
 
 LEAF_ERROR = "a leaf Variable that requires grad is being used in an in-place operation."
 VIEW_OF_LEAF_ERROR = "a view of a leaf Variable that requires grad is being used in an in-place operation."
@@ -22,9 +22,28 @@ INFERENCE_ERROR = ("Inplace update to inference tensor outside InferenceMode is 
                    "to get a normal tensor before doing inplace update.")
 
 
+OVERLAP_ERROR = ("unsupported operation: some elements of the input tensor and the written-to tensor refer to a "
+                 "single memory location. Please clone() the tensor before performing the operation.")
+
+
+def _check_overlap(t, fn, args):
+    """PyTorch refuses an operand that partly overlaps the memory being written (x.mul_(x[:1]),
+    x[1:] = x[:3]); the very same memory (x.add_(x), x[0] = x[0]) is fine."""
+    if fn is IndexPut:
+        return
+    target = t._data[args[0]] if fn is CopySlices else t._data
+    for a in args:
+        if isinstance(a, Tensor) and np.may_share_memory(a._data, target):
+            same = (a._data.shape == target.shape and a._data.strides == target.strides
+                    and a._data.__array_interface__["data"][0] == target.__array_interface__["data"][0])
+            if not same and np.shares_memory(a._data, target, max_work=10 ** 6):
+                raise RuntimeError(OVERLAP_ERROR)
+
+
 def apply_inplace(t, fn, *args):
     if t._inference and not _state.inference:
         raise RuntimeError(INFERENCE_ERROR)
+    _check_overlap(t, fn, args)
     if _state.enabled:
         others_require = any(isinstance(a, Tensor) and a._requires_grad for a in args)
         if t._requires_grad and t.grad_fn is None:

@@ -156,7 +156,7 @@ class Relu(Op):
 
     @staticmethod
     def forward(ctx, x):
-        result = np.maximum(x._data, 0)
+        result = np.where(x._data < 0, x._data.dtype.type(0), x._data)   # keeps -0. and nan, as PyTorch
         ctx.save_for_backward(result)
         return result
 
@@ -178,7 +178,11 @@ class Clamp(Op):
         ctx.save_for_backward(x)
         ctx.min, ctx.max = min, max
         bound = max if min is None else min
-        return promote(np.clip(x._data, min, max), x, bound)   # int tensor, float bound: float32
+        # x < min ? min : x, as PyTorch computes it: -0. stays -0. (np.clip gives 0.), nan stays nan
+        out = x._data if min is None else np.where(x._data < min, min, x._data)
+        out = out if max is None else np.where(out > max, max, out)
+        return promote(np.asarray(out, dtype=np.result_type(x._data, *[b for b in (min, max) if b is not None])),
+                       x, bound)   # int tensor, float bound: float32
 
     @staticmethod
     def backward(ctx, grad):
