@@ -11,7 +11,7 @@
 import numpy as np
 
 from .._tensor import Tensor, _make
-from ..autograd.function import _no_grad_ctx, history_of, refresh_view
+from ..autograd.function import _no_grad_ctx, refresh_view
 from ..autograd.grad_mode import _state
 from ._base import replay_view
 from .shape import CopySlices, IndexPut
@@ -43,7 +43,6 @@ def _check_overlap(t, fn, args):
 def apply_inplace(t, fn, *args):
     if t._inference and not _state.inference:
         raise RuntimeError(INFERENCE_ERROR)
-    _check_overlap(t, fn, args)
     if _state.enabled:
         others_require = any(isinstance(a, Tensor) and a._requires_grad for a in args)
         if t._requires_grad and t.grad_fn is None:
@@ -54,18 +53,20 @@ def apply_inplace(t, fn, *args):
         root = t._view_of[0] if t._view_of is not None else None
         if root is not None and root._requires_grad and root.grad_fn is None:
             raise RuntimeError(VIEW_OF_LEAF_ERROR)
+        _check_overlap(t, fn, args)                     # (after the leaf errors, as in PyTorch)
         if t._requires_grad or others_require:
             # The old value lives on in a snapshot, which the recorded op may save for backward.
             old = _make(t._data.copy(), t._requires_grad, t.grad_fn, t._output_nr)
             result = fn.apply(old, *args)
             _write(t, result._data, fn)
             _take_history(t, result)
-            if root is not None:
+            if root is not None:     # root's new history (CopySlices) is t's too: t is replayed from it below
                 _rebase_root(root, t._view_of, result)
-                t._view_of = (root, t._view_of[1], history_of(root))   # t's own new history is current
             _rebase_views(root if root is not None else t)
             t._bump_version()
             return t
+    else:
+        _check_overlap(t, fn, args)
     raw = fn.forward(_no_grad_ctx(len(args) + 1), t, *args)
     _write(t, raw, fn)
     t._bump_version()
