@@ -163,7 +163,24 @@ class Relu(Op):
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
-        return where(y._data > 0, grad, 0.0)     # passes the grad where the input was positive (inf stays inf)
+        return ReluGrad.apply(grad, y)           # passes the grad where the input was positive (inf stays inf)
+
+
+class ReluGrad(Op):
+    """relu's backward as an op of (grad, result), like PyTorch's threshold_backward: with create_graph
+    it is recorded even when grad does not require grad, and its derivative by result is zero, so
+    grad of grad through relu is zeros (not an error)."""
+
+    backward_name = "ThresholdBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, grad, y):
+        ctx.mask = y._data > 0
+        return np.where(ctx.mask, grad._data, grad._data.dtype.type(0))
+
+    @staticmethod
+    def backward(ctx, grad_grad):
+        return where(ctx.mask, grad_grad, 0.0), Fill.apply(grad_grad, 0.0)
 
 
 class Clamp(Op):
