@@ -17,7 +17,8 @@ from .pointwise import (Abs, Clamp, Cos, Exp, Log, Maximum, Minimum, Reciprocal,
 from .reduce import (Max, MaxDim, Mean, MeanDim, Min, MinDim, Prod, ProdDim, Std, Sum, SumDim,
                      ValuesIndices, Var)
 from .shape import (_expanded_shape, Cat, Clone, Copy, CopySlices, Expand, Fill, IndexPut, Permute, Squeeze,
-                    SqueezeDim, Stack, T, ToCopy, Transpose, UnsafeView, Unsqueeze, View, Zero, _index_key, index)
+                    SqueezeDim, Stack, T, ToCopy, Transpose, UnsafeView, Unsqueeze, View, Zero, _index_error, _index_key,
+                    index)
 from .softmax import LogSoftmax, Softmax
 from .. import _dtype
 from .._tensor import Tensor, _make, check_assigned_value   # defined before gradkit.ops is imported
@@ -369,8 +370,12 @@ def install_methods(Tensor):
     def setitem(self, key, value):
         value = check_assigned_value(self, value)
         key, basic = _index_key(key)
+        try:
+            target = self._data[key]
+        except IndexError as e:             # x[0] = v on a 0-d tensor, out of bounds...: PyTorch's words
+            raise _index_error(self._data, key, str(e)) from None
         if isinstance(value, Tensor):       # PyTorch's error for a value that does not fit, before writing
-            _expanded_shape(value._data.shape, self._data[key].shape, value._data.dtype)
+            _expanded_shape(value._data.shape, target.shape, value._data.dtype)
         apply_inplace(self, CopySlices if basic else IndexPut, key, value)   # PyTorch's grad_fn names
 
     def get_max(self, dim=None, keepdim=False):
