@@ -81,7 +81,8 @@ class ViewOp(Op):
     @classmethod
     def apply(cls, x, *args):
         out = Function.apply.__func__(cls, x, *args)
-        if out._data.base is not None and np.may_share_memory(out._data, x._data):
+        # (an empty result shares no memory, yet PyTorch treats it as a view all the same)
+        if out._data.base is not None and (np.may_share_memory(out._data, x._data) or x._data.size == 0):
             out._version_box = x._version_box
             root, steps = x._view_of[:2] if x._view_of is not None else (x, ())
             out._view_of = (root, steps + ((cls, args),), history_of(root))
