@@ -16,7 +16,7 @@ from .pointwise import (Abs, Clamp, Cos, Exp, Log, Maximum, Minimum, Reciprocal,
                         Tanh, where)
 from .reduce import (Max, MaxDim, Mean, MeanDim, Min, MinDim, Prod, ProdDim, Std, Sum, SumDim,
                      ValuesIndices, Var)
-from .shape import (_expanded_shape, Cat, Clone, Copy, CopySlices, Expand, Fill, IndexPut, Permute, Squeeze,
+from .shape import (_expanded_shape, Cat, Clone, Copy, CopySlices, Expand, Fill, FillWithTensor, IndexPut, Permute, Squeeze,
                     SqueezeDim, Stack, T, ToCopy, Transpose, UnsafeView, Unsqueeze, View, Zero, _index_error, _index_key,
                     index)
 from .softmax import LogSoftmax, Softmax
@@ -307,6 +307,25 @@ def _comparison(np_fn):
     return compare
 
 
+def _view_as_dtype(x, dtype):
+    """x.view(dtype): the same bytes read as another dtype (no copy, no conversion, not tracked), as PyTorch."""
+    source, target = x.dtype, _dtype.from_numpy_dtype(_dtype.to_numpy_dtype(dtype))
+    if target is source:
+        return x
+    ratio = f"to view {source.scalar_name} as {target.scalar_name} (different element sizes)"
+    if source.itemsize != target.itemsize:
+        if x._data.ndim == 0:
+            raise RuntimeError(f"self.dim() cannot be 0 {ratio}")
+        if x._data.shape[-1] != 1 and x._data.strides[-1] != x._data.itemsize:
+            raise RuntimeError(f"self.stride(-1) must be 1 {ratio}, but got {x._data.strides[-1] // x._data.itemsize}")
+        if target.itemsize > source.itemsize and x._data.shape[-1] % (target.itemsize // source.itemsize):
+            raise RuntimeError(f"self.size(-1) must be divisible by {target.itemsize // source.itemsize} {ratio}, "
+                               f"but got {x._data.shape[-1]}")
+    out = _make(x._data.view(target.np))
+    out._version_box = x._version_box          # writes through either show in the other
+    return out
+
+
 def _matmul_operator(a, b):
     """a @ b: Python's own TypeError when one side is not a tensor, as with PyTorch."""
     return matmul(a, b) if isinstance(a, Tensor) and isinstance(b, Tensor) else NotImplemented
@@ -359,7 +378,7 @@ def install_methods(Tensor):
         return apply_inplace(self, Clamp, min, max)
 
     def fill_(self, value):
-        return apply_inplace(self, Fill, data(value))
+        return apply_inplace(self, FillWithTensor if isinstance(value, Tensor) else Fill, data(value))
 
     def zero_(self):
         return apply_inplace(self, Zero, 0)
@@ -383,7 +402,7 @@ def install_methods(Tensor):
 
     def view(self, *shape):
         if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int)):
-            return self.to(shape[0])           # view(dtype)
+            return _view_as_dtype(self, shape[0])
         _check_viewable(self._data, _shape_arg(shape))
         return reshape(self, *shape)
 

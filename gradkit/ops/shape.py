@@ -461,6 +461,10 @@ class Zero(Fill):
     pass
 
 
+class FillWithTensor(Fill):
+    backward_name = "FillBackward3"     # PyTorch's fill_ with a 0-d tensor (gradkit passes no grad to that tensor)
+
+
 class Copy(Op):
     """x.copy_(src): src's values broadcast to x's shape and cast to x's dtype. x's old values get a zero grad."""
 
