@@ -95,9 +95,12 @@ def _rebase_views(root):
 
 def _rebase_root(root, view_of, result):
     """An in-place change through a view changed the root too: record it there (PyTorch's CopySlices)."""
+    old_root = _make(root._data, root._requires_grad, root.grad_fn, root._output_nr)
+    if root._data.ndim == 0:        # a view of a 0-d tensor holds its one element: no positions to index
+        _take_history(root, CopySlices.apply(old_root, (), result.reshape(())))
+        return
     positions = replay_view(view_of, np.arange(root._data.size).reshape(root._data.shape))
     key = np.unravel_index(positions, root._data.shape)
-    old_root = _make(root._data, root._requires_grad, root.grad_fn, root._output_nr)
     _take_history(root, CopySlices.apply(old_root, key, result))
 
 
