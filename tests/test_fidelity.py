@@ -29,7 +29,8 @@ def _view_replayed_after_inplace_through_it(lib):
     t = y.T
     t.mul_(2)
     t.sum().backward()
-    return [t.grad_fn.next_functions[0][0].name(), y.grad_fn.name(), x.grad.tolist()]
+    return [t.grad_fn.next_functions[0][0].name(), y.grad_fn.name(), x.grad.tolist(),
+            [fn and fn.name() for fn, _ in y.grad_fn.next_functions]]
 
 
 def _setitem_number_edges(lib):                     # fuzz K2

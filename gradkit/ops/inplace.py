@@ -14,7 +14,7 @@ from .._tensor import Tensor, _make
 from ..autograd.function import _no_grad_ctx, refresh_view
 from ..autograd.grad_mode import _state
 from ._base import replay_view
-from .shape import CopySlices, IndexPut
+from .shape import CopySlices, CopySlicesOf, IndexPut
 
 LEAF_ERROR = "a leaf Variable that requires grad is being used in an in-place operation."
 VIEW_OF_LEAF_ERROR = "a view of a leaf Variable that requires grad is being used in an in-place operation."
@@ -61,7 +61,7 @@ def apply_inplace(t, fn, *args):
             _write(t, result._data, fn)
             _take_history(t, result)
             if root is not None:     # root's new history (CopySlices) is t's too: t is replayed from it below
-                _rebase_root(root, t._view_of, result)
+                _rebase_root(root, t._view_of, result, args)
             _rebase_views(root if root is not None else t)
             t._bump_version()
             return t
@@ -93,15 +93,15 @@ def _rebase_views(root):
         refresh_view(ref())
 
 
-def _rebase_root(root, view_of, result):
+def _rebase_root(root, view_of, result, args):
     """An in-place change through a view changed the root too: record it there (PyTorch's CopySlices)."""
     old_root = _make(root._data, root._requires_grad, root.grad_fn, root._output_nr)
     if root._data.ndim == 0:        # a view of a 0-d tensor holds its one element: no positions to index
-        _take_history(root, CopySlices.apply(old_root, (), result.reshape(())))
-        return
-    positions = replay_view(view_of, np.arange(root._data.size).reshape(root._data.shape))
-    key = np.unravel_index(positions, root._data.shape)
-    _take_history(root, CopySlices.apply(old_root, key, result))
+        key = ()
+    else:
+        positions = replay_view(view_of, np.arange(root._data.size).reshape(root._data.shape))
+        key = np.unravel_index(positions, root._data.shape)
+    _take_history(root, CopySlicesOf.apply(old_root, key, result._data, result.grad_fn, *args))
 
 
 def _write(t, values, fn):

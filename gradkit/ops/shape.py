@@ -6,6 +6,7 @@ the value came from: reshape it back, transpose it back, or scatter it back.
 import numpy as np
 
 from .. import _dtype
+from ..autograd.function import _FREED_MESSAGE
 from ._base import Op, ViewOp, result_dtype, wrap_dim
 
 
@@ -322,6 +323,34 @@ class CopySlices(IndexPut):
     """A root tensor after an in-place change through one of its views."""
 
     backward_name = "torch::autograd::CopySlices"
+
+
+class CopySlicesOf(Op):
+    """A root after an in-place op through one of its views, recorded as PyTorch records it: one
+    CopySlices node whose inputs are the root's old history and the op's other operands; its
+    backward runs the op's own backward on the view's region of the grad (``op_node``)."""
+
+    backward_name = "torch::autograd::CopySlices"
+    numbers_are_inputs = True         # v.mul_(2) lists the 2 as (None, 0), as PyTorch does
+
+    @staticmethod
+    def forward(ctx, root, key, values, op_node, *op_args):
+        ctx.key, ctx.op_node, ctx.view_shape = key, op_node, values.shape
+        out = root._data.copy()
+        ctx.region_shape = out[key].shape
+        out[key] = values.reshape(ctx.region_shape)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        if ctx._freed:        # the op's node keeps its saved tensors: refuse a second pass here
+            raise RuntimeError(_FREED_MESSAGE)
+        basic = not isinstance(ctx.key, tuple) or not ctx.key or not isinstance(ctx.key[0], np.ndarray)
+        region = Index.apply(grad, ctx.key, basic).reshape(ctx.view_shape)
+        grads = ctx.op_node._function.backward(ctx.op_node, region)
+        grads = grads if type(grads) is tuple else (grads,)
+        grad_self = 0.0 if grads[0] is None else grads[0].reshape(ctx.region_shape)
+        return (IndexPut.apply(grad, ctx.key, grad_self), None, None, None, *grads[1:])
 
 
 class ScatterInto(Op):
