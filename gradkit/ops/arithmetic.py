@@ -155,7 +155,7 @@ class RPow(Op):
 
     @staticmethod
     def forward(ctx, base, b):
-        result = promote(np.power(base, b._data), base, b)
+        result = promote(_power(base, b._data), base, b)
         ctx.save_for_backward(b, result)
         ctx.base = base
         return result

@@ -61,7 +61,10 @@ def apply_inplace(t, fn, *args):
             _write(t, result._data, fn)
             _take_history(t, result)
             if root is not None:     # root's new history (CopySlices) is t's too: t is replayed from it below
-                _rebase_root(root, t._view_of, result, args)
+                # the op's operands as its own node lists them (v.mul_(2): the 2; v.fill_(1): nothing)
+                listed = args if getattr(fn, "numbers_are_inputs", False) else [
+                    a if isinstance(a, Tensor) else None for a in args]
+                _rebase_root(root, t._view_of, result, listed)
             _rebase_views(root if root is not None else t)
             t._bump_version()
             return t
