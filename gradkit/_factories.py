@@ -20,8 +20,16 @@ class Generator:
 
     def manual_seed(self, seed):
         self._seed = int(seed)
-        self.rng = np.random.default_rng(self._seed)
+        self._rng = None
         return self
+
+    @property
+    def rng(self):
+        """numpy's Generator, made on first use: importing numpy.random costs ~10 ms that
+        `import gradkit` need not pay (issue 12)."""
+        if self._rng is None:
+            self._rng = np.random.default_rng(self._seed)
+        return self._rng
 
     def initial_seed(self):
         return self._seed

@@ -127,7 +127,7 @@ def tensor_repr(t):
     elif array.dtype.type not in _DEFAULT_DTYPES:
         suffixes.append(f"dtype={t.dtype!r}")
     if t.grad_fn is not None:
-        suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")
+        suffixes.append(f"grad_fn=<{type(t.grad_fn).__name__}>")   # <CopySlices>: no C++ namespace, as in torch
     elif t._requires_grad:
         suffixes.append("requires_grad=True")
     return _with_suffixes(prefix + format_values(array, prefix), suffixes, len(prefix))

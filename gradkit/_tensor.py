@@ -215,6 +215,7 @@ class Tensor:
     _hooks = None
     _retains_grad = False
     _view_of = None           # (root tensor, view steps) when this tensor is a view sharing the root's memory
+    _views = None             # weak references to the views of this (root) tensor
     _inference = False        # made inside inference_mode
     # What gk.explain reads (recorded off the hot path of recorded ops):
     _made_in = None           # "no_grad" / "set_grad_enabled(False)": the switch on when an op made it
@@ -480,6 +481,12 @@ class Tensor:
         return t
 
     def detach_(self):
+        if self._view_of is not None:
+            raise RuntimeError(
+                "Can't detach views in-place. Use detach() instead. If you are using DistributedDataParallel (DDP) "
+                "for training, and gradient_as_bucket_view is set as True, gradients are views of DDP buckets, and "
+                "hence detach_() cannot be called on these gradients. To fix this error, please refer to the "
+                "Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution.")
         if self.grad_fn is not None and self._retains_grad:
             self._retains_grad = False
         self.grad_fn = None

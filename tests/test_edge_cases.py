@@ -137,7 +137,7 @@ def test_second_derivative_of_prod_with_zeros():
     (h,) = gk.autograd.grad(flat.prod(), flat, create_graph=True)
     h.sum().backward()
     assert flat.grad.tolist() == [5.0, 3.0, 2.0]
-    with pytest.raises(TypeError, match="argument 'dim' must be int"):
+    with pytest.raises(TypeError, match=r"prod\(\) received an invalid combination of arguments - got \(dim=tuple, \)"):
         flat.prod(dim=(0,))
 
 
@@ -165,7 +165,7 @@ def test_one_accumulate_grad_node_per_leaf_held_weakly():
     import weakref
     a = gk.tensor([1.0, 2.0], requires_grad=True)         # more than one element: no == on tensors
     first, second = (a * 2).grad_fn.next_functions[0][0], (a * 3).grad_fn.next_functions[0][0]
-    assert first is second and first.variable is a and first.name() == "AccumulateGrad"
+    assert first is second and first.variable is a and first.name() == "torch::autograd::AccumulateGrad"
     leaf = weakref.ref(a)
     del a
     gc.collect()

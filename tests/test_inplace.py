@@ -153,7 +153,7 @@ def test_inplace_on_a_view_rebases_the_base():
     x = gk.tensor([1.0, 2.0, 3.0], requires_grad=True)
     y = x * 2
     y[1:].mul_(x[:2])                      # y = [2x0, 2x1*x0, 2x2*x1]
-    assert y.tolist() == [2.0, 4.0, 12.0] and y.grad_fn.name() == "CopySlices"
+    assert y.tolist() == [2.0, 4.0, 12.0] and y.grad_fn.name() == "torch::autograd::CopySlices"
     (y * gk.tensor([1.0, 10.0, 100.0])).sum().backward()
     # d/dx0 = 2 + 10*2x1 ; d/dx1 = 10*2x0 + 100*2x2 ; d/dx2 = 100*2x1
     assert x.grad.tolist() == [42.0, 620.0, 400.0]
@@ -214,7 +214,7 @@ def test_modified_by_inplace_message_starts_like_pytorch(program):
         namespace = {"lib": lib, "x": lib.ones(2, requires_grad=True)}
         with pytest.raises(RuntimeError) as error:
             exec(program, namespace)
-        messages.append(str(error.value).replace("torch.", "gradkit.", 1))
+        messages.append(str(error.value).replace("torch.", "gradkit."))
     theirs, ours = messages
-    assert ours.split("\n")[0] == theirs[:theirs.index(" Hint:")]
+    assert ours.split("\n")[0] == theirs.split("\n")[0]
     assert ours.split("\n")[1].startswith("gradkit hint: ")

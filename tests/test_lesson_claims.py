@@ -44,7 +44,7 @@ def test_lesson_1_grad_fn_names_and_the_walk():
     z = (x * x + 3).sum()
     assert walk_names(z) == ["SumBackward0", "AddBackward0", "MulBackward0", "torch::autograd::AccumulateGrad"]
     gx = gk.tensor([2.0, 3.0], requires_grad=True)
-    assert walk_names((gx * gx + 3).sum())[:3] == walk_names(z)[:3]
+    assert walk_names((gx * gx + 3).sum()) == walk_names(z)
     a, ga = torch.tensor(2.0, requires_grad=True), gk.tensor(2.0, requires_grad=True)
     for program, name in [(lambda t: t ** 2, "PowBackward0"), (lambda t: t ** t, "PowBackward1"),
                           (lambda t: 2 ** t, "PowBackward2"), (lambda t: 1 - t, "RsubBackward1"),

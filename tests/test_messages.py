@@ -146,6 +146,27 @@ def _grad_non_tensor(lib):
     x.grad = 3
 
 
+def _modified_saved_leaf(lib):
+    x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    z = x * x
+    with lib.no_grad():
+        x.add_(1)
+    z.sum().backward()
+
+
+def _unused_second_input(lib):
+    x = lib.tensor([1.0], requires_grad=True)
+    z = lib.tensor([1.0], requires_grad=True)
+    lib.autograd.grad((x * 2).sum(), [x, z])
+
+
+def _inference_saved(lib):
+    weight = lib.tensor([1.0, 2.0], requires_grad=True)
+    with lib.inference_mode():
+        served = lib.tensor([3.0, 4.0]) * 2
+    served * weight
+
+
 def _broadcast(a, b, op):
     return lambda lib: op(lib.ones(*a), lib.ones(*b))
 
@@ -163,7 +184,7 @@ ERRORS = {
     "int requires_grad_()": (_int_requires_grad_, "RuntimeError",
                              "only Tensors of floating point dtype can require gradients"),
     "grad of an unreachable input": (_unreachable_input, "RuntimeError",
-                                     "One of the differentiated Tensors appears to not have been used in the graph"),
+                                     "The differentiated Tensor at index 0 appears to not have been used in the graph"),
     "non-scalar backward": (_non_scalar_backward, "RuntimeError",
                             "grad can be implicitly created only for scalar outputs"),
     "backward of an untracked tensor": (_no_grad_backward, "RuntimeError",
@@ -268,6 +289,67 @@ ERRORS = {
                                         "addmv input tensors must have the same dtype"),
     "batched float32 @ float64": (lambda lib: lib.ones(2, 2, 2) @ lib.ones(2, 2, 2, dtype=lib.float64),
                                   "RuntimeError", "expected scalar type Float but found Double"),
+    # found by a review of every message against PyTorch 2.13 (issue 14)
+    "modified saved leaf": (_modified_saved_leaf, "RuntimeError",
+                            "one of the variables needed for gradient computation has been modified by an "
+                            "inplace operation: [gradkit.FloatTensor [3]] is at version 1; expected version 0 "
+                            "instead. Hint: enable anomaly detection"),
+    "unused input at index 1": (_unused_second_input, "RuntimeError",
+                                "The differentiated Tensor at index 1 appears to not have been used in the graph."),
+    "set_grad_enabled(1)": (lambda lib: lib.set_grad_enabled(1), "TypeError",
+                            "set_grad_enabled(): argument 'enabled' (position 1) must be bool, not int"),
+    "min of empty": (lambda lib: lib.zeros(0).min(), "RuntimeError",
+                     "min(): Expected reduction dim to be specified for input.numel() == 0."),
+    "max of empty": (lambda lib: lib.zeros(0).max(), "RuntimeError",
+                     "max(): Expected reduction dim to be specified for input.numel() == 0."),
+    "cat of nothing": (lambda lib: lib.cat([]), "ValueError", "gradkit.cat(): expected a non-empty list of Tensors"),
+    "permute of too few dims": (lambda lib: lib.ones(2, 3).permute(0), "RuntimeError",
+                                "permute(sparse_coo): number of dimensions in the tensor input does not match"),
+    "permute of a repeated dim": (lambda lib: lib.ones(2, 3).permute(0, 0), "RuntimeError",
+                                  "permute(): duplicate dims are not allowed."),
+    "expand to fewer dims": (lambda lib: lib.ones(2, 3).expand(3), "RuntimeError",
+                             "expand(gradkit.FloatTensor{[2, 3]}, size=[3]): the number of sizes provided (1)"),
+    "prod over a tuple of dims": (lambda lib: lib.ones(2, 3).prod(dim=(0, 1)), "TypeError",
+                                  "prod() received an invalid combination of arguments - got (dim=tuple, )"),
+    "mm of a vector": (lambda lib: lib.mm(lib.ones(3), lib.ones(3, 2)), "RuntimeError", "self must be a matrix"),
+    "mm by a vector": (lambda lib: lib.mm(lib.ones(2, 3), lib.ones(3)), "RuntimeError", "mat2 must be a matrix"),
+    "& of floats": (lambda lib: lib.ones(2) & lib.ones(2), "NotImplementedError",
+                    '"bitwise_and_cpu" not implemented for \'Float\''),
+    "tensor @ list": (lambda lib: lib.ones(2) @ [1.0, 2.0], "TypeError",
+                      "unsupported operand type(s) for @: 'Tensor' and 'list'"),
+    "matmul(tensor, list)": (lambda lib: lib.matmul(lib.ones(2), [1.0, 2.0]), "TypeError",
+                             "matmul(): argument 'other' (position 2) must be Tensor, not list"),
+    "sum over a repeated dim": (lambda lib: lib.ones(2, 3).sum(dim=(0, 0)), "RuntimeError",
+                                "dim 0 appears multiple times in the list of dims"),
+    "clamp without bounds": (lambda lib: lib.ones(2).clamp(), "RuntimeError",
+                             "gradkit.clamp: At least one of 'min' or 'max' must not be None"),
+    "where with a float condition": (lambda lib: lib.where(lib.ones(2), lib.ones(2), lib.zeros(2)), "RuntimeError",
+                                     "where expected condition to be a boolean tensor, but got a tensor with dtype "
+                                     "Float"),
+    "linear of float64 by float32": (lambda lib: lib.nn.functional.linear(lib.ones(2, 3, dtype=lib.float64),
+                                                                          lib.ones(4, 3)),
+                                     "RuntimeError", "expected m1 and m2 to have the same dtype, but got: double != float"),
+    "linear of float32 by float64": (lambda lib: lib.nn.functional.linear(lib.ones(2, 3),
+                                                                          lib.ones(4, 3, dtype=lib.float64)),
+                                     "RuntimeError", "expected m1 and m2 to have the same dtype, but got: float != double"),
+    "BCE with logits, int target": (lambda lib: lib.nn.functional.binary_cross_entropy_with_logits(
+                                        lib.ones(3), lib.tensor([1, 0, 1])),
+                                    "RuntimeError", "result type Float can't be cast to the desired output type Long"),
+    "cross_entropy, float class target": (lambda lib: lib.nn.functional.cross_entropy(lib.ones(2, 3),
+                                                                                       lib.tensor([1.0, 0.0])),
+                                          "RuntimeError", "expected target dtype to be Long or Byte, but got Float"),
+    "cross_entropy, int32 target": (lambda lib: lib.nn.functional.cross_entropy(
+                                        lib.ones(2, 3), lib.tensor([1, 0], dtype=lib.int32)),
+                                    "RuntimeError", "expected target dtype to be Long or Byte, but got Int"),
+    "cross_entropy of a 0-d input": (lambda lib: lib.nn.functional.cross_entropy(lib.tensor(1.0), lib.tensor(0)),
+                                     "RuntimeError",
+                                     "Expected floating point type for target with class probabilities, got Long"),
+    "cross_entropy, target out of bounds": (lambda lib: lib.nn.functional.cross_entropy(lib.ones(2, 3),
+                                                                                        lib.tensor([1, 5])),
+                                            "IndexError", "Target 5 is out of bounds."),
+    "inference tensor saved": (_inference_saved, "RuntimeError",
+                               "Inference tensors cannot be saved for backward. Please do not use Tensors created in "
+                               "inference mode in computation tracked by autograd."),
 }
 
 WARNINGS = {
@@ -280,22 +362,8 @@ WARNINGS = {
 }
 
 
-# Messages whose text lives in files other helpers own (listed in the surface report): they
-# fail strictly until fixed there, so the fix shows up as an XPASS to remove from this list.
-OTHER_OWNERS = {
-    "leaf in-place": "gradkit/ops/inplace.py adds its hint on the same line",
-    "modified for backward": "gradkit/autograd/function.py: node name 'ExpBackward0' where PyTorch says 'Exp', "
-                             "and gradkit's own hint in place of PyTorch's anomaly-detection hint",
-    "grad of an unreachable input": "gradkit/autograd/engine.py: PyTorch says 'The differentiated Tensor at index 0'",
-    "cat sizes": "gradkit/ops/shape.py adds 'for dimension 1'",
-    "mean of ints": "gradkit/ops/reduce.py says 'Int64' where PyTorch says 'Long'",
-    "gradcheck float32": "gradkit/autograd/gradcheck.py drops PyTorch's 'or complex'",
-}
-
-
 def _names(table):
-    return [pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=OTHER_OWNERS[name]))
-            if name in OTHER_OWNERS else name for name in table]
+    return list(table)
 
 
 def _hint_on_its_own_line(message):

@@ -81,7 +81,7 @@ def test_linear_wrong_width_names_both_shapes():
 
 
 def test_linear_dtype_mismatch_is_pytorchs_error():
-    with pytest.raises(RuntimeError, match="mat1 and mat2 must have the same dtype, but got Double and Float"):
+    with pytest.raises(RuntimeError, match="expected m1 and m2 to have the same dtype, but got: double != float"):
         F.linear(gk.randn(4, 2, dtype=gk.float64), gk.randn(3, 2))
 
 

@@ -222,6 +222,16 @@ def test_import_gradkit_loads_no_display_layers():
     assert out.stdout.strip() == "[]"
 
 
+def test_random_numbers_load_numpy_random_on_first_use():
+    """`import gradkit` skips numpy.random (issue 12: ~10-20 ms); the first random number loads it,
+    and a seed set before that still decides the numbers."""
+    code = ("import sys, gradkit as gk; loaded = 'numpy.random' in sys.modules; gk.manual_seed(3); "
+            "a = gk.randn(3).tolist(); gk.manual_seed(3); print(loaded, 'numpy.random' in sys.modules, "
+            "a == gk.randn(3).tolist())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True", "True"]
+
+
 # ------------------------------------------------------------- devices and .to()
 def _shown(program, lib):
     """What ``program(lib)`` gives, as text: its repr, or the error class and first line."""

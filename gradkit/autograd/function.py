@@ -42,8 +42,10 @@ def _bind_tensor(tensor_class, make):
     Tensor, _make = tensor_class, make
 
 
-_INFERENCE_SAVE_ERROR = ("Inference tensors cannot be saved for backward. To work around you can make a clone "
-                         "to get a normal tensor and use it in autograd.")
+_INFERENCE_SAVE_ERROR = ("Inference tensors cannot be saved for backward. Please do not use Tensors created in "
+                         "inference mode in computation tracked by autograd. To work around this, you can make a "
+                         "clone to get a normal tensor and use it in autograd, or use `gradkit.no_grad()` instead of "
+                         "`gradkit.inference_mode()`.")
 _FREED_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved "
     "tensors after they have already been freed). Saved intermediate values of the "
@@ -60,7 +62,7 @@ class Node:
         return type(self).__name__
 
     def __repr__(self):
-        return f"<{self.name()} object at {id(self):#x}>"
+        return f"<{type(self).__name__} object at {id(self):#x}>"     # PyTorch's repr has no C++ namespace
 
 
 class AccumulateGrad(Node):
@@ -72,6 +74,10 @@ class AccumulateGrad(Node):
     """
 
     _by_leaf = {}     # id(leaf) -> its node; keyed by id because Tensor's == is elementwise
+
+    def name(self):
+        """PyTorch's name for this node: its C++ class, namespace included (the Python type stays AccumulateGrad)."""
+        return "torch::autograd::AccumulateGrad"
 
     def __init__(self, variable):
         key = id(variable)
@@ -223,7 +229,9 @@ def _modified_message(tensor, expected, node):
     return (
         "one of the variables needed for gradient computation has been modified by an "
         f"inplace operation: [gradkit.{dtype_name} {shape}]{where} is at version "
-        f"{tensor._version_box[0]}; expected version {expected} instead.\n"
+        f"{tensor._version_box[0]}; expected version {expected} instead. Hint: enable anomaly detection to find "
+        "the operation that failed to compute its gradient, with gradkit.autograd.set_detect_anomaly(True, "
+        "check_nan=False).\n"
         f"gradkit hint: {node.name()} saved this tensor for backward; make a copy with .clone() before "
         "changing it in place, or change it after backward()."
     )
@@ -262,8 +270,10 @@ class Function:
         super().__init_subclass__(**kwargs)
         name = cls.__dict__.get("backward_name") or cls.__name__ + "Backward"
         cls.backward_name = name
-        cls._node_class = type(name, (BackwardNode,), {
-            "_function": cls, "__module__": cls.__module__,
+        # "torch::autograd::CopySlices": PyTorch's C++ nodes report their namespace in name() only
+        namespaced = {"name": lambda node, full=name: full} if "::" in name else {}
+        cls._node_class = type(name.rpartition("::")[2], (BackwardNode,), {
+            "_function": cls, "__module__": cls.__module__, **namespaced,
             "numbers_are_inputs": getattr(cls, "numbers_are_inputs", False),
             "saved_names": getattr(cls, "saved_names", ()),
             "saved_as_list": getattr(cls, "saved_as_list", False),

@@ -76,8 +76,9 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
     for t in checked:
         if t._data.dtype != np.float64:
             warnings.warn(
-                f"Input #{inputs.index(t)} requires gradient and is not a double precision floating point. "
-                "This check will likely fail if all the inputs are not of double precision floating point. ",
+                f"Input #{inputs.index(t)} requires gradient and is not a double precision floating point or "
+                "complex. This check will likely fail if all the inputs are not of double precision floating point "
+                "or complex. ",
                 UserWarning, stacklevel=2)
     outputs = _as_tuple(func(*inputs))
     analytical = _analytical_jacobians(inputs, outputs)

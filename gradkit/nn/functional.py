@@ -14,7 +14,7 @@ import warnings
 
 import numpy as np
 
-from .. import ops
+from .. import _dtype, ops
 from .._tensor import Tensor
 from ..autograd.function import Function
 
@@ -174,15 +174,14 @@ def linear(input, weight, bias=None):  # noqa: A002
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{x.shape[-1]} and "
                            f"{w.shape[1]}x{w.shape[0]})")
     if x.dtype != w.dtype:
-        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_torch_name(x.dtype)} and "
-                           f"{_torch_name(w.dtype)}\n"
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {input.dtype.cpp_name} != "
+                           f"{weight.dtype.cpp_name}\n"
                            "gradkit hint: convert the input with .float() or the layer with .double()")
     return (LinearMm if bias is None else LinearAddmm).apply(input, weight, bias)
 
 
 def _torch_name(np_dtype):
-    return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-            "int32": "Int", "bool": "Bool"}.get(np_dtype.name, np_dtype.name)
+    return _dtype.from_numpy_dtype(np_dtype).scalar_name
 
 
 # -------------------------------------------------------------------- dropout
@@ -514,10 +513,20 @@ def _classes_back_tensor(grad):
     return grad.permute(0, grad.ndim - 1, *range(1, grad.ndim - 1)) if grad.ndim > 2 else grad
 
 
+def _refuse_0d_cross_entropy(target):
+    """PyTorch's errors for a 0-d input: it reads a 0-d target as class probabilities, others as classes."""
+    if target.ndim != 0:
+        raise IndexError("Dimension out of range (expected to be in range of [-1, 0], but got 1)")
+    if not target.is_floating_point():
+        raise RuntimeError(f"Expected floating point type for target with class probabilities, got "
+                           f"{target.dtype.scalar_name}")
+    raise IndexError("Dimension specified as 1 but tensor has no dimensions")
+
+
 def _class_targets(fn_name, input, target, ignore_index):  # noqa: A002
     """Check class-index targets like PyTorch does; return them as a numpy int64 array."""
     if input.ndim == 0:
-        raise RuntimeError(f"{fn_name}: input tensor should be 1D or more, got 0D")
+        raise ValueError("Expected 1 or more dimensions (got 0)")
     classes = input.shape[0] if input.ndim == 1 else input.shape[1]
     labels = target._data
     if labels.dtype not in (np.int64, np.uint8):
@@ -560,6 +569,8 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     _check_reduction(reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    if input.ndim == 0:
+        _refuse_0d_cross_entropy(target)
     class_dim = 0 if input.ndim == 1 else 1
     if target.is_floating_point() and target.shape == input.shape:
         if label_smoothing > 0:

@@ -8,7 +8,7 @@ from collections import OrderedDict, namedtuple
 
 import numpy as np
 
-from .. import _dtype
+from .. import _device, _dtype
 from .._tensor import Tensor
 from .. import _events
 from ..autograd.grad_mode import no_grad
@@ -258,7 +258,7 @@ class Module:
             else:
                 devices.append(arg)
         for device in devices:
-            Tensor(0.0).to(device)
+            _device.check_available(device)
         if dtype is None:
             return self
         target = _dtype.to_numpy_dtype(dtype)

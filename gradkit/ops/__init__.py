@@ -16,11 +16,13 @@ from .pointwise import (Abs, Clamp, Cos, Exp, Log, Maximum, Minimum, Reciprocal,
                         Tanh, where)
 from .reduce import (Max, MaxDim, Mean, MeanDim, Min, MinDim, Prod, ProdDim, Std, Sum, SumDim,
                      ValuesIndices, Var)
-from .shape import (_expanded_shape, Cat, Clone, Copy, CopySlices, Expand, Fill, IndexPut, Permute, Squeeze,
-                    SqueezeDim, Stack, T, ToCopy, Transpose, UnsafeView, Unsqueeze, View, Zero, _index_key, index)
+from .shape import (_expanded_shape, Cat, Clone, Copy, CopySlices, Expand, Fill, FillWithTensor, IndexPut, Permute, Squeeze,
+                    SqueezeDim, Stack, T, ToCopy, Transpose, UnsafeView, Unsqueeze, View, Zero, _index_error, _index_key,
+                    index)
 from .softmax import LogSoftmax, Softmax
+from .. import _dtype
 from .._tensor import Tensor, _make, check_assigned_value   # defined before gradkit.ops is imported
-from ._base import broadcast_error, data, wrap_dim
+from ._base import _dtype_of, broadcast_error, data, wrap_dim
 
 
 def _shape_arg(shape):
@@ -83,7 +85,9 @@ def min(x, dim=None, keepdim=False):  # noqa: A001
 
 def prod(x, dim=None, keepdim=False):
     if isinstance(dim, (tuple, list)):      # PyTorch's prod reduces one dim (or all)
-        raise TypeError(f"prod(): argument 'dim' must be int, not {type(dim).__name__}")
+        raise TypeError(f"prod() received an invalid combination of arguments - got (dim={type(dim).__name__}, ), "
+                        "but expected one of:\n * (*, gradkit.dtype dtype = None)\n"
+                        " * (int dim, bool keepdim = False, *, gradkit.dtype dtype = None)\n")
     return (Prod if dim is None else ProdDim).apply(x, dim, keepdim)
 
 
@@ -240,8 +244,10 @@ def stack(tensors, dim=0):
 
 def mm(a, b):
     """Matrix product of two 2-D tensors (PyTorch's torch.mm)."""
-    if a._data.ndim != 2 or b._data.ndim != 2:
-        raise RuntimeError(f"mm: expected 2D tensors, but got {a._data.ndim}D and {b._data.ndim}D tensors")
+    if a._data.ndim != 2:
+        raise RuntimeError("self must be a matrix")
+    if b._data.ndim != 2:
+        raise RuntimeError("mat2 must be a matrix")
     return matmul(a, b)
 
 
@@ -301,12 +307,47 @@ def _comparison(np_fn):
     return compare
 
 
-def _logical(np_fn, name):
-    def logical(self, other):
-        if self._data.dtype.kind not in "biu":
-            raise TypeError(f"{name}: expected boolean or integer tensors, got {self.dtype!r}")
-        return _no_grad_result(np_fn(self._data, data(other)))
-    return logical
+def _view_as_dtype(x, dtype):
+    """x.view(dtype): the same bytes read as another dtype (no copy, no conversion, not tracked), as PyTorch."""
+    source, target = x.dtype, _dtype.from_numpy_dtype(_dtype.to_numpy_dtype(dtype))
+    if target is source:
+        return x
+    ratio = f"to view {source.scalar_name} as {target.scalar_name} (different element sizes)"
+    if source.itemsize != target.itemsize:
+        if x._data.ndim == 0:
+            raise RuntimeError(f"self.dim() cannot be 0 {ratio}")
+        if x._data.shape[-1] != 1 and x._data.strides[-1] != x._data.itemsize:
+            raise RuntimeError(f"self.stride(-1) must be 1 {ratio}, but got {x._data.strides[-1] // x._data.itemsize}")
+        if target.itemsize > source.itemsize and x._data.shape[-1] % (target.itemsize // source.itemsize):
+            raise RuntimeError(f"self.size(-1) must be divisible by {target.itemsize // source.itemsize} {ratio}, "
+                               f"but got {x._data.shape[-1]}")
+    out = _make(x._data.view(target.np))
+    out._version_box = x._version_box          # writes through either show in the other
+    return out
+
+
+def _matmul_operator(a, b):
+    """a @ b: Python's own TypeError when one side is not a tensor, as with PyTorch."""
+    return matmul(a, b) if isinstance(a, Tensor) and isinstance(b, Tensor) else NotImplemented
+
+
+def _matmul_method(self, other):
+    if not isinstance(other, Tensor):
+        raise TypeError(f"matmul(): argument 'other' (position 1) must be Tensor, not {type(other).__name__}")
+    return matmul(self, other)
+
+
+def _bitwise(np_fn, name):
+    """&, |, ^: bitwise on integers, logical on bools (PyTorch's bitwise_and...); floats have no kernel."""
+    def bitwise(self, other):
+        other_data = data(other)
+        float_types = [d for d in (self._data.dtype, _dtype_of(other)) if d is not None and d.kind == "f"]
+        if float_types or isinstance(other, float):   # a Python float with an int tensor: the default float
+            widest = sorted(float_types, key=lambda d: d.itemsize)[-1] if float_types else np.float32
+            scalar = _dtype.from_numpy_dtype(widest)
+            raise NotImplementedError(f'"{name}_cpu" not implemented for \'{scalar.scalar_name}\'')
+        return _no_grad_result(np_fn(self._data, other_data))
+    return bitwise
 
 
 _T_WARNING = ("The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated and it "
@@ -337,7 +378,7 @@ def install_methods(Tensor):
         return apply_inplace(self, Clamp, min, max)
 
     def fill_(self, value):
-        return apply_inplace(self, Fill, data(value))
+        return apply_inplace(self, FillWithTensor if isinstance(value, Tensor) else Fill, data(value))
 
     def zero_(self):
         return apply_inplace(self, Zero, 0)
@@ -348,8 +389,12 @@ def install_methods(Tensor):
     def setitem(self, key, value):
         value = check_assigned_value(self, value)
         key, basic = _index_key(key)
+        try:
+            target = self._data[key]
+        except IndexError as e:             # x[0] = v on a 0-d tensor, out of bounds...: PyTorch's words
+            raise _index_error(self._data, key, str(e)) from None
         if isinstance(value, Tensor):       # PyTorch's error for a value that does not fit, before writing
-            _expanded_shape(value._data.shape, self._data[key].shape)
+            _expanded_shape(value._data.shape, target.shape, value._data.dtype)
         apply_inplace(self, CopySlices if basic else IndexPut, key, value)   # PyTorch's grad_fn names
 
     def get_max(self, dim=None, keepdim=False):
@@ -357,7 +402,7 @@ def install_methods(Tensor):
 
     def view(self, *shape):
         if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int)):
-            return self.to(shape[0])           # view(dtype)
+            return _view_as_dtype(self, shape[0])
         _check_viewable(self._data, _shape_arg(shape))
         return reshape(self, *shape)
 
@@ -381,16 +426,16 @@ def install_methods(Tensor):
         "__add__": add, "__radd__": add, "__sub__": sub, "__rsub__": lambda self, other: RSub.apply(other, self),
         "__mul__": mul, "__rmul__": mul, "__truediv__": div, "__rtruediv__": rdiv,
         "__pow__": pow, "__rpow__": reflected(pow), "__neg__": lambda self: Neg.apply(self),
-        "__pos__": lambda self: self, "__abs__": abs, "__matmul__": matmul, "__rmatmul__": reflected(matmul),
+        "__pos__": lambda self: self, "__abs__": abs, "__matmul__": _matmul_operator, "__rmatmul__": reflected(_matmul_operator),
         "__iadd__": add_, "__isub__": sub_, "__imul__": inplace(Mul), "__itruediv__": inplace(Div),
         "__getitem__": index, "__setitem__": setitem,
         "__eq__": _comparison(np.equal), "__ne__": _comparison(np.not_equal), "__lt__": _comparison(np.less),
         "__le__": _comparison(np.less_equal), "__gt__": _comparison(np.greater), "__ge__": _comparison(np.greater_equal),
-        "__and__": _logical(np.logical_and, "and"), "__or__": _logical(np.logical_or, "or"),
-        "__xor__": _logical(np.logical_xor, "xor"),
+        "__and__": _bitwise(np.bitwise_and, "bitwise_and"), "__or__": _bitwise(np.bitwise_or, "bitwise_or"),
+        "__xor__": _bitwise(np.bitwise_xor, "bitwise_xor"),
         "__invert__": lambda self: _no_grad_result(np.logical_not(self._data) if self._data.dtype == np.bool_ else ~self._data),
         "add": add, "sub": sub, "mul": mul, "div": div, "pow": pow, "neg": lambda self: Neg.apply(self),
-        "matmul": matmul, "mm": mm, "dot": dot, "mv": mv, "outer": outer, "ger": outer, "norm": norm, "t": t,
+        "matmul": _matmul_method, "mm": mm, "dot": dot, "mv": mv, "outer": outer, "ger": outer, "norm": norm, "t": t,
         "all": logical.all, "any": logical.any,
         "sum": sum, "mean": mean, "max": get_max, "min": min, "prod": prod, "var": var, "std": std,
         "exp": exp, "log": log, "reciprocal": reciprocal, "sqrt": sqrt, "abs": abs, "sin": sin, "cos": cos, "tanh": tanh,

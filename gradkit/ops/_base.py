@@ -1,4 +1,6 @@
 """What every op module shares: the Op base class and small argument helpers."""
+import weakref
+
 import numpy as np
 
 try:   # numpy >= 2: set the error state directly, ~0.1 µs instead of np.errstate's ~3 µs per op
@@ -79,10 +81,14 @@ class ViewOp(Op):
     @classmethod
     def apply(cls, x, *args):
         out = Function.apply.__func__(cls, x, *args)
-        if out._data.base is not None and np.may_share_memory(out._data, x._data):
+        # (an empty result shares no memory, yet PyTorch treats it as a view all the same)
+        if out._data.base is not None and (np.may_share_memory(out._data, x._data) or x._data.size == 0):
             out._version_box = x._version_box
             root, steps = x._view_of[:2] if x._view_of is not None else (x, ())
             out._view_of = (root, steps + ((cls, args),), history_of(root))
+            if root._views is None:                      # an in-place op on root rebases out (inplace.py)
+                root._views = []
+            root._views.append(weakref.ref(out))
         return out
 
 
@@ -157,7 +163,8 @@ def normalize_dims(dim, ndim):
     if isinstance(dim, (list, tuple)):
         axes = tuple(sorted({wrap_dim(d, ndim) for d in dim}))
         if len(axes) != len(dim):
-            raise RuntimeError(f"dim {tuple(dim)} appears multiple times in the list of dims")
+            repeated = next(d for d in dim if sum(wrap_dim(e, ndim) == wrap_dim(d, ndim) for e in dim) > 1)
+            raise RuntimeError(f"dim {wrap_dim(repeated, ndim)} appears multiple times in the list of dims")
         return axes
     return (wrap_dim(dim, ndim),)
 

@@ -110,6 +110,17 @@ class Pow(Op):
         return grad * p * a ** (p - 1), None
 
 
+def _power(a, b):
+    """numpy's power, except integer ** negative integer, which numpy refuses and PyTorch computes
+    as integer division would: 1 for a base of 1, ±1 for -1 (by the exponent's parity), else 0."""
+    a_arr, b_arr = np.asarray(a), np.asarray(b)
+    if a_arr.dtype.kind not in "iu" or b_arr.dtype.kind not in "iu" or not (b_arr < 0).any():
+        return np.power(a, b)
+    positive = np.power(a_arr, np.maximum(b_arr, 0))
+    reciprocal = np.where(a_arr == 1, 1, np.where(a_arr == -1, np.where(b_arr % 2 == 0, 1, -1), 0))
+    return np.where(b_arr < 0, reciprocal, positive).astype(positive.dtype)
+
+
 class PowTensor(Op):
     """tensor ** tensor: d/da = b·a^(b-1), d/db = a^b·ln(a) (0 where a == 0 and b >= 0, like PyTorch)"""
 
@@ -119,7 +130,7 @@ class PowTensor(Op):
 
     @staticmethod
     def forward(ctx, a, b):
-        result = promote(np.power(data(a), data(b)), a, b)
+        result = promote(_power(data(a), data(b)), a, b)
         ctx.save_for_backward(b, a, result)
         return result
 
@@ -144,7 +155,7 @@ class RPow(Op):
 
     @staticmethod
     def forward(ctx, base, b):
-        result = promote(np.power(base, b._data), base, b)
+        result = promote(_power(base, b._data), base, b)
         ctx.save_for_backward(b, result)
         ctx.base = base
         return result
@@ -250,8 +261,10 @@ class Bmm(MatMul):
 
 def matmul(a, b):
     """a @ b; recorded like PyTorch's: Dot, Mv, Mm, Unsqueeze-Mm-Squeeze for vector @ matrix, Bmm."""
-    if not isinstance(a, Tensor) or not isinstance(b, Tensor):
-        raise TypeError(f"matmul(): argument must be Tensor, not {type(b if isinstance(a, Tensor) else a).__name__}")
+    for name, position, value in (("input", 1, a), ("other", 2, b)):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"matmul(): argument '{name}' (position {position}) must be Tensor, "
+                            f"not {type(value).__name__}")
     na, nb = a._data.ndim, b._data.ndim
     if a._data.dtype != b._data.dtype:          # PyTorch does not promote here: it raises
         if na != 1 or nb != 1:                  # (after the shape checks, except for dot)

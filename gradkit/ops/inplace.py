@@ -11,15 +11,33 @@
 import numpy as np
 
 from .._tensor import Tensor, _make
-from ..autograd.function import _no_grad_ctx, history_of
+from ..autograd.function import _no_grad_ctx, refresh_view
 from ..autograd.grad_mode import _state
 from ._base import replay_view
-from .shape import CopySlices
+from .shape import CopySlices, CopySlicesOf, IndexPut
 
 LEAF_ERROR = "a leaf Variable that requires grad is being used in an in-place operation."
 VIEW_OF_LEAF_ERROR = "a view of a leaf Variable that requires grad is being used in an in-place operation."
 INFERENCE_ERROR = ("Inplace update to inference tensor outside InferenceMode is not allowed.You can make a clone "
                    "to get a normal tensor before doing inplace update.")
+
+
+OVERLAP_ERROR = ("unsupported operation: some elements of the input tensor and the written-to tensor refer to a "
+                 "single memory location. Please clone() the tensor before performing the operation.")
+
+
+def _check_overlap(t, fn, args):
+    """PyTorch refuses an operand that partly overlaps the memory being written (x.mul_(x[:1]),
+    x[1:] = x[:3]); the very same memory (x.add_(x), x[0] = x[0]) is fine."""
+    if fn is IndexPut:
+        return
+    target = t._data[args[0]] if fn is CopySlices else t._data
+    for a in args:
+        if isinstance(a, Tensor) and np.may_share_memory(a._data, target):
+            same = (a._data.shape == target.shape and a._data.strides == target.strides
+                    and a._data.__array_interface__["data"][0] == target.__array_interface__["data"][0])
+            if not same and np.shares_memory(a._data, target, max_work=10 ** 6):
+                raise RuntimeError(OVERLAP_ERROR)
 
 
 def apply_inplace(t, fn, *args):
@@ -35,17 +53,23 @@ def apply_inplace(t, fn, *args):
         root = t._view_of[0] if t._view_of is not None else None
         if root is not None and root._requires_grad and root.grad_fn is None:
             raise RuntimeError(VIEW_OF_LEAF_ERROR)
+        _check_overlap(t, fn, args)                     # (after the leaf errors, as in PyTorch)
         if t._requires_grad or others_require:
             # The old value lives on in a snapshot, which the recorded op may save for backward.
             old = _make(t._data.copy(), t._requires_grad, t.grad_fn, t._output_nr)
             result = fn.apply(old, *args)
             _write(t, result._data, fn)
             _take_history(t, result)
-            if root is not None:
-                _rebase_root(root, t._view_of, result)
-                t._view_of = (root, t._view_of[1], history_of(root))   # t's own new history is current
+            if root is not None:     # root's new history (CopySlices) is t's too: t is replayed from it below
+                # the op's operands as its own node lists them (v.mul_(2): the 2; v.fill_(1): nothing)
+                listed = args if getattr(fn, "numbers_are_inputs", False) else [
+                    a if isinstance(a, Tensor) else None for a in args]
+                _rebase_root(root, t._view_of, result, listed)
+            _rebase_views(root if root is not None else t)
             t._bump_version()
             return t
+    else:
+        _check_overlap(t, fn, args)
     raw = fn.forward(_no_grad_ctx(len(args) + 1), t, *args)
     _write(t, raw, fn)
     t._bump_version()
@@ -63,12 +87,24 @@ def _take_history(t, result):
         t.retain_grad()                                  # ... the new one does, as in PyTorch
 
 
-def _rebase_root(root, view_of, result):
+def _rebase_views(root):
+    """Every live view of ``root`` now leads to root's new history, as in PyTorch (which names the
+    regenerated node AsStridedBackward0; gradkit replays the view's own ops)."""
+    alive = [ref for ref in root._views or () if ref() is not None]
+    root._views = alive or None
+    for ref in alive:
+        refresh_view(ref())
+
+
+def _rebase_root(root, view_of, result, args):
     """An in-place change through a view changed the root too: record it there (PyTorch's CopySlices)."""
-    positions = replay_view(view_of, np.arange(root._data.size).reshape(root._data.shape))
-    key = np.unravel_index(positions, root._data.shape)
     old_root = _make(root._data, root._requires_grad, root.grad_fn, root._output_nr)
-    _take_history(root, CopySlices.apply(old_root, key, result))
+    if root._data.ndim == 0:        # a view of a 0-d tensor holds its one element: no positions to index
+        key = ()
+    else:
+        positions = replay_view(view_of, np.arange(root._data.size).reshape(root._data.shape))
+        key = np.unravel_index(positions, root._data.shape)
+    _take_history(root, CopySlicesOf.apply(old_root, key, result._data, result.grad_fn, *args))
 
 
 def _write(t, values, fn):

@@ -1,6 +1,7 @@
 """Element-wise functions: each backward is the local derivative times the incoming grad."""
 import numpy as np
 
+from .. import _dtype
 from ._base import Op, data, promote
 from .shape import Fill
 
@@ -155,14 +156,31 @@ class Relu(Op):
 
     @staticmethod
     def forward(ctx, x):
-        result = np.maximum(x._data, 0)
+        result = np.where(x._data < 0, x._data.dtype.type(0), x._data)   # keeps -0. and nan, as PyTorch
         ctx.save_for_backward(result)
         return result
 
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
-        return where(y._data > 0, grad, 0.0)     # passes the grad where the input was positive (inf stays inf)
+        return ReluGrad.apply(grad, y)           # passes the grad where the input was positive (inf stays inf)
+
+
+class ReluGrad(Op):
+    """relu's backward as an op of (grad, result), like PyTorch's threshold_backward: with create_graph
+    it is recorded even when grad does not require grad, and its derivative by result is zero, so
+    grad of grad through relu is zeros (not an error)."""
+
+    backward_name = "ThresholdBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, grad, y):
+        ctx.mask = y._data > 0
+        return np.where(ctx.mask, grad._data, grad._data.dtype.type(0))
+
+    @staticmethod
+    def backward(ctx, grad_grad):
+        return where(ctx.mask, grad_grad, 0.0), Fill.apply(grad_grad, 0.0)
 
 
 class Clamp(Op):
@@ -173,11 +191,15 @@ class Clamp(Op):
     @staticmethod
     def forward(ctx, x, min, max):                # noqa: A002 - PyTorch's argument names
         if min is None and max is None:
-            raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+            raise RuntimeError("gradkit.clamp: At least one of 'min' or 'max' must not be None")
         ctx.save_for_backward(x)
         ctx.min, ctx.max = min, max
         bound = max if min is None else min
-        return promote(np.clip(x._data, min, max), x, bound)   # int tensor, float bound: float32
+        # x < min ? min : x, as PyTorch computes it: -0. stays -0. (np.clip gives 0.), nan stays nan
+        out = x._data if min is None else np.where(x._data < min, min, x._data)
+        out = out if max is None else np.where(out > max, max, out)
+        return promote(np.asarray(out, dtype=np.result_type(x._data, *[b for b in (min, max) if b is not None])),
+                       x, bound)   # int tensor, float bound: float32
 
     @staticmethod
     def backward(ctx, grad):
@@ -267,5 +289,6 @@ def where(condition, a, b):
     if not isinstance(cond, np.ndarray) or cond.dtype != np.bool_:
         cond = np.asarray(cond)
         if cond.dtype != np.bool_:
-            raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {cond.dtype}")
+            raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
+                               f"{_dtype.from_numpy_dtype(cond.dtype).scalar_name}")
     return Where.apply(cond, a, b)

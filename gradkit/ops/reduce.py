@@ -47,7 +47,7 @@ class Mean(Op):
         if x._data.dtype.kind != "f":
             raise RuntimeError(
                 f"mean(): could not infer output dtype. Input dtype must be either a floating point "
-                f"or complex dtype. Got: {x.dtype.name.capitalize()}")
+                f"or complex dtype. Got: {x.dtype.scalar_name}")
         ctx.shape = x._data.shape
         ctx.axes = normalize_dims(dim, x._data.ndim)
         ctx.keepdim = keepdim
@@ -201,7 +201,8 @@ def _spread_setup(ctx, x, dim, correction, keepdim, name):
     ctx.axes = normalize_dims(dim, x._data.ndim)
     ctx.keepdim = keepdim
     ctx.divisor = _count(x._data.shape, ctx.axes) - correction
-    if ctx.divisor <= 0:
+    # PyTorch warns on input numel / output numel - correction, which is 0 - correction for an empty input
+    if (ctx.divisor + correction if x._data.size else 0) - correction <= 0:
         warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the reduction "
                       "factor (input numel divided by output numel).", UserWarning, stacklevel=5)
 

@@ -5,6 +5,8 @@ the value came from: reshape it back, transpose it back, or scatter it back.
 """
 import numpy as np
 
+from .. import _dtype
+from ..autograd.function import _FREED_MESSAGE
 from ._base import Op, ViewOp, result_dtype, wrap_dim
 
 
@@ -49,8 +51,7 @@ class Permute(ViewOp):
         if len(dims) != ndim:
             raise RuntimeError(
                 f"permute(sparse_coo): number of dimensions in the tensor input does not match the length of "
-                f"the desired ordering of dimensions i.e. input.dim() = {ndim} is not equal to len(dims) = {len(dims)}"
-                .replace("(sparse_coo)", ""))
+                f"the desired ordering of dimensions i.e. input.dim() = {ndim} is not equal to len(dims) = {len(dims)}")
         axes = tuple(wrap_dim(d, ndim) for d in dims)
         if len(set(axes)) != ndim:
             raise RuntimeError("permute(): duplicate dims are not allowed.")
@@ -103,7 +104,7 @@ class Expand(ViewOp):
     def forward(ctx, x, shape):
         src = x._data.shape
         ctx.shape = src
-        return np.broadcast_to(x._data, _expanded_shape(src, shape))   # a read-only view, like PyTorch's
+        return np.broadcast_to(x._data, _expanded_shape(src, shape, x._data.dtype))   # a read-only view, like PyTorch's
 
     @staticmethod
     def backward(ctx, grad):
@@ -122,7 +123,7 @@ class Spread(Op):
     @staticmethod
     def forward(ctx, grad, shape):
         ctx.shape = grad._data.shape
-        out = np.empty(_expanded_shape(grad._data.shape, shape), dtype=grad._data.dtype)
+        out = np.empty(_expanded_shape(grad._data.shape, shape, grad._data.dtype), dtype=grad._data.dtype)
         out[...] = grad._data
         return out
 
@@ -131,11 +132,12 @@ class Spread(Op):
         return SumTo.apply(grad, ctx.shape), None
 
 
-def _expanded_shape(src, shape):
+def _expanded_shape(src, shape, np_dtype):
     """The shape ``expand(*shape)`` gives (-1 keeps a size), or PyTorch's error."""
     if len(shape) < len(src):
+        tensor_type = _dtype.from_numpy_dtype(np_dtype).tensor_type
         raise RuntimeError(
-            f"expand: the number of sizes provided ({len(shape)}) must be greater or equal to the number "
+            f"expand(gradkit.{tensor_type}{{{list(src)}}}, size={list(shape)}): the number of sizes provided ({len(shape)}) must be greater or equal to the number "
             f"of dimensions in the tensor ({len(src)})")
     if not src:
         return shape
@@ -301,6 +303,8 @@ def _basic_index_op(key):
 class IndexPut(Op):
     """x[key] = value, out of place (the engine of ``x[key] = value`` on tracked tensors)."""
 
+    numbers_are_inputs = True     # x[0] = 7 lists the 7 as (None, 0), as PyTorch does
+
     @staticmethod
     def forward(ctx, x, key, value):
         ctx.key = key
@@ -318,7 +322,35 @@ class IndexPut(Op):
 class CopySlices(IndexPut):
     """A root tensor after an in-place change through one of its views."""
 
-    backward_name = "CopySlices"
+    backward_name = "torch::autograd::CopySlices"
+
+
+class CopySlicesOf(Op):
+    """A root after an in-place op through one of its views, recorded as PyTorch records it: one
+    CopySlices node whose inputs are the root's old history and the op's other operands; its
+    backward runs the op's own backward on the view's region of the grad (``op_node``)."""
+
+    backward_name = "torch::autograd::CopySlices"
+    numbers_are_inputs = True         # v.mul_(2) lists the 2 as (None, 0), as PyTorch does
+
+    @staticmethod
+    def forward(ctx, root, key, values, op_node, *op_args):
+        ctx.key, ctx.op_node, ctx.view_shape = key, op_node, values.shape
+        out = root._data.copy()
+        ctx.region_shape = out[key].shape
+        out[key] = values.reshape(ctx.region_shape)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        if ctx._freed:        # the op's node keeps its saved tensors: refuse a second pass here
+            raise RuntimeError(_FREED_MESSAGE)
+        basic = not isinstance(ctx.key, tuple) or not ctx.key or not isinstance(ctx.key[0], np.ndarray)
+        region = Index.apply(grad, ctx.key, basic).reshape(ctx.view_shape)
+        grads = ctx.op_node._function.backward(ctx.op_node, region)
+        grads = grads if type(grads) is tuple else (grads,)
+        grad_self = 0.0 if grads[0] is None else grads[0].reshape(ctx.region_shape)
+        return (IndexPut.apply(grad, ctx.key, grad_self), None, None, None, *grads[1:])
 
 
 class ScatterInto(Op):
@@ -351,7 +383,7 @@ class Cat(Op):
     @staticmethod
     def forward(ctx, dim, *tensors):
         if not tensors:
-            raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+            raise ValueError("gradkit.cat(): expected a non-empty list of Tensors")
         for i, t in enumerate(tensors):
             if t._data.ndim == 0:
                 raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
@@ -392,7 +424,7 @@ class Cat(Op):
 def _first_mismatch(expected, got, axis):
     for j, (a, b) in enumerate(zip(expected, got)):
         if j != axis and a != b:
-            return f"{a} but got size {b} for dimension {j}"
+            return f"{a} but got size {b}"
     return f"{len(expected)} dimensions but got {len(got)}"
 
 
@@ -456,6 +488,10 @@ class Fill(Op):
 
 class Zero(Fill):
     pass
+
+
+class FillWithTensor(Fill):
+    backward_name = "FillBackward3"     # PyTorch's fill_ with a 0-d tensor (gradkit passes no grad to that tensor)
 
 
 class Copy(Op):
