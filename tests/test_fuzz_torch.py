@@ -12,6 +12,7 @@ import pytest
 import gradkit as gk
 from fuzz.campaign import fuzz
 from fuzz.compare import compare, run_program
+from fuzz.gaps import GAPS
 from fuzz.known import ISSUE_11, statements
 from fuzz.programs import as_source, generate
 from torch_quirks import QUIRKS
@@ -23,7 +24,7 @@ CI_PROGRAMS, LONG_PROGRAMS = 300, 3000
 
 def test_gradkit_matches_torch_on_random_programs(request):
     count = LONG_PROGRAMS if request.config.getoption("--long") else CI_PROGRAMS
-    groups = fuzz(range(count), gk, torch, QUIRKS)
+    groups = fuzz(range(count), gk, torch, QUIRKS + GAPS)     # open gaps: tests/fuzz/gaps.py
     report = "\n\n".join(g.describe() for g in groups)
     differing = sum(len(g.seeds) for g in groups)
     assert not groups, f"{differing} of {count} programs differ from torch, in {len(groups)} groups:\n\n{report}"
@@ -73,6 +74,15 @@ def test_each_quirk_is_explained_and_real_in_torch(quirk):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")          # some quirks are about warnings
         exec(quirk.shows, {"gk": torch, "print": lambda *a: None})
+
+
+@pytest.mark.parametrize("gap", GAPS, ids=lambda g: g.name)
+def test_each_open_gap_still_differs(gap):
+    """A fixed gap must leave tests/fuzz/gaps.py, so that the fuzzer guards the fix."""
+    program = statements(gap.repro)
+    found = compare(program, gk, torch, QUIRKS)
+    assert any(gap.matches(d, program) for d in found), (
+        f"gap {gap.name!r} no longer differs from torch: remove it from tests/fuzz/gaps.py")
 
 
 @pytest.mark.parametrize("name", sorted(ISSUE_11))

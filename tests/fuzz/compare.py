@@ -57,6 +57,8 @@ def _graph(node, depth=3):
 
 
 def _array(t):
+    if getattr(t, "_is_zerotensor", lambda: False)():   # torch's efficient zeros (grad of grad): read as zeros
+        return np.array(t.detach().numpy(force=True), copy=True)
     return np.array(t.detach().numpy(), copy=True)
 
 
