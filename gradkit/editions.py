@@ -112,9 +112,9 @@ def _engine_png(dot):
 
 def _svg_key(svg):
     """The drawing part of an SVG (shapes, coordinates, texts), the same before and after the
-    display layers post-process it (the <svg> tag's size and style; ids, classes, styles)."""
+    display layers post-process it (the <svg> tag's size and style; ids, classes, styles, font names)."""
     start = svg.find("<g ")
-    return re.sub(r'\s(?:id|class|style)="[^"]*"', "", svg[start:]) if start >= 0 else None
+    return re.sub(r'\s(?:id|class|style|font-family)="[^"]*"', "", svg[start:]) if start >= 0 else None
 
 
 def remember_drawing_sources(shell):

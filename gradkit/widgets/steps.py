@@ -190,13 +190,20 @@ class StepReplay:
     def steps(self, direction):
         if direction not in self._lists:
             if direction == "forward":
-                self._lists[direction] = forward_steps(self._graph)
+                self._lists[direction] = self._forward_steps(self._graph)
             else:
                 try:
-                    self._lists[direction] = backward_steps(self._roots(), self._graph)
+                    self._lists[direction] = self._backward_steps(self._roots(), self._graph)
                 except RuntimeError as e:
-                    self._lists[direction], self.error = [], _step_error(str(e))
+                    self._lists[direction], self.error = [], self._error_text(str(e))
         return self._lists[direction]
+
+    # a tensor library's replay (gradkit's here; torch_live.TorchStepReplay for torch) swaps these three
+    _forward_steps = staticmethod(forward_steps)
+    _backward_steps = staticmethod(backward_steps)
+
+    def _error_text(self, message):
+        return _step_error(message)
 
     def window(self, direction, start):
         """The steps around ``start``: backward ones WINDOW at a time; forward ones (a node id and

@@ -337,16 +337,11 @@ def forward_steps(graph):
 class TorchStepReplay(StepReplay):
     """`StepReplay` on a torch graph: torch's engine order, from Node hooks on a dry run."""
 
-    def steps(self, direction):
-        if direction not in self._lists:
-            if direction == "forward":
-                self._lists[direction] = forward_steps(self._graph)
-            else:
-                try:
-                    self._lists[direction] = backward_steps(self._roots(), self._graph)
-                except RuntimeError as e:
-                    self._lists[direction], self.error = [], _freed_note(str(e))
-        return self._lists[direction]
+    _forward_steps = staticmethod(forward_steps)
+    _backward_steps = staticmethod(backward_steps)
+
+    def _error_text(self, message):
+        return _freed_note(message)
 
 
 def _freed_note(message):
