@@ -205,12 +205,10 @@ class BackwardNode(Node):
         self._freed = True
 
 
-def walk(tensor):
-    """Every backward node in ``tensor``'s history, each once (iterative: deep graphs are fine)."""
-    start = tensor.grad_fn
-    if start is None:
-        return
-    seen, stack = {id(start)}, [start]
+def walk(*tensors):
+    """Every backward node in the tensors' histories, each once (iterative: deep graphs are fine)."""
+    stack = list({id(t.grad_fn): t.grad_fn for t in tensors if t.grad_fn is not None}.values())
+    seen = {id(node) for node in stack}
     while stack:
         node = stack.pop()
         yield node

@@ -24,25 +24,20 @@ class GraphFacts:
         self.freed = False
         self.n_ops = 0
         target_fn = t.grad_fn
-        seen = set()
-        for root in roots:
-            for node in walk(root):
-                if id(node) in seen:
-                    continue
-                seen.add(id(node))
-                self.n_ops += 1
-                self.freed = self.freed or node._freed
-                if target_fn is not None and node is target_fn:
+        for node in walk(*roots):
+            self.n_ops += 1
+            self.freed = self.freed or node._freed
+            if target_fn is not None and node is target_fn:
+                self.reaches, self.recorded_in = True, self.recorded_in or node
+            for edge in node._edges:
+                if edge is not None and edge[0] is t:
                     self.reaches, self.recorded_in = True, self.recorded_in or node
-                for edge in node._edges:
-                    if edge is not None and edge[0] is t:
-                        self.reaches, self.recorded_in = True, self.recorded_in or node
-                for ref in (node._untracked or {}).values():
-                    operand = ref()
-                    if operand is t:
-                        self.constant_in = self.constant_in or node
-                    elif operand is not None:
-                        self.cuts.append((node, operand))
+            for ref in (node._untracked or {}).values():
+                operand = ref()
+                if operand is t:
+                    self.constant_in = self.constant_in or node
+                elif operand is not None:
+                    self.cuts.append((node, operand))
 
 
 def nodes_leading_to(t, roots):

@@ -56,15 +56,10 @@ def _contributions(roots, leaf_objects):
     """How many gradients each leaf receives in one backward (one per edge pointing at it)."""
     wanted = {id(t) for t in leaf_objects}
     counts = dict.fromkeys(wanted, 0)
-    seen = set()
-    for root in roots:
-        for node in walk(root):
-            if id(node) in seen:
-                continue
-            seen.add(id(node))
-            for edge in node._edges:
-                if edge is not None and id(edge[0]) in wanted:
-                    counts[id(edge[0])] += 1
+    for node in walk(*roots):
+        for edge in node._edges:
+            if edge is not None and id(edge[0]) in wanted:
+                counts[id(edge[0])] += 1
     return counts
 
 
