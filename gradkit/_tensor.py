@@ -13,7 +13,7 @@ import numpy as np
 
 from . import _device, _dtype, _events
 from ._format import tensor_repr
-from .autograd.grad_mode import _state
+from .autograd.grad_mode import _leaf_hooks_in_use, _state
 
 _NON_LEAF_GRAD_WARNING = (
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
@@ -457,6 +457,7 @@ class Tensor:
         if self.grad_fn is None:
             if self._hooks is None:
                 self._hooks = []
+                _leaf_hooks_in_use[0] = True
             hooks = self._hooks
         else:
             node = self.grad_fn

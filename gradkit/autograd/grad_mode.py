@@ -16,6 +16,7 @@ class _GradState(threading.local):
 
 
 _state = _GradState()
+_leaf_hooks_in_use = [False]   # True once any leaf has had a hook: backward then counts each hooked leaf's uses
 _hooks_in_use = [0]     # saved_tensors_hooks open in any thread: while 0, saving skips the thread-local check
 
 

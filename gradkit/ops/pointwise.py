@@ -127,7 +127,25 @@ class Tanh(Op):
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
-        return grad * (1 - y * y)                # d/dx tanh x = 1 - tanh²x
+        return TanhGrad.apply(grad, y)           # d/dx tanh x = 1 - tanh²x
+
+
+class TanhGrad(Op):
+    """tanh's backward as one op of (grad, result), like PyTorch's tanh_backward: one node
+    with create_graph (TanhBackwardBackward0) and one numpy expression without."""
+
+    backward_name = "TanhBackwardBackward0"
+    saved_names = ("grad_output", "output")
+
+    @staticmethod
+    def forward(ctx, grad, y):
+        ctx.save_for_backward(grad, y)
+        return grad._data * (1 - y._data * y._data)
+
+    @staticmethod
+    def backward(ctx, grad_grad):
+        grad, y = ctx.saved_tensors
+        return TanhGrad.apply(grad_grad, y), grad_grad * (-2 * y * grad)
 
 
 class Sigmoid(Op):
@@ -142,7 +160,24 @@ class Sigmoid(Op):
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
-        return grad * y * (1 - y)                # d/dx σ(x) = σ(x)(1 - σ(x))
+        return SigmoidGrad.apply(grad, y)        # d/dx σ(x) = σ(x)(1 - σ(x))
+
+
+class SigmoidGrad(Op):
+    """sigmoid's backward as one op of (grad, result), like PyTorch's sigmoid_backward."""
+
+    backward_name = "SigmoidBackwardBackward0"
+    saved_names = ("grad_output", "output")
+
+    @staticmethod
+    def forward(ctx, grad, y):
+        ctx.save_for_backward(grad, y)
+        return grad._data * (y._data * (1 - y._data))
+
+    @staticmethod
+    def backward(ctx, grad_grad):
+        grad, y = ctx.saved_tensors
+        return SigmoidGrad.apply(grad_grad, y), grad_grad * grad * (1 - 2 * y)
 
 
 def _stable_sigmoid(x):
