@@ -659,3 +659,26 @@ def test_reshape_that_must_copy_is_clone_then_unsafe_view_like_pytorch():
     assert x.reshape(-1).grad_fn.name() == "ViewBackward0"
     y.sum().backward()
     assert x.grad.tolist() == [[1.0] * 3] * 2
+
+
+def _hook_order(lib):
+    """The order in which backward reaches tensors, seen through their hooks."""
+    order = []
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2                       # made first ...
+    c = x * 3
+    cc = c * c                      # ... these later
+    for name, t in (("y", y), ("c", c), ("cc", cc)):
+        t.register_hook(lambda g, name=name: order.append(name))
+    x.register_hook(lambda g: order.append("x"))
+    (cc + y).sum().backward()       # edges listed cc first, y second
+    return order, x.grad.tolist()
+
+
+def test_nodes_run_newest_first_like_pytorch():
+    order, grad = _hook_order(gk)
+    # PyTorch runs the most recently created ready node first, whatever the argument order
+    assert order == ["cc", "c", "y", "x"]
+    assert grad == [2 + 18 * 1.0, 2 + 18 * 2.0]
+    torch = pytest.importorskip("torch")
+    assert _hook_order(torch) == (order, grad)
