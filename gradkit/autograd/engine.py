@@ -17,7 +17,8 @@ import numpy as np
 
 from .. import _events
 from .._tensor import Tensor, _make
-from ..ops.shape import SumTo   # gradkit.ops is loaded before the engine (see _tensor.py)
+from ..ops._base import loud_numpy, quiet_numpy   # gradkit.ops is loaded before the engine (see _tensor.py)
+from ..ops.shape import SumTo
 from .function import BackwardNode
 from .grad_mode import _leaf_hooks_in_use, _state
 
@@ -87,6 +88,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
 
     previous = _state.enabled
     _state.enabled = bool(create_graph)
+    quiet = quiet_numpy()       # once for the whole pass, not once per op (ops see it is already set)
     touched = {}
     # No gc.disable() around backward: measured in a kernel heap (225k objects) it made the
     # 5,000-step chain 176 ms instead of 158 ms. What backward allocates is freed at once
@@ -181,6 +183,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                         _deliver_to_leaf(target, g, accumulate, capture_leaf, captured, create_graph, touched)
     finally:
         _state.enabled = previous
+        loud_numpy(quiet)
 
     if touched:
         stamp_passes(touched.values())

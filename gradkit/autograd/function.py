@@ -144,7 +144,13 @@ class BackwardNode(Node):
     def saved_tensors(self):
         if self._freed:
             raise RuntimeError(_FREED_MESSAGE)
-        return tuple([self._unpack(entry) for entry in self._saved])
+        tensors = []
+        for entry in self._saved:
+            if entry[0] == "input" and entry[1]._version_box[0] == entry[2]:
+                tensors.append(entry[1])      # the common case, inline: an unmodified input
+            else:
+                tensors.append(self._unpack(entry))
+        return tuple(tensors)
 
     def _unpack(self, entry):
         kind, obj, version = entry
@@ -248,13 +254,17 @@ class _NoGradCtx:
         pass
 
 
-_ALL_FALSE = tuple((False,) * n for n in range(16))   # needs_input_grad for unrecorded calls
+# One _NoGradCtx subclass per argument count, its needs_input_grad all False as a class
+# attribute: a fresh ctx per call (nothing leaks between calls or threads) that gets no
+# __dict__ of its own unless forward stores something on it.
+_NO_GRAD_CTX = [type("_NoGradCtx", (_NoGradCtx,), {"needs_input_grad": (False,) * n}) for n in range(16)]
 
 
 def _no_grad_ctx(n_args):
-    """A fresh, cheap ctx per call: nothing leaks between calls or threads."""
+    if n_args < 16:
+        return _new(_NO_GRAD_CTX[n_args])
     ctx = _new(_NoGradCtx)
-    ctx.needs_input_grad = _ALL_FALSE[n_args] if n_args < 16 else (False,) * n_args
+    ctx.needs_input_grad = (False,) * n_args
     return ctx
 _new = object.__new__
 
@@ -317,11 +327,10 @@ class Function:
                         refresh_view(a)
                     if a._requires_grad:
                         return _apply_recorded(cls, args)
-        elif _state.inference:
-            return _mark_inference(_wrap_outputs(_forward(cls, _no_grad_ctx(len(args)), args)))
         elif _state.off_by is not None:     # the learner's no_grad (not the engine's): gk.explain names it
-            ctx = _new(_NoGradCtx)
-            ctx.needs_input_grad = _ALL_FALSE[len(args)] if len(args) < 16 else (False,) * len(args)
+            if _state.inference:            # (inference_mode always sets off_by too)
+                return _mark_inference(_wrap_outputs(_forward(cls, _no_grad_ctx(len(args)), args)))
+            ctx = _no_grad_ctx(len(args))
             raw = cls.forward(ctx, *args) if not cls._new_style else _forward(cls, ctx, args)
             if type(raw) is np.ndarray:
                 t = _new(Tensor)
@@ -330,8 +339,8 @@ class Function:
                 t._made_in = _state.off_by
                 return t
             return _mark_made_in(_wrap_outputs(raw), args, _state.off_by)
-        ctx = _new(_NoGradCtx)                  # inlined _no_grad_ctx: the hottest path
-        ctx.needs_input_grad = _ALL_FALSE[len(args)] if len(args) < 16 else (False,) * len(args)
+        n = len(args)                           # inlined _no_grad_ctx: the hottest path
+        ctx = _new(_NO_GRAD_CTX[n]) if n < 16 else _no_grad_ctx(n)
         raw = cls.forward(ctx, *args) if not cls._new_style else _forward(cls, ctx, args)
         if type(raw) is np.ndarray:            # inlined _make: this path runs for every op in backward
             t = _new(Tensor)
@@ -441,7 +450,8 @@ def _apply_recorded(cls, args):
         if raw.dtype.kind == "f":
             out._requires_grad = True
             out.grad_fn = node
-        node._output_shapes = _interned((raw.shape,))
+        shape = raw.shape
+        node._output_shapes = _ONE_OUTPUT.get(shape) or _one_output(shape)
         if node.to_save:
             _store_saved(node, args, ((returned, raw, out),))   # forward may have saved either object
         return out
@@ -452,6 +462,16 @@ _NO_EDGE = (None, 0)
 # needs_input_grad for up to 4 arguments, by bit mask: shared tuples, no allocation per op
 _NEEDS = [[tuple(bool(mask >> i & 1) for i in range(n)) for mask in range(1 << n)] for n in range(5)]
 _INTERNED = {}
+
+
+_ONE_OUTPUT = {}     # shape -> (shape,): the _output_shapes of one-output nodes, shared
+
+
+def _one_output(shape):
+    shapes = (shape,)
+    if len(_ONE_OUTPUT) < 10000:
+        _ONE_OUTPUT[shape] = shapes
+    return shapes
 
 
 def _interned(shapes):

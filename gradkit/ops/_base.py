@@ -31,20 +31,41 @@ def _like_pytorch(forward):
     """A built-in op's forward, run as PyTorch would: silent about inf and nan (numpy warns on
     divide by zero, overflow, invalid values), and a broadcast failure in PyTorch's words."""
     def guarded(*args):
+        if _np_error_state.get() is _QUIET:      # already quiet (inside backward, or an op inside an op)
+            try:
+                return forward(*args)
+            except ValueError:
+                _raise_broadcast_error(args)
+                raise
         token = _np_error_state.set(_QUIET)
         try:
             return forward(*args)
         except ValueError:
-            error = broadcast_error(args)
-            if error is None:
-                raise
-            raise error from None
+            _raise_broadcast_error(args)
+            raise
         finally:
             _np_error_state.reset(token)
 
     if _np_error_state is None:
         return np.errstate(all="ignore")(guarded)
     return guarded
+
+
+def _raise_broadcast_error(operands):
+    error = broadcast_error(operands)
+    if error is not None:
+        raise error from None
+
+
+def quiet_numpy():
+    """Silence numpy's inf/nan warnings until ``loud_numpy(token)`` (the engine, around backward:
+    every op inside then skips setting it again). Returns a token, or None on old numpy."""
+    return _np_error_state.set(_QUIET) if _np_error_state is not None else None
+
+
+def loud_numpy(token):
+    if token is not None:
+        _np_error_state.reset(token)
 
 
 def broadcast_error(operands):
