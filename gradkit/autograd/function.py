@@ -145,9 +145,10 @@ class BackwardNode(Node):
         if self._freed:
             raise RuntimeError(_FREED_MESSAGE)
         tensors = []
-        for entry in self._saved:
-            if entry[0] == "input" and entry[1]._version_box[0] == entry[2]:
-                tensors.append(entry[1])      # the common case, inline: an unmodified input
+        for entry in self._saved:         # the common kinds inline: an unmodified input, a number, None
+            kind = entry[0]
+            if kind == "value" or (kind == "input" and entry[1]._version_box[0] == entry[2]):
+                tensors.append(entry[1])
             else:
                 tensors.append(self._unpack(entry))
         return tuple(tensors)
