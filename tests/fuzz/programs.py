@@ -59,7 +59,8 @@ LOSSES = [
     "gk.nn.functional.binary_cross_entropy({x}.sigmoid(), ({y} > 0).float())",
     "gk.nn.BCEWithLogitsLoss()({x}, {y}.sigmoid())", "gk.nn.functional.binary_cross_entropy_with_logits({x}, {y})",
     "gk.nn.functional.cross_entropy({x}, {x}.argmax(-1))", "gk.nn.CrossEntropyLoss()({x}, {y}.softmax(-1))",
-    "gk.nn.functional.nll_loss({x}.log_softmax(-1), {x}.argmax(-1))", "gk.nn.NLLLoss(reduction='sum')({x}, {y}.argmax(-1))",
+    "gk.nn.functional.nll_loss({x}.log_softmax(-1), {x}.argmax(-1))",
+    "gk.nn.NLLLoss(reduction='sum')({x}, {y}.argmax(-1))",
 ]
 # Statements that change state instead of making a tensor.
 MUTATE = [
@@ -185,7 +186,7 @@ def assigned_by(pattern, program):
 
 
 def written_grad_results(program):
-    """Gradients returned by autograd.grad that the program then changed in place."""
-    in_place = r"(with gk\.no_grad\(\):\n    )?{}(\[.*\] = |\.\w+_\(| [-+*/]= )"
+    """Gradients returned by autograd.grad that the program then changed in place (maybe through an alias)."""
+    in_place = r"(with gk\.no_grad\(\):\n    )?{}(\.\w+\([^)]*\))*(\[.*\] = |\.\w+_\(| [-+*/]= )"
     return {g for g in assigned_by(r"^x\d+, = gk\.autograd\.grad\(", program)
-            if any(re.match(in_place.format(g), s) for s in program)}
+            if any(re.match(in_place.format(v), s) for v in computed_from({g}, program) for s in program)}
