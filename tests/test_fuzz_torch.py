@@ -52,7 +52,8 @@ def test_programs_cover_the_rules_of_issue_11():
     for needle in ("with gk.no_grad():", "requires_grad_(False)", ".retain_grad()", "retain_graph=True",
                    "create_graph=True", "gk.autograd.grad(", ".backward(", "dtype=gk.float64", "gk.zeros(0",
                    "gk.tensor(-", ".add_(", "[0] = 5", "[:, 0]", ".detach_()", "register_hook", "calls.append",
-                   "[0].sum(), x"):
+                   "[0].sum(), x", "gk.dot(", "gk.mv(", "gk.outer(", ".norm(", ".all(", ".any(", ".copy_(", "_loss(",
+                   "Loss()(", "cross_entropy(", "gk.ones(2, 1, ", "@ gk.ones(2, ", ".mT", ", 0.0)", "[0].mul_(2)"):
         assert needle in text, needle
 
 

@@ -87,19 +87,12 @@ def _attributes(t, library):
     return record
 
 
-# torch issues some warnings once per process (TORCH_WARN_ONCE, e.g. x.T on 1-D): remembered here so
-# that tests/torch_quirks.py can accept gradkit's warning when torch stayed silent the second time.
-TORCH_WARNINGS_SEEN = set()
-
-
 def run_program(program, library):
     namespace = {"gk": library, "calls": []}
     events = []
     try:
         for statement in program:
             error, caught = run_statement(statement, namespace)
-            if library.__name__ == "torch":
-                TORCH_WARNINGS_SEEN.update(caught)
             events.append((None if error is None else type(error).__name__,
                            None if error is None else first_line(error), caught))
     finally:

@@ -7,6 +7,7 @@ then, because gradkit must raise the same error. The same seed always gives the
 same program, and ``as_source(program)`` is a copy-pasteable script.
 """
 import random
+import re
 
 from .compare import run_statement
 
@@ -37,6 +38,30 @@ BINARY = [
     "gk.maximum({x}, {y})", "gk.minimum({x}, {y})", "gk.where({x} > 0, {x}, {y})", "gk.cat([{x}, {y}])",
     "gk.stack([{x}, {y}])", "gk.add({x}, {y})", "gk.mul({x}, {y})", "{x}.mul({y})",
 ]
+# Products of every rank pair (the partner made to fit {x}), the reductions to bool, and the losses.
+# Written against a fitting partner because a random pair rarely has matching sizes.
+LINALG = [
+    "{x} @ gk.ones({x}.shape[-1])", "{x} @ gk.ones({x}.shape[-1], 2)", "{x} @ gk.ones(2, {x}.shape[-1], 2)",
+    "gk.ones({x}.shape[-2]) @ {x}", "gk.ones(2, {x}.shape[-2]) @ {x}", "gk.ones(2, 1, {x}.shape[-2]) @ {x}",
+    "gk.ones({x}.shape[0]) @ {x}", "{x} @ {x}.mT", "{x}.mT @ {x}", "{x} @ {x}", "gk.matmul({x}, {y}.mT)",
+    "gk.dot({x}, {y})", "{x}.dot({x})", "gk.mv({x}, {y})", "{x}.mv(gk.ones({x}.shape[-1]))",
+    "gk.outer({x}, {y})", "{x}.outer({x})", "{x}.norm()", "{x}.norm(dim={d})", "{x}.norm(p=1)",
+    "{x}.norm(dim={d}, keepdim=True)", "gk.norm({x})", "{x}.all()", "{x}.any()", "({x} > 0).all({d})",
+    "({x} > 0).any()", "gk.all({x} < 1)", "gk.any({x})",
+    "gk.cat([{x}, {y}], {d})", "gk.stack([{x}, {x}], {d})", "gk.where({x} > 0, {x}, 0.0)",
+]
+LOSSES = [
+    "gk.nn.functional.mse_loss({x}, {y})", "gk.nn.functional.mse_loss({x}, {y}, reduction='none')",
+    "gk.nn.functional.l1_loss({x}, {y})", "gk.nn.functional.huber_loss({x}, {y}, delta=0.5)",
+    "gk.nn.functional.smooth_l1_loss({x}, {y}, reduction='sum')", "gk.nn.MSELoss()({x}, {y})",
+    "gk.nn.L1Loss(reduction='sum')({x}, {y})", "gk.nn.HuberLoss()({x}, {y})",
+    "gk.nn.functional.binary_cross_entropy({x}.sigmoid(), {y}.sigmoid())",
+    "gk.nn.functional.binary_cross_entropy({x}.sigmoid(), ({y} > 0).float())",
+    "gk.nn.BCEWithLogitsLoss()({x}, {y}.sigmoid())", "gk.nn.functional.binary_cross_entropy_with_logits({x}, {y})",
+    "gk.nn.functional.cross_entropy({x}, {x}.argmax(-1))", "gk.nn.CrossEntropyLoss()({x}, {y}.softmax(-1))",
+    "gk.nn.functional.nll_loss({x}.log_softmax(-1), {x}.argmax(-1))",
+    "gk.nn.NLLLoss(reduction='sum')({x}, {y}.argmax(-1))",
+]
 # Statements that change state instead of making a tensor.
 MUTATE = [
     "{x}.add_(1)", "{x}.mul_(2)", "{x}.mul_({y})", "{x}.add_({y})", "{x}[0] = 5", "{x}.zero_()",
@@ -45,6 +70,7 @@ MUTATE = [
     "{x}.detach_()", "{x}.grad = None", "{x}.grad.zero_()", "{x}.data = {y}",
     "{x}.register_hook(lambda g: g * 2)", "{x}.register_hook(lambda g: calls.append('{x}'))",
     "{x}.grad = {y}", "{x}.grad = {x}", "{x}.data = {y}.long()", "{x}[0] = float('nan')",
+    "{x}.copy_({y})", "{x}.copy_({y}.detach())", "{x}[0].mul_(2)", "{x}.view(-1).add_({y})",
 ]
 NO_GRAD = ["with gk.no_grad():\n    {body}"]
 BACKWARD = [
@@ -96,14 +122,16 @@ def _propose(rng, namespace, library, out):
     ndim = namespace[x].dim()
     d = rng.randrange(-ndim, ndim) if ndim else rng.choice([0, -1])
     roll = rng.random()
-    if roll < 0.40:
+    if roll < 0.36:
         text = f"{out} = {rng.choice(UNARY)}"
-    elif roll < 0.58:
+    elif roll < 0.50:
         text = f"{out} = {rng.choice(BINARY)}"
+    elif roll < 0.59:
+        text = f"{out} = {rng.choice(LINALG + LOSSES)}"
     elif roll < 0.75:
         text = rng.choice(MUTATE)
     elif roll < 0.83:
-        body = rng.choice([f"{out} = {rng.choice(UNARY + BINARY)}", rng.choice(MUTATE)])
+        body = rng.choice([f"{out} = {rng.choice(UNARY + BINARY + LINALG)}", rng.choice(MUTATE)])
         text = NO_GRAD[0].replace("{body}", body)
     else:
         text = rng.choice(BACKWARD)
@@ -137,3 +165,28 @@ def generate(seed, torch, length=None):
 def as_source(program, library="torch"):
     """The program as a script: paste it into a file and run it."""
     return "\n".join([f"import {library} as gk", "calls = []   # hooks append here"] + program)
+
+
+_ASSIGNMENT = re.compile(r"(?:with gk\.no_grad\(\):\n    )?(x\d+),? = (.*)", re.S)
+
+
+def computed_from(roots, program):
+    """The variables in ``roots`` and every variable later assigned from an expression that uses one."""
+    reached = set(roots)
+    for statement in program:
+        assigned = _ASSIGNMENT.match(statement)
+        if assigned and set(re.findall(r"\bx\d+\b", assigned.group(2))) & reached:
+            reached.add(assigned.group(1))
+    return reached
+
+
+def assigned_by(pattern, program):
+    """The variables assigned by a statement matching ``pattern`` (a regular expression)."""
+    return {m.group(1) for s in program if re.search(pattern, s) and (m := _ASSIGNMENT.match(s))}
+
+
+def written_grad_results(program):
+    """Gradients returned by autograd.grad that the program then changed in place (maybe through an alias)."""
+    in_place = r"(with gk\.no_grad\(\):\n    )?{}(\.\w+\([^)]*\))*(\[.*\] = |\.\w+_\(| [-+*/]= )"
+    return {g for g in assigned_by(r"^x\d+, = gk\.autograd\.grad\(", program)
+            if any(re.match(in_place.format(v), s) for v in computed_from({g}, program) for s in program)}
