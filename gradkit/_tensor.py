@@ -488,9 +488,7 @@ class Tensor:
                 "for training, and gradient_as_bucket_view is set as True, gradients are views of DDP buckets, and "
                 "hence detach_() cannot be called on these gradients. To fix this error, please refer to the "
                 "Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution.")
-        if self.grad_fn is not None and self._retains_grad:
-            self._retains_grad = False
-        self.grad_fn = None
+        self.grad_fn = None         # (retains_grad stays as it was, as in PyTorch)
         self._output_nr = 0
         self._requires_grad = False
         self._detached_from = weakref.ref(self)     # gk.explain: detached in place

@@ -682,3 +682,65 @@ def test_nodes_run_newest_first_like_pytorch():
     assert grad == [2 + 18 * 1.0, 2 + 18 * 2.0]
     torch = pytest.importorskip("torch")
     assert _hook_order(torch) == (order, grad)
+
+
+def _on_both(program):
+    """Run ``program(lib)`` on gradkit, and on torch when installed; both results must agree."""
+    ours = program(gk)
+    try:
+        import torch
+    except ImportError:
+        return ours
+    assert program(torch) == ours
+    return ours
+
+
+def test_autograd_grad_runs_no_hook_of_a_leaf_it_does_not_need():
+    def program(lib):
+        calls = []
+        x = lib.tensor(-0.5, requires_grad=True)
+        h = x * 1
+        x.register_hook(lambda g: calls.append("x"))
+        lib.autograd.grad((h ** x).sum(), h)
+        return calls
+    assert _on_both(program) == []
+
+
+def test_backward_inputs_calls_the_grad_fn_of_a_non_leaf_input():
+    def program(lib):
+        x = lib.tensor([-1.0, 1.0], requires_grad=True)
+        h = x * 3
+        h.sum().backward()                         # frees h's node
+        try:
+            h.sum().backward(inputs=[h])           # PyTorch calls h's grad_fn: it is freed
+        except RuntimeError as error:
+            return str(error).split(" (")[0], x.grad.tolist(), h.grad.tolist(), h.retains_grad
+    assert _on_both(program) == ("Trying to backward through the graph a second time",
+                                 [3.0, 3.0], [1.0, 1.0], True)
+
+
+def test_retained_grad_has_the_tensors_dtype():
+    def program(lib):
+        a = lib.tensor(1.0, dtype=lib.float64, requires_grad=True) * 2
+        a.retain_grad()
+        (a * lib.tensor([2.0, 3.0], requires_grad=True)).sum().backward()
+        return str(a.grad.dtype).split(".")[-1], a.grad.item()
+    assert _on_both(program) == ("float64", 5.0)
+
+
+def test_detach_in_place_keeps_retains_grad():
+    def program(lib):
+        h = lib.tensor([1.0, 2.0], requires_grad=True).sin()
+        h.retain_grad()
+        h.detach_()
+        return h.retains_grad, h.is_leaf, h.requires_grad
+    assert _on_both(program) == (True, True, False)
+
+
+def test_backward_is_silent_where_infinite_grads_meet():
+    x = gk.tensor([2.0], dtype=gk.float64, requires_grad=True)
+    y = 1 / (x - x).max(-1).values
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")             # numpy's "invalid value encountered" would raise
+        y.backward(gk.ones_like(y))
+    assert np.isnan(x.grad.numpy()).all()

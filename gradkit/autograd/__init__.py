@@ -42,25 +42,25 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 def _accumulate_into(tensors, grads, retain_graph, create_graph, inputs):
     """backward(inputs=...): accumulate only into the given tensors' .grad.
 
-    Like PyTorch, a non-leaf input retains its grad from then on (once backward succeeded).
+    Like PyTorch, a non-leaf input retains its grad from then on (set before backward runs, so
+    it is filled when its gradient is complete), and its grad_fn is called.
     """
-    from .engine import run_backward, stamp_passes
+    from .engine import _make_seed_grads, run_backward, stamp_passes
     for i, out in enumerate(tensors):          # PyTorch checks the outputs first
         if not out._requires_grad:
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
     for t in inputs:
         if not t._requires_grad:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
-    filled_by_engine = {id(t) for t in inputs if t.grad_fn is not None and t._retains_grad}
+    grads = _make_seed_grads(tensors, grads)   # (a bad seed fails before anything is retained)
+    for t in inputs:
+        if t.grad_fn is not None:
+            t.retain_grad()              # the engine fills it
     result = run_backward(tensors, grads, retain_graph, create_graph, inputs=inputs,
-                          allow_unused=True, accumulate=False, fill_retained=True)
+                          allow_unused=True, accumulate=False, fill_retained=True, run_inputs=True)
     filled = []
     for t, g in zip(inputs, result):
-        if id(t) in filled_by_engine:
-            continue
-        if t.grad_fn is not None:
-            t.retain_grad()
-        if g is None:
+        if t.grad_fn is not None or g is None:
             continue
         g = g if create_graph else g.detach()
         t._set_grad_internal(g.clone() if t._grad is None else t._grad + g)

@@ -54,7 +54,7 @@ def _ones(shape, dtype):
 
 
 def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
-                 allow_unused=False, accumulate=True, trace=None, fill_retained=None):
+                 allow_unused=False, accumulate=True, trace=None, fill_retained=None, run_inputs=False):
     """Shared by Tensor.backward, autograd.backward and autograd.grad.
 
     With ``inputs`` and ``accumulate=False`` (autograd.grad), the gradients of
@@ -63,6 +63,8 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
     ``trace(node, grads_in, grads_out)``, if given, is called after each node runs
     (the step-through widget uses it). ``fill_retained`` (default: ``accumulate``): fill
     the ``.grad`` of non-leaves that called retain_grad(); autograd.grad does, as in PyTorch.
+    ``run_inputs``: the nodes of non-leaf ``inputs`` run too (PyTorch's backward(inputs=) calls
+    them, autograd.grad does not); leaves that are not inputs get nothing either way.
     """
     if fill_retained is None:
         fill_retained = accumulate
@@ -113,7 +115,8 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
             nr = out._output_nr
             buf[nr] = g if buf[nr] is None else buf[nr] + g
 
-        runs = _nodes_to_run(list(waiting.values()), capture_leaf, capture_node) if inputs is not None else None
+        runs = _nodes_to_run(list(waiting.values()), capture_leaf, capture_node, run_inputs) \
+            if inputs is not None else None
         plain_accumulate = accumulate and not create_graph and not capture_leaf
         # Leaves with hooks get their gradient once, summed over all uses (PyTorch): count the uses.
         leaf_uses = _count_hooked_leaf_uses(list(waiting.values()), runs) if _leaf_hooks_in_use[0] else None
@@ -161,6 +164,8 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                         waiting[-target._seq] = target
                         heappush(heap, -target._seq)
                     buf[nr] = g if buf[nr] is None else buf[nr] + g
+                elif runs is not None and id(target) not in capture_leaf:
+                    continue                  # a leaf that is not an input: PyTorch does not run its node
                 elif not target._hooks:       # a leaf: adding each use's grad into .grad gives the same sum
                     if plain_accumulate and target._grad is not None and target._requires_grad \
                             and g._data.dtype == target._grad._data.dtype:
@@ -206,7 +211,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
     return tuple(result)
 
 
-def _nodes_to_run(roots, capture_leaf, capture_node):
+def _nodes_to_run(roots, capture_leaf, capture_node, run_inputs=False):
     """For autograd.grad: node -> True if an input lies below it (so it must run), else False.
 
     Nodes that are themselves captured inputs are in the dict (they receive a gradient)
@@ -230,7 +235,8 @@ def _nodes_to_run(roots, capture_leaf, capture_node):
         for t in flat[::2]:
             if isinstance(t, BackwardNode) and t not in runs:
                 stack.append((t, False))
-    return {node: run for node, run in runs.items() if run or node in captured_nodes}
+    return {node: run or (run_inputs and node in captured_nodes)
+            for node, run in runs.items() if run or node in captured_nodes}
 
 
 def stamp_passes(tensors):
@@ -277,6 +283,8 @@ def _run_pre_hooks(node, grads, capture_node, captured, touched, fill_retained):
             tensor = ref()
             if tensor is not None and grads[nr] is not None:
                 g = grads[nr] if _state.enabled else grads[nr].detach()
+                if g._data.dtype != tensor._data.dtype:
+                    g = g.to(tensor.dtype)      # like a leaf's: the tensor's own dtype
                 tensor._grad = g.clone() if tensor._grad is None else tensor._grad + g
                 touched[id(tensor)] = tensor
     if capture_node:
