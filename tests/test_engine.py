@@ -744,3 +744,15 @@ def test_backward_is_silent_where_infinite_grads_meet():
         warnings.simplefilter("error")             # numpy's "invalid value encountered" would raise
         y.backward(gk.ones_like(y))
     assert np.isnan(x.grad.numpy()).all()
+
+
+def test_a_gradient_reaches_each_tensor_in_its_own_dtype():
+    def program(lib):
+        seen = []
+        x = lib.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+        h = x.mv(lib.ones(2))                      # float32
+        h.register_hook(lambda g: seen.append(str(g.dtype).split(".")[-1]))
+        (h.softmax(-1) * lib.tensor([1.0, 3.0], dtype=lib.float64)).sum().backward()   # float64 from here on
+        return seen, str(x.grad.dtype).split(".")[-1], [round(v, 6) for v in x.grad.flatten().tolist()]
+    seen, dtype, grad = _on_both(program)
+    assert seen == ["float32"] and dtype == "float32"

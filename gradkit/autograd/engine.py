@@ -16,6 +16,7 @@ from heapq import heappop, heappush
 import numpy as np
 
 from .. import _events
+from .._dtype import from_numpy_dtype
 from .._tensor import Tensor, _make
 from ..ops._base import loud_numpy, quiet_numpy   # gradkit.ops is loaded before the engine (see _tensor.py)
 from ..ops.shape import SumTo
@@ -129,10 +130,11 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                 grads = _run_pre_hooks(node, grads, capture_node, captured, touched, fill_retained)
             if runs is not None and not runs.get(node):
                 continue                  # only captured (autograd.grad input): not called, not freed
-            if len(grads) > 1 or grads[0] is None:
-                for nr, g in enumerate(grads):
-                    if g is None and node.materialize_grads:
-                        grads[nr] = _zeros(node, nr)
+            first = grads[0]
+            if len(grads) > 1 or first is None:
+                _complete(node, grads)
+            elif first._data.dtype is not node._output_dtypes[0]:
+                _complete(node, grads)
             results = node._function.backward(node, *grads)
             if type(results) is not tuple:
                 results = (results,)
@@ -292,6 +294,19 @@ def _run_pre_hooks(node, grads, capture_node, captured, touched, fill_retained):
             for i in capture_node.get((node, nr), ()):
                 captured[i] = grads[nr]
     return grads
+
+
+def _complete(node, grads):
+    """Make ``grads`` what the node's backward expects: a zero grad for each output nothing used
+    (unless materialize_grads is off), and each grad in its output's dtype (as PyTorch casts a
+    gradient to its tensor's dtype, e.g. float64 reaching a float32 tensor)."""
+    dtypes = node._output_dtypes
+    for nr, g in enumerate(grads):
+        if g is None:
+            if node.materialize_grads:
+                grads[nr] = _zeros(node, nr)
+        elif dtypes is not None and g._data.dtype != dtypes[nr]:
+            grads[nr] = g.to(from_numpy_dtype(dtypes[nr]))
 
 
 def _check_count(node, results):

@@ -453,6 +453,7 @@ def _apply_recorded(cls, args):
             out.grad_fn = node
         shape = raw.shape
         node._output_shapes = _ONE_OUTPUT.get(shape) or _one_output(shape)
+        node._output_dtypes = _ONE_DTYPE.get(raw.dtype) or _one_output(raw.dtype, _ONE_DTYPE)
         if node.to_save:
             _store_saved(node, args, ((returned, raw, out),))   # forward may have saved either object
         return out
@@ -466,13 +467,14 @@ _INTERNED = {}
 
 
 _ONE_OUTPUT = {}     # shape -> (shape,): the _output_shapes of one-output nodes, shared
+_ONE_DTYPE = {}      # dtype -> (dtype,): their _output_dtypes
 
 
-def _one_output(shape):
-    shapes = (shape,)
-    if len(_ONE_OUTPUT) < 10000:
-        _ONE_OUTPUT[shape] = shapes
-    return shapes
+def _one_output(key, interned=_ONE_OUTPUT):
+    value = (key,)
+    if len(interned) < 10000:
+        interned[key] = value
+    return value
 
 
 def _interned(shapes):

@@ -314,14 +314,6 @@ GAPS += [
 ]
 
 GAPS += [
-    Gap("grad-dtype-between-nodes",
-        "A float64 gradient reaching a float32 op from a broadcasting float32 - float64 op is passed on as "
-        "float64 (torch casts each input's grad to its dtype), so mv's backward raises \"expected m1 and m2 "
-        "to have the same dtype, but got: double != float\" where torch computes.",
-        "x0 = gk.tensor([[1., 2.], [3., 4.]], requires_grad=True)\nx4 = x0.mv(gk.ones(2))\n"
-        "x10 = x4.softmax(-1) - gk.ones(2, 2, dtype=gk.float64)\nx10.sum().backward()",
-        lambda d, p: (d.kind == "error" and "to have the same dtype" in d.gradkit and d.torch.startswith("None"))
-        or (d.kind == "grad" and d.gradkit == "None" and "dtype=gk.float64" in _text(p))),
     Gap("leaf-moved-into-graph-interior",
         "A leaf that stopped requiring grad (requires_grad_(False) under no_grad) and then took an in-place op "
         "with a tracked operand: torch's backward through it raises \"leaf variable has been moved into the "
