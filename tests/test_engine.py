@@ -756,3 +756,16 @@ def test_a_gradient_reaches_each_tensor_in_its_own_dtype():
         return seen, str(x.grad.dtype).split(".")[-1], [round(v, 6) for v in x.grad.flatten().tolist()]
     seen, dtype, grad = _on_both(program)
     assert seen == ["float32"] and dtype == "float32"
+
+
+def test_a_failed_backward_leaves_unfinished_leaves_alone():
+    def program(lib):
+        w = lib.tensor([1.0, 2.0], requires_grad=True)      # reached twice: once before the failure
+        z = lib.tensor([1.0, 2.0], requires_grad=True)      # reached once, before the failure
+        u = w.exp()
+        v = (u + w * 2).sum() + (z * 3).sum()
+        u.add_(1)                                           # exp saved its result: backward must fail
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            v.backward()
+        return w.grad, z.grad.tolist()
+    assert _on_both(program) == (None, [3.0, 3.0])

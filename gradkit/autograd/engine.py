@@ -116,78 +116,89 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
             nr = out._output_nr
             buf[nr] = g if buf[nr] is None else buf[nr] + g
 
-        runs = _nodes_to_run(list(waiting.values()), capture_leaf, capture_node, run_inputs) \
-            if inputs is not None else None
-        plain_accumulate = accumulate and not create_graph and not capture_leaf
+        roots = list(waiting.values())
+        runs = _nodes_to_run(roots, capture_leaf, capture_node, run_inputs) if inputs is not None else None
         # Leaves with hooks get their gradient once, summed over all uses (PyTorch): count the uses.
-        leaf_uses = _count_hooked_leaf_uses(list(waiting.values()), runs) if _leaf_hooks_in_use[0] else None
+        leaf_uses = _count_leaf_uses(roots, runs, _has_hooks) if _leaf_hooks_in_use[0] else None
         leaf_buffers = {}
-
-        while heap:
-            node = waiting.pop(heappop(heap))
-            grads = buffers.pop(node)
-            if node._pre_hooks or node._retained or capture_node:
-                grads = _run_pre_hooks(node, grads, capture_node, captured, touched, fill_retained)
-            if runs is not None and not runs.get(node):
-                continue                  # only captured (autograd.grad input): not called, not freed
-            first = grads[0]
-            if len(grads) > 1 or first is None:
-                _complete(node, grads)
-            elif first._data.dtype is not node._output_dtypes[0]:
-                _complete(node, grads)
-            results = node._function.backward(node, *grads)
-            if type(results) is not tuple:
-                results = (results,)
-            flat = node._next
-            if 2 * len(results) != len(flat):
-                results = _check_count(node, results)
-            if trace is not None:
-                trace(node, tuple(grads), results)
-            if not retain_graph:
-                if node._saved:
-                    node._saved = ()
-                node._freed = True
-            shapes = node._input_shapes
-            for position, g in enumerate(results):
-                target = flat[2 * position]
-                if target is None or g is None:
-                    continue
-                if type(g) is not Tensor:
-                    g = g if isinstance(g, Tensor) else _make(g)
-                if g._data.shape != shapes[position]:
-                    g = _sum_to_shape(g, shapes[position], node)
-                if not isinstance(target, Tensor):         # a node: buffer the grad
-                    if runs is not None and target not in runs:
-                        continue              # leads to no input of autograd.grad
-                    nr = flat[2 * position + 1]
-                    buf = buffers.get(target)
-                    if buf is None:
-                        buf = buffers[target] = [None] * len(target._output_shapes)
-                        waiting[-target._seq] = target
-                        heappush(heap, -target._seq)
-                    buf[nr] = g if buf[nr] is None else buf[nr] + g
-                elif runs is not None and id(target) not in capture_leaf:
-                    continue                  # a leaf that is not an input: PyTorch does not run its node
-                elif not target._hooks:       # a leaf: adding each use's grad into .grad gives the same sum
-                    if plain_accumulate and target._grad is not None and target._requires_grad \
-                            and g._data.dtype == target._grad._data.dtype:
-                        with _accumulate_lock:      # the common case of _deliver_to_leaf, inline
-                            target._grad._data += g._data
-                            target._grad._version_box[0] += 1
-                        touched[id(target)] = target
-                    else:
-                        _deliver_to_leaf(target, g, accumulate, capture_leaf, captured, create_graph, touched)
-                else:                         # a leaf with hooks: deliver once all its uses are in
-                    key = id(target)
-                    held = leaf_buffers.get(key)
-                    g = g if held is None else held + g
-                    left = leaf_uses[key] - 1
-                    leaf_uses[key] = left
-                    if left:
-                        leaf_buffers[key] = g
-                    else:
-                        leaf_buffers.pop(key, None)
-                        _deliver_to_leaf(target, g, accumulate, capture_leaf, captured, create_graph, touched)
+        # Leaves' gradients are added into .grad after the last node ran: a backward that fails
+        # part-way leaves .grad as it was, except for the leaves PyTorch would have finished by
+        # then (see _deliver_finished).
+        pending = []              # (leaf, grad or None), one per edge into a leaf without hooks
+        try:
+            while heap:
+                node = waiting.pop(heappop(heap))
+                grads = buffers.pop(node)
+                if node._pre_hooks or node._retained or capture_node:
+                    grads = _run_pre_hooks(node, grads, capture_node, captured, touched, fill_retained)
+                if runs is not None and not runs.get(node):
+                    continue                  # only captured (autograd.grad input): not called, not freed
+                if len(grads) > 1 or grads[0] is None or grads[0]._data.dtype is not node._output_dtypes[0]:
+                    _complete(node, grads)
+                results = node._function.backward(node, *grads)
+                if type(results) is not tuple:
+                    results = (results,)
+                flat = node._next
+                if 2 * len(results) != len(flat):
+                    results = _check_count(node, results)
+                if trace is not None:
+                    trace(node, tuple(grads), results)
+                if not retain_graph:
+                    if node._saved:
+                        node._saved = ()
+                    node._freed = True
+                shapes = node._input_shapes
+                for position, g in enumerate(results):
+                    target = flat[2 * position]
+                    if target is None:
+                        continue
+                    if g is None:
+                        if isinstance(target, Tensor) and not target._hooks:    # still an edge in (_deliver_finished)
+                            pending.append((target, None))
+                        continue
+                    if type(g) is not Tensor:
+                        g = g if isinstance(g, Tensor) else _make(g)
+                    if g._data.shape != shapes[position]:
+                        g = _sum_to_shape(g, shapes[position], node)
+                    if not isinstance(target, Tensor):         # a node: buffer the grad
+                        if runs is not None and target not in runs:
+                            continue              # leads to no input of autograd.grad
+                        nr = flat[2 * position + 1]
+                        buf = buffers.get(target)
+                        if buf is None:
+                            buf = buffers[target] = [None] * len(target._output_shapes)
+                            waiting[-target._seq] = target
+                            heappush(heap, -target._seq)
+                        buf[nr] = g if buf[nr] is None else buf[nr] + g
+                    elif runs is not None and id(target) not in capture_leaf:
+                        continue                  # a leaf that is not an input: PyTorch does not run its node
+                    elif not target._hooks:       # a leaf: delivered after the loop
+                        pending.append((target, g))
+                    else:                         # a leaf with hooks: deliver once all its uses are in
+                        key = id(target)
+                        held = leaf_buffers.get(key)
+                        g = g if held is None else held + g
+                        left = leaf_uses[key] - 1
+                        leaf_uses[key] = left
+                        if left:
+                            leaf_buffers[key] = g
+                        else:
+                            leaf_buffers.pop(key, None)
+                            _deliver_to_leaf(target, g, accumulate, capture_leaf, captured, create_graph, touched)
+        except BaseException:
+            _deliver_finished(pending, roots, runs, accumulate, capture_leaf, captured, create_graph, touched)
+            raise
+        plain = accumulate and not create_graph and not capture_leaf
+        for leaf, g in pending:
+            if g is None:
+                continue
+            if plain and leaf._grad is not None and leaf._requires_grad and g._data.dtype == leaf._grad._data.dtype:
+                with _accumulate_lock:        # the common case of _deliver_to_leaf, inline
+                    leaf._grad._data += g._data
+                    leaf._grad._version_box[0] += 1
+                touched[id(leaf)] = leaf
+            else:
+                _deliver_to_leaf(leaf, g, accumulate, capture_leaf, captured, create_graph, touched)
     finally:
         _state.enabled = previous
         loud_numpy(quiet)
@@ -249,9 +260,13 @@ def stamp_passes(tensors):
         t._grad_version_at_pass = t._grad._version_box[0]
 
 
-def _count_hooked_leaf_uses(roots, runs=None):
-    """How many edges point at each leaf that has hooks (keyed by id); with ``runs``
-    (autograd.grad) only edges from nodes that take part count."""
+def _has_hooks(leaf):
+    return bool(leaf._hooks)
+
+
+def _count_leaf_uses(roots, runs, counted):
+    """How many edges point at each leaf for which ``counted(leaf)`` is true (keyed by id);
+    with ``runs`` (autograd.grad) only edges from nodes that take part count."""
     uses = {}
     seen = set(roots)
     stack = list(seen)
@@ -266,9 +281,22 @@ def _count_hooked_leaf_uses(roots, runs=None):
                 if target not in seen and (runs is None or target in runs):
                     seen.add(target)
                     stack.append(target)
-            elif target._hooks:
+            elif counted(target):
                 uses[id(target)] = uses.get(id(target), 0) + 1
     return uses
+
+
+def _deliver_finished(pending, roots, runs, accumulate, capture_leaf, captured, create_graph, touched):
+    """backward failed part-way: deliver what PyTorch would have, the leaves all of whose edges were in."""
+    if not pending:
+        return
+    edges_in = {}
+    for leaf, _ in pending:
+        edges_in[id(leaf)] = edges_in.get(id(leaf), 0) + 1
+    uses = _count_leaf_uses(roots, runs, lambda leaf: id(leaf) in edges_in)
+    for leaf, g in pending:
+        if g is not None and edges_in[id(leaf)] == uses.get(id(leaf)):
+            _deliver_to_leaf(leaf, g, accumulate, capture_leaf, captured, create_graph, touched)
 
 
 def _run_pre_hooks(node, grads, capture_node, captured, touched, fill_retained):
