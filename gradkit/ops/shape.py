@@ -24,8 +24,15 @@ class View(ViewOp):
         return grad.reshape(ctx.shape), None
 
 
-class UnsafeView(View):
-    """The reshape back at the end of batched @ matrix (PyTorch's _unsafe_view)."""
+class ReshapeAlias(View):
+    """reshape() of a tensor that is not contiguous yet can be viewed (PyTorch's _reshape_alias)."""
+
+
+class UnsafeView(Op):
+    """PyTorch's _unsafe_view: reshapes a fresh result (of a product or a copy), so it is no view."""
+
+    computes = False
+    forward, backward = staticmethod(View.forward), staticmethod(View.backward)
 
 
 class Transpose(ViewOp):
@@ -82,10 +89,16 @@ class SqueezeDim(Squeeze):
     backward_name = "SqueezeBackward1"
 
 
-class MatmulSqueeze(Squeeze):
-    """The squeeze at the end of vector @ matrix (PyTorch names this one SqueezeBackward4)."""
+class MatmulSqueeze(Op):
+    """The squeeze_(0) at the end of vector @ matrix (SqueezeBackward4): in place on a fresh result, so no view."""
 
     backward_name = "SqueezeBackward4"
+    computes = False
+    forward = staticmethod(Squeeze.forward)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Unsqueeze.apply(grad, 0), None
 
 
 class Unsqueeze(ViewOp):
@@ -108,7 +121,8 @@ class Expand(ViewOp):
 
     @staticmethod
     def backward(ctx, grad):
-        return SumTo.apply(grad, ctx.shape), None
+        # PyTorch's sum_to: nothing to sum when the expand kept the shape (matmul's batches often do)
+        return (SumTo.apply(grad, ctx.shape) if grad._data.shape != ctx.shape else grad), None
 
 
 class Spread(Op):
