@@ -95,6 +95,10 @@ def _writes_into_grad_results(lib):
             seen.append("ok")
         except RuntimeError as error:
             seen.append(str(error).splitlines()[0])
+    for x in (lib.tensor(0.5, requires_grad=True), lib.tensor([0.5], requires_grad=True)):
+        g, = lib.autograd.grad(x.sum(), x)         # expanded, but no element repeated: writable
+        g.mul_(3)
+        seen.append((g._is_view(), g.tolist()))
     x = lib.tensor([[1.0, 2.0]], requires_grad=True)
     grad_output = lib.ones(2)
     g, = lib.autograd.grad(x.view(2), x, grad_output)

@@ -3,6 +3,8 @@
 None of these changes a value, so each backward only moves the grad back to where
 the value came from: reshape it back, transpose it back, or scatter it back.
 """
+import math
+
 import numpy as np
 
 from .. import _dtype
@@ -117,7 +119,10 @@ class Expand(ViewOp):
     def forward(ctx, x, shape):
         src = x._data.shape
         ctx.shape = src
-        return np.broadcast_to(x._data, _expanded_shape(src, shape, x._data.dtype))   # a read-only view, like PyTorch's
+        shape = _expanded_shape(src, shape, x._data.dtype)
+        if x._data.size == math.prod(shape):     # nothing repeated (only size-1 dims added): writable like PyTorch's
+            return x._data.reshape(shape)
+        return np.broadcast_to(x._data, shape)   # a read-only view: in-place ops refuse it, like PyTorch's
 
     @staticmethod
     def backward(ctx, grad):
