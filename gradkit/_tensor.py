@@ -498,6 +498,14 @@ class Tensor:
     def _version(self):
         return self._version_box[0]
 
+    def _is_view(self):
+        return self._view_of is not None
+
+    @property
+    def _base(self):
+        """The tensor whose memory this view shares (PyTorch's root base), else None."""
+        return self._view_of[0] if self._view_of is not None else None
+
     def _bump_version(self):
         self._version_box[0] += 1
         if _events._subscribers:

@@ -1,24 +1,25 @@
 """gradkit's differentiable operations, and the Tensor methods that call them.
 
 One op = one Function subclass in one of these modules:
-  arithmetic.py  + - * / ** @          pointwise.py  exp log tanh relu clamp where ...
+  arithmetic.py  + - * / **            pointwise.py  exp log tanh relu clamp where ...
+  linalg.py      @ mm mv dot norm
   reduce.py      sum mean max prod var softmax.py    softmax log_softmax
   shape.py       reshape transpose expand indexing cat stack clone
 inplace.py applies any of them in place with PyTorch's rules.
 """
 import numpy as np
 
-from .arithmetic import Add, Div, MatMul, Mul, Neg, Pow, PowTensor, RPow, RSub, Sub, matmul
+from .arithmetic import Add, Div, Mul, Neg, Pow, PowTensor, RPow, RSub, Sub
 from . import logical
 from .inplace import apply_inplace
-from .linalg import dot, mv, norm, outer
+from .linalg import dot, matmul, mv, norm, outer
 from .pointwise import (Abs, Clamp, Cos, Exp, Log, Maximum, Minimum, Reciprocal, Relu, Sigmoid, Sign, Sin, Sqrt,
                         Tanh, where)
 from .reduce import (Max, MaxDim, Mean, MeanDim, Min, MinDim, Prod, ProdDim, Std, Sum, SumDim,
                      ValuesIndices, Var)
-from .shape import (_expanded_shape, Cat, Clone, Copy, CopySlices, Expand, Fill, FillWithTensor, IndexPut, Permute, Squeeze,
-                    SqueezeDim, Stack, T, ToCopy, Transpose, UnsafeView, Unsqueeze, View, Zero, _index_error, _index_key,
-                    index)
+from .shape import (_expanded_shape, Cat, Clone, Copy, CopySlices, Expand, Fill, FillWithTensor, IndexPut, Permute,
+                    ReshapeAlias, Squeeze, SqueezeDim, Stack, T, ToCopy, Transpose, UnsafeView, Unsqueeze, View, Zero,
+                    _index_error, _index_key, index)
 from .softmax import LogSoftmax, Softmax
 from .. import _dtype
 from .._tensor import Tensor, _make, check_assigned_value   # defined before gradkit.ops is imported
@@ -185,7 +186,7 @@ def reshape(x, *shape):
     except ValueError:
         viewable = True             # a size that does not fit: View raises PyTorch's error for that
     if viewable:
-        return View.apply(x, shape)
+        return (View if data.flags.c_contiguous else ReshapeAlias).apply(x, shape)
     # PyTorch: a reshape that cannot be a view copies first (CloneBackward0, then UnsafeViewBackward0)
     return UnsafeView.apply(Clone.apply(x), shape)
 

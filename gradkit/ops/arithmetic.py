@@ -1,14 +1,13 @@
-"""Arithmetic: + - * / ** and matrix multiplication.
+"""Arithmetic: + - * / ** (matrix products are in linalg.py).
 
 Each backward returns the gradient for the *broadcast* shape; the engine sums it
 back to each input's shape, so no op here has to think about broadcasting.
 """
 import numpy as np
 
-from .._tensor import Tensor
 from ._base import Op, data, promote
 from .pointwise import where
-from .shape import Fill, MatmulSqueeze, UnsafeView, Unsqueeze, View
+from .shape import Fill
 
 
 class Add(Op):
@@ -167,121 +166,3 @@ class RPow(Op):
             return None, where(b >= 0, 0.0, grad * result * float("-inf"))
         log_base = float(np.log(ctx.base)) if ctx.base > 0 else float("nan")
         return None, grad * result * log_base
-
-
-class MatMul(Op):
-    """a @ b for 1-D, 2-D and batched operands (numpy's matmul rules, like PyTorch's)."""
-
-    backward_name = "MmBackward0"
-    saved_names = ("mat2", "self")           # PyTorch's order: mm and bmm save mat2 first, dot and mv self first
-
-    @classmethod
-    def forward(cls, ctx, a, b):
-        _check_shapes(a._data.shape, b._data.shape)
-        need_a, need_b = ctx.needs_input_grad    # d/da needs b, d/db needs a
-        slots = (a if need_b else None, b if need_a else None)
-        ctx.save_for_backward(*(slots if cls.saved_names[0] == "self" else slots[::-1]))
-        try:
-            return promote(np.matmul(a._data, b._data), a, b)
-        except ValueError:
-            raise RuntimeError(_shape_error(a._data.shape, b._data.shape)) from None
-
-    @staticmethod
-    def backward(ctx, grad):
-        saved = ctx.saved_tensors                 # each is None when the other needs no grad
-        a, b = saved if ctx.saved_names[0] == "self" else saved[::-1]
-        need_a, need_b = ctx.needs_input_grad
-        a_ndim, b_ndim = (len(shape) for shape in ctx._input_shapes)
-        if a_ndim == 1 and b_ndim == 1:          # dot product
-            return (grad * b if need_a else None), (grad * a if need_b else None)
-        g = grad
-        if a_ndim == 1:
-            g = g.unsqueeze(-2)                   # treat a vector as a 1-row matrix
-        if b_ndim == 1:
-            g = g.unsqueeze(-1)                   # ... or a 1-column matrix
-        grad_a = grad_b = None
-        if need_a:
-            grad_a = g @ (b.unsqueeze(-1) if b_ndim == 1 else b).transpose(-1, -2)
-            if a_ndim == 1:
-                grad_a = grad_a.squeeze(-2)
-        if need_b:
-            grad_b = (a.unsqueeze(0) if a_ndim == 1 else a).transpose(-1, -2) @ g
-            if b_ndim == 1:
-                grad_b = grad_b.squeeze(-1)
-        return grad_a, grad_b
-
-
-def _check_shapes(sa, sb):
-    """PyTorch's error when a @ b cannot be computed from the shapes alone."""
-    if len(sa) == 0 or len(sb) == 0:
-        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {len(sa)}D and {len(sb)}D")
-    if sa[-1] != (sb[-2] if len(sb) > 1 else sb[0]):
-        raise RuntimeError(_shape_error(sa, sb))
-
-
-def _shape_error(sa, sb):
-    """The words depend on the kernel PyTorch picks for these shapes (dot, mv, mm with batch rows folded, bmm)."""
-    if len(sa) == 1 and len(sb) == 1:
-        return (f"inconsistent tensor size, expected tensor [{sa[0]}] and src [{sb[0]}] to have the same number of "
-                f"elements, but got {sa[0]} and {sb[0]} elements respectively")
-    rows = int(np.prod(sa[:-1], dtype=np.int64))
-    if len(sb) == 1:
-        return f"size mismatch, got input ({rows}), mat ({rows}x{sa[-1]}), vec ({sb[0]})"
-    if len(sb) == 2:
-        return f"mat1 and mat2 shapes cannot be multiplied ({rows}x{sa[-1]} and {sb[0]}x{sb[1]})"
-    batch = int(np.prod(np.broadcast_shapes(tuple(sa[:-2]), tuple(sb[:-2])), dtype=np.int64))
-    return (f"Expected size for first two dimensions of batch2 tensor to be: [{batch}, {sa[-1]}] "
-            f"but got: [{batch}, {sb[-2]}].")
-
-
-def _dtype_error(da, db, na, nb):
-    """PyTorch's words for operands of different dtypes; they depend on the kernel the shapes choose."""
-    if na == 1 and nb == 1:
-        return f"dot : expected both vectors to have same dtype, but found {da.scalar_name} and {db.scalar_name}"
-    if nb == 1:
-        return f"addmv input tensors must have the same dtype, but got {db.scalar_name}, {da.scalar_name}, and {db.scalar_name}"
-    if nb == 2:
-        return f"expected m1 and m2 to have the same dtype, but got: {da.cpp_name} != {db.cpp_name}"
-    return f"expected scalar type {da.scalar_name} but found {db.scalar_name}"
-
-
-class Dot(MatMul):
-    backward_name = "DotBackward0"
-    saved_names = ("self", "tensor")
-
-
-class Mv(MatMul):
-    backward_name = "MvBackward0"
-    saved_names = ("self", "vec")
-
-
-class Bmm(MatMul):
-    backward_name = "BmmBackward0"
-
-
-def matmul(a, b):
-    """a @ b; recorded like PyTorch's: Dot, Mv, Mm, Unsqueeze-Mm-Squeeze for vector @ matrix, Bmm."""
-    for name, position, value in (("input", 1, a), ("other", 2, b)):
-        if not isinstance(value, Tensor):
-            raise TypeError(f"matmul(): argument '{name}' (position {position}) must be Tensor, "
-                            f"not {type(value).__name__}")
-    na, nb = a._data.ndim, b._data.ndim
-    if a._data.dtype != b._data.dtype:          # PyTorch does not promote here: it raises
-        if na != 1 or nb != 1:                  # (after the shape checks, except for dot)
-            _check_shapes(a._data.shape, b._data.shape)
-        raise RuntimeError(_dtype_error(a.dtype, b.dtype, na, nb))
-    if na == 1 and nb == 1:
-        return Dot.apply(a, b)
-    if na == 2 and nb == 1:
-        return Mv.apply(a, b)
-    if na == 1 and nb == 2:
-        # PyTorch's own route, so the graph matches: row vector, matrix product, squeeze back
-        return MatmulSqueeze.apply(MatMul.apply(Unsqueeze.apply(a, 0), b), 0)
-    if na == 2 and nb == 2:
-        return MatMul.apply(a, b)
-    if na >= 3 and nb <= 2:
-        # PyTorch folds the batch into rows: view to 2-D, mm (or mv), then an unsafe view back
-        rows = View.apply(a, (-1, a._data.shape[-1]))
-        folded = (MatMul if nb == 2 else Mv).apply(rows, b)
-        return UnsafeView.apply(folded, a._data.shape[:-1] + b._data.shape[1:])
-    return Bmm.apply(a, b)

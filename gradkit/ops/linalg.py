@@ -1,17 +1,267 @@
-"""Vector norms and the products of vectors: norm, dot, mv, outer.
+"""Matrix products (matmul, mm, bmm, mv, dot, outer) and vector norms.
 
-norm is one differentiable op (PyTorch's LinalgVectorNormBackward0); dot, mv and outer
-check their arguments in PyTorch's words and then reuse matmul and multiply, recorded
-as PyTorch records them (DotBackward0, MvBackward0, and a View then MulBackward0).
+Each kernel PyTorch has is one differentiable op: Dot, Mv, Mm, Bmm. ``matmul`` of a
+batch is built from them as PyTorch 2.13 builds it (ATen's _matmul_impl), so the graph
+shows the same nodes: a batch folded into rows for mm (View, MmBackward0,
+UnsafeViewBackward0), or broadcast batches expanded and flattened for bmm. Which route
+it takes depends, as in PyTorch, on requires_grad and on the memory layout (strides).
 """
+import math
+
 import numpy as np
 
-from ._base import Op, kept_shape, normalize_dims
-from .arithmetic import Mul, matmul
+from ..autograd.function import refresh_view
+from ..autograd.grad_mode import _state
+from .._tensor import Tensor
+from ._base import Op, broadcast_error, kept_shape, normalize_dims
+from .arithmetic import Mul
 from .pointwise import where
-from .shape import View
+from .shape import Clone, Expand, MatmulSqueeze, SqueezeDim, T, Transpose, UnsafeView, Unsqueeze, View
+from .. import ops as _ops      # (partly initialised here; reshape is looked up when called)
 
 _INF = float("inf")
+
+
+# ------------------------------------------------------------- the product kernels
+class Dot(Op):
+    """1-D . 1-D (torch.dot)."""
+
+    saved_names = ("self", "tensor")
+
+    @staticmethod
+    def forward(ctx, a, b):
+        if a._data.dtype != b._data.dtype:        # dot checks dtypes before sizes
+            raise RuntimeError(f"dot : expected both vectors to have same dtype, but found "
+                               f"{a.dtype.scalar_name} and {b.dtype.scalar_name}")
+        n, m = a._data.shape[0], b._data.shape[0]
+        if n != m:
+            raise RuntimeError(f"inconsistent tensor size, expected tensor [{n}] and src [{m}] to have the same "
+                               f"number of elements, but got {n} and {m} elements respectively")
+        _save_operands(ctx, a, b)
+        return np.asarray(np.dot(a._data, b._data))
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors              # PyTorch's formulas: grad * tensor, self * grad
+        need_a, need_b = ctx.needs_input_grad
+        return (grad * b if need_a else None), (a * grad if need_b else None)
+
+
+class Mv(Op):
+    """matrix @ vector (torch.mv)."""
+
+    saved_names = ("self", "vec")
+
+    @staticmethod
+    def forward(ctx, a, b):
+        (rows, cols), n = a._data.shape, b._data.shape[0]
+        if cols != n:
+            raise RuntimeError(f"size mismatch, got input ({rows}), mat ({rows}x{cols}), vec ({n})")
+        if a._data.dtype != b._data.dtype:
+            raise RuntimeError(f"addmv input tensors must have the same dtype, but got {b.dtype.scalar_name}, "
+                               f"{a.dtype.scalar_name}, and {b.dtype.scalar_name}")
+        _save_operands(ctx, a, b)
+        return a._data @ b._data
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors           # PyTorch's formulas: grad.ger(vec), self.t().mv(grad)
+        need_a, need_b = ctx.needs_input_grad
+        return (Mul.apply(View.apply(grad, (-1, 1)), b) if need_a else None,
+                Mv.apply(T.apply(a, 0, 1), grad) if need_b else None)
+
+
+class Mm(Op):
+    """matrix @ matrix (torch.mm)."""
+
+    saved_names = ("mat2", "self")           # PyTorch's order
+
+    @staticmethod
+    def forward(ctx, a, b):
+        (r1, c1), (r2, c2) = a._data.shape, b._data.shape
+        if c1 != r2:
+            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({r1}x{c1} and {r2}x{c2})")
+        if a._data.dtype != b._data.dtype:
+            raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {a.dtype.cpp_name} != "
+                               f"{b.dtype.cpp_name}")
+        need_a, need_b = _save_operands(ctx, a, b, mat2_first=True)
+        if need_a or need_b:      # PyTorch's backward transposes its product for a column-major input
+            ctx.column_major = need_a and _column_major(a._data), need_b and _column_major(b._data)
+        return a._data @ b._data
+
+    @staticmethod
+    def backward(ctx, grad):
+        b, a = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        a_column_major, b_column_major = ctx.column_major
+        grad_a = grad_b = None
+        if need_a:
+            grad_a = (T.apply(Mm.apply(b, T.apply(grad, 0, 1)), 0, 1) if a_column_major
+                      else Mm.apply(grad, T.apply(b, 0, 1)))
+        if need_b:
+            grad_b = (T.apply(Mm.apply(T.apply(grad, 0, 1), a), 0, 1) if b_column_major
+                      else Mm.apply(T.apply(a, 0, 1), grad))
+        return grad_a, grad_b
+
+
+def _save_operands(ctx, a, b, mat2_first=False):
+    """Each input's grad needs only the other input: save just those, in PyTorch's order."""
+    need_a, need_b = ctx.needs_input_grad
+    if mat2_first:
+        ctx.save_for_backward(b if need_a else None, a if need_b else None)
+    else:
+        ctx.save_for_backward(a if need_b else None, b if need_a else None)
+    return need_a, need_b
+
+
+def _column_major(array):
+    rows, cols = array.shape
+    item = array.itemsize
+    return array.strides[0] == item and array.strides[1] == rows * item
+
+
+class Bmm(Op):
+    """A batch of matrix products (torch.bmm): (b, n, m) @ (b, m, p)."""
+
+    saved_names = ("mat2", "self")
+
+    @staticmethod
+    def forward(ctx, a, b):
+        (batch, _, m1), (_, m2, _) = a._data.shape, b._data.shape
+        if b._data.shape[:2] != (batch, m1):
+            raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{batch}, {m1}] "
+                               f"but got: [{b._data.shape[0]}, {m2}].")
+        if a._data.dtype != b._data.dtype:
+            raise RuntimeError(f"expected scalar type {a.dtype.scalar_name} but found {b.dtype.scalar_name}")
+        _save_operands(ctx, a, b, mat2_first=True)
+        return np.matmul(a._data, b._data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        b, a = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        return (Bmm.apply(grad, Transpose.apply(b, 1, 2)) if need_a else None,
+                Bmm.apply(Transpose.apply(a, 1, 2), grad) if need_b else None)
+
+
+class UntrackedMatmul(Op):
+    """Any a @ b in one numpy call, for when nothing is recorded (no graph to decompose)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return np.asarray(np.matmul(a._data, b._data))
+
+
+# ------------------------------------------------------------- matmul
+def matmul(a, b):
+    """a @ b, recorded as PyTorch records it: Dot, Mv, Mm, Unsqueeze-Mm-Squeeze, or for batches
+    mm on folded rows or bmm on expanded batches (ATen's _matmul_impl)."""
+    for name, position, value in (("input", 1, a), ("other", 2, b)):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"matmul(): argument '{name}' (position {position}) must be Tensor, "
+                            f"not {type(value).__name__}")
+    na, nb = a._data.ndim, b._data.ndim
+    if na == 0 or nb == 0:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {na}D and {nb}D")
+    if _state.enabled:
+        if a._view_of is not None:       # a view whose root changed since: its flags first
+            refresh_view(a)
+        if b._view_of is not None:
+            refresh_view(b)
+        tracked = a._requires_grad or b._requires_grad
+    else:
+        tracked = False
+    if not tracked and a._data.dtype == b._data.dtype and _fits(a._data.shape, b._data.shape):
+        return UntrackedMatmul.apply(a, b)
+    if na <= 2 and nb <= 2:
+        if na == 1:
+            if nb == 1:
+                return Dot.apply(a, b)
+            return MatmulSqueeze.apply(Mm.apply(Unsqueeze.apply(a, 0), b), 0)
+        return Mv.apply(a, b) if nb == 1 else Mm.apply(a, b)
+    return _batch_matmul(a, b, a._requires_grad, b._requires_grad)
+
+
+def _batch_matmul(a, b, a_requires_grad, b_requires_grad):
+    """a @ b with a batch on one side at least: fold it into the rows of one mm, or bmm."""
+    if _should_fold(a, b, a_requires_grad, b_requires_grad):
+        return _folded_matmul(a, b)
+    sa, sb = a._data.shape, b._data.shape
+    if len(sa) == 3 and len(sb) == 3 and sa[0] != sb[0]:
+        # a broadcast batch of one that needs a grad: squeezed, it folds (PyTorch's route; the flags are
+        # the unsqueezed tensor's, which a view made under no_grad keeps in PyTorch)
+        if sa[0] == 1 and a_requires_grad:
+            return _folded_matmul(SqueezeDim.apply(a, 0), b)
+        if sb[0] == 1 and b_requires_grad:
+            return _folded_matmul(a, SqueezeDim.apply(b, 0))
+    return _batched_matmul(a, b)
+
+
+def _fits(sa, sb):
+    """Whether a @ b can be computed at all (else the route PyTorch takes raises its own words)."""
+    if sa[-1] != (sb[-2] if len(sb) > 1 else sb[0]):
+        return False
+    return all(x == y or x == 1 or y == 1 for x, y in zip(reversed(sa[:-2]), reversed(sb[:-2])))
+
+
+def _should_fold(a, b, a_requires_grad, b_requires_grad):
+    """PyTorch's should_fold: fold the batch of the bigger operand into the rows of one mm (or mv)."""
+    na, nb = a._data.ndim, b._data.ndim
+    big, small, small_tracked = ((a._data, nb, b_requires_grad) if na >= nb
+                                 else (b._data.swapaxes(-1, -2), na, a_requires_grad))
+    if big.ndim < 3 or small > 2:
+        return False
+    if small_tracked:
+        return True       # one mm: the small operand's grad is never a batch of grads summed afterwards
+    if na == 2:
+        return False      # folding would need a transposed copy of the result
+    if big.size == 0:
+        return True
+    strides, shape = big.strides, big.shape
+    return all(strides[i] == strides[i + 1] * shape[i + 1] for i in range(big.ndim - 2))
+
+
+def _folded_matmul(a, b):
+    transpose = b._data.ndim > a._data.ndim          # matrix @ batch: (batch.mT @ matrix.t()).mT
+    big = Transpose.apply(b, -2, -1) if transpose else a
+    small = (T.apply(a, 0, 1) if a._data.ndim == 2 else a) if transpose else b
+    rows_shape = big._data.shape[:-1]
+    rows = _reshape(big, (math.prod(rows_shape), big._data.shape[-1]))
+    if small._data.ndim == 1:
+        return UnsafeView.apply(Mv.apply(rows, small), rows_shape)
+    out = UnsafeView.apply(Mm.apply(rows, small), rows_shape + small._data.shape[1:])
+    if not transpose:
+        return out
+    out = Transpose.apply(out, -2, -1)
+    return out if out._data.flags.c_contiguous else Clone.apply(out)       # .contiguous()
+
+
+def _batched_matmul(a, b):
+    sa, sb = a._data.shape, b._data.shape
+    n = sa[-2] if len(sa) > 1 else 1
+    m2, p = (sb[-2], sb[-1]) if len(sb) > 1 else (sb[0], 1)
+    batch = _broadcast_batches(sa[:-2], sb[:-2])
+    count = math.prod(batch)
+    left = _reshape(Expand.apply(a, batch + (n, sa[-1])), (count, n, sa[-1]))
+    if len(sb) == 1:
+        right = Unsqueeze.apply(_reshape(Expand.apply(b, batch + (m2,)), (count, m2)), 2)
+        product = SqueezeDim.apply(Bmm.apply(left, right), -1)
+    else:
+        right = _reshape(Expand.apply(b, batch + (m2, p)), (count, m2, p))
+        product = Bmm.apply(left, right)
+    return UnsafeView.apply(product, batch + sa[-2:-1] + sb[-1:] if len(sb) > 1 else batch + sa[-2:-1])
+
+
+def _broadcast_batches(batch_a, batch_b):
+    try:
+        return tuple(np.broadcast_shapes(batch_a, batch_b))
+    except ValueError:
+        raise broadcast_error((np.broadcast_to(False, batch_a), np.broadcast_to(False, batch_b))) from None
+
+
+def _reshape(x, shape):
+    """x.reshape(shape): a view when the memory allows it (View), else a copy (Clone, UnsafeView)."""
+    return View.apply(x, shape) if x._data.flags.c_contiguous else _ops.reshape(x, shape)
 
 
 class Norm(Op):
@@ -93,7 +343,7 @@ def dot(input, other):  # noqa: A002
     if n != m:
         raise RuntimeError(f"inconsistent tensor size, expected tensor [{n}] and src [{m}] to have the same number "
                            f"of elements, but got {n} and {m} elements respectively")
-    return matmul(input, other)
+    return Dot.apply(input, other)
 
 
 def mv(input, vec):  # noqa: A002
@@ -103,7 +353,7 @@ def mv(input, vec):  # noqa: A002
     rows, cols = input._data.shape
     if cols != vec._data.shape[0]:
         raise RuntimeError(f"size mismatch, got input ({rows}), mat ({rows}x{cols}), vec ({vec._data.shape[0]})")
-    return matmul(input, vec)
+    return Mv.apply(input, vec)
 
 
 def outer(input, vec2):  # noqa: A002

@@ -8,19 +8,25 @@ from collections import namedtuple
 
 import numpy as np
 
-from ._base import Op, kept_shape, normalize_dims
+from ._base import Op, normalize_dims
 from ..autograd.grad_mode import _state
 from .pointwise import where
-from .shape import ScatterInto, Spread
+from .shape import Expand, ScatterInto, Spread, Unsqueeze
 
 ValuesIndices = namedtuple("return_types", ["values", "indices"])
 
 
+def _unreduce(grad, shape, axes, keepdim):
+    """The reduced dims put back as size 1 (PyTorch's unsqueeze_multiple), so the grad broadcasts."""
+    if not keepdim and axes is not None and shape:     # a full reduction's 0-d grad broadcasts as it is
+        for axis in axes:
+            grad = Unsqueeze.apply(grad, axis)
+    return grad
+
+
 def _spread(grad, shape, axes, keepdim):
-    """The reduced grad, back at every element of the input."""
-    if not keepdim and axes is not None:     # a full reduction's 0-d grad broadcasts as it is
-        grad = grad.reshape(kept_shape(shape, axes))
-    return Spread.apply(grad, shape)
+    """The reduced grad, back at every element of the input: a fresh array, for formulas to compute on."""
+    return Spread.apply(_unreduce(grad, shape, axes, keepdim), shape)
 
 
 class Sum(Op):
@@ -34,7 +40,8 @@ class Sum(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        return _spread(grad, ctx.shape, ctx.axes, ctx.keepdim), None, None
+        # PyTorch's sum_backward expands the grad: a view, which autograd.grad and hooks hand out as such
+        return Expand.apply(_unreduce(grad, ctx.shape, ctx.axes, ctx.keepdim), ctx.shape), None, None
 
 
 class SumDim(Sum):

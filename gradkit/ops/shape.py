@@ -3,6 +3,8 @@
 None of these changes a value, so each backward only moves the grad back to where
 the value came from: reshape it back, transpose it back, or scatter it back.
 """
+import math
+
 import numpy as np
 
 from .. import _dtype
@@ -24,8 +26,15 @@ class View(ViewOp):
         return grad.reshape(ctx.shape), None
 
 
-class UnsafeView(View):
-    """The reshape back at the end of batched @ matrix (PyTorch's _unsafe_view)."""
+class ReshapeAlias(View):
+    """reshape() of a tensor that is not contiguous yet can be viewed (PyTorch's _reshape_alias)."""
+
+
+class UnsafeView(Op):
+    """PyTorch's _unsafe_view: reshapes a fresh result (of a product or a copy), so it is no view."""
+
+    computes = False
+    forward, backward = staticmethod(View.forward), staticmethod(View.backward)
 
 
 class Transpose(ViewOp):
@@ -82,10 +91,16 @@ class SqueezeDim(Squeeze):
     backward_name = "SqueezeBackward1"
 
 
-class MatmulSqueeze(Squeeze):
-    """The squeeze at the end of vector @ matrix (PyTorch names this one SqueezeBackward4)."""
+class MatmulSqueeze(Op):
+    """The squeeze_(0) at the end of vector @ matrix (SqueezeBackward4): in place on a fresh result, so no view."""
 
     backward_name = "SqueezeBackward4"
+    computes = False
+    forward = staticmethod(Squeeze.forward)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Unsqueeze.apply(grad, 0), None
 
 
 class Unsqueeze(ViewOp):
@@ -104,11 +119,27 @@ class Expand(ViewOp):
     def forward(ctx, x, shape):
         src = x._data.shape
         ctx.shape = src
-        return np.broadcast_to(x._data, _expanded_shape(src, shape, x._data.dtype))   # a read-only view, like PyTorch's
+        shape = _expanded_shape(src, shape, x._data.dtype)
+        if x._data.size == math.prod(shape):     # nothing repeated (only size-1 dims added): writable like PyTorch's
+            return x._data.reshape(shape)
+        return _broadcast(x._data, shape)        # a read-only view: in-place ops refuse it, like PyTorch's
 
     @staticmethod
     def backward(ctx, grad):
-        return SumTo.apply(grad, ctx.shape), None
+        # PyTorch's sum_to: nothing to sum when the expand kept the shape (matmul's batches often do)
+        return (SumTo.apply(grad, ctx.shape) if grad._data.shape != ctx.shape else grad), None
+
+
+def _broadcast(array, shape):
+    """np.broadcast_to(array, shape), built directly for a contiguous array (numpy's is ~2x slower):
+    sum's backward expands every loss's grad this way."""
+    if not array.flags.c_contiguous:
+        return np.broadcast_to(array, shape)
+    lead = len(shape) - array.ndim
+    strides = (0,) * lead + tuple(st if s == n else 0 for s, n, st in zip(array.shape, shape[lead:], array.strides))
+    out = np.ndarray(shape, array.dtype, array, 0, strides)
+    out.flags.writeable = False
+    return out
 
 
 class Spread(Op):

@@ -1,0 +1,168 @@
+"""matmul is recorded node for node as PyTorch 2.13 records it (ATen's _matmul_impl).
+
+Which nodes a batched a @ b leaves depends on the shapes, on which operand requires
+grad and on the memory layout; each case runs on both libraries and compares the whole
+graph (walked through next_functions), the value and the grads. Skipped without torch,
+except the first test, which pins a few graphs PyTorch was seen to record.
+"""
+import itertools
+
+import numpy as np
+import pytest
+
+import gradkit as gk
+
+
+def _graph(fn):
+    if fn is None:
+        return "None"
+    name = fn.name()
+    if name == "torch::autograd::AccumulateGrad":
+        return "leaf"
+    inputs = ", ".join(_graph(f) for f, _ in fn.next_functions if f is not None)
+    return f"{name}({inputs})"
+
+
+@pytest.mark.parametrize("sa, sb, graph", [
+    ((3, 4), (2, 4, 5), "CloneBackward0(TransposeBackward0(UnsafeViewBackward0(MmBackward0(TBackward0(leaf)))))"),
+    ((2, 3, 4), (4, 5), "UnsafeViewBackward0(MmBackward0(ViewBackward0(leaf)))"),
+    ((2, 3, 4), (2, 4, 5), "UnsafeViewBackward0(BmmBackward0(ViewBackward0(ExpandBackward0(leaf))))"),
+    ((1, 3, 4), (2, 4, 5),
+     "CloneBackward0(TransposeBackward0(UnsafeViewBackward0(MmBackward0(TBackward0(SqueezeBackward1(leaf))))))"),
+    ((3,), (2, 3, 4), "UnsafeViewBackward0(MvBackward0(leaf))"),
+    ((4,), (4, 5), "SqueezeBackward4(MmBackward0(UnsqueezeBackward0(leaf)))"),
+])
+def test_batched_matmul_graphs_pytorch_records(sa, sb, graph):
+    a = gk.ones(*sa, requires_grad=True)
+    y = a @ gk.ones(*sb)
+    assert _graph(y.grad_fn) == graph
+    y.sum().backward()
+    assert a.grad.shape == a.shape
+
+
+SHAPES = [((3,), (2, 3, 4)), ((2, 3, 4), (4,)), ((3, 4), (2, 4, 5)), ((2, 3, 4), (4, 5)), ((2, 3, 4), (2, 4, 5)),
+          ((1, 3, 4), (2, 4, 5)), ((2, 3, 4), (1, 4, 5)), ((2, 2, 3, 4), (2, 2, 4, 5)), ((2, 1, 3, 4), (3, 4, 5)),
+          ((3,), (2, 2, 3, 4)), ((3, 4), (2, 2, 4, 5)), ((2, 2, 3, 4), (4,)), ((4,), (4, 5)), ((3, 4), (4,)),
+          ((3, 4), (4, 5)), ((4,), (4,)), ((2, 3, 4), (5, 2, 4, 6)), ((1, 4), (2, 4, 1)), ((3, 1), (2, 1, 5)),
+          ((0, 4), (2, 4, 5)), ((2, 3, 0), (0, 5)), ((4,), (1, 4, 5)), ((1, 1, 3, 4), (2, 4, 5))]
+
+
+def _operand(lib, shape, requires_grad, layout, seed):
+    """(leaf, operand): the operand is the leaf itself, its transpose, or an expanded batch of it."""
+    values = np.random.default_rng(seed).random
+    if layout == "transposed" and len(shape) >= 2:
+        leaf = lib.tensor(values(shape[:-2] + shape[:-3:-1]).astype(np.float32), requires_grad=requires_grad)
+        return leaf, leaf.transpose(-1, -2)
+    if layout == "expanded" and len(shape) >= 3 and shape[0] > 1:
+        leaf = lib.tensor(values(shape[1:]).astype(np.float32), requires_grad=requires_grad)
+        return leaf, leaf.expand(*shape)
+    leaf = lib.tensor(values(shape).astype(np.float32), requires_grad=requires_grad)
+    return leaf, leaf
+
+
+def _matmul_run(lib, sa, sb, requires_grad, layouts):
+    a_leaf, a = _operand(lib, sa, requires_grad[0], layouts[0], 1)
+    b_leaf, b = _operand(lib, sb, requires_grad[1], layouts[1], 2)
+    y = a @ b
+    seen = [_graph(y.grad_fn), y.detach().numpy().copy()]
+    y.backward(lib.tensor(np.asarray(np.random.default_rng(3).random(tuple(y.shape)), dtype=np.float32)))
+    return seen + [leaf.grad.numpy().copy() for leaf in (a_leaf, b_leaf) if leaf.requires_grad]
+
+
+@pytest.mark.parametrize("sa, sb", SHAPES)
+def test_matmul_graph_value_and_grads_match_pytorch(sa, sb):
+    torch = pytest.importorskip("torch")
+    for requires_grad, layouts in itertools.product([(True, False), (False, True), (True, True)],
+                                                    itertools.product(["contiguous", "transposed", "expanded"],
+                                                                      repeat=2)):
+        mine, theirs = (_matmul_run(lib, sa, sb, requires_grad, layouts) for lib in (gk, torch))
+        case = f"{sa} @ {sb}, requires_grad={requires_grad}, {layouts}"
+        assert mine[0] == theirs[0], case
+        for got, expected in zip(mine[1:], theirs[1:], strict=True):
+            np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6, err_msg=case)
+
+
+def _grad_formula_graphs(lib, sa, sb):
+    """The graphs of both grads under create_graph: the nodes of each kernel's backward formula."""
+    a = lib.ones(*sa, requires_grad=True)
+    b = lib.ones(*sb, requires_grad=True)
+    y = a @ b
+    grads = lib.autograd.grad(y, (a, b), lib.ones(tuple(y.shape), requires_grad=True),
+                              create_graph=True)
+    return [_graph(g.grad_fn) for g in grads]
+
+
+@pytest.mark.parametrize("sa, sb", [((3,), (3,)), ((2, 3), (3,)), ((2, 3), (3, 4)), ((2, 2, 3), (2, 3, 4))])
+def test_kernel_backward_formulas_match_pytorch(sa, sb):
+    torch = pytest.importorskip("torch")
+    assert _grad_formula_graphs(gk, sa, sb) == _grad_formula_graphs(torch, sa, sb)
+
+
+def test_mm_backward_of_a_column_major_matrix_matches_pytorch():
+    torch = pytest.importorskip("torch")
+
+    def graphs(lib):
+        a = lib.ones(3, 2).t().requires_grad_()             # strides (1, 2): column-major
+        b = lib.ones(4, 3).t().requires_grad_()
+        y = a.mm(b)
+        return [_graph(g.grad_fn) for g in lib.autograd.grad(y, (a, b), lib.ones(2, 4, requires_grad=True),
+                                                               create_graph=True)]
+    assert graphs(gk) == graphs(torch)
+
+
+def _matmul_outcome(lib, sa, sb, requires_grad, dtypes, grad_enabled):
+    a = lib.ones(*sa, dtype=getattr(lib, dtypes[0]), requires_grad=requires_grad[0])
+    b = lib.ones(*sb, dtype=getattr(lib, dtypes[1]), requires_grad=requires_grad[1])
+    try:
+        with lib.set_grad_enabled(grad_enabled):
+            y = a @ b
+    except RuntimeError as error:
+        return str(error).splitlines()[0]
+    return tuple(y.shape), y.dtype == a.dtype
+
+
+@pytest.mark.parametrize("sa, sb", [((3, 4), (2, 5, 6)), ((3,), (2, 5, 6)), ((2, 3, 4), (5, 6)), ((2, 3, 4), (5,)),
+                                    ((2, 3, 4), (3, 5, 6)), ((2, 3, 4), (2, 5, 6)), ((2, 1, 3, 4), (3, 5, 6)),
+                                    ((1, 3, 4), (2, 5, 6)), ((2, 3, 4), (1, 5, 6)), ((2, 2, 3, 4), (3, 4, 5)),
+                                    ((3, 4), (2, 4, 6)), ((1, 3, 4), (2, 4, 6)), ((3,), (4,)), ((3,), (4, 5)),
+                                    ((3, 4), (5,)), ((3, 4), (5, 6)), ((3, 4), (4, 5))])
+def test_matmul_errors_name_the_kernel_pytorch_picks(sa, sb):
+    """The words depend on the route (mm, mv or bmm), so on requires_grad too, even under no_grad."""
+    torch = pytest.importorskip("torch")
+    for requires_grad, dtypes, grad_enabled in itertools.product(
+            [(False, False), (True, False), (False, True)],
+            [("float32", "float32"), ("float32", "float64"), ("float64", "float32")], [True, False]):
+        expected = _matmul_outcome(torch, sa, sb, requires_grad, dtypes, grad_enabled)
+        assert _matmul_outcome(gk, sa, sb, requires_grad, dtypes, grad_enabled) == expected, \
+            (sa, sb, requires_grad, dtypes, grad_enabled)
+
+
+def _fresh_results_are_not_views(lib):
+    """matmul's last step (_unsafe_view, squeeze_) and a copying reshape leave a tensor of its own."""
+    seen = []
+    for make in (lambda: lib.ones(3, requires_grad=True) @ lib.ones(3, 2),
+                 lambda: lib.ones(2, 2, 3, requires_grad=True) @ lib.ones(3, 2),
+                 lambda: lib.ones(3, 2, requires_grad=True) @ lib.ones(2, 2, 3),
+                 lambda: lib.ones(2, 3, requires_grad=True).t().reshape(-1)):
+        y = make()
+        y.detach_()
+        y = make()
+        y.add_(1)
+        seen.append(_graph(y.grad_fn))
+    return seen
+
+
+def test_matmul_results_are_not_views():
+    torch = pytest.importorskip("torch")
+    assert _fresh_results_are_not_views(gk) == _fresh_results_are_not_views(torch)
+
+
+def _reshape_graphs(lib):
+    x = lib.ones(3, 4, requires_grad=True)
+    return [_graph(y.grad_fn) for y in (x.reshape(12), x.t().reshape(4, 3), x.t().reshape(-1),
+                                         x.expand(2, 3, 4).reshape(2, 12), x[:, :2].reshape(3, 1, 2))]
+
+
+def test_reshape_of_a_strided_view_is_a_reshape_alias():
+    torch = pytest.importorskip("torch")
+    assert _reshape_graphs(gk) == _reshape_graphs(torch)
