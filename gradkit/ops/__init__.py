@@ -10,13 +10,13 @@ import numpy as np
 
 from .arithmetic import Add, Div, MatMul, Mul, Neg, Pow, PowTensor, RPow, RSub, Sub, matmul
 from . import logical
-from .inplace import apply_inplace
+from .inplace import apply_inplace, apply_setitem
 from .linalg import dot, mv, norm, outer
 from .pointwise import (Abs, Clamp, Cos, Exp, Log, Maximum, Minimum, Reciprocal, Relu, Sigmoid, Sign, Sin, Sqrt,
                         Tanh, where)
 from .reduce import (Max, MaxDim, Mean, MeanDim, Min, MinDim, Prod, ProdDim, Std, Sum, SumDim,
                      ValuesIndices, Var)
-from .shape import (_expanded_shape, Cat, Clone, Copy, CopySlices, Expand, Fill, FillWithTensor, IndexPut, Permute, Squeeze,
+from .shape import (_expanded_shape, Cat, Clone, Copy, Expand, Fill, FillWithTensor, Permute, Squeeze,
                     SqueezeDim, Stack, T, ToCopy, Transpose, UnsafeView, Unsqueeze, View, Zero, _index_error, _index_key,
                     index)
 from .softmax import LogSoftmax, Softmax
@@ -378,7 +378,7 @@ def install_methods(Tensor):
         return apply_inplace(self, Clamp, min, max)
 
     def fill_(self, value):
-        return apply_inplace(self, FillWithTensor if isinstance(value, Tensor) else Fill, data(value))
+        return apply_inplace(self, FillWithTensor if isinstance(value, Tensor) else Fill, value)
 
     def zero_(self):
         return apply_inplace(self, Zero, 0)
@@ -388,6 +388,8 @@ def install_methods(Tensor):
 
     def setitem(self, key, value):
         value = check_assigned_value(self, value)
+        if key is False:                    # PyTorch: x[False] = v writes nothing, and is no in-place op
+            return
         key, basic = _index_key(key)
         try:
             target = self._data[key]
@@ -395,7 +397,7 @@ def install_methods(Tensor):
             raise _index_error(self._data, key, str(e)) from None
         if isinstance(value, Tensor):       # PyTorch's error for a value that does not fit, before writing
             _expanded_shape(value._data.shape, target.shape, value._data.dtype)
-        apply_inplace(self, CopySlices if basic else IndexPut, key, value)   # PyTorch's grad_fn names
+        apply_setitem(self, key, basic, value)
 
     def get_max(self, dim=None, keepdim=False):
         return max(self, dim, keepdim)

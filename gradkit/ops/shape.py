@@ -104,7 +104,9 @@ class Expand(ViewOp):
     def forward(ctx, x, shape):
         src = x._data.shape
         ctx.shape = src
-        return np.broadcast_to(x._data, _expanded_shape(src, shape, x._data.dtype))   # a read-only view, like PyTorch's
+        spread = np.broadcast_to(x._data, _expanded_shape(src, shape, x._data.dtype))
+        # a writable view (broadcast_to's is read-only): x.expand(2, 3)[0] = 5 writes into x, as in PyTorch
+        return np.lib.stride_tricks.as_strided(x._data, spread.shape, spread.strides)
 
     @staticmethod
     def backward(ctx, grad):
@@ -130,6 +132,15 @@ class Spread(Op):
     @staticmethod
     def backward(ctx, grad):
         return SumTo.apply(grad, ctx.shape), None
+
+
+INTERNAL_OVERLAP_ERROR = ("unsupported operation: more than one element of the written-to tensor refers to a single "
+                          "memory location. Please clone() the tensor before performing the operation.")
+
+
+def has_internal_overlap(array):
+    """Whether elements of ``array`` share memory (what expand makes: a stride 0 over a size > 1)."""
+    return not array.flags.c_contiguous and any(s == 0 and n > 1 for s, n in zip(array.strides, array.shape))
 
 
 def _expanded_shape(src, shape, np_dtype):
@@ -175,7 +186,7 @@ def _index_key(key):
     for k in parts:
         if isinstance(k, Tensor):
             k = k._data
-        elif isinstance(k, list):
+        elif isinstance(k, (list, bool)):       # (x[True] is a 0-d mask, not x[1])
             k = np.asarray(k)
         if isinstance(k, np.ndarray):
             if k.dtype.kind not in "iub":
@@ -199,7 +210,7 @@ class Index(ViewOp):
     def forward(ctx, x, key, basic):
         ctx.shape, ctx.key, ctx.basic = x._data.shape, key, basic
         if not basic:       # PyTorch saves the index tensors (so a second backward raises)
-            ctx.save_for_backward(*(k for k in key if isinstance(k, np.ndarray)))
+            ctx.save_for_backward(*_indices_list(key, x._data.ndim))
         if basic and not any(k is Ellipsis for k in key):
             key = key + (Ellipsis,)       # x[0] of a vector: a 0-d view, not a numpy scalar copy
         try:
@@ -211,9 +222,25 @@ class Index(ViewOp):
     def backward(ctx, grad):
         key = ctx.key
         if not ctx.basic:
-            saved = iter(ctx.saved_tensors)
+            saved = iter([t for t in ctx.saved_tensors if t is not None])
             key = tuple(next(saved)._data if isinstance(k, np.ndarray) else k for k in key)
         return IndexAddInto.apply(grad, ctx.shape, key, ctx.basic), None, None
+
+
+def _indices_list(key, ndim):
+    """PyTorch's list of index tensors: one per part of the key, None for a dim not indexed (``:``,
+    each dim ``...`` stands for), up to the last tensor."""
+    covered = sum(k.ndim if k.dtype == np.bool_ else 1 for k in key if isinstance(k, np.ndarray))
+    covered += sum(isinstance(k, slice) for k in key)
+    indices = []
+    for k in key:
+        if k is Ellipsis:
+            indices += [None] * (ndim - covered)
+        else:
+            indices.append(k if isinstance(k, np.ndarray) else None)
+    while indices and indices[-1] is None:
+        indices.pop()
+    return indices
 
 
 def _index_error(array, key, numpy_text):
@@ -284,8 +311,38 @@ def index(x, key):
     if len(key) == 1 and key[0] is None:    # x[None] is an unsqueeze, and PyTorch records it as one
         return Unsqueeze.apply(x, 0)
     if not basic:
-        return Index.apply(x, key, basic)
+        view_key, tensor_key = split_key(key)
+        if not all(whole(k) for k in view_key):
+            x = index(x, view_key)
+        return Index.apply(x, tensor_key, False)
     return (Slice if one_slice else _basic_index_op(key)).apply(x, key, basic)
+
+
+def split_key(key):
+    """An advanced key as PyTorch applies it: first its basic parts (a view of x), then the index
+    tensors on that view (ints are not broadcast with them, as numpy would). A 0-d bool is an
+    unsqueeze, then the index [0] (True) or [] (False)."""
+    view_key, tensor_key = [], []
+    for k in key:
+        if isinstance(k, np.ndarray) and k.ndim == 0:       # (0-d ints are ints by now)
+            view_key.append(None)
+            tensor_key.append(np.zeros(1 if k else 0, dtype=np.int64))
+        elif isinstance(k, np.ndarray):
+            view_key += [slice(None)] * (k.ndim if k.dtype == np.bool_ else 1)
+            tensor_key.append(k)
+        elif k is None or isinstance(k, slice):
+            view_key.append(k)
+            tensor_key.append(slice(None))
+        else:                                                # an int (gone from the view) or ...
+            view_key.append(k)
+            if k is Ellipsis:
+                tensor_key.append(k)
+    return tuple(view_key), tuple(tensor_key)
+
+
+def whole(k):
+    """A key part that leaves its dims as they are (: or ...)."""
+    return k is Ellipsis or (isinstance(k, slice) and k.start in (None, 0) and k.stop is None and k.step in (None, 1))
 
 
 def _basic_index_op(key):
@@ -295,7 +352,7 @@ def _basic_index_op(key):
             return IndexUnsqueeze
         if isinstance(k, (int, np.integer)):
             return Select
-        if isinstance(k, slice) and not (k.start in (None, 0) and k.stop is None and k.step in (None, 1)):
+        if not whole(k):
             return Slice
     return Alias
 
@@ -351,6 +408,17 @@ class CopySlicesOf(Op):
         grads = grads if type(grads) is tuple else (grads,)
         grad_self = 0.0 if grads[0] is None else grads[0].reshape(ctx.region_shape)
         return (IndexPut.apply(grad, ctx.key, grad_self), None, None, None, *grads[1:])
+
+
+class CopySlicesOfExpanded(CopySlicesOf):
+    """CopySlicesOf for a view whose elements share memory (an expand): PyTorch records the change,
+    but its backward would write one grad slot twice, so it refuses, with the forward's words."""
+
+    backward_name = "torch::autograd::CopySlices"
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise RuntimeError(INTERNAL_OVERLAP_ERROR)
 
 
 class ScatterInto(Op):
@@ -476,6 +544,7 @@ class Fill(Op):
     """x filled with a value (what ``fill_`` records): nothing flows back to the old values."""
 
     backward_name = "FillBackward2"     # PyTorch's fill_ with a number
+    writes_overlapping = True           # fill_ and zero_ write into an expanded tensor, as in PyTorch
 
     @staticmethod
     def forward(ctx, x, value):
@@ -490,14 +559,32 @@ class Zero(Fill):
     pass
 
 
-class FillWithTensor(Fill):
-    backward_name = "FillBackward3"     # PyTorch's fill_ with a 0-d tensor (gradkit passes no grad to that tensor)
+class FillWithTensor(Op):
+    """x.fill_(value) with a 0-d tensor: every element is the value, so its grad is the sum of grad."""
+
+    backward_name = "FillBackward3"     # PyTorch's fill_ with a 0-d tensor
+    writes_overlapping = False          # PyTorch copies the value in: refused on an expanded tensor
+
+    @staticmethod
+    def forward(ctx, x, value):
+        if value._data.ndim:
+            raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
+                               f"{value._data.ndim} dimensions.")
+        ctx.value_dtype = value._data.dtype
+        return np.full_like(x._data, value._data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad_value = grad.sum() if ctx.needs_input_grad[1] else None
+        if grad_value is not None and grad_value.dtype.np != ctx.value_dtype:
+            grad_value = ToCopy.apply(grad_value, ctx.value_dtype)
+        return grad * 0.0, grad_value
 
 
 class Copy(Op):
     """x.copy_(src): src's values broadcast to x's shape and cast to x's dtype. x's old values get a zero grad."""
 
-    backward_name = "CopyBackwards"      # PyTorch's (older) name for this node
+    backward_name = "torch::autograd::CopyBackwards"      # PyTorch's C++ node (an older naming)
 
     @staticmethod
     def forward(ctx, x, src):
