@@ -6,6 +6,7 @@ the value came from: reshape it back, transpose it back, or scatter it back.
 import numpy as np
 
 from .. import _dtype
+from .._tensor import _make
 from ..autograd.function import _FREED_MESSAGE
 from ._base import Op, ViewOp, result_dtype, wrap_dim
 
@@ -91,12 +92,12 @@ class MatmulSqueeze(Squeeze):
 class Unsqueeze(ViewOp):
     @staticmethod
     def forward(ctx, x, dim):
-        ctx.shape = x._data.shape
-        return np.expand_dims(x._data, wrap_dim(dim, x._data.ndim + 1))
+        ctx.dim = wrap_dim(dim, x._data.ndim + 1)
+        return np.expand_dims(x._data, ctx.dim)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad.reshape(ctx.shape), None
+        return SqueezeDim.apply(grad, ctx.dim), None      # PyTorch's formula: grad.squeeze(dim)
 
 
 class Expand(ViewOp):
@@ -220,11 +221,53 @@ class Index(ViewOp):
 
     @staticmethod
     def backward(ctx, grad):
-        key = ctx.key
-        if not ctx.basic:
-            saved = iter([t for t in ctx.saved_tensors if t is not None])
-            key = tuple(next(saved)._data if isinstance(k, np.ndarray) else k for k in key)
-        return IndexAddInto.apply(grad, ctx.shape, key, ctx.basic), None, None
+        if ctx.basic:
+            return _undo_basic_steps(grad, ctx.shape, ctx.key, type(ctx)._function), None, None
+        saved = iter([t for t in ctx.saved_tensors if t is not None])
+        key = tuple(next(saved)._data if isinstance(k, np.ndarray) else k for k in ctx.key)
+        return IndexPutImpl.apply(_make(np.zeros(ctx.shape, dtype=grad._data.dtype)), grad, key), None, None
+
+
+def _undo_basic_steps(grad, shape, key, op):
+    """The backward of x[basic key] as PyTorch's formulas record it (under create_graph=True): one
+    step back per select, slice and unsqueeze of the key, last one first; x[...] passes grad on."""
+    steps = _basic_steps(key, shape)
+    if not steps and op is Slice:           # x[:] is a real slice in PyTorch
+        steps = [(Slice, 0, slice(None), shape)]
+    for step, dim, part, before in reversed(steps):
+        if step is Unsqueeze:
+            grad = SqueezeDim.apply(grad, dim)
+        else:
+            grad = (SelectBackward if step is Select else SliceBackward).apply(grad, before, _at(dim, part))
+    return grad
+
+
+def _basic_steps(key, shape):
+    """(Select, Slice or Unsqueeze; dim; key part; shape before) for each step PyTorch takes for a
+    basic key, in order; ``:`` steps over a dim and ``...`` over the dims no other part takes."""
+    steps, dim, shape = [], 0, list(shape)
+    spanned = len(shape) - sum(k is not None and k is not Ellipsis for k in key)
+    for k in key:
+        if k is Ellipsis:
+            dim += spanned
+        elif k is None:
+            steps.append((Unsqueeze, dim, None, tuple(shape)))
+            shape.insert(dim, 1)
+            dim += 1
+        elif isinstance(k, slice):
+            if not whole(k):
+                steps.append((Slice, dim, k, tuple(shape)))
+                shape[dim] = len(range(*k.indices(shape[dim])))
+            dim += 1
+        else:
+            steps.append((Select, dim, k, tuple(shape)))
+            del shape[dim]
+    return steps
+
+
+def _at(dim, part):
+    """The key that applies ``part`` (an int or a slice) at ``dim``."""
+    return (slice(None),) * dim + (part,)
 
 
 def _indices_list(key, ndim):
@@ -265,44 +308,74 @@ def _index_error(array, key, numpy_text):
     return IndexError(numpy_text.replace("axis", "dimension"))
 
 
-class Select(Index):
+class BasicIndex(Index):
+    """x[key] with ints, slices, None and ...: a view, with no index tensors to save."""
+
+    saved_names = ()
+    saved_as_list = False
+
+
+class Select(BasicIndex):
     backward_name = "SelectBackward0"
 
 
-class Slice(Index):
+class Slice(BasicIndex):
     backward_name = "SliceBackward0"
 
 
-class Alias(Index):
+class Alias(BasicIndex):
     """x[:] or x[...]: PyTorch records an alias."""
 
     backward_name = "AliasBackward0"
 
 
-class IndexUnsqueeze(Index):
+class IndexUnsqueeze(BasicIndex):
     """x[i, None]: the last step PyTorch records is an unsqueeze."""
 
     backward_name = "UnsqueezeBackward0"
 
 
-class IndexAddInto(Op):
-    """Zeros of ``shape`` with ``grad`` added at ``key``; repeated indices add up."""
+class SelectBackward(Op):
+    """Zeros of ``shape`` with ``grad`` at ``key`` (``:`` and one int): the backward of x[i]
+    (PyTorch's select_backward, recorded under create_graph=True)."""
 
-    backward_name = "IndexPutBackward0"
+    backward_name = "SelectBackwardBackward0"
 
     @staticmethod
-    def forward(ctx, grad, shape, key, basic):
-        ctx.key, ctx.basic = key, basic
+    def forward(ctx, grad, shape, key):
+        ctx.key = key
         out = np.zeros(shape, dtype=grad._data.dtype)
-        if basic:
-            out[key] = grad._data
-        else:
-            np.add.at(out, key, grad._data)
+        out[key] = grad._data
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        return Index.apply(grad, ctx.key, ctx.basic), None, None, None
+        return Select.apply(grad, ctx.key, True), None, None
+
+
+class SliceBackward(SelectBackward):
+    """The same for x[a:b] (``:`` and one slice): PyTorch's slice_backward."""
+
+    backward_name = "SliceBackwardBackward0"
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Slice.apply(grad, ctx.key, True), None, None
+
+
+class IndexPutImpl(Op):
+    """``grad`` added into ``zeros`` at an advanced key (repeated indices add up): the backward of
+    x[index tensors], PyTorch's _index_put_impl_, which lists the zeros as an input."""
+
+    @staticmethod
+    def forward(ctx, zeros, grad, key):
+        ctx.key = key
+        np.add.at(zeros._data, key, grad._data)      # (zeros is the caller's fresh array)
+        return zeros._data
+
+    @staticmethod
+    def backward(ctx, grad):
+        return None, Index.apply(grad, ctx.key, False), None
 
 
 def index(x, key):
@@ -315,6 +388,16 @@ def index(x, key):
         if not all(whole(k) for k in view_key):
             x = index(x, view_key)
         return Index.apply(x, tensor_key, False)
+    if len(key) > 1:                        # PyTorch records each select, slice and unsqueeze of the key
+        try:
+            x._data[key]
+        except IndexError as e:             # (its messages name the dims of x, so check the whole key first)
+            raise _index_error(x._data, key, str(e)) from None
+        steps = _basic_steps(key, x._data.shape)
+        if len(steps) > 1:
+            for step, dim, part, _ in steps:
+                x = Unsqueeze.apply(x, dim) if step is Unsqueeze else step.apply(x, _at(dim, part), True)
+            return x
     return (Slice if one_slice else _basic_index_op(key)).apply(x, key, basic)
 
 

@@ -1,4 +1,5 @@
-"""Writing into tensors (expanded views, x[key] = v, fill_) and indexing, checked against PyTorch 2.13.
+"""Indexing, writing into tensors (expanded views, x[key] = v, fill_), and the backward formulas of
+indexing and pow under create_graph=True, checked against PyTorch 2.13.
 
 Each program takes ``lib`` (gradkit or torch) and returns what it observed as plain data, so
 both libraries' answers compare with ``==``. Skipped without torch.
@@ -152,3 +153,35 @@ def test_fill_with_a_tensor_passes_the_grad_to_the_value(shape):      # FillBack
                 _graph(untracked.grad_fn), _graph((x * 1).fill_(2).grad_fn), _graph((x * 1).zero_().grad_fn),
                 _outcome(lambda: lib.ones(2).fill_(lib.ones(2, requires_grad=True)))[0]]
     assert program(gk) == program(torch)
+
+
+FORMULAS = ["x[...]", "x[:]", "x[None]", "x[0, None]", "x[:, 0]", "x[0]", "x[1:]", "x[..., 1:]", "x[0, 1:]",
+            "x[x > 0]", "x[lib.tensor([0, 0])]", "x[0, lib.tensor([0, 0])]", "x[None, 0]", "x[lib.tensor(True)]",
+            "x ** 2", "x ** 0.5", "x ** -1", "x ** 0", "x[x > 0] ** 3", "x ** lib.tensor([[2., 0.], [3., 1.]])"]
+
+
+@pytest.mark.parametrize("expression", FORMULAS)
+def test_create_graph_records_the_nodes_of_torchs_formulas(expression):
+    """A gradient made with create_graph=True is built from the ops of PyTorch's derivative formulas:
+    index -> IndexPutImplBackward0(zeros, grad), x[i] -> SelectBackwardBackward0, x[a:b] ->
+    SliceBackwardBackward0, x[None] -> SqueezeBackward1, x ** p -> grad * MulBackward1(PowBackward0)."""
+    def program(lib):
+        x = lib.tensor([[1.5, 2.0], [3.0, 0.5]], requires_grad=True)
+        y = eval(expression, {"lib": lib, "x": x})
+        g, = lib.autograd.grad((y * y).sum(), x, create_graph=True)
+        again = _outcome(lambda: [round(v, 4) for v in lib.autograd.grad((g * g).sum(), x)[0].flatten().tolist()])
+        return [[round(v, 4) for v in g.flatten().tolist()], _graph(g.grad_fn, 5), _graph(g[1:].grad_fn, 2), again]
+    assert program(gk) == program(torch)
+
+
+def test_pow_of_two_tensors_backward_is_torchs_formula():
+    """d/da a**b = where(b == 0, 0, grad * (b * a ** (b - 1))), d/db = grad * where(a == 0 <= b, 0, a**b * log a):
+    the same nodes, and the same nan in the second derivative where torch has one."""
+    def program(lib):
+        x = lib.tensor([0.0, 2.0, -1.5, 0.5], requires_grad=True)
+        y = lib.tensor([2.0, 0.0, 3.0, -1.0], requires_grad=True)
+        gx, gy = lib.autograd.grad((x ** y).sum(), (x, y), create_graph=True)
+        second = lib.autograd.grad(gx.sum() + gy.sum(), (x, y))
+        return [gx.tolist(), gy.tolist(), _graph(gx.grad_fn, 5), _graph(gy.grad_fn, 5),
+                [[round(v, 4) for v in s.tolist()] for s in second]]
+    assert str(program(gk)) == str(program(torch))       # (str: nan == nan)
