@@ -185,3 +185,15 @@ def test_pow_of_two_tensors_backward_is_torchs_formula():
         return [gx.tolist(), gy.tolist(), _graph(gx.grad_fn, 5), _graph(gy.grad_fn, 5),
                 [[round(v, 4) for v in s.tolist()] for s in second]]
     assert str(program(gk)) == str(program(torch))       # (str: nan == nan)
+
+
+def test_index_errors_and_views_of_nothing_to_squeeze():
+    """Index tensors into a dim of size 0 get PyTorch's own words; x.squeeze() with no dim of size 1
+    is still a view (so a leaf stays protected from in-place changes through it)."""
+    def program(lib):
+        statements = ["lib.ones(0)[lib.tensor([0, 0])]", "lib.ones(0)[0]", "lib.ones(2)[lib.tensor([5])]",
+                      "lib.ones(2, 0)[:, lib.tensor([1])]", "lib.ones(0, 2)[lib.tensor([1]), 0]",
+                      "lib.ones(2, 3)[0, 0, 0]", "lib.ones(2, 3)[0, 5]",
+                      "lib.ones(2, 3, requires_grad=True).squeeze().zero_()"]
+        return [_outcome(lambda: exec(s, {"lib": lib}) or "ok")[0] for s in statements]
+    assert program(gk) == program(torch)

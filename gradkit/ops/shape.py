@@ -68,8 +68,8 @@ class Squeeze(ViewOp):
     @staticmethod
     def forward(ctx, x, dim):
         ctx.shape = x._data.shape
-        if dim is None:
-            return np.squeeze(x._data)
+        if dim is None:       # (np.squeeze hands back x's own array when no dim is 1: a view it must be)
+            return np.squeeze(x._data) if 1 in x._data.shape else x._data.view()
         axes = tuple(a for a in (wrap_dim(d, x._data.ndim) for d in (dim if isinstance(dim, tuple) else (dim,)))
                      if x._data.ndim and x._data.shape[a] == 1)
         return np.squeeze(x._data, axis=axes) if axes else x._data.view()
@@ -288,6 +288,8 @@ def _indices_list(key, ndim):
 
 def _index_error(array, key, numpy_text):
     """numpy's IndexError for ``array[key]`` in PyTorch's words."""
+    if numpy_text.endswith("with size 0") and any(isinstance(k, np.ndarray) for k in key):
+        return IndexError("index is out of bounds for dimension with size 0")    # (PyTorch names no index here)
     if numpy_text.startswith("too many indices"):
         if array.ndim == 0 and len(key) == 1 and isinstance(key[0], (int, np.integer)):
             return IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` "
