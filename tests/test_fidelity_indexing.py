@@ -197,3 +197,18 @@ def test_index_errors_and_views_of_nothing_to_squeeze():
                       "lib.ones(2, 3, requires_grad=True).squeeze().zero_()"]
         return [_outcome(lambda: exec(s, {"lib": lib}) or "ok")[0] for s in statements]
     assert program(gk) == program(torch)
+
+
+@pytest.mark.parametrize("statement", ["x[...] = lib.ones(1, 2)", "x[:] = lib.ones(1, 1, 2)", "x[0] = lib.ones(1)",
+                                       "x[0] = lib.ones(1, 1)", "x[...] = lib.ones(1)", "y[...] = w.reshape(1, 2)",
+                                       "y[0] = w[:1]", "y[x > -1] = w.reshape(1, 2)", "x[...] = lib.ones(3)"])
+def test_setitem_value_may_have_leading_ones(statement):
+    """x[key] = value drops the value's extra leading dims of size 1 (a view), as PyTorch does."""
+    def program(lib):
+        def run():
+            x, w = lib.zeros(2), lib.tensor([1.0, 2.0], requires_grad=True)
+            y = lib.zeros(2, requires_grad=True) * 1
+            exec(statement, {"lib": lib, "x": x, "y": y, "w": w})
+            return [x.tolist(), y.tolist(), _graph(y.grad_fn)]
+        return _outcome(run)
+    assert program(gk) == program(torch)

@@ -18,7 +18,7 @@ from .reduce import (Max, MaxDim, Mean, MeanDim, Min, MinDim, Prod, ProdDim, Std
                      ValuesIndices, Var)
 from .shape import (_expanded_shape, Cat, Clone, Copy, Expand, Fill, FillWithTensor, Permute, Squeeze,
                     SqueezeDim, Stack, T, ToCopy, Transpose, UnsafeView, Unsqueeze, View, Zero, _index_error, _index_key,
-                    index)
+                    index, without_leading_ones)
 from .softmax import LogSoftmax, Softmax
 from .. import _dtype
 from .._tensor import Tensor, _make, check_assigned_value   # defined before gradkit.ops is imported
@@ -396,6 +396,7 @@ def install_methods(Tensor):
         except IndexError as e:             # x[0] = v on a 0-d tensor, out of bounds...: PyTorch's words
             raise _index_error(self._data, key, str(e)) from None
         if isinstance(value, Tensor):       # PyTorch's error for a value that does not fit, before writing
+            value = without_leading_ones(value, target.ndim)
             _expanded_shape(value._data.shape, target.shape, value._data.dtype)
         apply_setitem(self, key, basic, value)
 

@@ -144,6 +144,15 @@ def has_internal_overlap(array):
     return not array.flags.c_contiguous and any(s == 0 and n > 1 for s, n in zip(array.strides, array.shape))
 
 
+def without_leading_ones(value, ndim):
+    """``value`` viewed without the leading dims of size 1 it has beyond ``ndim`` dims, as PyTorch's
+    x[key] = value does (x[0] = ones(1) fits the 0-d x[0])."""
+    extra = 0
+    while value._data.ndim - extra > ndim and value._data.shape[extra] == 1:
+        extra += 1
+    return View.apply(value, value._data.shape[extra:]) if extra else value
+
+
 def _expanded_shape(src, shape, np_dtype):
     """The shape ``expand(*shape)`` gives (-1 keeps a size), or PyTorch's error."""
     if len(shape) < len(src):
