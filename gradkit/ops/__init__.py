@@ -11,15 +11,15 @@ import numpy as np
 
 from .arithmetic import Add, Div, Mul, Neg, Pow, PowTensor, RPow, RSub, Sub
 from . import logical
-from .inplace import apply_inplace
+from .inplace import apply_inplace, apply_setitem
 from .linalg import dot, matmul, mv, norm, outer
 from .pointwise import (Abs, Clamp, Cos, Exp, Log, Maximum, Minimum, Reciprocal, Relu, Sigmoid, Sign, Sin, Sqrt,
                         Tanh, where)
 from .reduce import (Max, MaxDim, Mean, MeanDim, Min, MinDim, Prod, ProdDim, Std, Sum, SumDim,
                      ValuesIndices, Var)
-from .shape import (_expanded_shape, Cat, Clone, Copy, CopySlices, Expand, Fill, FillWithTensor, IndexPut, Permute,
-                    ReshapeAlias, Squeeze, SqueezeDim, Stack, T, ToCopy, Transpose, UnsafeView, Unsqueeze, View, Zero,
-                    _index_error, _index_key, index)
+from .shape import (_expanded_shape, Cat, Clone, Copy, Expand, Fill, FillWithTensor, Permute, ReshapeAlias,
+                    Squeeze, SqueezeDim, Stack, T, ToCopy, Transpose, UnsafeView, Unsqueeze, View, Zero,
+                    _index_error, _index_key, index, without_leading_ones)
 from .softmax import LogSoftmax, Softmax
 from .. import _dtype
 from .._tensor import Tensor, _make, check_assigned_value   # defined before gradkit.ops is imported
@@ -379,7 +379,7 @@ def install_methods(Tensor):
         return apply_inplace(self, Clamp, min, max)
 
     def fill_(self, value):
-        return apply_inplace(self, FillWithTensor if isinstance(value, Tensor) else Fill, data(value))
+        return apply_inplace(self, FillWithTensor if isinstance(value, Tensor) else Fill, value)
 
     def zero_(self):
         return apply_inplace(self, Zero, 0)
@@ -389,14 +389,17 @@ def install_methods(Tensor):
 
     def setitem(self, key, value):
         value = check_assigned_value(self, value)
+        if key is False:                    # PyTorch: x[False] = v writes nothing, and is no in-place op
+            return
         key, basic = _index_key(key)
         try:
             target = self._data[key]
         except IndexError as e:             # x[0] = v on a 0-d tensor, out of bounds...: PyTorch's words
             raise _index_error(self._data, key, str(e)) from None
         if isinstance(value, Tensor):       # PyTorch's error for a value that does not fit, before writing
+            value = without_leading_ones(value, target.ndim)
             _expanded_shape(value._data.shape, target.shape, value._data.dtype)
-        apply_inplace(self, CopySlices if basic else IndexPut, key, value)   # PyTorch's grad_fn names
+        apply_setitem(self, key, basic, value)
 
     def get_max(self, dim=None, keepdim=False):
         return max(self, dim, keepdim)

@@ -5,6 +5,7 @@ back to each input's shape, so no op here has to think about broadcasting.
 """
 import numpy as np
 
+from .._tensor import Tensor, _make
 from ._base import Op, data, promote
 from .pointwise import where
 from .shape import Fill
@@ -32,6 +33,14 @@ class Sub(Op):
     @staticmethod
     def backward(ctx, grad):
         return grad, -grad if ctx.needs_input_grad[1] else None
+
+
+class SubScalar(Sub):
+    """tensor - number inside a derivative formula: PyTorch's sub.Scalar (SubBackward1), which lists
+    only the tensor."""
+
+    backward_name = "SubBackward1"
+    numbers_are_inputs = False
 
 
 class RSub(Sub):
@@ -85,6 +94,14 @@ class Neg(Op):
         return -grad
 
 
+class MulScalar(Mul):
+    """tensor * number inside a derivative formula: PyTorch's mul.Scalar (MulBackward1), which
+    lists only the tensor (``x * 2`` in Python is MulBackward0 and lists the 2)."""
+
+    backward_name = "MulBackward1"
+    numbers_are_inputs = False
+
+
 class Pow(Op):
     """tensor ** number"""
 
@@ -103,10 +120,9 @@ class Pow(Op):
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
         p = ctx.exponent
-        if p == 0:
-            return Fill.apply(grad, 0.0), None   # zeros (torch: where(exponent == 0, 0, ...)), even for inf grads
-        # where(p == 0 ...) as PyTorch: 0 ** 0 contributes 0, never nan from 0 * 0 ** -1
-        return grad * p * a ** (p - 1), None
+        if p == 0:      # PyTorch's zeros_like(self): zeros even for inf grads, and no history
+            return _make(np.zeros(grad._data.shape, dtype=grad._data.dtype)), None
+        return grad * MulScalar.apply(a ** (p - 1), p), None     # PyTorch's grad * (exponent * self.pow(exponent - 1))
 
 
 def _power(a, b):
@@ -137,11 +153,10 @@ class PowTensor(Op):
     def backward(ctx, grad):
         b, a, result = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
-        grad_a = where(b == 0, 0.0, grad * b * a ** (b - 1)) if need_a else None   # 0 where b == 0, like PyTorch
-        grad_b = None
-        if need_b:
-            safe = (a == 0) & (b >= 0)
-            grad_b = where(safe, 0.0, grad * result * where(safe, 1.0, a).log())
+        zero = _make(np.zeros((), dtype=grad._data.dtype))
+        # PyTorch's formulas, node for node: 0 where b == 0 (0 ** 0), and where a == 0 <= b for d/db
+        grad_a = where(b == 0, zero, grad * (b * a ** SubScalar.apply(b, 1))) if need_a else None
+        grad_b = grad * where((a == 0) & (b >= 0), zero, result * a.log()) if need_b else None
         return grad_a, grad_b
 
 

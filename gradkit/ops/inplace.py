@@ -8,19 +8,29 @@
 - Always: the version counter goes up, so a backward that needs the old value
   notices it was overwritten.
 """
+import warnings
+
 import numpy as np
 
 from .._tensor import Tensor, _make
 from ..autograd.function import _no_grad_ctx, refresh_view
 from ..autograd.grad_mode import _state
 from ._base import replay_view
-from .shape import CopySlices, CopySlicesOf, IndexPut
+from .shape import (INTERNAL_OVERLAP_ERROR, Copy, CopySlices, CopySlicesOf, CopySlicesOfExpanded, FillWithTensor,
+                    IndexPut, has_internal_overlap, index, split_key, whole)
 
 LEAF_ERROR = "a leaf Variable that requires grad is being used in an in-place operation."
 VIEW_OF_LEAF_ERROR = "a view of a leaf Variable that requires grad is being used in an in-place operation."
 INFERENCE_ERROR = ("Inplace update to inference tensor outside InferenceMode is not allowed.You can make a clone "
                    "to get a normal tensor before doing inplace update.")
 
+
+EXPANDED_INDEX_PUT_WARNING = (
+    "Use of index_put_ on expanded tensors is deprecated. Please clone() the tensor before performing this "
+    "operation. This also applies to advanced indexing e.g. tensor[indices] = tensor")
+EXPANDED_MASKED_FILL_WARNING = (
+    "Use of masked_fill_ on expanded tensors is deprecated. Please clone() the tensor before performing this "
+    "operation. This also applies to advanced indexing e.g. tensor[mask] = scalar")
 
 OVERLAP_ERROR = ("unsupported operation: some elements of the input tensor and the written-to tensor refer to a "
                  "single memory location. Please clone() the tensor before performing the operation.")
@@ -38,6 +48,30 @@ def _check_overlap(t, fn, args):
                     and a._data.__array_interface__["data"][0] == target.__array_interface__["data"][0])
             if not same and np.shares_memory(a._data, target, max_work=10 ** 6):
                 raise RuntimeError(OVERLAP_ERROR)
+
+
+def apply_setitem(t, key, basic, value):
+    """``t[key] = value`` (key as _index_key gives it), done as PyTorch does it:
+
+    - a key of only ``:`` and ``...`` writes t itself (copy_, or fill_ with a 0-d value);
+    - another basic key copies into the view t[key] (CopySlices). On an expanded t that view is
+      taken first, so x.expand(2, 3)[0] = 5 writes into x, while t[:, 0] = 5 is refused;
+    - index tensors: index_put_ on t, or on the view the key's basic parts make (CopySlices).
+    """
+    if basic and all(whole(k) for k in key):
+        return _copy_into(t, value)
+    view_key, tensor_key = (key, (Ellipsis,)) if basic else split_key(key)
+    through_view = not all(whole(k) for k in view_key)
+    if through_view and has_internal_overlap(t._data):
+        return apply_inplace(index(t, view_key), CopySlices if basic else IndexPut, tensor_key, value)
+    return apply_inplace(t, CopySlices if through_view else IndexPut, key, value)
+
+
+def _copy_into(t, value):
+    """t[...] = value: PyTorch's copy_, or its fill_ when a 0-d value meets a t with dims."""
+    if not isinstance(value, Tensor):
+        value = _make(np.asarray(value, dtype=t._data.dtype))
+    return apply_inplace(t, FillWithTensor if value._data.ndim == 0 and t._data.ndim else Copy, value)
 
 
 def apply_inplace(t, fn, *args):
@@ -58,20 +92,20 @@ def apply_inplace(t, fn, *args):
             # The old value lives on in a snapshot, which the recorded op may save for backward.
             old = _make(t._data.copy(), t._requires_grad, t.grad_fn, t._output_nr)
             result = fn.apply(old, *args)
-            _write(t, result._data, fn)
+            _write(t, result._data, fn, args)
             _take_history(t, result)
             if root is not None:     # root's new history (CopySlices) is t's too: t is replayed from it below
                 # the op's operands as its own node lists them (v.mul_(2): the 2; v.fill_(1): nothing)
                 listed = args if getattr(fn, "numbers_are_inputs", False) else [
                     a if isinstance(a, Tensor) else None for a in args]
-                _rebase_root(root, t._view_of, result, listed)
+                _rebase_root(root, t, result, listed)
             _rebase_views(root if root is not None else t)
             t._bump_version()
             return t
     else:
         _check_overlap(t, fn, args)
     raw = fn.forward(_no_grad_ctx(len(args) + 1), t, *args)
-    _write(t, raw, fn)
+    _write(t, raw, fn, args)
     t._bump_version()
     return t
 
@@ -96,18 +130,20 @@ def _rebase_views(root):
         refresh_view(ref())
 
 
-def _rebase_root(root, view_of, result, args):
+def _rebase_root(root, view, result, args):
     """An in-place change through a view changed the root too: record it there (PyTorch's CopySlices)."""
+    view_of = view._view_of
     old_root = _make(root._data, root._requires_grad, root.grad_fn, root._output_nr)
     if root._data.ndim == 0:        # a view of a 0-d tensor holds its one element: no positions to index
         key = ()
     else:
         positions = replay_view(view_of, np.arange(root._data.size).reshape(root._data.shape))
         key = np.unravel_index(positions, root._data.shape)
-    _take_history(root, CopySlicesOf.apply(old_root, key, result._data, result.grad_fn, *args))
+    copy_slices = CopySlicesOfExpanded if has_internal_overlap(view._data) else CopySlicesOf
+    _take_history(root, copy_slices.apply(old_root, key, result._data, result.grad_fn, *args))
 
 
-def _write(t, values, fn):
+def _write(t, values, fn, args):
     values = np.asarray(values)
     if values.shape != t._data.shape:
         raise RuntimeError(
@@ -116,10 +152,30 @@ def _write(t, values, fn):
         raise RuntimeError(
             f"result type {_torch_type(values.dtype)} can't be cast to the desired output type {_torch_type(t._data.dtype)}")
     if not t._data.flags.writeable:
-        raise RuntimeError(
-            "unsupported operation: more than one element of the written-to tensor refers to a single memory "
-            "location. Please clone() the tensor before performing the operation.")
+        raise RuntimeError(INTERNAL_OVERLAP_ERROR)
+    if has_internal_overlap(t._data):       # made by expand: fill_, zero_ and index_put_ write into it
+        if issubclass(fn, IndexPut) and any(isinstance(k, np.ndarray) for k in args[0]):
+            _warn_expanded_index_put(t, *args)
+        elif not getattr(fn, "writes_overlapping", False):
+            raise RuntimeError(INTERNAL_OVERLAP_ERROR)
+    if issubclass(fn, IndexPut):            # only the region written: elsewhere an expanded t shares its memory
+        key = args[0]
+        t._data[key] = values[key]
+        return
     np.copyto(t._data, values, casting="same_kind")
+
+
+def _warn_expanded_index_put(t, key, value):
+    """PyTorch's deprecation warnings for t[index] = value where t (after the key's basic parts) is
+    expanded; its index_put_ hands a one-element value with one boolean mask on to masked_fill_,
+    which warns too."""
+    view_key, tensor_key = split_key(key)
+    if not has_internal_overlap(t._data[view_key]):
+        return
+    warnings.warn(EXPANDED_INDEX_PUT_WARNING, UserWarning, stacklevel=6)
+    tensors = [k for k in tensor_key if isinstance(k, np.ndarray)]
+    if len(tensors) == 1 and tensors[0].dtype == np.bool_ and np.size(value._data if isinstance(value, Tensor) else value) == 1:
+        warnings.warn(EXPANDED_MASKED_FILL_WARNING, UserWarning, stacklevel=6)
 
 
 def _torch_type(np_dtype):

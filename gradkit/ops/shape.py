@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from .. import _dtype
+from .._tensor import _make
 from ..autograd.function import _FREED_MESSAGE
 from ._base import Op, ViewOp, result_dtype, wrap_dim
 
@@ -76,8 +77,8 @@ class Squeeze(ViewOp):
     @staticmethod
     def forward(ctx, x, dim):
         ctx.shape = x._data.shape
-        if dim is None:
-            return np.squeeze(x._data)
+        if dim is None:       # (np.squeeze hands back x's own array when no dim is 1: a view it must be)
+            return np.squeeze(x._data) if 1 in x._data.shape else x._data.view()
         axes = tuple(a for a in (wrap_dim(d, x._data.ndim) for d in (dim if isinstance(dim, tuple) else (dim,)))
                      if x._data.ndim and x._data.shape[a] == 1)
         return np.squeeze(x._data, axis=axes) if axes else x._data.view()
@@ -106,12 +107,12 @@ class MatmulSqueeze(Op):
 class Unsqueeze(ViewOp):
     @staticmethod
     def forward(ctx, x, dim):
-        ctx.shape = x._data.shape
-        return np.expand_dims(x._data, wrap_dim(dim, x._data.ndim + 1))
+        ctx.dim = wrap_dim(dim, x._data.ndim + 1)
+        return np.expand_dims(x._data, ctx.dim)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad.reshape(ctx.shape), None
+        return SqueezeDim.apply(grad, ctx.dim), None      # PyTorch's formula: grad.squeeze(dim)
 
 
 class Expand(ViewOp):
@@ -119,10 +120,9 @@ class Expand(ViewOp):
     def forward(ctx, x, shape):
         src = x._data.shape
         ctx.shape = src
-        shape = _expanded_shape(src, shape, x._data.dtype)
-        if x._data.size == math.prod(shape):     # nothing repeated (only size-1 dims added): writable like PyTorch's
-            return x._data.reshape(shape)
-        return _broadcast(x._data, shape)        # a read-only view: in-place ops refuse it, like PyTorch's
+        # a writable view (broadcast_to's is read-only): x.expand(2, 3)[0] = 5 writes into x, as in PyTorch;
+        # in-place ops that would write one element twice are refused (inplace.py checks the strides)
+        return _broadcast(x._data, _expanded_shape(src, shape, x._data.dtype))
 
     @staticmethod
     def backward(ctx, grad):
@@ -131,15 +131,12 @@ class Expand(ViewOp):
 
 
 def _broadcast(array, shape):
-    """np.broadcast_to(array, shape), built directly for a contiguous array (numpy's is ~2x slower):
+    """A writable np.broadcast_to(array, shape) (numpy's is read-only and ~2x slower to build):
     sum's backward expands every loss's grad this way."""
-    if not array.flags.c_contiguous:
-        return np.broadcast_to(array, shape)
     lead = len(shape) - array.ndim
     strides = (0,) * lead + tuple(st if s == n else 0 for s, n, st in zip(array.shape, shape[lead:], array.strides))
-    out = np.ndarray(shape, array.dtype, array, 0, strides)
-    out.flags.writeable = False
-    return out
+    return np.lib.stride_tricks.as_strided(array, shape, strides) if not array.flags.c_contiguous \
+        else np.ndarray(shape, array.dtype, array, 0, strides)
 
 
 class Spread(Op):
@@ -161,6 +158,24 @@ class Spread(Op):
     @staticmethod
     def backward(ctx, grad):
         return SumTo.apply(grad, ctx.shape), None
+
+
+INTERNAL_OVERLAP_ERROR = ("unsupported operation: more than one element of the written-to tensor refers to a single "
+                          "memory location. Please clone() the tensor before performing the operation.")
+
+
+def has_internal_overlap(array):
+    """Whether elements of ``array`` share memory (what expand makes: a stride 0 over a size > 1)."""
+    return not array.flags.c_contiguous and any(s == 0 and n > 1 for s, n in zip(array.strides, array.shape))
+
+
+def without_leading_ones(value, ndim):
+    """``value`` viewed without the leading dims of size 1 it has beyond ``ndim`` dims, as PyTorch's
+    x[key] = value does (x[0] = ones(1) fits the 0-d x[0])."""
+    extra = 0
+    while value._data.ndim - extra > ndim and value._data.shape[extra] == 1:
+        extra += 1
+    return View.apply(value, value._data.shape[extra:]) if extra else value
 
 
 def _expanded_shape(src, shape, np_dtype):
@@ -206,7 +221,7 @@ def _index_key(key):
     for k in parts:
         if isinstance(k, Tensor):
             k = k._data
-        elif isinstance(k, list):
+        elif isinstance(k, (list, bool)):       # (x[True] is a 0-d mask, not x[1])
             k = np.asarray(k)
         if isinstance(k, np.ndarray):
             if k.dtype.kind not in "iub":
@@ -230,7 +245,7 @@ class Index(ViewOp):
     def forward(ctx, x, key, basic):
         ctx.shape, ctx.key, ctx.basic = x._data.shape, key, basic
         if not basic:       # PyTorch saves the index tensors (so a second backward raises)
-            ctx.save_for_backward(*(k for k in key if isinstance(k, np.ndarray)))
+            ctx.save_for_backward(*_indices_list(key, x._data.ndim))
         if basic and not any(k is Ellipsis for k in key):
             key = key + (Ellipsis,)       # x[0] of a vector: a 0-d view, not a numpy scalar copy
         try:
@@ -240,15 +255,75 @@ class Index(ViewOp):
 
     @staticmethod
     def backward(ctx, grad):
-        key = ctx.key
-        if not ctx.basic:
-            saved = iter(ctx.saved_tensors)
-            key = tuple(next(saved)._data if isinstance(k, np.ndarray) else k for k in key)
-        return IndexAddInto.apply(grad, ctx.shape, key, ctx.basic), None, None
+        if ctx.basic:
+            return _undo_basic_steps(grad, ctx.shape, ctx.key, type(ctx)._function), None, None
+        saved = iter([t for t in ctx.saved_tensors if t is not None])
+        key = tuple(next(saved)._data if isinstance(k, np.ndarray) else k for k in ctx.key)
+        return IndexPutImpl.apply(_make(np.zeros(ctx.shape, dtype=grad._data.dtype)), grad, key), None, None
+
+
+def _undo_basic_steps(grad, shape, key, op):
+    """The backward of x[basic key] as PyTorch's formulas record it (under create_graph=True): one
+    step back per select, slice and unsqueeze of the key, last one first; x[...] passes grad on."""
+    steps = _basic_steps(key, shape)
+    if not steps and op is Slice:           # x[:] is a real slice in PyTorch
+        steps = [(Slice, 0, slice(None), shape)]
+    for step, dim, part, before in reversed(steps):
+        if step is Unsqueeze:
+            grad = SqueezeDim.apply(grad, dim)
+        else:
+            grad = (SelectBackward if step is Select else SliceBackward).apply(grad, before, _at(dim, part))
+    return grad
+
+
+def _basic_steps(key, shape):
+    """(Select, Slice or Unsqueeze; dim; key part; shape before) for each step PyTorch takes for a
+    basic key, in order; ``:`` steps over a dim and ``...`` over the dims no other part takes."""
+    steps, dim, shape = [], 0, list(shape)
+    spanned = len(shape) - sum(k is not None and k is not Ellipsis for k in key)
+    for k in key:
+        if k is Ellipsis:
+            dim += spanned
+        elif k is None:
+            steps.append((Unsqueeze, dim, None, tuple(shape)))
+            shape.insert(dim, 1)
+            dim += 1
+        elif isinstance(k, slice):
+            if not whole(k):
+                steps.append((Slice, dim, k, tuple(shape)))
+                shape[dim] = len(range(*k.indices(shape[dim])))
+            dim += 1
+        else:
+            steps.append((Select, dim, k, tuple(shape)))
+            del shape[dim]
+    return steps
+
+
+def _at(dim, part):
+    """The key that applies ``part`` (an int or a slice) at ``dim``."""
+    return (slice(None),) * dim + (part,)
+
+
+def _indices_list(key, ndim):
+    """PyTorch's list of index tensors: one per part of the key, None for a dim not indexed (``:``,
+    each dim ``...`` stands for), up to the last tensor."""
+    covered = sum(k.ndim if k.dtype == np.bool_ else 1 for k in key if isinstance(k, np.ndarray))
+    covered += sum(isinstance(k, slice) for k in key)
+    indices = []
+    for k in key:
+        if k is Ellipsis:
+            indices += [None] * (ndim - covered)
+        else:
+            indices.append(k if isinstance(k, np.ndarray) else None)
+    while indices and indices[-1] is None:
+        indices.pop()
+    return indices
 
 
 def _index_error(array, key, numpy_text):
     """numpy's IndexError for ``array[key]`` in PyTorch's words."""
+    if numpy_text.endswith("with size 0") and any(isinstance(k, np.ndarray) for k in key):
+        return IndexError("index is out of bounds for dimension with size 0")    # (PyTorch names no index here)
     if numpy_text.startswith("too many indices"):
         if array.ndim == 0 and len(key) == 1 and isinstance(key[0], (int, np.integer)):
             return IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` "
@@ -269,44 +344,74 @@ def _index_error(array, key, numpy_text):
     return IndexError(numpy_text.replace("axis", "dimension"))
 
 
-class Select(Index):
+class BasicIndex(Index):
+    """x[key] with ints, slices, None and ...: a view, with no index tensors to save."""
+
+    saved_names = ()
+    saved_as_list = False
+
+
+class Select(BasicIndex):
     backward_name = "SelectBackward0"
 
 
-class Slice(Index):
+class Slice(BasicIndex):
     backward_name = "SliceBackward0"
 
 
-class Alias(Index):
+class Alias(BasicIndex):
     """x[:] or x[...]: PyTorch records an alias."""
 
     backward_name = "AliasBackward0"
 
 
-class IndexUnsqueeze(Index):
+class IndexUnsqueeze(BasicIndex):
     """x[i, None]: the last step PyTorch records is an unsqueeze."""
 
     backward_name = "UnsqueezeBackward0"
 
 
-class IndexAddInto(Op):
-    """Zeros of ``shape`` with ``grad`` added at ``key``; repeated indices add up."""
+class SelectBackward(Op):
+    """Zeros of ``shape`` with ``grad`` at ``key`` (``:`` and one int): the backward of x[i]
+    (PyTorch's select_backward, recorded under create_graph=True)."""
 
-    backward_name = "IndexPutBackward0"
+    backward_name = "SelectBackwardBackward0"
 
     @staticmethod
-    def forward(ctx, grad, shape, key, basic):
-        ctx.key, ctx.basic = key, basic
+    def forward(ctx, grad, shape, key):
+        ctx.key = key
         out = np.zeros(shape, dtype=grad._data.dtype)
-        if basic:
-            out[key] = grad._data
-        else:
-            np.add.at(out, key, grad._data)
+        out[key] = grad._data
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        return Index.apply(grad, ctx.key, ctx.basic), None, None, None
+        return Select.apply(grad, ctx.key, True), None, None
+
+
+class SliceBackward(SelectBackward):
+    """The same for x[a:b] (``:`` and one slice): PyTorch's slice_backward."""
+
+    backward_name = "SliceBackwardBackward0"
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Slice.apply(grad, ctx.key, True), None, None
+
+
+class IndexPutImpl(Op):
+    """``grad`` added into ``zeros`` at an advanced key (repeated indices add up): the backward of
+    x[index tensors], PyTorch's _index_put_impl_, which lists the zeros as an input."""
+
+    @staticmethod
+    def forward(ctx, zeros, grad, key):
+        ctx.key = key
+        np.add.at(zeros._data, key, grad._data)      # (zeros is the caller's fresh array)
+        return zeros._data
+
+    @staticmethod
+    def backward(ctx, grad):
+        return None, Index.apply(grad, ctx.key, False), None
 
 
 def index(x, key):
@@ -315,8 +420,48 @@ def index(x, key):
     if len(key) == 1 and key[0] is None:    # x[None] is an unsqueeze, and PyTorch records it as one
         return Unsqueeze.apply(x, 0)
     if not basic:
-        return Index.apply(x, key, basic)
+        view_key, tensor_key = split_key(key)
+        if not all(whole(k) for k in view_key):
+            x = index(x, view_key)
+        return Index.apply(x, tensor_key, False)
+    if len(key) > 1:                        # PyTorch records each select, slice and unsqueeze of the key
+        try:
+            x._data[key]
+        except IndexError as e:             # (its messages name the dims of x, so check the whole key first)
+            raise _index_error(x._data, key, str(e)) from None
+        steps = _basic_steps(key, x._data.shape)
+        if len(steps) > 1:
+            for step, dim, part, _ in steps:
+                x = Unsqueeze.apply(x, dim) if step is Unsqueeze else step.apply(x, _at(dim, part), True)
+            return x
     return (Slice if one_slice else _basic_index_op(key)).apply(x, key, basic)
+
+
+def split_key(key):
+    """An advanced key as PyTorch applies it: first its basic parts (a view of x), then the index
+    tensors on that view (ints are not broadcast with them, as numpy would). A 0-d bool is an
+    unsqueeze, then the index [0] (True) or [] (False)."""
+    view_key, tensor_key = [], []
+    for k in key:
+        if isinstance(k, np.ndarray) and k.ndim == 0:       # (0-d ints are ints by now)
+            view_key.append(None)
+            tensor_key.append(np.zeros(1 if k else 0, dtype=np.int64))
+        elif isinstance(k, np.ndarray):
+            view_key += [slice(None)] * (k.ndim if k.dtype == np.bool_ else 1)
+            tensor_key.append(k)
+        elif k is None or isinstance(k, slice):
+            view_key.append(k)
+            tensor_key.append(slice(None))
+        else:                                                # an int (gone from the view) or ...
+            view_key.append(k)
+            if k is Ellipsis:
+                tensor_key.append(k)
+    return tuple(view_key), tuple(tensor_key)
+
+
+def whole(k):
+    """A key part that leaves its dims as they are (: or ...)."""
+    return k is Ellipsis or (isinstance(k, slice) and k.start in (None, 0) and k.stop is None and k.step in (None, 1))
 
 
 def _basic_index_op(key):
@@ -326,7 +471,7 @@ def _basic_index_op(key):
             return IndexUnsqueeze
         if isinstance(k, (int, np.integer)):
             return Select
-        if isinstance(k, slice) and not (k.start in (None, 0) and k.stop is None and k.step in (None, 1)):
+        if not whole(k):
             return Slice
     return Alias
 
@@ -382,6 +527,17 @@ class CopySlicesOf(Op):
         grads = grads if type(grads) is tuple else (grads,)
         grad_self = 0.0 if grads[0] is None else grads[0].reshape(ctx.region_shape)
         return (IndexPut.apply(grad, ctx.key, grad_self), None, None, None, *grads[1:])
+
+
+class CopySlicesOfExpanded(CopySlicesOf):
+    """CopySlicesOf for a view whose elements share memory (an expand): PyTorch records the change,
+    but its backward would write one grad slot twice, so it refuses, with the forward's words."""
+
+    backward_name = "torch::autograd::CopySlices"
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise RuntimeError(INTERNAL_OVERLAP_ERROR)
 
 
 class ScatterInto(Op):
@@ -507,6 +663,7 @@ class Fill(Op):
     """x filled with a value (what ``fill_`` records): nothing flows back to the old values."""
 
     backward_name = "FillBackward2"     # PyTorch's fill_ with a number
+    writes_overlapping = True           # fill_ and zero_ write into an expanded tensor, as in PyTorch
 
     @staticmethod
     def forward(ctx, x, value):
@@ -521,14 +678,32 @@ class Zero(Fill):
     pass
 
 
-class FillWithTensor(Fill):
-    backward_name = "FillBackward3"     # PyTorch's fill_ with a 0-d tensor (gradkit passes no grad to that tensor)
+class FillWithTensor(Op):
+    """x.fill_(value) with a 0-d tensor: every element is the value, so its grad is the sum of grad."""
+
+    backward_name = "FillBackward3"     # PyTorch's fill_ with a 0-d tensor
+    writes_overlapping = False          # PyTorch copies the value in: refused on an expanded tensor
+
+    @staticmethod
+    def forward(ctx, x, value):
+        if value._data.ndim:
+            raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
+                               f"{value._data.ndim} dimensions.")
+        ctx.value_dtype = value._data.dtype
+        return np.full_like(x._data, value._data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad_value = grad.sum() if ctx.needs_input_grad[1] else None
+        if grad_value is not None and grad_value.dtype.np != ctx.value_dtype:
+            grad_value = ToCopy.apply(grad_value, ctx.value_dtype)
+        return grad * 0.0, grad_value
 
 
 class Copy(Op):
     """x.copy_(src): src's values broadcast to x's shape and cast to x's dtype. x's old values get a zero grad."""
 
-    backward_name = "CopyBackwards"      # PyTorch's (older) name for this node
+    backward_name = "torch::autograd::CopyBackwards"      # PyTorch's C++ node (an older naming)
 
     @staticmethod
     def forward(ctx, x, src):
