@@ -11,7 +11,7 @@
 import numpy as np
 
 from .._tensor import Tensor, _make
-from ..autograd.function import _no_grad_ctx, refresh_view
+from ..autograd.function import _ambiguous_view_message, _no_grad_ctx, take_history
 from ..autograd.grad_mode import _state
 from ._base import replay_view
 from .shape import CopySlices, CopySlicesOf, IndexPut
@@ -22,6 +22,8 @@ INFERENCE_ERROR = ("Inplace update to inference tensor outside InferenceMode is 
                    "to get a normal tensor before doing inplace update.")
 
 
+_LEAF_HINT = ("\ngradkit hint: wrap the update in `with gk.no_grad():` (as optimizers do), or work on a copy "
+              "made with .clone().")
 OVERLAP_ERROR = ("unsupported operation: some elements of the input tensor and the written-to tensor refer to a "
                  "single memory location. Please clone() the tensor before performing the operation.")
 
@@ -45,28 +47,28 @@ def apply_inplace(t, fn, *args):
         raise RuntimeError(INFERENCE_ERROR)
     if _state.enabled:
         others_require = any(isinstance(a, Tensor) and a._requires_grad for a in args)
-        if t._requires_grad and t.grad_fn is None:
-            # x[0] = v goes through a view of x in PyTorch (select, then copy_), hence its words
-            raise RuntimeError((VIEW_OF_LEAF_ERROR if fn is CopySlices else LEAF_ERROR) +
-                               "\ngradkit hint: wrap the update in `with gk.no_grad():` (as optimizers do), "
-                               "or work on a copy made with .clone().")
         root = t._view_of[0] if t._view_of is not None else None
-        if root is not None and root._requires_grad and root.grad_fn is None:
-            raise RuntimeError(VIEW_OF_LEAF_ERROR)
+        if root is not None and (t._requires_grad or others_require or root._requires_grad):
+            if t._view_of[3]:       # made under no_grad: PyTorch will not guess which history is meant
+                raise RuntimeError(_ambiguous_view_message(t, vars(t).get("grad_fn"), indirect=False))
+            if (t._requires_grad or root._requires_grad) and root.grad_fn is None:
+                raise RuntimeError(VIEW_OF_LEAF_ERROR + _LEAF_HINT)
+        elif t._requires_grad and t.grad_fn is None:
+            # x[0] = v goes through a view of x in PyTorch (select, then copy_), hence its words
+            raise RuntimeError((VIEW_OF_LEAF_ERROR if fn is CopySlices else LEAF_ERROR) + _LEAF_HINT)
         _check_overlap(t, fn, args)                     # (after the leaf errors, as in PyTorch)
         if t._requires_grad or others_require:
             # The old value lives on in a snapshot, which the recorded op may save for backward.
             old = _make(t._data.copy(), t._requires_grad, t.grad_fn, t._output_nr)
             result = fn.apply(old, *args)
             _write(t, result._data, fn)
-            _take_history(t, result)
+            take_history(t, result)
             if root is not None:     # root's new history (CopySlices) is t's too: t is replayed from it below
                 # the op's operands as its own node lists them (v.mul_(2): the 2; v.fill_(1): nothing)
                 listed = args if getattr(fn, "numbers_are_inputs", False) else [
                     a if isinstance(a, Tensor) else None for a in args]
                 _rebase_root(root, t._view_of, result, listed)
-            _rebase_views(root if root is not None else t)
-            t._bump_version()
+            t._bump_version()        # ... and so are the views of the same memory (sync_view)
             return t
     else:
         _check_overlap(t, fn, args)
@@ -74,26 +76,6 @@ def apply_inplace(t, fn, *args):
     _write(t, raw, fn)
     t._bump_version()
     return t
-
-
-def _take_history(t, result):
-    retained = t._retains_grad
-    if retained and t.grad_fn is not None and t.grad_fn._retained:
-        t.grad_fn._retained.pop(t._output_nr, None)     # the old history no longer fills t.grad
-    t._requires_grad = True
-    t.grad_fn, t._output_nr = result.grad_fn, result._output_nr
-    t._retains_grad = False
-    if retained:
-        t.retain_grad()                                  # ... the new one does, as in PyTorch
-
-
-def _rebase_views(root):
-    """Every live view of ``root`` now leads to root's new history, as in PyTorch (which names the
-    regenerated node AsStridedBackward0; gradkit replays the view's own ops)."""
-    alive = [ref for ref in root._views or () if ref() is not None]
-    root._views = alive or None
-    for ref in alive:
-        refresh_view(ref())
 
 
 def _rebase_root(root, view_of, result, args):
@@ -104,7 +86,7 @@ def _rebase_root(root, view_of, result, args):
     else:
         positions = replay_view(view_of, np.arange(root._data.size).reshape(root._data.shape))
         key = np.unravel_index(positions, root._data.shape)
-    _take_history(root, CopySlicesOf.apply(old_root, key, result._data, result.grad_fn, *args))
+    take_history(root, CopySlicesOf.apply(old_root, key, result._data, result.grad_fn, *args))
 
 
 def _write(t, values, fn):

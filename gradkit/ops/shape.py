@@ -27,6 +27,8 @@ class View(ViewOp):
 class UnsafeView(View):
     """The reshape back at the end of batched @ matrix (PyTorch's _unsafe_view)."""
 
+    result_is_a_view = False      # of a temporary nobody else sees, as in PyTorch
+
 
 class Transpose(ViewOp):
     @staticmethod
@@ -86,6 +88,7 @@ class MatmulSqueeze(Squeeze):
     """The squeeze at the end of vector @ matrix (PyTorch names this one SqueezeBackward4)."""
 
     backward_name = "SqueezeBackward4"
+    result_is_a_view = False      # PyTorch squeezes its temporary in place
 
 
 class Unsqueeze(ViewOp):

@@ -25,19 +25,19 @@ def _text(program):
     return "\n".join(program)
 
 
-def _defined_as_view(name, program):
-    return any(re.match(rf"{name} = x\d+(\[|\.(view|reshape|t|T|transpose|permute|unsqueeze|squeeze|expand|flatten)\b)",
-                        s.split("\n")[-1].strip()) for s in program)
+def _grad_result_or_its_view(name, program):
+    """``name`` is an autograd.grad result, or a view taken of one (x[...], .view(...), ...)."""
+    results = set()
+    for statement in program:
+        made = re.match(r"(\w+), = gk\.autograd\.grad\(", statement)
+        viewed = re.match(r"(\w+) = (\w+)(\[|\.(view|reshape|t|T|transpose|permute|unsqueeze|squeeze|expand|"
+                          r"flatten)\b)", statement)
+        if made or (viewed and viewed.group(2) in results):
+            results.add((made or viewed).group(1))
+    return name in results
 
 
 GAPS = [
-    Gap("view-flags-after-base-toggle",
-        "After `v = base.view(...)`, switching the base's requires_grad on does not update the view's "
-        "requires_grad / is_leaf / grad_fn; torch re-derives a view's flags from its base.",
-        "x0 = gk.ones(0, requires_grad=True)\nwith gk.no_grad():\n    x1 = x0.var()\nx2 = x1.view(-1)\n"
-        "with gk.no_grad():\n    x1.requires_grad_()",
-        lambda d, p: d.kind in ("requires_grad", "is_leaf", "grad_fn", "graph", "grad")
-        and "requires_grad" in _text(p) and _defined_as_view(d.where, p)),
     Gap("broadcast-matmul-names",
         "2-D @ 3-D (a broadcast batch matmul) is recorded as one BmmBackward0; torch decomposes it "
         "(CloneBackward0(TransposeBackward0(UnsafeViewBackward0(MmBackward0)))). Values and grads agree.",
@@ -61,4 +61,19 @@ GAPS = [
         "\"Can't detach views in-place\"; gradkit's gradient is a plain tensor and detaches.",
         "x0 = gk.tensor([1.0, 2.0], requires_grad=True)\ng, = gk.autograd.grad(x0.sum(), x0)\ng.detach_()",
         lambda d, p: d.kind in ("error", "error-message") and "detach views in-place" in d.torch),
+    Gap("autograd-grad-result-is-a-no-grad-view",
+        "torch's gradient of a sum is an expanded view made under no_grad, so a view taken of it follows "
+        "its base (not its requires_grad), and changing it in place with grad mode on raises \"A view was "
+        "created in no_grad mode\"; gradkit's gradient is a plain tensor.",
+        "x0 = gk.ones(2, requires_grad=True)\ng, = gk.autograd.grad(x0.sum(), x0)\nv = g[0]\n"
+        "g.requires_grad = True",
+        lambda d, p: (d.kind in ("requires_grad", "is_leaf", "grad_fn", "graph") and _grad_result_or_its_view(
+            d.where, p)) or (d.kind == "error" and "A view was created in no_grad mode" in d.torch
+                             and "autograd.grad(" in _text(p))),
+    Gap("index-0d-with-mask",
+        "Indexing a 0-d tensor with a mask (x[x > 0]) is recorded as one IndexBackward0; torch unsqueezes "
+        "first (IndexBackward0(UnsqueezeBackward0(...))). Values and grads agree.",
+        "x = gk.tensor(1.5, requires_grad=True)\ny = x[x > 0]",
+        lambda d, p: d.kind in ("grad_fn", "graph") and "IndexBackward0(UnsqueezeBackward0" in d.torch
+        and "IndexBackward0(UnsqueezeBackward0" not in d.gradkit),
 ]
