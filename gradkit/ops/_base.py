@@ -97,9 +97,12 @@ class ViewOp(Op):
                 root, steps, _, made_without_grad = x._view_of
                 made_without_grad = made_without_grad or not _state.enabled
             out._view_of = (root, steps + ((cls, args),), out._version_box[0], made_without_grad)
-            if root._views is None:                      # an in-place op on root rebases out (inplace.py)
-                root._views = []
-            root._views.append(weakref.ref(out))
+            views = root._views
+            if views is None:                            # the views follow root (autograd.function.sync_view)
+                views = root._views = []
+            elif len(views) % 64 == 0:                   # (views taken in a loop: forget the dead ones)
+                views = root._views = [ref for ref in views if ref() is not None]
+            views.append(weakref.ref(out))
         return out
 
 

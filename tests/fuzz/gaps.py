@@ -67,9 +67,9 @@ GAPS = [
         "created in no_grad mode\"; gradkit's gradient is a plain tensor.",
         "x0 = gk.ones(2, requires_grad=True)\ng, = gk.autograd.grad(x0.sum(), x0)\nv = g[0]\n"
         "g.requires_grad = True",
-        lambda d, p: (d.kind in ("requires_grad", "is_leaf", "grad_fn", "graph") and _grad_result_or_its_view(
-            d.where, p)) or (d.kind == "error" and "A view was created in no_grad mode" in d.torch
-                             and "autograd.grad(" in _text(p))),
+        lambda d, p: (_grad_result_or_its_view(d.where, p) and (d.kind in ("requires_grad", "is_leaf") or (
+            d.kind in ("grad_fn", "graph") and d.torch in ("None", "'None'")))) or (
+            d.kind == "error" and "A view was created in no_grad mode" in d.torch and "autograd.grad(" in _text(p))),
     Gap("index-0d-with-mask",
         "Indexing a 0-d tensor with a mask (x[x > 0]) is recorded as one IndexBackward0; torch unsqueezes "
         "first (IndexBackward0(UnsqueezeBackward0(...))). Values and grads agree.",
