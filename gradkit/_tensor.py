@@ -520,8 +520,8 @@ class Tensor:
     def is_inference(self):
         return self._inference
 
-    def _history_is_ambiguous(self, message):
-        """Make this view an AmbiguousView that raises ``message`` when its history is read (None: not any more)."""
+    def _set_ambiguity(self, message):
+        """Make this view an AmbiguousView, whose history raises ``message`` when read (None: a Tensor again)."""
         if message is not None:
             self._ambiguity = message
             self.__class__ = AmbiguousView

@@ -268,3 +268,20 @@ def test_switching_the_root_off_lifts_the_refusal():
         v.grad_fn
     x.requires_grad_(False)
     assert v.grad_fn is None and v.is_leaf and type(v) is gk.Tensor
+
+
+def test_explain_tells_why_such_views_have_no_grad():
+    base = gk.ones(2)
+    v = base[:1]
+    base.requires_grad_()
+    (v * 2).sum().backward()
+    answer = gk.explain(v, names={"v": v, "base": base})
+    assert answer.cause == "view_tracked_through_base" and "no gradient flows back to v or base" in str(answer)
+    x = gk.tensor(0.25, requires_grad=True)
+    a = x.abs()
+    with gk.no_grad():
+        w = a.squeeze()
+    assert gk.explain(w, names={"w": w, "a": a}).cause == "no_grad"
+    a += x
+    answer = gk.explain(w, names={"w": w, "a": a})
+    assert answer.cause == "ambiguous_view" and "reading w.grad_fn raises" in str(answer)

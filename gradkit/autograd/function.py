@@ -391,12 +391,12 @@ def sync_view(view):
     node = vars(view).get("grad_fn")          # (an AmbiguousView's class property hides it)
     before = view._requires_grad
     if node is None and not root._requires_grad:
-        view._history_is_ambiguous(None)
+        view._set_ambiguity(None)
         if view._requires_grad_by_root:
             view._requires_grad = view._requires_grad_by_root = False
     elif version != view._version_box[0]:
         if made_without_grad:
-            view._history_is_ambiguous(_ambiguous_view_message(view, node, indirect=True))
+            view._set_ambiguity(_ambiguous_view_message(view, node, indirect=True))
             return
         rebuilt = _rebuilt_view(view._view_of)
         if rebuilt.grad_fn is not None:       # (PyTorch: an AsStridedBackward0 leading nowhere, if not)
