@@ -183,6 +183,14 @@ def _no_grad_views_and_in_place_changes(lib):
     return seen
 
 
+def _view_changed_in_place_by_itself(lib):         # v.mul_(v): the operand is v before the op
+    x0 = lib.tensor([1.0, 2.0], requires_grad=True)
+    x1 = x0 * 1
+    v = x1.view(-1)
+    v.mul_(v)
+    return [[fn.name() for fn, _ in x1.grad_fn.next_functions], _flags(v), _error(lambda: x1.sum().backward())]
+
+
 def _zero_d_squeeze_is_a_view(lib):
     a = lib.tensor(1.0)
     v = a.squeeze()
@@ -194,7 +202,7 @@ PROGRAMS = [_view_follows_its_root_switched_on, _the_fuzzers_program, _view_requ
             _root_switched_on_then_off, _view_rebuilt_after_the_root_changes_under_no_grad,
             _view_keeps_its_history_when_the_root_lets_go, _view_of_a_view_follows_the_root_only,
             _in_place_on_views_of_leaves, _no_grad_view_of_a_root_changed_in_place,
-            _no_grad_views_and_in_place_changes, _zero_d_squeeze_is_a_view]
+            _no_grad_views_and_in_place_changes, _view_changed_in_place_by_itself, _zero_d_squeeze_is_a_view]
 
 
 def _normalised(value):

@@ -62,12 +62,13 @@ def apply_inplace(t, fn, *args):
             old = _make(t._data.copy(), t._requires_grad, t.grad_fn, t._output_nr)
             result = fn.apply(old, *args)
             _write(t, result._data, fn)
-            take_history(t, result)
-            if root is not None:     # root's new history (CopySlices) is t's too: t is replayed from it below
-                # the op's operands as its own node lists them (v.mul_(2): the 2; v.fill_(1): nothing)
+            if root is not None:     # root's new history (CopySlices) is t's too: t is rebuilt from it below
+                # the op's operands as its own node lists them (v.mul_(2): the 2; v.fill_(1): nothing),
+                # with their history before the op (v.mul_(v): the second v is the old v)
                 listed = args if getattr(fn, "numbers_are_inputs", False) else [
                     a if isinstance(a, Tensor) else None for a in args]
                 _rebase_root(root, t._view_of, result, listed)
+            take_history(t, result)
             t._bump_version()        # ... and so are the views of the same memory (sync_view)
             return t
     else:
