@@ -215,7 +215,6 @@ class Tensor:
     _hooks = None
     _retains_grad = False
     _view_of = None           # (root, view steps, version, made under no_grad) for a view sharing the root's memory
-    _views = None             # weak references to the views of this (root) tensor
     _requires_grad_by_root = False   # a view that requires grad only because its root does (see sync_view)
     _ambiguity = None         # PyTorch's refusal to tell this view's history (see AmbiguousView)
     _inference = False        # made inside inference_mode
@@ -386,9 +385,8 @@ class Tensor:
         self._requires_grad = value
         if self._view_of is not None:       # a view's own flag: its root may still make it require grad
             self._requires_grad_by_root = False
-            _function.sync_view(self)
-        if self._views is not None:         # the views of this tensor follow its flag (PyTorch)
-            _function.sync_views(self)
+        if len(self._version_box) > 1:      # the views of this memory follow their root's flag (PyTorch)
+            _function.sync_views(self._version_box)
         if self._requires_grad != before:
             if not value:
                 self._switched_off = True
@@ -501,8 +499,8 @@ class Tensor:
         self._output_nr = 0
         self._requires_grad = False
         self._detached_from = weakref.ref(self)     # gk.explain: detached in place
-        if self._views is not None:
-            _function.sync_views(self)
+        if len(self._version_box) > 1:
+            _function.sync_views(self._version_box)
         return self
 
     @property
@@ -510,10 +508,10 @@ class Tensor:
         return self._version_box[0]
 
     def _bump_version(self):
-        self._version_box[0] += 1
-        root = self if self._view_of is None else self._view_of[0]
-        if root._views is not None:        # the views of the same memory re-derive their history
-            _function.sync_views(root)
+        box = self._version_box
+        box[0] += 1
+        if len(box) > 1:                   # the views of this memory re-derive their history
+            _function.sync_views(box)
         if _events._subscribers:
             _events.emit("data", self)
 

@@ -191,6 +191,17 @@ def _view_changed_in_place_by_itself(lib):         # v.mul_(v): the operand is v
     return [[fn.name() for fn, _ in x1.grad_fn.next_functions], _flags(v), _error(lambda: x1.sum().backward())]
 
 
+def _views_follow_any_change_of_their_memory(lib):
+    x = lib.tensor([[1.0, 0.5, 0.5]], requires_grad=True)
+    empty = x[1:]                                   # an empty slice is a view too
+    flat = x.reshape(-1)
+    wide = x.expand(2, 1, 3)
+    x.detach().div_(2)                              # a change through a detach() moves the shared version on
+    seen = [_flags(v)[:2] + [v._version] for v in (empty, flat, wide)]
+    (flat * wide).sum().backward()
+    return seen + [x.grad.tolist()]
+
+
 def _zero_d_squeeze_is_a_view(lib):
     a = lib.tensor(1.0)
     v = a.squeeze()
@@ -202,7 +213,8 @@ PROGRAMS = [_view_follows_its_root_switched_on, _the_fuzzers_program, _view_requ
             _root_switched_on_then_off, _view_rebuilt_after_the_root_changes_under_no_grad,
             _view_keeps_its_history_when_the_root_lets_go, _view_of_a_view_follows_the_root_only,
             _in_place_on_views_of_leaves, _no_grad_view_of_a_root_changed_in_place,
-            _no_grad_views_and_in_place_changes, _view_changed_in_place_by_itself, _zero_d_squeeze_is_a_view]
+            _no_grad_views_and_in_place_changes, _view_changed_in_place_by_itself,
+            _views_follow_any_change_of_their_memory, _zero_d_squeeze_is_a_view]
 
 
 def _normalised(value):
@@ -241,9 +253,23 @@ def test_a_view_taken_again_from_its_root_after_an_in_place_change():
     base.requires_grad_()
     with gk.no_grad():
         base.mul_(2)
-    assert not v.is_leaf and v.grad_fn.next_functions[0][0].variable is base
+    assert not v.is_leaf and v.grad_fn.name() == "AsStridedBackward0"
+    assert v.grad_fn.next_functions[0][0].variable is base
     v.sum().backward()
     assert base.grad.tolist() == [0.0, 1.0, 1.0]
+
+
+def test_a_rebuilt_expanded_view_adds_up_its_gradient_and_has_a_second_derivative():
+    x = gk.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 1
+    wide = y.expand(3, 2)
+    with gk.no_grad():
+        y.mul_(1)
+    assert wide.grad_fn.name() == "AsStridedBackward0"
+    g, = gk.autograd.grad((wide ** 2).sum(), x, create_graph=True)
+    assert g.tolist() == [6.0, 12.0]              # 3 copies of 2x each
+    gg, = gk.autograd.grad(g.sum(), x)
+    assert gg.tolist() == [6.0, 6.0]
 
 
 def test_reading_the_history_of_an_ambiguous_view_raises_pytorchs_error():

@@ -367,7 +367,8 @@ def _forward(cls, ctx, args):
 
 # ---------------------------------------------------------------- views
 # A view (x[0], x.view(2, 3), x.t(), ...) shares memory and the version counter with its root, the
-# tensor it was first taken from, and remembers ``_view_of = (root, steps, version, made_without_grad)``:
+# tensor it was first taken from (its weak reference is kept with the version counter: ``_version_box[1]``),
+# and remembers ``_view_of = (root, steps, version, made_without_grad)``:
 # how to take it again from the root, the version at which its history was last set, and whether it
 # was made under no_grad (or from a view that was). Like PyTorch, a view's autograd flags follow its
 # root: ``sync_view`` re-derives them whenever something they depend on changes (the root's
@@ -409,10 +410,10 @@ def sync_view(view):
         _events.emit("requires_grad", view)
 
 
-def sync_views(root):
-    """``sync_view`` for each live view of ``root`` (after its requires_grad or its version changed)."""
-    alive = [ref for ref in root._views if ref() is not None]
-    root._views = alive or None
+def sync_views(version_box):
+    """``sync_view`` for each live view of the memory whose version counter is ``version_box`` (after
+    the version, or the requires_grad of a tensor sharing it, changed)."""
+    alive = version_box[1] = [ref for ref in version_box[1] if ref() is not None]
     for ref in alive:
         view = ref()
         if view is not None:

@@ -89,20 +89,21 @@ class ViewOp(Op):
         # (an empty result shares no memory, yet PyTorch treats it as a view all the same; numpy
         # hands back the very array for some no-op views, such as squeezing a 0-d array)
         data = out._data
-        if data is x._data or (data.base is not None and (np.may_share_memory(data, x._data) or x._data.size == 0)):
-            out._version_box = x._version_box
+        if data is x._data or (data.base is not None and (np.may_share_memory(data, x._data) or data.size == 0)):
+            box = out._version_box = x._version_box
             if x._view_of is None:
                 root, steps, made_without_grad = x, (), not _state.enabled
             else:                                        # a view of a view made under no_grad counts as one
                 root, steps, _, made_without_grad = x._view_of
                 made_without_grad = made_without_grad or not _state.enabled
             out._view_of = (root, steps + ((cls, args),), out._version_box[0], made_without_grad)
-            views = root._views
-            if views is None:                            # the views follow root (autograd.function.sync_view)
-                views = root._views = []
-            elif len(views) % 64 == 0:                   # (views taken in a loop: forget the dead ones)
-                views = root._views = [ref for ref in views if ref() is not None]
-            views.append(weakref.ref(out))
+            # The views of this memory, kept with its version counter: whatever changes the memory
+            # (root, a view, a detach() of either) lets them follow (autograd.function.sync_views).
+            if len(box) == 1:
+                box.append([])
+            elif len(box[1]) % 64 == 0:                  # (views taken in a loop: forget the dead ones)
+                box[1] = [ref for ref in box[1] if ref() is not None]
+            box[1].append(weakref.ref(out))
         return out
 
 
