@@ -126,7 +126,9 @@ def tensor_repr(t):
             suffixes.append(f"dtype={t.dtype!r}")
     elif array.dtype.type not in _DEFAULT_DTYPES:
         suffixes.append(f"dtype={t.dtype!r}")
-    if t.grad_fn is not None:
+    if t._ambiguity is not None:           # a view whose grad_fn PyTorch refuses to tell (AmbiguousView)
+        suffixes.append("grad_fn=<Invalid>")
+    elif t.grad_fn is not None:
         suffixes.append(f"grad_fn=<{type(t.grad_fn).__name__}>")   # <CopySlices>: no C++ namespace, as in torch
     elif t._requires_grad:
         suffixes.append("requires_grad=True")

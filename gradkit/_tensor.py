@@ -214,8 +214,9 @@ class Tensor:
     _grad = None
     _hooks = None
     _retains_grad = False
-    _view_of = None           # (root tensor, view steps) when this tensor is a view sharing the root's memory
-    _views = None             # weak references to the views of this (root) tensor
+    _view_of = None           # (root, view steps, version, made under no_grad) for a view sharing the root's memory
+    _requires_grad_by_root = False   # a view that requires grad only because its root does (see sync_view)
+    _ambiguity = None         # PyTorch's refusal to tell this view's history (see AmbiguousView)
     _inference = False        # made inside inference_mode
     # What gk.explain reads (recorded off the hot path of recorded ops):
     _made_in = None           # "no_grad" / "set_grad_enabled(False)": the switch on when an op made it
@@ -360,14 +361,14 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value):
-        if self.grad_fn is not None:
+        if vars(self).get("grad_fn") is not None:     # (not self.grad_fn: an AmbiguousView may be set too)
             raise RuntimeError(_NON_LEAF_FLAG_ERROR if not value else _NON_LEAF_FLAG_ERROR.split(" If")[0])
         # PyTorch's setter and requires_grad_() word the float-only error differently
         self._set_requires_grad(bool(value), "only Tensors of floating point and complex dtype can require gradients")
 
     def requires_grad_(self, requires_grad=True):
         """Turn tracking on (or off) for this leaf, in place; returns the tensor."""
-        if self.grad_fn is not None:
+        if vars(self).get("grad_fn") is not None:     # (not self.grad_fn: an AmbiguousView may be set too)
             if not requires_grad:
                 raise RuntimeError(_NON_LEAF_FLAG_ERROR)
             return self
@@ -380,8 +381,13 @@ class Tensor:
         if value and self._data.dtype.kind != "f":
             raise RuntimeError(f"{float_only_error}\ngradkit hint: this tensor's dtype is {self.dtype!r}; "
                                "make a float tensor, e.g. with .float()")
-        if value != self._requires_grad:
-            self._requires_grad = value
+        before = self._requires_grad
+        self._requires_grad = value
+        if self._view_of is not None:       # a view's own flag: its root may still make it require grad
+            self._requires_grad_by_root = False
+        if len(self._version_box) > 1:      # the views of this memory follow their root's flag (PyTorch)
+            _function.sync_views(self._version_box)
+        if self._requires_grad != before:
             if not value:
                 self._switched_off = True
             if _events._subscribers:
@@ -492,6 +498,8 @@ class Tensor:
         self._output_nr = 0
         self._requires_grad = False
         self._detached_from = weakref.ref(self)     # gk.explain: detached in place
+        if len(self._version_box) > 1:
+            _function.sync_views(self._version_box)
         return self
 
     @property
@@ -507,12 +515,24 @@ class Tensor:
         return self._view_of[0] if self._view_of is not None else None
 
     def _bump_version(self):
-        self._version_box[0] += 1
+        box = self._version_box
+        box[0] += 1
+        if len(box) > 1:                   # the views of this memory re-derive their history
+            _function.sync_views(box)
         if _events._subscribers:
             _events.emit("data", self)
 
     def is_inference(self):
         return self._inference
+
+    def _set_ambiguity(self, message):
+        """Make this view an AmbiguousView, whose history raises ``message`` when read (None: a Tensor again)."""
+        if message is not None:
+            self._ambiguity = message
+            self.__class__ = AmbiguousView
+        elif self._ambiguity is not None:
+            self._ambiguity = None
+            self.__class__ = Tensor
 
     # ------------------------------------------------------- dtypes and devices
     def to(self, *args, **kwargs):
@@ -564,6 +584,22 @@ class Tensor:
 
     def contiguous(self):
         return self
+
+
+class AmbiguousView(Tensor):
+    """A view made under no_grad whose root (or another view of it) was then changed in place.
+
+    PyTorch refuses to say what such a view's history is: reading its ``grad_fn`` or ``is_leaf``,
+    or recording an op on it, raises why (autograd.function.sync_view). A view takes this class
+    only while that holds, so no other tensor pays for the check.
+    """
+
+    @property
+    def grad_fn(self):
+        raise RuntimeError(self._ambiguity)
+
+    # (Tensor.grad reads grad_fn, to warn about non-leaves)
+    grad = property(lambda self: self._grad, Tensor.grad.fset, Tensor.grad.fdel)
 
 
 def ones_like(t):

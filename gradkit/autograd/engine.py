@@ -70,7 +70,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
     if fill_retained is None:
         fill_retained = accumulate
     for i, out in enumerate(outputs):
-        if not out._requires_grad:
+        if not out._requires_grad or out._requires_grad_by_root:     # (a view of a root that does: sync_view)
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
     seeds = _make_seed_grads(outputs, grad_outputs)
     if retain_graph is None:

@@ -31,6 +31,7 @@ import weakref
 
 import numpy as np
 
+from .. import _events
 from .grad_mode import _hooks_in_use, _state
 
 _sequence = itertools.count()
@@ -374,25 +375,108 @@ def _forward(cls, ctx, args):
     return output
 
 
-def history_of(t):
-    """What a view must agree with to be up to date: its root's current place in the graph."""
-    return (t.grad_fn, t._output_nr, t._requires_grad)
+# ---------------------------------------------------------------- views
+# A view (x[0], x.view(2, 3), x.t(), ...) shares memory and the version counter with its root, the
+# tensor it was first taken from (its weak reference is kept with the version counter: ``_version_box[1]``),
+# and remembers ``_view_of = (root, steps, version, made_without_grad)``:
+# how to take it again from the root, the version at which its history was last set, and whether it
+# was made under no_grad (or from a view that was). Like PyTorch, a view's autograd flags follow its
+# root: ``sync_view`` re-derives them whenever something they depend on changes (the root's
+# requires_grad, the shared version), so reading them costs nothing and ordinary tensors pay nothing.
+
+def sync_view(view):
+    """Bring a view's autograd flags up to date with its root, by PyTorch's rules:
+
+    - it requires grad when it does itself, has a grad_fn, or its root requires grad. A view that
+      requires grad only through its root stays a leaf, and ops on it are recorded without an edge
+      to it: no gradient reaches it or its root (``_requires_grad_by_root``);
+    - once its root or another view of the root was changed in place (the shared version moved on
+      since its history was set), its history is taken again from the root's: one
+      AsStridedBackward0 node (ops/view_history.py). A view made under no_grad has no history to
+      take again: reading its grad_fn raises PyTorch's error instead (AmbiguousView).
+
+    gradkit keeps one difference on purpose (tests/torch_quirks.py, no-grad-view-requires-grad): a
+    view made under no_grad never requires grad through its root.
+    """
+    root, steps, version, made_without_grad = view._view_of
+    node = vars(view).get("grad_fn")          # (an AmbiguousView's class property hides it)
+    before = view._requires_grad
+    if node is None and not root._requires_grad:
+        view._set_ambiguity(None)
+        if view._requires_grad_by_root:
+            view._requires_grad = view._requires_grad_by_root = False
+    elif version != view._version_box[0]:
+        if made_without_grad:
+            view._set_ambiguity(_ambiguous_view_message(view, node, indirect=True))
+            return
+        rebuilt = _rebuilt_view(view._view_of)
+        if rebuilt.grad_fn is not None:       # (PyTorch: an AsStridedBackward0 leading nowhere, if not)
+            take_history(view, rebuilt)
+            view._requires_grad_by_root = False
+        view._view_of = (root, steps, view._version_box[0], False)
+    elif node is None and not view._requires_grad and not made_without_grad:
+        view._requires_grad = view._requires_grad_by_root = True
+    if view._requires_grad != before and _events._subscribers:
+        _events.emit("requires_grad", view)
+
+
+def sync_views(version_box):
+    """``sync_view`` for each live view of the memory whose version counter is ``version_box`` (after
+    the version, or the requires_grad of a tensor sharing it, changed)."""
+    alive = version_box[1] = [ref for ref in version_box[1] if ref() is not None]
+    for ref in alive:
+        view = ref()
+        if view is not None:
+            sync_view(view)
 
 
 def refresh_view(view):
-    """Like PyTorch, re-derive a view's history when its root was changed in place since.
+    """Before an op records ``view``: catch up with in-place changes not seen yet (``sync_view``);
+    returns True when the view requires grad only through its root (the op gets no edge to it)."""
+    if view._view_of[2] != view._version_box[0]:
+        sync_view(view)
+        if view._ambiguity is not None:
+            raise RuntimeError(view._ambiguity)
+    return view._requires_grad_by_root
 
-    (x.mul_(2) gives x a new grad_fn; a view v = x[:2] made before must now lead to it.)
-    """
-    root, steps, history = view._view_of
-    now = history_of(root)
-    if now == history:
-        return
-    rebuilt = root
-    for cls, args in steps:
-        rebuilt = Function.apply.__func__(cls, rebuilt, *args)
-    view._requires_grad, view.grad_fn, view._output_nr = rebuilt._requires_grad, rebuilt.grad_fn, rebuilt._output_nr
-    view._view_of = (root, steps, now)
+
+def _rebuilt_view(view_of):
+    """The view taken again from its root, recorded whatever the grad mode (as PyTorch does)."""
+    from ..ops.view_history import rebuilt_view      # (the ops import this module)
+    state = _state
+    enabled, state.enabled = state.enabled, True
+    try:
+        return rebuilt_view(view_of)
+    finally:
+        state.enabled = enabled
+
+
+def take_history(t, source):
+    """``t`` takes ``source``'s place in the graph (an in-place op, a view rebuilt from its root);
+    a retain_grad() moves to the new history, as in PyTorch."""
+    retained = t._retains_grad
+    old = vars(t).get("grad_fn")
+    if retained and old is not None and old._retained:
+        old._retained.pop(t._output_nr, None)     # the old history no longer fills t.grad
+    t._requires_grad = True
+    t.grad_fn, t._output_nr = source.grad_fn, source._output_nr
+    t._retains_grad = False
+    if retained:
+        t.retain_grad()
+
+
+def _ambiguous_view_message(view, node, indirect):
+    """PyTorch's refusal to record (or rebuild) the history of a view made under no_grad."""
+    modified = "its base or another view of its base has been" if indirect else "is being"
+    if node is None:
+        prefix = "A view was created in"
+    else:
+        op = re.sub(r"Backward\d*$", "", node.name())
+        prefix = f"Output {view._output_nr} of {op} is a view of a view which was created in"
+    return (f"{prefix} no_grad mode and {modified} modified inplace with grad mode enabled. Given that this "
+            "use case is ambiguous and error-prone, it is forbidden. You can clarify your code by moving both "
+            "the view and the inplace either both inside the no_grad block (if you don't want the inplace to "
+            "be tracked) or both outside (if you want the inplace to be tracked).")
 
 
 def _apply_recorded(cls, args):
@@ -409,9 +493,10 @@ def _apply_recorded(cls, args):
     for a in args:
         bit += 1
         if isinstance(a, Tensor):
-            if a._view_of is not None:      # (apply refreshed only the arguments before the first tracked one)
-                refresh_view(a)
             shapes.append(a._data.shape)
+            if a._view_of is not None and refresh_view(a):
+                flat += _NO_EDGE            # (a view requiring grad only through its root: see sync_view)
+                continue
             if a._requires_grad:
                 fn = a.grad_fn
                 if fn is None:

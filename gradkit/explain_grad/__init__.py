@@ -69,6 +69,14 @@ class _Explainer(Answer):
         t = self.t
         if not t._requires_grad:
             return self.untracked()
+        if t._requires_grad_by_root:
+            root = self.namer.label(t._view_of[0])
+            return self.say("view_tracked_through_base",
+                            f"{self.me}.grad is None: {self.me} is a view of {root} taken before {root} required "
+                            f"grad, so {self.me} requires grad only through {root}. What is computed from "
+                            f"{self.me} is recorded, but no gradient flows back to {self.me} or {root} "
+                            f"(PyTorch does the same).",
+                            f"Take the view again after {root}.requires_grad_() for the gradient to reach {root}.")
         if t.grad_fn is not None and not t._retains_grad:
             return self.say("non_leaf",
                             f"{self.me}.grad is None because {self.me} is not a leaf: it was made by "
@@ -126,7 +134,12 @@ class _Explainer(Answer):
                     else "the .detach() of a tensor that no longer exists")
             return "detached", (f"{self.namer.label(t)} is {what}: it shares the values but is a new leaf that "
                                 f"does not require grad, so nothing done with it is recorded.")
-        if t._view_of is not None:
+        if t._ambiguity is not None:
+            root = self.namer.label(t._view_of[0])
+            return "ambiguous_view", (f"{self.namer.label(t)} is a view of {root} taken under no_grad, and {root} "
+                                      f"(or another view of it) was changed in place since: PyTorch refuses to say "
+                                      f"what its history is, so reading {self.namer.label(t)}.grad_fn raises.")
+        if t._view_of is not None and not t._view_of[3]:      # (a view made under no_grad: see _made_in below)
             root = self.namer.label(t._view_of[0])
             return "view_of_untracked", (f"{self.namer.label(t)} is a view of {root}, and {root} does not require "
                                          f"grad now: a view's history follows its base's.")
@@ -301,6 +314,7 @@ _FIX_UNTRACKED = {
     "detached": "To train {me}, make it a leaf that requires grad ({me}.requires_grad_()) and use it instead.",
     "no_grad": "Compute it outside the no_grad block if the gradient should flow through it.",
     "inference_mode": "Compute it outside inference_mode (or make a clone() of it) if it must join a graph.",
+    "ambiguous_view": "Take the view and change its base either both inside the no_grad block or both outside.",
 }
 
 

@@ -10,7 +10,8 @@ except ImportError:    # older numpy: the public way
     _np_error_state = None
 
 from .._tensor import Tensor
-from ..autograd.function import Function, history_of
+from ..autograd.function import Function
+from ..autograd.grad_mode import _state
 
 
 class Op(Function):
@@ -93,23 +94,37 @@ class ViewOp(Op):
     """An op whose result can share memory with its input (reshape, transpose, x[1:], ...).
 
     When it does, the result shares the input's version counter, as in PyTorch, and
-    remembers its root tensor and how to get from the root to it (``_view_of``), so
-    that an in-place change of the view can rebase the root's history too.
+    remembers its root tensor and how to get from the root to it (``_view_of``, see
+    autograd.function.sync_view), so that an in-place change of the view can rebase the
+    root's history too, and the view's flags can follow its root's.
     """
 
     computes = False    # moves values only: no inf/nan to silence, no broadcasting to explain
+    result_is_a_view = True
 
     @classmethod
     def apply(cls, x, *args):
         out = Function.apply.__func__(cls, x, *args)
-        # (an empty result shares no memory, yet PyTorch treats it as a view all the same)
-        if out._data.base is not None and (np.may_share_memory(out._data, x._data) or x._data.size == 0):
-            out._version_box = x._version_box
-            root, steps = x._view_of[:2] if x._view_of is not None else (x, ())
-            out._view_of = (root, steps + ((cls, args),), history_of(root))
-            if root._views is None:                      # an in-place op on root rebases out (inplace.py)
-                root._views = []
-            root._views.append(weakref.ref(out))
+        if not cls.result_is_a_view:
+            return out
+        # (an empty result shares no memory, yet PyTorch treats it as a view all the same; numpy
+        # hands back the very array for some no-op views, such as squeezing a 0-d array)
+        data = out._data
+        if data is x._data or (data.base is not None and (np.may_share_memory(data, x._data) or data.size == 0)):
+            box = out._version_box = x._version_box
+            if x._view_of is None:
+                root, steps, made_without_grad = x, (), not _state.enabled
+            else:                                        # a view of a view made under no_grad counts as one
+                root, steps, _, made_without_grad = x._view_of
+                made_without_grad = made_without_grad or not _state.enabled
+            out._view_of = (root, steps + ((cls, args),), out._version_box[0], made_without_grad)
+            # The views of this memory, kept with its version counter: whatever changes the memory
+            # (root, a view, a detach() of either) lets them follow (autograd.function.sync_views).
+            if len(box) == 1:
+                box.append([])
+            elif len(box[1]) % 64 == 0:                  # (views taken in a loop: forget the dead ones)
+                box[1] = [ref for ref in box[1] if ref() is not None]
+            box[1].append(weakref.ref(out))
         return out
 
 

@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 
 from .._tensor import Tensor, _make
-from ..autograd.function import _no_grad_ctx, refresh_view
+from ..autograd.function import _ambiguous_view_message, _no_grad_ctx, take_history
 from ..autograd.grad_mode import _state
 from ._base import replay_view
 from .shape import (INTERNAL_OVERLAP_ERROR, Copy, CopySlices, CopySlicesOf, CopySlicesOfExpanded, FillWithTensor,
@@ -32,6 +32,8 @@ EXPANDED_MASKED_FILL_WARNING = (
     "Use of masked_fill_ on expanded tensors is deprecated. Please clone() the tensor before performing this "
     "operation. This also applies to advanced indexing e.g. tensor[mask] = scalar")
 
+_LEAF_HINT = ("\ngradkit hint: wrap the update in `with gk.no_grad():` (as optimizers do), or work on a copy "
+              "made with .clone().")
 OVERLAP_ERROR = ("unsupported operation: some elements of the input tensor and the written-to tensor refer to a "
                  "single memory location. Please clone() the tensor before performing the operation.")
 
@@ -79,28 +81,29 @@ def apply_inplace(t, fn, *args):
         raise RuntimeError(INFERENCE_ERROR)
     if _state.enabled:
         others_require = any(isinstance(a, Tensor) and a._requires_grad for a in args)
-        if t._requires_grad and t.grad_fn is None:
-            # x[0] = v goes through a view of x in PyTorch (select, then copy_), hence its words
-            raise RuntimeError((VIEW_OF_LEAF_ERROR if fn is CopySlices else LEAF_ERROR) +
-                               "\ngradkit hint: wrap the update in `with gk.no_grad():` (as optimizers do), "
-                               "or work on a copy made with .clone().")
         root = t._view_of[0] if t._view_of is not None else None
-        if root is not None and root._requires_grad and root.grad_fn is None:
-            raise RuntimeError(VIEW_OF_LEAF_ERROR)
+        if root is not None and (t._requires_grad or others_require or root._requires_grad):
+            if t._view_of[3]:       # made under no_grad: PyTorch will not guess which history is meant
+                raise RuntimeError(_ambiguous_view_message(t, vars(t).get("grad_fn"), indirect=False))
+            if (t._requires_grad or root._requires_grad) and root.grad_fn is None:
+                raise RuntimeError(VIEW_OF_LEAF_ERROR + _LEAF_HINT)
+        elif t._requires_grad and t.grad_fn is None:
+            # x[0] = v goes through a view of x in PyTorch (select, then copy_), hence its words
+            raise RuntimeError((VIEW_OF_LEAF_ERROR if fn is CopySlices else LEAF_ERROR) + _LEAF_HINT)
         _check_overlap(t, fn, args)                     # (after the leaf errors, as in PyTorch)
         if t._requires_grad or others_require:
             # The old value lives on in a snapshot, which the recorded op may save for backward.
             old = _make(t._data.copy(), t._requires_grad, t.grad_fn, t._output_nr)
             result = fn.apply(old, *args)
             _write(t, result._data, fn, args)
-            _take_history(t, result)
-            if root is not None:     # root's new history (CopySlices) is t's too: t is replayed from it below
-                # the op's operands as its own node lists them (v.mul_(2): the 2; v.fill_(1): nothing)
+            if root is not None:     # root's new history (CopySlices) is t's too: t is rebuilt from it below
+                # the op's operands as its own node lists them (v.mul_(2): the 2; v.fill_(1): nothing),
+                # with their history before the op (v.mul_(v): the second v is the old v)
                 listed = args if getattr(fn, "numbers_are_inputs", False) else [
                     a if isinstance(a, Tensor) else None for a in args]
                 _rebase_root(root, t, result, listed)
-            _rebase_views(root if root is not None else t)
-            t._bump_version()
+            take_history(t, result)
+            t._bump_version()        # ... and so are the views of the same memory (sync_view)
             return t
     else:
         _check_overlap(t, fn, args)
@@ -108,26 +111,6 @@ def apply_inplace(t, fn, *args):
     _write(t, raw, fn, args)
     t._bump_version()
     return t
-
-
-def _take_history(t, result):
-    retained = t._retains_grad
-    if retained and t.grad_fn is not None and t.grad_fn._retained:
-        t.grad_fn._retained.pop(t._output_nr, None)     # the old history no longer fills t.grad
-    t._requires_grad = True
-    t.grad_fn, t._output_nr = result.grad_fn, result._output_nr
-    t._retains_grad = False
-    if retained:
-        t.retain_grad()                                  # ... the new one does, as in PyTorch
-
-
-def _rebase_views(root):
-    """Every live view of ``root`` now leads to root's new history, as in PyTorch (which names the
-    regenerated node AsStridedBackward0; gradkit replays the view's own ops)."""
-    alive = [ref for ref in root._views or () if ref() is not None]
-    root._views = alive or None
-    for ref in alive:
-        refresh_view(ref())
 
 
 def _rebase_root(root, view, result, args):
@@ -140,7 +123,7 @@ def _rebase_root(root, view, result, args):
         positions = replay_view(view_of, np.arange(root._data.size).reshape(root._data.shape))
         key = np.unravel_index(positions, root._data.shape)
     copy_slices = CopySlicesOfExpanded if has_internal_overlap(view._data) else CopySlicesOf
-    _take_history(root, copy_slices.apply(old_root, key, result._data, result.grad_fn, *args))
+    take_history(root, copy_slices.apply(old_root, key, result._data, result.grad_fn, *args))
 
 
 def _write(t, values, fn, args):

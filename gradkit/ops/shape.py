@@ -38,6 +38,7 @@ class UnsafeView(Op):
     forward, backward = staticmethod(View.forward), staticmethod(View.backward)
 
 
+
 class Transpose(ViewOp):
     @staticmethod
     def forward(ctx, x, dim0, dim1):
