@@ -41,6 +41,9 @@ def _no_grad_views(program):
     tainted = set()
     for statement in program:
         assigned = re.match(r"(with gk\.no_grad\(\):\n    )?(x\d+),? = (.*)", statement, re.S)
+        changed = re.match(r"(with gk\.no_grad\(\):\n    )?(x\d+)(\.\w+_\(| [-+*/]= )(.*)", statement, re.S)
+        if changed and set(re.findall(r"\bx\d+\b", changed.group(4))) & tainted:
+            tainted.add(changed.group(2))          # changed in place with one of them: recorded in torch only
         if not assigned:
             continue
         under_no_grad, name, expression = assigned.groups()
@@ -75,32 +78,42 @@ def _made_with_create_graph(name, program):
     return any(re.match(rf"{name}, = gk\.autograd\.grad\(.*create_graph=True", s) for s in program)
 
 
-def _names_in(text):
-    return re.findall(r"\w+Backward\d|AccumulateGrad|CopySlices|None", text)
+def _tree(text):
+    """A graph string from fuzz.compare (``Name(child,child)``) as (name, children); children None where cut."""
+    def node(i):
+        j = i
+        while j < len(text) and text[j] not in "(),":
+            j += 1
+        name = text[i:j]
+        if j == len(text) or text[j] != "(":
+            return (name, None), j                 # cut at the depth limit (or a leaf shown without "()")
+        children, j = [], j + 1
+        while text[j] != ")":
+            child, j = node(j)
+            children.append(child)
+            j += text[j] == ","
+        return (name, children), j + 1
+    return node(0)[0]
 
 
 def _same_up_to_as_strided(difference):
-    """Graphs equal once torch's regenerated AsStridedBackward0 is read as a chain of view nodes.
+    """Graphs equal once torch's regenerated AsStridedBackward0 is read as a chain of gradkit's view nodes.
 
-    torch regenerates a view of a view as ONE AsStridedBackward0 on the base's node, where gradkit
-    keeps the chain (SliceBackward0(ViewBackward0(...))); the chain may be cut by the depth limit.
+    torch regenerates a view of a view as ONE AsStridedBackward0 on the base's node, where gradkit keeps
+    the chain (SliceBackward0(ViewBackward0(...))), which pushes what is below past the depth limit.
     """
-    g, t = _names_in(difference.gradkit), _names_in(difference.torch)
-    i = 0
-    for j, name in enumerate(t):
-        if name != "AsStridedBackward0":
-            if i == len(g) or g[i] != name:
+    def same(g, t):
+        if t[0] == "AsStridedBackward0":
+            if g[0] not in _VIEW_NODES:
                 return False
-            i += 1
-            continue
-        if i == len(g) or g[i] not in _VIEW_NODES:
+            while g[0] in _VIEW_NODES and g[1] and len(g[1]) == 1 and g[1][0][0] != t[1][0][0]:
+                g = g[1][0]                        # walk down gradkit's chain to the node torch shows next
+            return g[1] is None or t[1] is None or all(map(same, g[1], t[1])) and len(g[1]) == len(t[1])
+        if g[0] != t[0]:
             return False
-        following = t[j + 1] if j + 1 < len(t) else None
-        while i < len(g) and g[i] in _VIEW_NODES and g[i] != following:
-            i += 1
-        if i == len(g):                 # gradkit's chain reached the depth limit: the rest is not shown
-            return True
-    return i == len(g)
+        return g[1] is None or t[1] is None or (len(g[1]) == len(t[1]) and all(map(same, g[1], t[1])))
+    gradkit, torch = ast.literal_eval(difference.gradkit), ast.literal_eval(difference.torch)
+    return isinstance(gradkit, str) and isinstance(torch, str) and same(_tree(gradkit), _tree(torch))
 
 
 QUIRKS = [
