@@ -264,6 +264,8 @@ def sign(x):
 
 
 def _check_arg_reduction(name, x, dim):
+    if x._data.dtype.kind == "b":
+        raise RuntimeError(f"{name}(): does not support bool input")
     if dim is None and x._data.size == 0:
         raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
     if dim is not None and x._data.ndim and x._data.shape[wrap_dim(dim, x._data.ndim)] == 0:

@@ -211,6 +211,10 @@ class Clamp(Op):
     def forward(ctx, x, min, max):                # noqa: A002 - PyTorch's argument names
         if min is None and max is None:
             raise RuntimeError("gradkit.clamp: At least one of 'min' or 'max' must not be None")
+        if x._data.dtype.kind == "b" and all(type(b) is bool for b in (min, max) if b is not None):
+            kernel = "clamp_scalar_cpu" if min is not None and max is not None else \
+                "clamp_min_scalar_cpu" if max is None else "clamp_max_scalar_cpu"
+            raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")   # (a bool bound keeps bools)
         ctx.save_for_backward(x)
         ctx.min, ctx.max = min, max
         bound = max if min is None else min

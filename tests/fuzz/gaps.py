@@ -103,12 +103,6 @@ GAPS += [
         "x = gk.tensor([1., 2.], requires_grad=True)\ny = x * 1\ny.copy_(gk.tensor([3., 4.]))",
         lambda d, p: d.kind in ("grad_fn", "graph") and "CopyBackwards" in d.gradkit
         and _names(d.gradkit.replace("torch::autograd::", "")) == _names(d.torch.replace("torch::autograd::", ""))),
-    Gap("where-scalar-edge",
-        "`gk.where(c, x, 0.0)`: torch's WhereBackward0 has an edge for each of its two values (None for "
-        "the number); gradkit's has one.",
-        "x = gk.tensor([1., -2.], requires_grad=True)\ny = gk.where(x > 0, x, 0.0)",
-        lambda d, p: d.kind == "graph" and ", 0.0)" in _text(p) and "WhereBackward0" in d.torch
-        and [n for n in _names(d.gradkit) if n != "None"] == [n for n in _names(d.torch) if n != "None"]),
     Gap("loss-broadcast-nodes",
         "A loss whose input and target have different shapes: torch broadcasts both first (ExpandBackward0 "
         "in the graph, and the 0-d operand no longer weakens dtype promotion, so float64 0-d with float32 "
@@ -135,17 +129,6 @@ GAPS += [
         "x = gk.tensor([1., 2.], dtype=gk.float64, requires_grad=True)\n"
         "y = gk.nn.functional.binary_cross_entropy_with_logits(x, gk.tensor([0.5, 0.5]))",
         lambda d, p: d.kind == "dtype" and "with_logits" in _text(p) and "float32" in d.torch),
-    Gap("bool-tensor-math",
-        "Math on bool tensors (from all/any or a comparison): `b.sign()` leaks numpy's UFuncTypeError "
-        "(torch returns the bools); `b ** -1` raises ValueError where torch raises RuntimeError; `x - b`, "
-        "`b.sub_(1)` and `b.abs()` work or say something else where torch refuses (\"Subtraction, the `-` "
-        "operator, with a bool tensor is not supported\", \"abs_cpu\" not implemented for 'Bool').",
-        "b = gk.tensor([1., 2.]).all()\ns = b.sign()",
-        lambda d, p: re.search(r"\.(all|any)\(|gk\.(all|any)\(", _text(p)) and (
-            (d.kind in ("error", "error-message") and (
-                "UFuncTypeError" in d.gradkit or "Integers to negative integer powers" in d.torch
-                or re.search(r"on a bool tensor|with (a|two) bool tensor|not implemented for 'Bool'", d.torch)))
-            or _fallout(d))),
     Gap("copy-broadcast-error",
         "`t.copy_(src)` with a src that does not broadcast to t leaks numpy's ValueError; torch raises "
         "RuntimeError \"output with shape [2, 1] doesn't match the broadcast shape [2, 2]\". And copying a "
@@ -154,19 +137,15 @@ GAPS += [
         lambda d, p: ".copy_(" in _text(p) and (
             (d.kind == "error" and "doesn't match the broadcast shape" in d.torch)
             or (d.kind == "requires_grad" and d.gradkit == "True" and d.where in assigned_by(r"\.arg(max|min)\(", p)))),
-    Gap("mT-of-1-d",
-        "`v.mT` on a 1-D tensor raises IndexError \"Dimension out of range\"; torch raises RuntimeError "
-        "\"tensor.mT is only supported on matrices or batches of matrices. Got 1-D tensor.\"",
-        "v = gk.tensor([1., 2.])\nw = v.mT",
-        lambda d, p: d.kind == "error" and "mT is only supported" in d.torch),
-    Gap("signed-zero",
-        "The sign of a zero result differs (values compare equal, repr shows it): minimum/maximum of "
-        "tied 0. and -0. return torch's other operand, and numpy's matmul adds +0. where torch's gives "
-        "-0. (e.g. [[0.], [-1.5]] @ its transpose), so 1 / that is inf where torch has -inf.",
-        "a = gk.minimum(gk.tensor([0.0, -0.0]), gk.tensor([-0.0, 0.0]))",
-        lambda d, p: (d.kind == "repr" and _without_zero_signs(d.gradkit) == _without_zero_signs(d.torch))
-        or (d.kind == "value" and _without_zero_signs(d.gradkit).replace("-inf", "inf")
-            == _without_zero_signs(d.torch).replace("-inf", "inf"))),
+    Gap("matmul-signed-zero",
+        "The sign of a zero from a matrix product differs (values compare equal, repr shows it): numpy's "
+        "matmul adds +0. where torch's mm gives -0. (e.g. [[0.], [-1.5]] @ its transpose, one term per "
+        "sum), so 1 / that is inf where torch has -inf.",
+        "a = gk.tensor([[0.], [-1.5]])\nb = a @ a.T",
+        lambda d, p: re.search(r"@|matmul\(|\.mm\(", _text(p)) and (
+            (d.kind == "repr" and _without_zero_signs(d.gradkit) == _without_zero_signs(d.torch))
+            or (d.kind == "value" and _without_zero_signs(d.gradkit).replace("-inf", "inf")
+                == _without_zero_signs(d.torch).replace("-inf", "inf")))),
     Gap("index-out-of-bounds-message-on-empty",
         "Indexing an empty dimension with an index tensor: torch says \"index is out of bounds for dimension "
         "with size 0\" (no numbers); gradkit \"index 0 is out of bounds for dimension 0 with size 0\".",
@@ -223,12 +202,6 @@ GAPS += [
             (d.kind == "error" and "backward through the graph a second time" in d.torch
              and d.gradkit.startswith("None"))
             or (d.kind == "grad" and d.torch == "None"))),
-    Gap("relu-grad-at-nan",
-        "relu's gradient at NaN is 0 in gradkit; torch passes the incoming gradient (its threshold_backward "
-        "zeroes only where the input is <= 0, and NaN <= 0 is false).",
-        "x = gk.tensor([float('nan'), 1.], requires_grad=True)\nx.relu().sum().backward()",
-        lambda d, p: d.kind in ("value", "grad") and "relu" in _text(p)
-        and (re.search(r"nan", _text(p)) or _EMPTY.search(_text(p)))),
     Gap("create-graph-formula-names-downstream",
         "What is computed FROM a create_graph gradient shows the nodes of the derivative formula deeper in "
         "its graph (MulBackward1(PowBackward0) for pow, SgnBackward0 for abs, SigmoidBackwardBackward0...), "
@@ -252,11 +225,6 @@ GAPS += [
         "x = gk.tensor([2.0], dtype=gk.float64, requires_grad=True)\ny = 1 / (x - x).max(-1).values\n"
         "y.backward(gk.ones_like(y))",
         lambda d, p: d.kind == "warning" and "RuntimeWarning" in d.gradkit and "RuntimeWarning" not in d.torch),
-    Gap("non-leaf-grad-read-warning",
-        "Reading `.grad` of a non-leaf whose .grad was set warns in gradkit; torch warns only while it is None.",
-        "x = gk.tensor([1., 2.], requires_grad=True)\nz = x * 1\nz.grad = gk.ones(2)\ng = z.grad",
-        lambda d, p: d.kind == "warning" and "not a leaf Tensor is being accessed" in d.gradkit
-        and re.search(r"\.grad = ", _text(p))),
     Gap("ones-like-keeps-layout",
         "torch's ones_like/zeros_like keep the strides of a transposed input, so the gradient of a transpose "
         "seeded with them is contiguous and `.view(-1)` works; gradkit's is transposed and view raises.",
