@@ -130,6 +130,14 @@ GAPS += [
         "x = gk.tensor([1., 2.], dtype=gk.float64, requires_grad=True)\n"
         "y = gk.nn.functional.binary_cross_entropy_with_logits(x, gk.tensor([0.5, 0.5]))",
         lambda d, p: d.kind == "dtype" and "with_logits" in _text(p) and "float32" in d.torch),
+    Gap("loss-of-bool-tensors",
+        "A loss of bool tensors (from all/any or a comparison) leaks numpy's TypeError (\"numpy boolean "
+        "subtract\") or another message; torch raises NotImplementedError \"mse_cpu\" (\"huber_cpu\", "
+        "\"binary_cross_entropy\", \"log_sigmoid_cpu\"...) not implemented for 'Bool'. (The loss kernels' "
+        "dtype checks, like loss-dtypes.)",
+        "b = gk.tensor([1., -2.]) > 0\ny = gk.nn.functional.mse_loss(b, b)",
+        lambda d, p: _LOSS.search(_text(p)) and re.search(r"\.(all|any)\(|gk\.(all|any)\(| [<>] ", _text(p)) and (
+            (d.kind in ("error", "error-message") and "not implemented for 'Bool'" in d.torch) or _fallout(d))),
     Gap("copy-broadcast-error",
         "`t.copy_(src)` with a src that does not broadcast to t leaks numpy's ValueError; torch raises "
         "RuntimeError \"output with shape [2, 1] doesn't match the broadcast shape [2, 2]\". And copying a "
