@@ -265,6 +265,8 @@ def sign(x):
 
 
 def _check_arg_reduction(name, x, dim):
+    if x._data.dtype.kind == "b":
+        raise RuntimeError(f"{name}(): does not support bool input")
     if dim is None and x._data.size == 0:
         raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
     if dim is not None and x._data.ndim and x._data.shape[wrap_dim(dim, x._data.ndim)] == 0:
@@ -356,6 +358,16 @@ _T_WARNING = ("The use of `x.T` on tensors of dimension other than 2 to reverse 
               "`x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a tensor.")
 _T_WARNING_0D = "Tensor.T is deprecated on 0-D tensors. This function is the identity in these cases."
 _T_WARNED = []
+_MT_WARNING_0D = "Tensor.mT is deprecated on 0-D tensors. This function is the identity in these cases."
+_MT_WARNED = []
+
+
+def _warn_once(message, warned):
+    """PyTorch's TORCH_WARN_ONCE: the first call in the process warns, later ones are silent."""
+    if not warned:
+        import warnings
+        warned.append(True)
+        warnings.warn(message, UserWarning, stacklevel=3)   # the line that read .T or .mT
 
 
 # -------------------------------------------------------- Tensor method table
@@ -417,13 +429,17 @@ def install_methods(Tensor):
         return Expand.apply(self, other._data.shape)
 
     def T(self):
-        if self._data.ndim != 2 and not _T_WARNED:
-            import warnings
-            _T_WARNED.append(True)     # PyTorch warns once per process (TORCH_WARN_ONCE)
-            warnings.warn(_T_WARNING_0D if self._data.ndim == 0 else _T_WARNING, UserWarning, stacklevel=2)
+        if self._data.ndim != 2:
+            _warn_once(_T_WARNING_0D if self._data.ndim == 0 else _T_WARNING, _T_WARNED)
         return permute(self, *reversed(range(self._data.ndim)))
 
     def mT(self):
+        ndim = self._data.ndim
+        if ndim == 0:                  # PyTorch: the tensor itself, with a warning once per process
+            _warn_once(_MT_WARNING_0D, _MT_WARNED)
+            return self
+        if ndim == 1:
+            raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. Got 1-D tensor.")
         return transpose(self, -2, -1)
 
     methods = {

@@ -23,12 +23,18 @@ class Add(Op):
         return grad, grad
 
 
+_BOOL = np.dtype(bool)
+
+
 class Sub(Op):
     numbers_are_inputs = True
 
     @staticmethod
     def forward(ctx, a, b):
-        return promote(np.subtract(data(a), data(b)), a, b)
+        da, db = data(a), data(b)
+        if getattr(da, "dtype", None) is _BOOL or getattr(db, "dtype", None) is _BOOL:
+            raise _bool_subtraction_error(da, db)
+        return promote(np.subtract(da, db), a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -41,6 +47,14 @@ class SubScalar(Sub):
 
     backward_name = "SubBackward1"
     numbers_are_inputs = False
+
+
+def _bool_subtraction_error(a, b):
+    both = all(type(v) is bool or getattr(v, "dtype", None) is _BOOL for v in (a, b))
+    return RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+                        "`logical_xor()` operator instead." if both else
+                        "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to "
+                        "invert a mask, use the `~` or `logical_not()` operator instead.")
 
 
 class RSub(Sub):
@@ -87,7 +101,11 @@ class Div(Op):
 class Neg(Op):
     @staticmethod
     def forward(ctx, a):
-        return np.negative(a._data)
+        try:
+            return np.negative(a._data)
+        except TypeError:                 # numpy refuses bools too, in its own words
+            raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying "
+                               "to invert a mask, use the `~` or `logical_not()` operator instead.") from None
 
     @staticmethod
     def backward(ctx, grad):
@@ -112,7 +130,7 @@ class Pow(Op):
     def forward(ctx, a, exponent):
         ctx.save_for_backward(a)
         ctx.exponent = exponent
-        if a._data.dtype.kind in "iu" and isinstance(exponent, int) and exponent < 0:
+        if a._data.dtype.kind in "biu" and isinstance(exponent, int) and exponent < 0:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
         return promote(np.power(a._data, exponent), a, exponent)
 
@@ -129,6 +147,8 @@ def _power(a, b):
     """numpy's power, except integer ** negative integer, which numpy refuses and PyTorch computes
     as integer division would: 1 for a base of 1, ±1 for -1 (by the exponent's parity), else 0."""
     a_arr, b_arr = np.asarray(a), np.asarray(b)
+    if a_arr.dtype.kind == "b" == b_arr.dtype.kind:
+        raise NotImplementedError("\"pow\" not implemented for 'Bool'")
     if a_arr.dtype.kind not in "iu" or b_arr.dtype.kind not in "iu" or not (b_arr < 0).any():
         return np.power(a, b)
     positive = np.power(a_arr, np.maximum(b_arr, 0))

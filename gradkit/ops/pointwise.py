@@ -78,6 +78,8 @@ class Abs(Op):
 
     @staticmethod
     def forward(ctx, x):
+        if x._data.dtype.kind == "b":
+            raise NotImplementedError("\"abs_cpu\" not implemented for 'Bool'")
         ctx.save_for_backward(x)
         return np.abs(x._data)
 
@@ -186,12 +188,26 @@ def _stable_sigmoid(x):
     return np.where(x >= 0, 1 / (1 + z), z / (1 + z)).astype(x.dtype, copy=False)
 
 
+_ZEROS = {}     # dtype -> its zero: one dict lookup per relu instead of making a numpy scalar
+
+
+def _zero_of(dtype):
+    """The zero relu writes (made once per dtype); PyTorch has no relu of bools."""
+    if dtype.kind == "b":
+        raise RuntimeError("Boolean inputs not supported for relu")
+    return _ZEROS.setdefault(dtype, dtype.type(0))
+
+
 class Relu(Op):
     saved_names = ("result",)
 
     @staticmethod
     def forward(ctx, x):
-        result = np.where(x._data < 0, x._data.dtype.type(0), x._data)   # keeps -0. and nan, as PyTorch
+        data = x._data
+        zero = _ZEROS.get(data.dtype)
+        if zero is None:
+            zero = _zero_of(data.dtype)
+        result = np.where(data < 0, zero, data)   # keeps -0. and nan, as PyTorch
         ctx.save_for_backward(result)
         return result
 
@@ -202,20 +218,23 @@ class Relu(Op):
 
 
 class ReluGrad(Op):
-    """relu's backward as an op of (grad, result), like PyTorch's threshold_backward: with create_graph
-    it is recorded even when grad does not require grad, and its derivative by result is zero, so
-    grad of grad through relu is zeros (not an error)."""
+    """relu's backward as an op of (grad, result), like PyTorch's threshold_backward (the grad, zeroed
+    where result <= 0): with create_graph it is recorded even when grad does not require grad, and its
+    derivative by result is zero, so grad of grad through relu is zeros (not an error)."""
 
     backward_name = "ThresholdBackwardBackward0"
 
     @staticmethod
     def forward(ctx, grad, y):
-        ctx.mask = y._data > 0
-        return np.where(ctx.mask, grad._data, grad._data.dtype.type(0))
+        ctx.zeroed = y._data <= 0                  # not where y is NaN: there the grad passes, as in PyTorch
+        zero = _ZEROS.get(grad._data.dtype)
+        if zero is None:
+            zero = _zero_of(grad._data.dtype)
+        return np.where(ctx.zeroed, zero, grad._data)
 
     @staticmethod
     def backward(ctx, grad_grad):
-        return where(ctx.mask, grad_grad, 0.0), Fill.apply(grad_grad, 0.0)
+        return where(ctx.zeroed, 0.0, grad_grad), Fill.apply(grad_grad, 0.0)
 
 
 class Clamp(Op):
@@ -227,6 +246,10 @@ class Clamp(Op):
     def forward(ctx, x, min, max):                # noqa: A002 - PyTorch's argument names
         if min is None and max is None:
             raise RuntimeError("gradkit.clamp: At least one of 'min' or 'max' must not be None")
+        if x._data.dtype.kind == "b" and all(type(b) is bool for b in (min, max) if b is not None):
+            kernel = "clamp_scalar_cpu" if min is not None and max is not None else \
+                "clamp_min_scalar_cpu" if max is None else "clamp_max_scalar_cpu"
+            raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")   # (a bool bound keeps bools)
         ctx.save_for_backward(x)
         ctx.min, ctx.max = min, max
         bound = max if min is None else min
@@ -254,7 +277,7 @@ class Maximum(Op):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(b, a)
-        return promote(np.maximum(data(a), data(b)), a, b)
+        return promote(_first_on_tie(np.maximum, data(a), data(b)), a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -268,12 +291,19 @@ class Minimum(Op):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(b, a)
-        return promote(np.minimum(data(a), data(b)), a, b)
+        return promote(_first_on_tie(np.minimum, data(a), data(b)), a, b)
 
     @staticmethod
     def backward(ctx, grad):
         b, a = ctx.saved_tensors
         return _split_by_winner(grad, a, b, np.greater)
+
+
+def _first_on_tie(np_fn, a, b):
+    """numpy's maximum/minimum, but a tie (0. and -0.) gives the first operand, as PyTorch's
+    std::max/std::min do (torch's vectorized loop, on 16+ float32 elements, gives the second)."""
+    result = np_fn(a, b)
+    return np.where(a == b, a, result).astype(result.dtype, copy=False)
 
 
 def _split_by_winner(grad, a, b, loses):
@@ -287,6 +317,7 @@ def _split_by_winner(grad, a, b, loses):
 
 class Where(Op):
     saved_names = ("condition",)
+    numbers_are_inputs = True        # where(c, x, 0.0): PyTorch lists the 0.0 as an input, with no edge
 
     @staticmethod
     def forward(ctx, condition, a, b):
@@ -308,6 +339,8 @@ class Sign(Op):
 
     @staticmethod
     def forward(ctx, x):
+        if x._data.dtype.kind == "b":
+            return x._data.copy()                # PyTorch: the bools themselves (numpy has no sign of bool)
         result = np.sign(x._data)
         if result.dtype.kind == "f":
             result = np.where(np.isnan(result), 0, result).astype(result.dtype)   # PyTorch: sign(nan) is 0

@@ -113,6 +113,13 @@ class Difference:
         return f"{self.kind} of {self.where}: gradkit {self.gradkit} | torch {self.torch}"
 
 
+def only_zero_signs_differ(difference):
+    """The values (or repr) agree once the sign of every zero, and of infinities (1 / -0.), is dropped."""
+    def unsigned(text):
+        return "".join(re.sub(r"-(?=0\.0*(?![0-9])|inf)", "", text).split())
+    return difference.kind in ("repr", "value") and unsigned(difference.gradkit) == unsigned(difference.torch)
+
+
 def _message_prefix(torch_line):
     """The part of torch's message gradkit must start with: up to a ':' that starts specifics."""
     cut = torch_line.find(": ")
