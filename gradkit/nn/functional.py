@@ -56,10 +56,12 @@ def _mean_scale(grad, count, reduction):
     return grad / max(count, 1) if reduction == "mean" else grad
 
 
-def _check_target_shape(input, target):  # noqa: A002
-    """The elementwise losses: PyTorch's warning when shapes differ, its error when they cannot broadcast."""
+def _broadcast_pair(input, target):  # noqa: A002
+    """The elementwise losses take input and target as torch.broadcast_tensors makes them: PyTorch's
+    warning when the shapes differ, its error when they cannot broadcast, and an expand of the one whose
+    shape differs (ExpandBackward0 in the graph)."""
     if input.shape == target.shape:
-        return
+        return input, target
     warnings.warn(
         f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
         "This will likely lead to incorrect results due to broadcasting. Please ensure they have the same size.",
@@ -70,6 +72,36 @@ def _check_target_shape(input, target):  # noqa: A002
         if a[-offset] != b[-offset] and 1 not in (a[-offset], b[-offset]):
             raise RuntimeError(f"The size of tensor a ({a[-offset]}) must match the size of tensor b "
                                f"({b[-offset]}) at non-singleton dimension {ndim - offset}")
+    shape = np.broadcast_shapes(a, b)
+    return tuple(t if tuple(t.shape) == shape else t.expand(*shape) for t in (input, target))
+
+
+# ---------------------------------------------------- dtypes of the fused losses
+def _promote_types(a, b):
+    """torch.promote_types on numpy dtypes: a float beats any integer (numpy widens int64 + float32 to float64)."""
+    if (a.kind == "f") != (b.kind == "f"):
+        return a if a.kind == "f" else b
+    return np.promote_types(a, b)
+
+
+def _can_cast(source, result):
+    """torch.can_cast: never float to integer, nor anything but bool to bool."""
+    if source.kind == "f" and result.kind != "f":
+        return False
+    return source.kind == "b" or result.kind != "b"
+
+
+def _require_float(kernel, np_dtype):
+    """PyTorch's error when a loss kernel, written for floats only, meets an integer or bool dtype."""
+    if np_dtype.kind != "f":
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_torch_name(np_dtype)}\'')
+
+
+def _computed_dtype(kernel, input, target):  # noqa: A002
+    """The dtype a fused elementwise loss computes in: both operands promoted as PyTorch does."""
+    dtype = _promote_types(input._data.dtype, target._data.dtype)
+    _require_float(kernel, dtype)
+    return dtype
 
 
 def _reduce_tensor(losses, reduction):
@@ -216,6 +248,11 @@ def dropout(input, p=0.5, training=True):  # noqa: A002
 
 
 # --------------------------------------------------------------------- losses
+def _difference(input, target):  # noqa: A002
+    """input − target as numpy arrays, in the dtype PyTorch's loss kernel computes in."""
+    return np.subtract(input._data, target._data, dtype=_promote_types(input._data.dtype, target._data.dtype))
+
+
 class MseLoss(Function):
     backward_name = "MseLossBackward0"
 
@@ -223,7 +260,7 @@ class MseLoss(Function):
     def forward(ctx, input, target, reduction):  # noqa: A002
         ctx.save_for_backward(input, target)
         ctx.reduction = reduction
-        diff = input._data - target._data
+        diff = _difference(input, target)
         return _reduce(diff * diff, reduction)
 
     @staticmethod
@@ -239,20 +276,21 @@ def mse_loss(input, target, reduction="mean", weight=None):  # noqa: A002
     """Mean (or sum) of (input - target)²; with ``weight``, of weight·(input - target)² (mean: / Σ weight)."""
     _require_tensors("mse_loss", input=input, target=target)
     _check_reduction(reduction)
-    _check_target_shape(input, target)
+    expanded_input, expanded_target = _broadcast_pair(input, target)
     if weight is not None:
-        return _weighted_losses((input - target) ** 2, input, weight, reduction)
-    return MseLoss.apply(input, target, reduction)
+        return _weighted_losses((expanded_input - expanded_target) ** 2, input, weight, reduction)
+    _computed_dtype("mse_cpu", input, target)
+    return MseLoss.apply(expanded_input, expanded_target, reduction)
 
 
 def l1_loss(input, target, reduction="mean", weight=None):  # noqa: A002
     """Mean (or sum) of |input - target|. Recorded as abs then mean, as PyTorch does."""
     _require_tensors("l1_loss", input=input, target=target)
     _check_reduction(reduction)
-    _check_target_shape(input, target)
+    expanded_input, expanded_target = _broadcast_pair(input, target)
     if weight is not None:
-        return _weighted_losses((input - target).abs(), input, weight, reduction)
-    return _reduce_tensor((input - target).abs(), reduction)
+        return _weighted_losses((expanded_input - expanded_target).abs(), input, weight, reduction)
+    return _reduce_tensor((expanded_input - expanded_target).abs(), reduction)
 
 
 def _weighted_losses(losses, input, weight, reduction, mean_over_weights=True):  # noqa: A002
@@ -268,12 +306,12 @@ def _weighted_losses(losses, input, weight, reduction, mean_over_weights=True): 
     return losses.sum() / weight.sum()
 
 
-def _pointwise_loss_forward(ctx, input, target, reduction, setting, losses_of):  # noqa: A002
+def _pointwise_loss_forward(ctx, input, target, reduction, setting, losses_of, result_dtype):  # noqa: A002
     """Forward of a loss of d = input − target element by element (Huber, SmoothL1)."""
     ctx.save_for_backward(input, target)
     ctx.settings = (reduction, setting)
-    diff = input._data - target._data
-    return _reduce(losses_of(diff, np.abs(diff), setting).astype(diff.dtype, copy=False), reduction)
+    diff = _difference(input, target)
+    return _reduce(losses_of(diff, np.abs(diff), setting).astype(result_dtype or diff.dtype, copy=False), reduction)
 
 
 def _pointwise_loss_backward(ctx, grad, slope_of):
@@ -287,14 +325,16 @@ def _pointwise_loss_backward(ctx, grad, slope_of):
 
 
 class HuberLoss(Function):
-    """½·d² where |d| < delta, else delta·(|d| − ½·delta), with d = input − target (squared, then linear)."""
+    """½·d² where |d| < delta, else delta·(|d| − ½·delta), with d = input − target (squared, then linear).
+
+    Its result has the input's dtype (PyTorch writes into a tensor like the input)."""
 
     backward_name = "HuberLossBackward0"
 
     @staticmethod
     def forward(ctx, input, target, reduction, delta):  # noqa: A002
         return _pointwise_loss_forward(ctx, input, target, reduction, delta, lambda d, size, delta: np.where(
-            size < delta, 0.5 * d * d, delta * (size - 0.5 * delta)))
+            size < delta, 0.5 * d * d, delta * (size - 0.5 * delta)), input._data.dtype)
 
     @staticmethod
     def backward(ctx, grad):
@@ -310,7 +350,7 @@ class SmoothL1Loss(Function):
     @staticmethod
     def forward(ctx, input, target, reduction, beta):  # noqa: A002
         return _pointwise_loss_forward(ctx, input, target, reduction, beta, lambda d, size, beta: np.where(
-            size < beta, 0.5 * d * d / beta, size - 0.5 * beta))
+            size < beta, 0.5 * d * d / beta, size - 0.5 * beta), None)
 
     @staticmethod
     def backward(ctx, grad):
@@ -321,25 +361,31 @@ def smooth_l1_loss(input, target, reduction="mean", beta=1.0):  # noqa: A002
     """Smooth L1: squared (scaled by 1/beta) for errors below ``beta``, absolute beyond; beta=0 is l1_loss."""
     _require_tensors("smooth_l1_loss", input=input, target=target)
     _check_reduction(reduction)
+    expanded_input, expanded_target = _broadcast_pair(input, target)
+    if beta == 0:
+        return l1_loss(expanded_input, expanded_target, reduction)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
-    if beta == 0:
-        return l1_loss(input, target, reduction)
-    _check_target_shape(input, target)
-    return SmoothL1Loss.apply(input, target, reduction, float(beta))
+    _computed_dtype("smooth_l1_cpu", input, target)
+    return SmoothL1Loss.apply(expanded_input, expanded_target, reduction, float(beta))
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):  # noqa: A002
     """Huber loss: mse for errors smaller than ``delta``, l1 (scaled by delta) beyond; robust to outliers."""
     _require_tensors("huber_loss", input=input, target=target)
     _check_reduction(reduction)
+    expanded_input, expanded_target = _broadcast_pair(input, target)
     if not delta > 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
-    _check_target_shape(input, target)
+    computed, result = _promote_types(input._data.dtype, target._data.dtype), input._data.dtype
+    if not _can_cast(computed, result):      # PyTorch writes the result into a tensor of the input's dtype
+        raise RuntimeError(f"result type {_torch_name(computed)} can't be cast to the desired output type "
+                           f"{_torch_name(result)}")
+    _require_float("huber_cpu", computed)
     if weight is not None:
-        losses = HuberLoss.apply(input, target, "none", float(delta))
+        losses = HuberLoss.apply(expanded_input, expanded_target, "none", float(delta))
         return _weighted_losses(losses, input, weight, reduction, mean_over_weights=False)
-    return HuberLoss.apply(input, target, reduction, float(delta))
+    return HuberLoss.apply(expanded_input, expanded_target, reduction, float(delta))
 
 
 class BinaryCrossEntropy(Function):
@@ -384,6 +430,9 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):  # noqa:
     if target.shape != input.shape:
         raise ValueError(f"Using a target size ({target.shape}) that is different to the input size "
                          f"({input.shape}) is deprecated. Please ensure they have the same size.")
+    if target.dtype != input.dtype:
+        raise RuntimeError(f"Found dtype {target.dtype.scalar_name} but expected {input.dtype.scalar_name}")
+    _require_float("binary_cross_entropy", input._data.dtype)
     x = input._data
     if ((x < 0) | (x > 1)).any():
         raise RuntimeError("all elements of input should be between 0 and 1")
@@ -416,7 +465,8 @@ class BinaryCrossEntropyWithLogits(Function):
             losses = losses * weight
         ctx.save_for_backward(input, target)
         ctx.settings = (weight, pos_weight, reduction)
-        return _reduce(losses.astype(x.dtype, copy=False), reduction)
+        # PyTorch computes the losses in place in (1 − target): the result has the target's dtype
+        return _reduce(losses.astype(t.dtype, copy=False), reduction)
 
     @staticmethod
     def backward(ctx, grad):
@@ -449,6 +499,10 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     _check_reduction(reduction)
     if target.shape != input.shape:
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
+    _require_float("log_sigmoid_cpu", input._data.dtype)
+    if target._data.dtype.kind == "b":        # PyTorch's 1 − target comes first
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
+                           "Use the `^` or `logical_xor()` operator instead.")
     if not target.is_floating_point():
         raise RuntimeError(f"result type {_torch_name(input._data.dtype)} can't be cast to the desired output type "
                            f"{_torch_name(target._data.dtype)}\ngradkit hint: binary_cross_entropy_with_logits wants "
