@@ -17,6 +17,8 @@ import numpy as np
 from .. import _dtype, ops
 from .._tensor import Tensor
 from ..autograd.function import Function
+from ..ops.arithmetic import Div
+from ..ops.shape import View
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -567,6 +569,12 @@ def _classes_back_tensor(grad):
     return grad.permute(0, grad.ndim - 1, *range(1, grad.ndim - 1)) if grad.ndim > 2 else grad
 
 
+class NllLoss2d(NllLoss):
+    """The same for scores (N, C, H, W) and targets (N, H, W): PyTorch's nll_loss2d."""
+
+    backward_name = "NllLoss2DBackward0"
+
+
 def _refuse_0d_cross_entropy(target):
     """PyTorch's errors for a 0-d input: it reads a 0-d target as class probabilities, others as classes."""
     if target.ndim != 0:
@@ -577,11 +585,32 @@ def _refuse_0d_cross_entropy(target):
     raise IndexError("Dimension specified as 1 but tensor has no dimensions")
 
 
-def _class_targets(fn_name, input, target, ignore_index):  # noqa: A002
-    """Check class-index targets like PyTorch does; return them as a numpy int64 array."""
+def _check_class_target_shape(input, target):  # noqa: A002
+    """PyTorch's nll_loss_nd checks of the target's shape against scores (C,), (N, C) or (N, C, d1, ...),
+    those it makes before looking at the target's dtype, in its order."""
     if input.ndim == 0:
         raise ValueError("Expected 1 or more dimensions (got 0)")
-    classes = input.shape[0] if input.ndim == 1 else input.shape[1]
+    if input.ndim != 1:
+        if target.ndim == 0 and input.shape[0] == 0:
+            raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+        batch = target.shape[0] if target.ndim else 0
+        if batch != input.shape[0]:
+            raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size ({batch}).")
+    if input.ndim <= 2:
+        if target.ndim > 1:
+            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    elif input.ndim == 4:
+        if target.ndim != 3:
+            raise RuntimeError(f"only batches of spatial targets supported (3D tensors) but got targets of "
+                               f"dimension: {target.ndim}")
+    elif tuple(target.shape[1:]) != tuple(input.shape[2:]):
+        raise RuntimeError(f"Expected target size {[input.shape[0], *input.shape[2:]]}, got {list(target.shape)}")
+
+
+def _class_targets(fn_name, input, target, weight, ignore_index):  # noqa: A002
+    """Check class-index targets (and class weights) like PyTorch does; return them as a numpy int64 array
+    (a 1-D input's one-element target as a 0-d one)."""
+    _check_class_target_shape(input, target)
     labels = target._data
     if labels.dtype not in (np.int64, np.uint8):
         example = labels.reshape(-1)[0] if labels.size else "none"
@@ -589,13 +618,15 @@ def _class_targets(fn_name, input, target, ignore_index):  # noqa: A002
             f"expected target dtype to be Long or Byte, but got {_torch_name(labels.dtype)}\n"
             f"gradkit hint: {fn_name} wants class indices as an int64 tensor, e.g. gk.tensor([0, 2, 1]); this "
             f"target holds {labels.dtype.name} values such as {example}: convert it with target.long()")
-    expected = () if input.ndim == 1 else (input.shape[0],) + tuple(input.shape[2:])
-    if tuple(labels.shape) != expected:
-        if input.ndim >= 2 and labels.ndim >= 1 and labels.shape[0] != input.shape[0]:
-            raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
-                             f"({labels.shape[0]}).")
-        raise RuntimeError(f"{fn_name}: expected target of shape {list(expected)} for input of shape "
-                           f"{list(input.shape)}, but got target of shape {list(labels.shape)}")
+    if input.ndim == 1 and labels.ndim == 1:
+        if labels.shape[0] != 1:
+            raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {labels.shape[0]}")
+        labels = labels.reshape(())
+    if input.ndim == 4 and labels.shape != (input.shape[0], *input.shape[2:]):
+        raise RuntimeError(f"size mismatch (got input: {list(input.shape)} , target: {list(labels.shape)}")
+    classes = input.shape[0] if input.ndim == 1 else input.shape[1]
+    _check_class_weight(weight, classes, input.ndim)
+    _require_float("nll_loss_out_frame" if input.ndim <= 2 else "nll_loss2d_forward_out_frame", input._data.dtype)
     outside = (labels != ignore_index) & ((labels < 0) | (labels >= classes))
     if outside.any():
         bad = int(labels[outside].reshape(-1)[0])
@@ -604,20 +635,55 @@ def _class_targets(fn_name, input, target, ignore_index):  # noqa: A002
     return labels.astype(np.int64, copy=False)
 
 
+def _check_class_weight(weight, classes, ndim, prefix=""):
+    """A class weight needs one number per class (PyTorch's 2-D-and-more nll_loss only counts them)."""
+    if weight is None:
+        return
+    if ndim > 2 and not prefix:
+        if weight.size != classes:
+            raise RuntimeError("weight tensor should be defined either for all or no classes")
+    elif weight.ndim != 1 or weight.size != classes:
+        raise RuntimeError(f"{prefix}weight tensor should be defined either for all {classes} classes or no classes "
+                           f"but got weight tensor of shape: {list(weight.shape)}")
+
+
+def _nll_loss_nd(input, labels, weight, ignore_index, reduction, contiguous=False):  # noqa: A002
+    """PyTorch's nll_loss_nd on checked targets: NllLoss for (C,) and (N, C) scores, NllLoss2d for
+    (N, C, H, W); other shapes are made contiguous and viewed as (N, C, 1, -1) first (and the
+    per-target losses viewed back)."""
+    if weight is not None:
+        weight = weight.reshape(-1)        # (beyond 2-D PyTorch only counts the weights: (C, 1) is fine)
+    if input.ndim <= 2:
+        return NllLoss.apply(input, labels, weight, ignore_index, reduction)
+    if input.ndim == 4:
+        return NllLoss2d.apply(input, labels, weight, ignore_index, reduction)
+    n, classes = input.shape[:2]
+    if not (contiguous or input._data.flags.c_contiguous):
+        input = input.clone()              # PyTorch's contiguous(): CloneBackward0  # noqa: A001
+    empty = input.numel() == 0
+    flat = View.apply(input, (n, classes, 0, 0) if empty else (n, classes, 1, -1))
+    losses = NllLoss2d.apply(flat, labels.reshape((n, 0, 0) if empty else (n, 1, -1)), weight, ignore_index,
+                             reduction)
+    return losses if reduction != "none" else View.apply(losses, (n, *input.shape[2:]))
+
+
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):  # noqa: A002
-    """Negative log-likelihood of class ``target`` under log-probabilities ``input`` (N, C)."""
+    """Negative log-likelihood of class ``target`` under log-probabilities ``input``: (C,) or (N, C), or
+    (N, C, d1, d2, ...) with targets (N, d1, d2, ...) (a class score per pixel, say)."""
     _require_tensors("nll_loss", input=input, target=target)
     _check_reduction(reduction)
-    labels = _class_targets("nll_loss", input, target, ignore_index)
-    return NllLoss.apply(input, labels, _constant(weight), ignore_index, reduction)
+    weight = _constant(weight)
+    labels = _class_targets("nll_loss", input, target, weight, ignore_index)
+    return _nll_loss_nd(input, labels, weight, ignore_index, reduction)
 
 
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):  # noqa: A002
     """Cross-entropy of raw scores (N, C) against class indices (N,): nll_loss(log_softmax(input, 1), target).
 
-    Stable for large scores. A float target with the same shape as ``input`` is read as
-    class probabilities, as in PyTorch. ``label_smoothing=ε`` mixes the target with the
-    uniform distribution: (1 − ε)·loss + ε·(mean over classes of −log p).
+    Stable for large scores. Scores may also be (C,), or (N, C, d1, ...) with targets (N, d1, ...).
+    A target with the same shape as ``input`` is read as class probabilities (it must be float), as in
+    PyTorch. ``label_smoothing=ε`` mixes the target with the uniform distribution:
+    (1 − ε)·loss + ε·(mean over classes of −log p).
     """
     _require_tensors("cross_entropy", input=input, target=target)
     _check_reduction(reduction)
@@ -626,16 +692,23 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     if input.ndim == 0:
         _refuse_0d_cross_entropy(target)
     class_dim = 0 if input.ndim == 1 else 1
-    if target.is_floating_point() and target.shape == input.shape:
+    weight = _constant(weight)
+    if target.shape == input.shape:
+        if not target.is_floating_point():
+            raise RuntimeError(f"Expected floating point type for target with class probabilities, got "
+                               f"{target.dtype.scalar_name}")
+        if ignore_index >= 0:
+            raise RuntimeError("ignore_index is not supported for floating point target")
+        _check_class_weight(weight, input.shape[class_dim], input.ndim, prefix="cross_entropy: ")
         if label_smoothing > 0:
             target = target * (1 - label_smoothing) + label_smoothing / input.shape[class_dim]
         return _soft_cross_entropy(input, target, class_dim, weight, reduction)
-    labels = _class_targets("cross_entropy", input, target, ignore_index)
-    log_probs = ops.log_softmax(input, class_dim)
-    nll = NllLoss.apply(log_probs, labels, _constant(weight), ignore_index, reduction)
+    log_probs = ops.log_softmax(input, class_dim)      # first: its dtype error comes before the target's checks
+    labels = _class_targets("cross_entropy", input, target, weight, ignore_index)
+    nll = _nll_loss_nd(log_probs, labels, weight, ignore_index, reduction, contiguous=True)
     if label_smoothing == 0:
         return nll
-    smooth = _uniform_target_loss(log_probs, labels, class_dim, _constant(weight), ignore_index, reduction)
+    smooth = _uniform_target_loss(log_probs, labels, class_dim, weight, ignore_index, reduction)
     return (1 - label_smoothing) * nll + smooth * (label_smoothing / input.shape[class_dim])
 
 
@@ -661,11 +734,21 @@ def _class_shaped(weight, ndim, class_dim):
 
 
 def _soft_cross_entropy(input, target, class_dim, weight, reduction):  # noqa: A002
-    """-(target · log_softmax(input)) summed over classes: the probability-target form."""
+    """-(target · log_softmax(input)) summed over classes: the probability-target form, recorded as PyTorch's."""
     terms = ops.log_softmax(input, class_dim) * target
     if weight is not None:
-        terms = terms * Tensor(_class_shaped(_constant(weight), input.ndim, class_dim))
+        terms = terms * Tensor(_class_shaped(weight, input.ndim, class_dim))
     if reduction == "none":       # the same graph as PyTorch's: a Neg on top of the sum
         return -terms.sum(dim=class_dim)
-    total = -terms.sum()
-    return total if reduction == "sum" else total / max(input.numel() // input.shape[class_dim], 1)
+    if reduction == "sum":
+        return -terms.sum()
+    if input.numel() == 0:        # the mean of no samples: nan (PyTorch fills the sum with it)
+        return -terms.sum().fill_(float("nan"))
+    return _DivByNumber.apply(-terms.sum(), input.numel() // input.shape[class_dim])
+
+
+class _DivByNumber(Div):
+    """tensor / number as PyTorch's C++ code records it: DivBackward1, the number not listed as an input."""
+
+    backward_name = "DivBackward1"
+    numbers_are_inputs = False
