@@ -531,7 +531,7 @@ class NllLoss(Function):
         row_weight = (weight[safe_labels] if weight is not None else np.ones(labels.shape)).astype(logp.dtype)
         row_weight *= kept
         picked = rows[np.arange(rows.shape[0]), safe_labels]
-        losses = -row_weight * picked
+        losses = np.where(kept, -row_weight * picked, 0).astype(logp.dtype, copy=False)    # ignored: +0.
         coef = -row_weight
         if reduction == "none":
             result = losses.reshape(target.shape)

@@ -108,6 +108,12 @@ GAPS += [
         "x = gk.tensor([1., -2.], requires_grad=True)\ny = gk.where(x > 0, x, 0.0)",
         lambda d, p: d.kind == "graph" and ", 0.0)" in _text(p) and "WhereBackward0" in d.torch
         and [n for n in _names(d.gradkit) if n != "None"] == [n for n in _names(d.torch) if n != "None"]),
+    Gap("argmax-of-bool",
+        "argmax/argmin of a bool tensor: torch raises \"argmax(): does not support bool input\" (so a loss "
+        "taking `x.argmax(-1)` as its target fails there first); gradkit returns an index.",
+        "x = gk.tensor([True, False])\ny = x.argmax(-1)",
+        lambda d, p: (d.kind in ("error", "error-message") and "does not support bool input" in d.torch)
+        or (d.kind == "missing" and d.gradkit == "tensor" and d.where in assigned_by(r"\.argm(ax|in)\(", p))),
     Gap("bool-tensor-math",
         "Math on bool tensors (from all/any or a comparison): `b.sign()` leaks numpy's UFuncTypeError "
         "(torch returns the bools); `b ** -1` raises ValueError where torch raises RuntimeError; `x - b`, "
