@@ -163,3 +163,30 @@ def test_cross_entropy_with_probabilities_of_no_samples_is_nan():
     assert loss.grad_fn.next_functions[0][0].name() == "FillBackward2"
     scores = gk.tensor([[1., 2., 0.]], requires_grad=True)
     assert F.cross_entropy(scores, scores.softmax(-1)).grad_fn.name() == "DivBackward1"
+
+
+LEGACY_PROGRAMS = [      # PyTorch's positional order, with the old size_average / reduce arguments in it
+    "x = gk.tensor([1., 2.], requires_grad=True)\ny = gk.nn.functional.mse_loss(x, gk.zeros(2), None, False)",
+    "x = gk.tensor([1., 2.], requires_grad=True)\ny = gk.nn.functional.l1_loss(x, gk.zeros(2), False)",
+    "x = gk.tensor([1., 2.], requires_grad=True)\ny = gk.nn.functional.smooth_l1_loss(x, gk.zeros(2), None, None, 'sum')",
+    "x = gk.tensor([.5, .25], requires_grad=True)\ny = gk.nn.functional.binary_cross_entropy(x, gk.zeros(2), None, False)",
+    "x = gk.tensor([.5, .25], requires_grad=True)\n"
+    "y = gk.nn.functional.binary_cross_entropy_with_logits(x, gk.zeros(2), None, None, None, 'sum')",
+    "x = gk.ones(2, 3, requires_grad=True)\ny = gk.nn.functional.cross_entropy(x, gk.tensor([0, 1]), None, None, 1)",
+    "x = gk.ones(2, 3, requires_grad=True)\ny = gk.nn.functional.nll_loss(x, gk.tensor([0, 1]), None, None, -100, False)",
+    "x = gk.ones(2, 3, requires_grad=True)\ny = gk.nn.NLLLoss(size_average=False)(x, gk.tensor([0, 1]))",
+]
+
+
+@pytest.mark.parametrize("program", LEGACY_PROGRAMS)
+def test_loss_arguments_in_pytorchs_positions(program):
+    found = _differences(program)
+    assert not found, "\n".join(str(d) for d in found)
+
+
+def test_old_reduce_argument_warns_and_wins():
+    x = gk.tensor([1., 2.])
+    with pytest.warns(UserWarning, match=r"^size_average and reduce args will be deprecated, please use "
+                                         r"reduction='none' instead\.$"):
+        losses = F.mse_loss(x, gk.zeros(2), reduce=False, reduction="sum")
+    np.testing.assert_allclose(losses.numpy(), [1., 4.])

@@ -42,6 +42,23 @@ def _check_reduction(reduction):
         raise ValueError(f"{reduction} is not a valid value for reduction")
 
 
+def _legacy_reduction(size_average, reduce, reduction, stacklevel=3):
+    """PyTorch's old size_average/reduce arguments, mapped onto ``reduction`` with its deprecation warning."""
+    if size_average is None and reduce is None:
+        return reduction
+    legacy = "none" if reduce is False else ("sum" if size_average is False else "mean")
+    warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{legacy}' instead.",
+                  UserWarning, stacklevel=stacklevel)
+    return legacy
+
+
+def _reduction(reduction, size_average, reduce):
+    """A loss function's reduction, checked: the old size_average/reduce arguments win when given."""
+    reduction = _legacy_reduction(size_average, reduce, reduction, stacklevel=4)
+    _check_reduction(reduction)
+    return reduction
+
+
 def _reduce(losses, reduction):
     """Apply a loss reduction to a numpy array of per-element losses, keeping its dtype."""
     if reduction == "none":
@@ -274,10 +291,10 @@ class MseLoss(Function):
         return (grad_diff if need_input else None), (-grad_diff if need_target else None), None
 
 
-def mse_loss(input, target, reduction="mean", weight=None):  # noqa: A002
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):  # noqa: A002
     """Mean (or sum) of (input - target)²; with ``weight``, of weight·(input - target)² (mean: / Σ weight)."""
     _require_tensors("mse_loss", input=input, target=target)
-    _check_reduction(reduction)
+    reduction = _reduction(reduction, size_average, reduce)
     expanded_input, expanded_target = _broadcast_pair(input, target)
     if weight is not None:
         return _weighted_losses((expanded_input - expanded_target) ** 2, input, weight, reduction)
@@ -285,10 +302,10 @@ def mse_loss(input, target, reduction="mean", weight=None):  # noqa: A002
     return MseLoss.apply(expanded_input, expanded_target, reduction)
 
 
-def l1_loss(input, target, reduction="mean", weight=None):  # noqa: A002
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):  # noqa: A002
     """Mean (or sum) of |input - target|. Recorded as abs then mean, as PyTorch does."""
     _require_tensors("l1_loss", input=input, target=target)
-    _check_reduction(reduction)
+    reduction = _reduction(reduction, size_average, reduce)
     expanded_input, expanded_target = _broadcast_pair(input, target)
     if weight is not None:
         return _weighted_losses((expanded_input - expanded_target).abs(), input, weight, reduction)
@@ -359,13 +376,13 @@ class SmoothL1Loss(Function):
         return _pointwise_loss_backward(ctx, grad, lambda d, beta: (d / beta).clamp(-1.0, 1.0))
 
 
-def smooth_l1_loss(input, target, reduction="mean", beta=1.0):  # noqa: A002
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):  # noqa: A002
     """Smooth L1: squared (scaled by 1/beta) for errors below ``beta``, absolute beyond; beta=0 is l1_loss."""
     _require_tensors("smooth_l1_loss", input=input, target=target)
-    _check_reduction(reduction)
+    reduction = _reduction(reduction, size_average, reduce)
     expanded_input, expanded_target = _broadcast_pair(input, target)
     if beta == 0:
-        return l1_loss(expanded_input, expanded_target, reduction)
+        return l1_loss(expanded_input, expanded_target, reduction=reduction)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     _computed_dtype("smooth_l1_cpu", input, target)
@@ -425,10 +442,10 @@ class BinaryCrossEntropy(Function):
         return grad_input, grad_target, None, None
 
 
-def binary_cross_entropy(input, target, weight=None, reduction="mean"):  # noqa: A002
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):  # noqa: A002
     """Binary cross-entropy of probabilities ``input`` (e.g. after sigmoid) against 0./1. targets."""
     _require_tensors("binary_cross_entropy", input=input, target=target)
-    _check_reduction(reduction)
+    reduction = _reduction(reduction, size_average, reduce)
     if target.shape != input.shape:
         raise ValueError(f"Using a target size ({target.shape}) that is different to the input size "
                          f"({input.shape}) is deprecated. Please ensure they have the same size.")
@@ -495,10 +512,11 @@ class BinaryCrossEntropyWithLogits(Function):
         return grad_input, grad_target, None, None, None
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):  # noqa: A002
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
+                                     pos_weight=None):  # noqa: A002
     """Binary cross-entropy on raw scores (logits): sigmoid and log in one stable step. target holds 0./1. floats."""
     _require_tensors("binary_cross_entropy_with_logits", input=input, target=target)
-    _check_reduction(reduction)
+    reduction = _reduction(reduction, size_average, reduce)
     if target.shape != input.shape:
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
     _require_float("log_sigmoid_cpu", input._data.dtype)
@@ -667,17 +685,18 @@ def _nll_loss_nd(input, labels, weight, ignore_index, reduction, contiguous=Fals
     return losses if reduction != "none" else View.apply(losses, (n, *input.shape[2:]))
 
 
-def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):  # noqa: A002
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):  # noqa: A002
     """Negative log-likelihood of class ``target`` under log-probabilities ``input``: (C,) or (N, C), or
     (N, C, d1, d2, ...) with targets (N, d1, d2, ...) (a class score per pixel, say)."""
     _require_tensors("nll_loss", input=input, target=target)
-    _check_reduction(reduction)
+    reduction = _reduction(reduction, size_average, reduce)
     weight = _constant(weight)
     labels = _class_targets("nll_loss", input, target, weight, ignore_index)
     return _nll_loss_nd(input, labels, weight, ignore_index, reduction)
 
 
-def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):  # noqa: A002
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
+                  label_smoothing=0.0):  # noqa: A002
     """Cross-entropy of raw scores (N, C) against class indices (N,): nll_loss(log_softmax(input, 1), target).
 
     Stable for large scores. Scores may also be (C,), or (N, C, d1, ...) with targets (N, d1, ...).
@@ -686,7 +705,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     (1 − ε)·loss + ε·(mean over classes of −log p).
     """
     _require_tensors("cross_entropy", input=input, target=target)
-    _check_reduction(reduction)
+    reduction = _reduction(reduction, size_average, reduce)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     if input.ndim == 0:
