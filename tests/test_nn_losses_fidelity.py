@@ -101,13 +101,24 @@ PROBABILITY_PROGRAMS = [
 ]
 
 
+SMOOTHING_PROGRAMS = [   # label smoothing: PyTorch's graph (MulBackward1, MaskedFillBackward0), 0 grads when all ignored
+    f"x = (gk.arange({int(np.prod(shape))}).float().reshape{shape} / 7).requires_grad_()\n"
+    f"y = gk.nn.functional.cross_entropy(x, {CLASS_TARGETS[shape]}, reduction='{reduction}', label_smoothing=0.2"
+    f"{extra})\ny.sum().backward()"
+    for shape in [(3,), (2, 3), (2, 3, 4), (2, 3, 0)] for reduction in ("mean", "sum", "none")
+    for extra in ("", ", ignore_index=1, weight=gk.tensor([1., 2., 3.])")
+] + ["x = gk.tensor([[1., 2., 3.], [0., 1., 2.]], requires_grad=True)\n"
+     "y = gk.nn.functional.cross_entropy(x, gk.tensor([1, 1]), ignore_index=1, label_smoothing=0.2)\ny.backward()"]
+
+
 def _differences(program):
     torch = pytest.importorskip("torch")
     return compare(statements(program), gk, torch)
 
 
 @pytest.mark.parametrize("program", DTYPE_PROGRAMS + BROADCAST_PROGRAMS + CLASS_PROGRAMS + CLASS_EDGE_PROGRAMS
-                         + CLASS_ERROR_PROGRAMS + PROBABILITY_PROGRAMS)
+                         + CLASS_ERROR_PROGRAMS + PROBABILITY_PROGRAMS
+                         + SMOOTHING_PROGRAMS)
 def test_loss_matches_pytorch(program):
     found = _differences(program)
     assert not found, "\n".join(str(d) for d in found)

@@ -17,7 +17,7 @@ import numpy as np
 from .. import _dtype, ops
 from .._tensor import Tensor
 from ..autograd.function import Function
-from ..ops.arithmetic import Div
+from ..ops.arithmetic import Div, Mul
 from ..ops.shape import View
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -559,7 +559,7 @@ class NllLoss(Function):
             total_weight = row_weight.sum(dtype=logp.dtype)
             with np.errstate(invalid="ignore", divide="ignore"):     # all ignored -> nan, as in PyTorch
                 result = losses.sum(dtype=logp.dtype) / total_weight
-                coef = coef / total_weight
+                coef = np.where(kept, coef / total_weight, 0)        # an ignored target gets 0, even then
         dense = np.zeros(rows.shape, dtype=logp.dtype)
         dense[np.arange(rows.shape[0]), safe_labels] = coef
         ctx.dense = _classes_back(dense.reshape(classes_last.shape), logp.ndim)
@@ -728,19 +728,20 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if label_smoothing == 0:
         return nll
     smooth = _uniform_target_loss(log_probs, labels, class_dim, weight, ignore_index, reduction)
-    return (1 - label_smoothing) * nll + smooth * (label_smoothing / input.shape[class_dim])
+    return (_MulByNumber.apply(nll, 1 - label_smoothing)
+            + _MulByNumber.apply(smooth, label_smoothing / input.shape[class_dim]))
 
 
 def _uniform_target_loss(log_probs, labels, class_dim, weight, ignore_index, reduction):
     """-Σ_c weight_c·log p_c per sample (ignored samples 0), reduced the way nll_loss reduces (PyTorch's)."""
     terms = log_probs if weight is None else log_probs * Tensor(_class_shaped(weight, log_probs.ndim, class_dim))
-    kept = labels != ignore_index
-    losses = -terms.sum(dim=class_dim) * Tensor(kept.astype(log_probs._data.dtype))
+    ignored = labels == ignore_index
+    losses = _MaskedFill.apply(-terms.sum(dim=class_dim), ignored, 0.0)
     if reduction == "none":
         return losses
     if reduction == "sum":
         return losses.sum()
-    total_weight = kept.sum() if weight is None else weight[labels[kept]].sum()
+    total_weight = (~ignored).sum() if weight is None else weight[labels[~ignored]].sum()
     with np.errstate(invalid="ignore", divide="ignore"):     # every target ignored: nan, as in PyTorch
         return losses.sum() / float(total_weight)
 
@@ -764,6 +765,28 @@ def _soft_cross_entropy(input, target, class_dim, weight, reduction):  # noqa: A
     if input.numel() == 0:        # the mean of no samples: nan (PyTorch fills the sum with it)
         return -terms.sum().fill_(float("nan"))
     return _DivByNumber.apply(-terms.sum(), input.numel() // input.shape[class_dim])
+
+
+class _MulByNumber(Mul):
+    """tensor * number as PyTorch's C++ code records it: MulBackward1, the number not listed as an input."""
+
+    backward_name = "MulBackward1"
+    numbers_are_inputs = False
+
+
+class _MaskedFill(Function):
+    """``value`` where ``mask`` (a numpy bool array) holds, the input elsewhere: PyTorch's masked_fill."""
+
+    backward_name = "MaskedFillBackward0"
+
+    @staticmethod
+    def forward(ctx, input, mask, value):  # noqa: A002
+        ctx.filled = Tensor(mask)
+        return np.where(mask, input._data.dtype.type(value), input._data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return ops.where(ctx.filled, 0.0, grad), None, None      # (0, not 0·grad: grad may be inf)
 
 
 class _DivByNumber(Div):
