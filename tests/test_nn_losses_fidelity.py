@@ -111,6 +111,37 @@ SMOOTHING_PROGRAMS = [   # label smoothing: PyTorch's graph (MulBackward1, Maske
      "y = gk.nn.functional.cross_entropy(x, gk.tensor([1, 1]), ignore_index=1, label_smoothing=0.2)\ny.backward()"]
 
 
+WEIGHT_PROGRAMS = [      # weights: their shapes and dtypes checked where and as PyTorch does
+    f"x = gk.tensor([0.5, 0.25], requires_grad=True)\ny = gk.nn.functional.{call}"
+    for call in [
+        "binary_cross_entropy(x, gk.tensor([1., 0.]), weight=gk.tensor([1., 2.], dtype=gk.float64))\ny.backward()",
+        "binary_cross_entropy(x, gk.tensor([1., 0.]), weight=gk.tensor([1., 2., 3.]))",
+        "binary_cross_entropy(x, gk.tensor([1., 0.]), weight=gk.ones(2, 2))",
+        "binary_cross_entropy(x, gk.tensor([1., 0.]), weight=gk.tensor(2.))\ny.backward()",
+        "binary_cross_entropy(x * 3, gk.tensor([1., 0.]))",
+        "binary_cross_entropy_with_logits(x, gk.tensor([1., 0.]), weight=gk.ones(2, 2))",
+        "binary_cross_entropy_with_logits(x, gk.tensor([1., 0.]), pos_weight=gk.ones(2, 2))",
+        "binary_cross_entropy_with_logits(x, gk.tensor([1., 0.]), pos_weight=gk.ones(3), weight=gk.ones(3))",
+        "binary_cross_entropy_with_logits(x, gk.tensor([1., 0.]), weight=gk.tensor([3., 1., 2.]))",
+        "binary_cross_entropy_with_logits(x, gk.tensor([1., 0.]), weight=[1., 2.])",
+        "binary_cross_entropy_with_logits(x, gk.tensor([1., 0.]), weight=gk.tensor([3, 1]))\ny.backward()",
+        "binary_cross_entropy_with_logits(x.double(), gk.tensor([1., 0.]), pos_weight=gk.tensor([3.]))\ny.backward()",
+    ]
+] + [
+    "x = gk.ones(2, 3)\ny = gk.nn.functional.nll_loss(x, gk.tensor([0, 2]), weight=gk.tensor([1., 2., 3.]).double())",
+    "x = gk.ones(2, 3)\ny = gk.nn.functional.nll_loss(x, gk.tensor([0, 5]), weight=gk.tensor([1, 2, 3]))",
+    "x = gk.ones(2, 3).long()\ny = gk.nn.functional.nll_loss(x, gk.tensor([0, 1]), weight=gk.ones(3).double())",
+    "x = gk.ones(2, 3)\ny = gk.nn.functional.nll_loss(x, gk.tensor([0, 1]), weight=[1., 2., 3.])",
+    "x = gk.ones(2, 3)\ny = gk.nn.functional.cross_entropy(x, [0, 1])",
+    "x = gk.ones(2, 3, requires_grad=True)\n"
+    "y = gk.nn.functional.cross_entropy(x, x.softmax(-1), weight=gk.tensor([1., 2., 3.], dtype=gk.float64))",
+    "x = gk.ones(2, 2)\ny = gk.nn.functional.cross_entropy(x, gk.ones(2, 2), label_smoothing=1.5)",
+    "x = gk.ones(2, 2, requires_grad=True)\ny = gk.nn.functional.cross_entropy(x, gk.ones(2, 2), label_smoothing=-1)",
+    "x = gk.ones(2, 2, requires_grad=True)\ny = gk.nn.functional.cross_entropy(x, gk.tensor([0, 1]), label_smoothing=-1)",
+    "x = gk.tensor(1.)\ny = gk.nn.functional.cross_entropy(x, gk.tensor(1.), label_smoothing=1.5)",
+]
+
+
 def _differences(program):
     torch = pytest.importorskip("torch")
     return compare(statements(program), gk, torch)
@@ -118,7 +149,7 @@ def _differences(program):
 
 @pytest.mark.parametrize("program", DTYPE_PROGRAMS + BROADCAST_PROGRAMS + CLASS_PROGRAMS + CLASS_EDGE_PROGRAMS
                          + CLASS_ERROR_PROGRAMS + PROBABILITY_PROGRAMS
-                         + SMOOTHING_PROGRAMS)
+                         + SMOOTHING_PROGRAMS + WEIGHT_PROGRAMS)
 def test_loss_matches_pytorch(program):
     found = _differences(program)
     assert not found, "\n".join(str(d) for d in found)

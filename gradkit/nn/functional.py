@@ -17,6 +17,7 @@ import numpy as np
 from .. import _dtype, ops
 from .._tensor import Tensor
 from ..autograd.function import Function
+from ..ops._base import broadcast_error
 from ..ops.arithmetic import Div, Mul
 from ..ops.shape import View
 
@@ -449,20 +450,22 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     if target.shape != input.shape:
         raise ValueError(f"Using a target size ({target.shape}) that is different to the input size "
                          f"({input.shape}) is deprecated. Please ensure they have the same size.")
+    weight = _constant(weight)
+    if weight is not None:       # PyTorch expands the weight to the target's shape first
+        try:
+            shape = np.broadcast_shapes(tuple(target.shape), weight.shape)
+        except ValueError:
+            raise RuntimeError(f"Attempting to broadcast a dimension of length {weight.shape[-1]} at -1! "
+                               f"Mismatching argument at index 1 had gradkit.Size({list(weight.shape)}); but "
+                               f"expected shape should be broadcastable to {list(target.shape)}") from None
+        _check_written_shape(tuple(input.shape), shape)
+        weight = np.broadcast_to(weight, shape)
     if target.dtype != input.dtype:
         raise RuntimeError(f"Found dtype {target.dtype.scalar_name} but expected {input.dtype.scalar_name}")
     _require_float("binary_cross_entropy", input._data.dtype)
     x = input._data
     if ((x < 0) | (x > 1)).any():
         raise RuntimeError("all elements of input should be between 0 and 1")
-    weight = _constant(weight)
-    if weight is not None:
-        try:
-            weight = np.broadcast_to(weight, x.shape)
-        except ValueError:
-            raise RuntimeError(f"Attempting to broadcast a dimension of length {weight.shape[-1]} at -1! "
-                               f"Mismatching argument at index 1 had gradkit.Size({list(weight.shape)}); but "
-                               f"expected shape should be broadcastable to {list(x.shape)}") from None
     return BinaryCrossEntropy.apply(input, target, weight, reduction)
 
 
@@ -515,7 +518,8 @@ class BinaryCrossEntropyWithLogits(Function):
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
                                      pos_weight=None):  # noqa: A002
     """Binary cross-entropy on raw scores (logits): sigmoid and log in one stable step. target holds 0./1. floats."""
-    _require_tensors("binary_cross_entropy_with_logits", input=input, target=target)
+    fn = "binary_cross_entropy_with_logits"
+    _require_tensors(fn, input=input, target=target)
     reduction = _reduction(reduction, size_average, reduce)
     if target.shape != input.shape:
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
@@ -527,7 +531,37 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         raise RuntimeError(f"result type {_torch_name(input._data.dtype)} can't be cast to the desired output type "
                            f"{_torch_name(target._data.dtype)}\ngradkit hint: binary_cross_entropy_with_logits wants "
                            "float targets (0. or 1.): use target.float()")
-    return BinaryCrossEntropyWithLogits.apply(input, target, _constant(weight), _constant(pos_weight), reduction)
+    weight, pos_weight = _optional_tensor(fn, "weight", 3, weight), _optional_tensor(fn, "pos_weight", 4, pos_weight)
+    shape = tuple(input.shape)
+    if pos_weight is not None:      # PyTorch: (pos_weight − 1)·target, then multiplied into log σ(input) in place
+        _check_written_shape(shape, _broadcast_shape(pos_weight.shape, shape))
+    if weight is not None:          # and the losses multiplied by the weight in place
+        _check_written_shape(shape, _broadcast_shape(shape, weight.shape))
+    return BinaryCrossEntropyWithLogits.apply(input, target, weight, pos_weight, reduction)
+
+
+def _broadcast_shape(a, b):
+    """The shape a ⊙ b has (PyTorch's error, naming a and b, when there is none)."""
+    error = broadcast_error((np.broadcast_to(0, a), np.broadcast_to(0, b)))    # (views: no memory)
+    if error is not None:
+        raise error
+    return np.broadcast_shapes(a, b)
+
+
+def _check_written_shape(shape, broadcast):
+    """PyTorch's error for an in-place op whose operands broadcast beyond the tensor written to."""
+    if broadcast != shape:
+        raise RuntimeError(f"output with shape {list(shape)} doesn't match the broadcast shape {list(broadcast)}")
+
+
+def _optional_tensor(fn_name, name, position, value):
+    """A tensor argument that may be None (weight=, pos_weight=) -> its numpy array, or PyTorch's TypeError."""
+    if value is None:
+        return None
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{fn_name}(): argument '{name}' (position {position}) must be Tensor, "
+                        f"not {_qualified_type(value)}")
+    return value._data
 
 
 class NllLoss(Function):
@@ -645,6 +679,8 @@ def _class_targets(fn_name, input, target, weight, ignore_index):  # noqa: A002
     classes = input.shape[0] if input.ndim == 1 else input.shape[1]
     _check_class_weight(weight, classes, input.ndim)
     _require_float("nll_loss_out_frame" if input.ndim <= 2 else "nll_loss2d_forward_out_frame", input._data.dtype)
+    if weight is not None and weight.dtype != input._data.dtype:
+        raise RuntimeError(f"expected scalar type {input.dtype.scalar_name} but found {_torch_name(weight.dtype)}")
     outside = (labels != ignore_index) & ((labels < 0) | (labels >= classes))
     if outside.any():
         bad = int(labels[outside].reshape(-1)[0])
@@ -688,9 +724,9 @@ def _nll_loss_nd(input, labels, weight, ignore_index, reduction, contiguous=Fals
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):  # noqa: A002
     """Negative log-likelihood of class ``target`` under log-probabilities ``input``: (C,) or (N, C), or
     (N, C, d1, d2, ...) with targets (N, d1, d2, ...) (a class score per pixel, say)."""
-    _require_tensors("nll_loss", input=input, target=target)
+    _require_tensors("nll_loss_nd", input=input, target=target)       # (PyTorch's names, in its messages)
     reduction = _reduction(reduction, size_average, reduce)
-    weight = _constant(weight)
+    weight = _optional_tensor("nll_loss_nd", "weight", 3, weight)
     labels = _class_targets("nll_loss", input, target, weight, ignore_index)
     return _nll_loss_nd(input, labels, weight, ignore_index, reduction)
 
@@ -704,14 +740,14 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     PyTorch. ``label_smoothing=ε`` mixes the target with the uniform distribution:
     (1 − ε)·loss + ε·(mean over classes of −log p).
     """
-    _require_tensors("cross_entropy", input=input, target=target)
+    _require_tensors("cross_entropy_loss", input=input, target=target)
     reduction = _reduction(reduction, size_average, reduce)
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    weight = _optional_tensor("cross_entropy_loss", "weight", 3, weight)
     if input.ndim == 0:
         _refuse_0d_cross_entropy(target)
     class_dim = 0 if input.ndim == 1 else 1
-    weight = _constant(weight)
+    if label_smoothing > 1.0:           # (PyTorch reads a negative one as none)
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     if target.shape == input.shape:
         if not target.is_floating_point():
             raise RuntimeError(f"Expected floating point type for target with class probabilities, got "
@@ -725,7 +761,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     log_probs = ops.log_softmax(input, class_dim)      # first: its dtype error comes before the target's checks
     labels = _class_targets("cross_entropy", input, target, weight, ignore_index)
     nll = _nll_loss_nd(log_probs, labels, weight, ignore_index, reduction, contiguous=True)
-    if label_smoothing == 0:
+    if label_smoothing <= 0:
         return nll
     smooth = _uniform_target_loss(log_probs, labels, class_dim, weight, ignore_index, reduction)
     return (_MulByNumber.apply(nll, 1 - label_smoothing)
