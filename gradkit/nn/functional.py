@@ -117,11 +117,9 @@ def _require_float(kernel, np_dtype):
         raise NotImplementedError(f'"{kernel}" not implemented for \'{_torch_name(np_dtype)}\'')
 
 
-def _computed_dtype(kernel, input, target):  # noqa: A002
-    """The dtype a fused elementwise loss computes in: both operands promoted as PyTorch does."""
-    dtype = _promote_types(input._data.dtype, target._data.dtype)
-    _require_float(kernel, dtype)
-    return dtype
+def _require_float_operands(kernel, input, target):  # noqa: A002
+    """A fused elementwise loss computes in the dtype both operands promote to: it must be a float."""
+    _require_float(kernel, _promote_types(input._data.dtype, target._data.dtype))
 
 
 def _reduce_tensor(losses, reduction):
@@ -299,7 +297,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     expanded_input, expanded_target = _broadcast_pair(input, target)
     if weight is not None:
         return _weighted_losses((expanded_input - expanded_target) ** 2, input, weight, reduction)
-    _computed_dtype("mse_cpu", input, target)
+    _require_float_operands("mse_cpu", input, target)
     return MseLoss.apply(expanded_input, expanded_target, reduction)
 
 
@@ -386,7 +384,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
         return l1_loss(expanded_input, expanded_target, reduction=reduction)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
-    _computed_dtype("smooth_l1_cpu", input, target)
+    _require_float_operands("smooth_l1_cpu", input, target)
     return SmoothL1Loss.apply(expanded_input, expanded_target, reduction, float(beta))
 
 
