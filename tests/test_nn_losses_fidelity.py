@@ -119,6 +119,8 @@ WEIGHT_PROGRAMS = [      # weights: their shapes and dtypes checked where and as
         "binary_cross_entropy(x, gk.tensor([1., 0.]), weight=gk.ones(2, 2))",
         "binary_cross_entropy(x, gk.tensor([1., 0.]), weight=gk.tensor(2.))\ny.backward()",
         "binary_cross_entropy(x * 3, gk.tensor([1., 0.]))",
+        "binary_cross_entropy(x * float('nan'), gk.tensor([1., 0.]))",
+        "binary_cross_entropy(gk.zeros(0).mean(0).sigmoid(), gk.tensor(1.))",
         "binary_cross_entropy_with_logits(x, gk.tensor([1., 0.]), weight=gk.ones(2, 2))",
         "binary_cross_entropy_with_logits(x, gk.tensor([1., 0.]), pos_weight=gk.ones(2, 2))",
         "binary_cross_entropy_with_logits(x, gk.tensor([1., 0.]), pos_weight=gk.ones(3), weight=gk.ones(3))",
