@@ -17,6 +17,9 @@ import numpy as np
 from .. import _dtype, ops
 from .._tensor import Tensor
 from ..autograd.function import Function
+from ..ops._base import broadcast_error
+from ..ops.arithmetic import Div, Mul
+from ..ops.shape import View
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -40,6 +43,23 @@ def _check_reduction(reduction):
         raise ValueError(f"{reduction} is not a valid value for reduction")
 
 
+def _legacy_reduction(size_average, reduce, reduction, stacklevel=3):
+    """PyTorch's old size_average/reduce arguments, mapped onto ``reduction`` with its deprecation warning."""
+    if size_average is None and reduce is None:
+        return reduction
+    legacy = "none" if reduce is False else ("sum" if size_average is False else "mean")
+    warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{legacy}' instead.",
+                  UserWarning, stacklevel=stacklevel)
+    return legacy
+
+
+def _reduction(reduction, size_average, reduce):
+    """A loss function's reduction, checked: the old size_average/reduce arguments win when given."""
+    reduction = _legacy_reduction(size_average, reduce, reduction, stacklevel=4)
+    _check_reduction(reduction)
+    return reduction
+
+
 def _reduce(losses, reduction):
     """Apply a loss reduction to a numpy array of per-element losses, keeping its dtype."""
     if reduction == "none":
@@ -56,10 +76,12 @@ def _mean_scale(grad, count, reduction):
     return grad / max(count, 1) if reduction == "mean" else grad
 
 
-def _check_target_shape(input, target):  # noqa: A002
-    """The elementwise losses: PyTorch's warning when shapes differ, its error when they cannot broadcast."""
+def _broadcast_pair(input, target):  # noqa: A002
+    """The elementwise losses take input and target as torch.broadcast_tensors makes them: PyTorch's
+    warning when the shapes differ, its error when they cannot broadcast, and an expand of the one whose
+    shape differs (ExpandBackward0 in the graph)."""
     if input.shape == target.shape:
-        return
+        return input, target
     warnings.warn(
         f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
         "This will likely lead to incorrect results due to broadcasting. Please ensure they have the same size.",
@@ -70,6 +92,34 @@ def _check_target_shape(input, target):  # noqa: A002
         if a[-offset] != b[-offset] and 1 not in (a[-offset], b[-offset]):
             raise RuntimeError(f"The size of tensor a ({a[-offset]}) must match the size of tensor b "
                                f"({b[-offset]}) at non-singleton dimension {ndim - offset}")
+    shape = np.broadcast_shapes(a, b)
+    return tuple(t if tuple(t.shape) == shape else t.expand(*shape) for t in (input, target))
+
+
+# ---------------------------------------------------- dtypes of the fused losses
+def _promote_types(a, b):
+    """torch.promote_types on numpy dtypes: a float beats any integer (numpy widens int64 + float32 to float64)."""
+    if (a.kind == "f") != (b.kind == "f"):
+        return a if a.kind == "f" else b
+    return np.promote_types(a, b)
+
+
+def _can_cast(source, result):
+    """torch.can_cast: never float to integer, nor anything but bool to bool."""
+    if source.kind == "f" and result.kind != "f":
+        return False
+    return source.kind == "b" or result.kind != "b"
+
+
+def _require_float(kernel, np_dtype):
+    """PyTorch's error when a loss kernel, written for floats only, meets an integer or bool dtype."""
+    if np_dtype.kind != "f":
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_torch_name(np_dtype)}\'')
+
+
+def _require_float_operands(kernel, input, target):  # noqa: A002
+    """A fused elementwise loss computes in the dtype both operands promote to: it must be a float."""
+    _require_float(kernel, _promote_types(input._data.dtype, target._data.dtype))
 
 
 def _reduce_tensor(losses, reduction):
@@ -216,6 +266,11 @@ def dropout(input, p=0.5, training=True):  # noqa: A002
 
 
 # --------------------------------------------------------------------- losses
+def _difference(input, target):  # noqa: A002
+    """input − target as numpy arrays, in the dtype PyTorch's loss kernel computes in."""
+    return np.subtract(input._data, target._data, dtype=_promote_types(input._data.dtype, target._data.dtype))
+
+
 class MseLoss(Function):
     backward_name = "MseLossBackward0"
 
@@ -223,7 +278,7 @@ class MseLoss(Function):
     def forward(ctx, input, target, reduction):  # noqa: A002
         ctx.save_for_backward(input, target)
         ctx.reduction = reduction
-        diff = input._data - target._data
+        diff = _difference(input, target)
         return _reduce(diff * diff, reduction)
 
     @staticmethod
@@ -235,24 +290,25 @@ class MseLoss(Function):
         return (grad_diff if need_input else None), (-grad_diff if need_target else None), None
 
 
-def mse_loss(input, target, reduction="mean", weight=None):  # noqa: A002
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):  # noqa: A002
     """Mean (or sum) of (input - target)²; with ``weight``, of weight·(input - target)² (mean: / Σ weight)."""
     _require_tensors("mse_loss", input=input, target=target)
-    _check_reduction(reduction)
-    _check_target_shape(input, target)
+    reduction = _reduction(reduction, size_average, reduce)
+    expanded_input, expanded_target = _broadcast_pair(input, target)
     if weight is not None:
-        return _weighted_losses((input - target) ** 2, input, weight, reduction)
-    return MseLoss.apply(input, target, reduction)
+        return _weighted_losses((expanded_input - expanded_target) ** 2, input, weight, reduction)
+    _require_float_operands("mse_cpu", input, target)
+    return MseLoss.apply(expanded_input, expanded_target, reduction)
 
 
-def l1_loss(input, target, reduction="mean", weight=None):  # noqa: A002
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):  # noqa: A002
     """Mean (or sum) of |input - target|. Recorded as abs then mean, as PyTorch does."""
     _require_tensors("l1_loss", input=input, target=target)
-    _check_reduction(reduction)
-    _check_target_shape(input, target)
+    reduction = _reduction(reduction, size_average, reduce)
+    expanded_input, expanded_target = _broadcast_pair(input, target)
     if weight is not None:
-        return _weighted_losses((input - target).abs(), input, weight, reduction)
-    return _reduce_tensor((input - target).abs(), reduction)
+        return _weighted_losses((expanded_input - expanded_target).abs(), input, weight, reduction)
+    return _reduce_tensor((expanded_input - expanded_target).abs(), reduction)
 
 
 def _weighted_losses(losses, input, weight, reduction, mean_over_weights=True):  # noqa: A002
@@ -268,12 +324,12 @@ def _weighted_losses(losses, input, weight, reduction, mean_over_weights=True): 
     return losses.sum() / weight.sum()
 
 
-def _pointwise_loss_forward(ctx, input, target, reduction, setting, losses_of):  # noqa: A002
+def _pointwise_loss_forward(ctx, input, target, reduction, setting, losses_of, result_dtype):  # noqa: A002
     """Forward of a loss of d = input − target element by element (Huber, SmoothL1)."""
     ctx.save_for_backward(input, target)
     ctx.settings = (reduction, setting)
-    diff = input._data - target._data
-    return _reduce(losses_of(diff, np.abs(diff), setting).astype(diff.dtype, copy=False), reduction)
+    diff = _difference(input, target)
+    return _reduce(losses_of(diff, np.abs(diff), setting).astype(result_dtype or diff.dtype, copy=False), reduction)
 
 
 def _pointwise_loss_backward(ctx, grad, slope_of):
@@ -287,14 +343,16 @@ def _pointwise_loss_backward(ctx, grad, slope_of):
 
 
 class HuberLoss(Function):
-    """½·d² where |d| < delta, else delta·(|d| − ½·delta), with d = input − target (squared, then linear)."""
+    """½·d² where |d| < delta, else delta·(|d| − ½·delta), with d = input − target (squared, then linear).
+
+    Its result has the input's dtype (PyTorch writes into a tensor like the input)."""
 
     backward_name = "HuberLossBackward0"
 
     @staticmethod
     def forward(ctx, input, target, reduction, delta):  # noqa: A002
         return _pointwise_loss_forward(ctx, input, target, reduction, delta, lambda d, size, delta: np.where(
-            size < delta, 0.5 * d * d, delta * (size - 0.5 * delta)))
+            size < delta, 0.5 * d * d, delta * (size - 0.5 * delta)), input._data.dtype)
 
     @staticmethod
     def backward(ctx, grad):
@@ -310,36 +368,42 @@ class SmoothL1Loss(Function):
     @staticmethod
     def forward(ctx, input, target, reduction, beta):  # noqa: A002
         return _pointwise_loss_forward(ctx, input, target, reduction, beta, lambda d, size, beta: np.where(
-            size < beta, 0.5 * d * d / beta, size - 0.5 * beta))
+            size < beta, 0.5 * d * d / beta, size - 0.5 * beta), None)
 
     @staticmethod
     def backward(ctx, grad):
         return _pointwise_loss_backward(ctx, grad, lambda d, beta: (d / beta).clamp(-1.0, 1.0))
 
 
-def smooth_l1_loss(input, target, reduction="mean", beta=1.0):  # noqa: A002
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):  # noqa: A002
     """Smooth L1: squared (scaled by 1/beta) for errors below ``beta``, absolute beyond; beta=0 is l1_loss."""
     _require_tensors("smooth_l1_loss", input=input, target=target)
-    _check_reduction(reduction)
+    reduction = _reduction(reduction, size_average, reduce)
+    expanded_input, expanded_target = _broadcast_pair(input, target)
+    if beta == 0:
+        return l1_loss(expanded_input, expanded_target, reduction=reduction)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
-    if beta == 0:
-        return l1_loss(input, target, reduction)
-    _check_target_shape(input, target)
-    return SmoothL1Loss.apply(input, target, reduction, float(beta))
+    _require_float_operands("smooth_l1_cpu", input, target)
+    return SmoothL1Loss.apply(expanded_input, expanded_target, reduction, float(beta))
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):  # noqa: A002
     """Huber loss: mse for errors smaller than ``delta``, l1 (scaled by delta) beyond; robust to outliers."""
     _require_tensors("huber_loss", input=input, target=target)
     _check_reduction(reduction)
+    expanded_input, expanded_target = _broadcast_pair(input, target)
     if not delta > 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
-    _check_target_shape(input, target)
+    computed, result = _promote_types(input._data.dtype, target._data.dtype), input._data.dtype
+    if not _can_cast(computed, result):      # PyTorch writes the result into a tensor of the input's dtype
+        raise RuntimeError(f"result type {_torch_name(computed)} can't be cast to the desired output type "
+                           f"{_torch_name(result)}")
+    _require_float("huber_cpu", computed)
     if weight is not None:
-        losses = HuberLoss.apply(input, target, "none", float(delta))
+        losses = HuberLoss.apply(expanded_input, expanded_target, "none", float(delta))
         return _weighted_losses(losses, input, weight, reduction, mean_over_weights=False)
-    return HuberLoss.apply(input, target, reduction, float(delta))
+    return HuberLoss.apply(expanded_input, expanded_target, reduction, float(delta))
 
 
 class BinaryCrossEntropy(Function):
@@ -377,24 +441,29 @@ class BinaryCrossEntropy(Function):
         return grad_input, grad_target, None, None
 
 
-def binary_cross_entropy(input, target, weight=None, reduction="mean"):  # noqa: A002
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):  # noqa: A002
     """Binary cross-entropy of probabilities ``input`` (e.g. after sigmoid) against 0./1. targets."""
     _require_tensors("binary_cross_entropy", input=input, target=target)
-    _check_reduction(reduction)
+    reduction = _reduction(reduction, size_average, reduce)
     if target.shape != input.shape:
         raise ValueError(f"Using a target size ({target.shape}) that is different to the input size "
                          f"({input.shape}) is deprecated. Please ensure they have the same size.")
-    x = input._data
-    if ((x < 0) | (x > 1)).any():
-        raise RuntimeError("all elements of input should be between 0 and 1")
     weight = _constant(weight)
-    if weight is not None:
+    if weight is not None:       # PyTorch expands the weight to the target's shape first
         try:
-            weight = np.broadcast_to(weight, x.shape)
+            shape = np.broadcast_shapes(tuple(target.shape), weight.shape)
         except ValueError:
             raise RuntimeError(f"Attempting to broadcast a dimension of length {weight.shape[-1]} at -1! "
                                f"Mismatching argument at index 1 had gradkit.Size({list(weight.shape)}); but "
-                               f"expected shape should be broadcastable to {list(x.shape)}") from None
+                               f"expected shape should be broadcastable to {list(target.shape)}") from None
+        _check_written_shape(tuple(input.shape), shape)
+        weight = np.broadcast_to(weight, shape)
+    if target.dtype != input.dtype:
+        raise RuntimeError(f"Found dtype {target.dtype.scalar_name} but expected {input.dtype.scalar_name}")
+    _require_float("binary_cross_entropy", input._data.dtype)
+    x = input._data
+    if not ((x >= 0) & (x <= 1)).all():          # (nan is not between them either)
+        raise RuntimeError("all elements of input should be between 0 and 1")
     return BinaryCrossEntropy.apply(input, target, weight, reduction)
 
 
@@ -416,7 +485,8 @@ class BinaryCrossEntropyWithLogits(Function):
             losses = losses * weight
         ctx.save_for_backward(input, target)
         ctx.settings = (weight, pos_weight, reduction)
-        return _reduce(losses.astype(x.dtype, copy=False), reduction)
+        # PyTorch computes the losses in place in (1 − target): the result has the target's dtype
+        return _reduce(losses.astype(t.dtype, copy=False), reduction)
 
     @staticmethod
     def backward(ctx, grad):
@@ -443,17 +513,53 @@ class BinaryCrossEntropyWithLogits(Function):
         return grad_input, grad_target, None, None, None
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):  # noqa: A002
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
+                                     pos_weight=None):  # noqa: A002
     """Binary cross-entropy on raw scores (logits): sigmoid and log in one stable step. target holds 0./1. floats."""
-    _require_tensors("binary_cross_entropy_with_logits", input=input, target=target)
-    _check_reduction(reduction)
+    fn = "binary_cross_entropy_with_logits"
+    _require_tensors(fn, input=input, target=target)
+    reduction = _reduction(reduction, size_average, reduce)
     if target.shape != input.shape:
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
+    _require_float("log_sigmoid_cpu", input._data.dtype)
+    if target._data.dtype.kind == "b":        # PyTorch's 1 − target comes first
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
+                           "Use the `^` or `logical_xor()` operator instead.")
     if not target.is_floating_point():
         raise RuntimeError(f"result type {_torch_name(input._data.dtype)} can't be cast to the desired output type "
                            f"{_torch_name(target._data.dtype)}\ngradkit hint: binary_cross_entropy_with_logits wants "
                            "float targets (0. or 1.): use target.float()")
-    return BinaryCrossEntropyWithLogits.apply(input, target, _constant(weight), _constant(pos_weight), reduction)
+    weight, pos_weight = _optional_tensor(fn, "weight", 3, weight), _optional_tensor(fn, "pos_weight", 4, pos_weight)
+    shape = tuple(input.shape)
+    if pos_weight is not None:      # PyTorch: (pos_weight − 1)·target, then multiplied into log σ(input) in place
+        _check_written_shape(shape, _broadcast_shape(pos_weight.shape, shape))
+    if weight is not None:          # and the losses multiplied by the weight in place
+        _check_written_shape(shape, _broadcast_shape(shape, weight.shape))
+    return BinaryCrossEntropyWithLogits.apply(input, target, weight, pos_weight, reduction)
+
+
+def _broadcast_shape(a, b):
+    """The shape a ⊙ b has (PyTorch's error, naming a and b, when there is none)."""
+    error = broadcast_error((np.broadcast_to(0, a), np.broadcast_to(0, b)))    # (views: no memory)
+    if error is not None:
+        raise error
+    return np.broadcast_shapes(a, b)
+
+
+def _check_written_shape(shape, broadcast):
+    """PyTorch's error for an in-place op whose operands broadcast beyond the tensor written to."""
+    if broadcast != shape:
+        raise RuntimeError(f"output with shape {list(shape)} doesn't match the broadcast shape {list(broadcast)}")
+
+
+def _optional_tensor(fn_name, name, position, value):
+    """A tensor argument that may be None (weight=, pos_weight=) -> its numpy array, or PyTorch's TypeError."""
+    if value is None:
+        return None
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{fn_name}(): argument '{name}' (position {position}) must be Tensor, "
+                        f"not {_qualified_type(value)}")
+    return value._data
 
 
 class NllLoss(Function):
@@ -475,7 +581,7 @@ class NllLoss(Function):
         row_weight = (weight[safe_labels] if weight is not None else np.ones(labels.shape)).astype(logp.dtype)
         row_weight *= kept
         picked = rows[np.arange(rows.shape[0]), safe_labels]
-        losses = -row_weight * picked
+        losses = np.where(kept, -row_weight * picked, 0).astype(logp.dtype, copy=False)    # ignored: +0.
         coef = -row_weight
         if reduction == "none":
             result = losses.reshape(target.shape)
@@ -485,7 +591,7 @@ class NllLoss(Function):
             total_weight = row_weight.sum(dtype=logp.dtype)
             with np.errstate(invalid="ignore", divide="ignore"):     # all ignored -> nan, as in PyTorch
                 result = losses.sum(dtype=logp.dtype) / total_weight
-                coef = coef / total_weight
+                coef = np.where(kept, coef / total_weight, 0)        # an ignored target gets 0, even then
         dense = np.zeros(rows.shape, dtype=logp.dtype)
         dense[np.arange(rows.shape[0]), safe_labels] = coef
         ctx.dense = _classes_back(dense.reshape(classes_last.shape), logp.ndim)
@@ -513,6 +619,12 @@ def _classes_back_tensor(grad):
     return grad.permute(0, grad.ndim - 1, *range(1, grad.ndim - 1)) if grad.ndim > 2 else grad
 
 
+class NllLoss2d(NllLoss):
+    """The same for scores (N, C, H, W) and targets (N, H, W): PyTorch's nll_loss2d."""
+
+    backward_name = "NllLoss2DBackward0"
+
+
 def _refuse_0d_cross_entropy(target):
     """PyTorch's errors for a 0-d input: it reads a 0-d target as class probabilities, others as classes."""
     if target.ndim != 0:
@@ -523,11 +635,32 @@ def _refuse_0d_cross_entropy(target):
     raise IndexError("Dimension specified as 1 but tensor has no dimensions")
 
 
-def _class_targets(fn_name, input, target, ignore_index):  # noqa: A002
-    """Check class-index targets like PyTorch does; return them as a numpy int64 array."""
+def _check_class_target_shape(input, target):  # noqa: A002
+    """PyTorch's nll_loss_nd checks of the target's shape against scores (C,), (N, C) or (N, C, d1, ...),
+    those it makes before looking at the target's dtype, in its order."""
     if input.ndim == 0:
         raise ValueError("Expected 1 or more dimensions (got 0)")
-    classes = input.shape[0] if input.ndim == 1 else input.shape[1]
+    if input.ndim != 1:
+        if target.ndim == 0 and input.shape[0] == 0:
+            raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+        batch = target.shape[0] if target.ndim else 0
+        if batch != input.shape[0]:
+            raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size ({batch}).")
+    if input.ndim <= 2:
+        if target.ndim > 1:
+            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    elif input.ndim == 4:
+        if target.ndim != 3:
+            raise RuntimeError(f"only batches of spatial targets supported (3D tensors) but got targets of "
+                               f"dimension: {target.ndim}")
+    elif tuple(target.shape[1:]) != tuple(input.shape[2:]):
+        raise RuntimeError(f"Expected target size {[input.shape[0], *input.shape[2:]]}, got {list(target.shape)}")
+
+
+def _class_targets(fn_name, input, target, weight, ignore_index):  # noqa: A002
+    """Check class-index targets (and class weights) like PyTorch does; return them as a numpy int64 array
+    (a 1-D input's one-element target as a 0-d one)."""
+    _check_class_target_shape(input, target)
     labels = target._data
     if labels.dtype not in (np.int64, np.uint8):
         example = labels.reshape(-1)[0] if labels.size else "none"
@@ -535,13 +668,17 @@ def _class_targets(fn_name, input, target, ignore_index):  # noqa: A002
             f"expected target dtype to be Long or Byte, but got {_torch_name(labels.dtype)}\n"
             f"gradkit hint: {fn_name} wants class indices as an int64 tensor, e.g. gk.tensor([0, 2, 1]); this "
             f"target holds {labels.dtype.name} values such as {example}: convert it with target.long()")
-    expected = () if input.ndim == 1 else (input.shape[0],) + tuple(input.shape[2:])
-    if tuple(labels.shape) != expected:
-        if input.ndim >= 2 and labels.ndim >= 1 and labels.shape[0] != input.shape[0]:
-            raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
-                             f"({labels.shape[0]}).")
-        raise RuntimeError(f"{fn_name}: expected target of shape {list(expected)} for input of shape "
-                           f"{list(input.shape)}, but got target of shape {list(labels.shape)}")
+    if input.ndim == 1 and labels.ndim == 1:
+        if labels.shape[0] != 1:
+            raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {labels.shape[0]}")
+        labels = labels.reshape(())
+    if input.ndim == 4 and labels.shape != (input.shape[0], *input.shape[2:]):
+        raise RuntimeError(f"size mismatch (got input: {list(input.shape)} , target: {list(labels.shape)}")
+    classes = input.shape[0] if input.ndim == 1 else input.shape[1]
+    _check_class_weight(weight, classes, input.ndim)
+    _require_float("nll_loss_out_frame" if input.ndim <= 2 else "nll_loss2d_forward_out_frame", input._data.dtype)
+    if weight is not None and weight.dtype != input._data.dtype:
+        raise RuntimeError(f"expected scalar type {input.dtype.scalar_name} but found {_torch_name(weight.dtype)}")
     outside = (labels != ignore_index) & ((labels < 0) | (labels >= classes))
     if outside.any():
         bad = int(labels[outside].reshape(-1)[0])
@@ -550,51 +687,95 @@ def _class_targets(fn_name, input, target, ignore_index):  # noqa: A002
     return labels.astype(np.int64, copy=False)
 
 
-def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):  # noqa: A002
-    """Negative log-likelihood of class ``target`` under log-probabilities ``input`` (N, C)."""
-    _require_tensors("nll_loss", input=input, target=target)
-    _check_reduction(reduction)
-    labels = _class_targets("nll_loss", input, target, ignore_index)
-    return NllLoss.apply(input, labels, _constant(weight), ignore_index, reduction)
+def _check_class_weight(weight, classes, ndim, prefix=""):
+    """A class weight needs one number per class (PyTorch's 2-D-and-more nll_loss only counts them)."""
+    if weight is None:
+        return
+    if ndim > 2 and not prefix:
+        if weight.size != classes:
+            raise RuntimeError("weight tensor should be defined either for all or no classes")
+    elif weight.ndim != 1 or weight.size != classes:
+        raise RuntimeError(f"{prefix}weight tensor should be defined either for all {classes} classes or no classes "
+                           f"but got weight tensor of shape: {list(weight.shape)}")
 
 
-def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):  # noqa: A002
+def _nll_loss_nd(input, labels, weight, ignore_index, reduction, contiguous=False):  # noqa: A002
+    """PyTorch's nll_loss_nd on checked targets: NllLoss for (C,) and (N, C) scores, NllLoss2d for
+    (N, C, H, W); other shapes are made contiguous and viewed as (N, C, 1, -1) first (and the
+    per-target losses viewed back)."""
+    if weight is not None:
+        weight = weight.reshape(-1)        # (beyond 2-D PyTorch only counts the weights: (C, 1) is fine)
+    if input.ndim <= 2:
+        return NllLoss.apply(input, labels, weight, ignore_index, reduction)
+    if input.ndim == 4:
+        return NllLoss2d.apply(input, labels, weight, ignore_index, reduction)
+    n, classes = input.shape[:2]
+    if not (contiguous or input._data.flags.c_contiguous):
+        input = input.clone()              # PyTorch's contiguous(): CloneBackward0  # noqa: A001
+    empty = input.numel() == 0
+    flat = View.apply(input, (n, classes, 0, 0) if empty else (n, classes, 1, -1))
+    losses = NllLoss2d.apply(flat, labels.reshape((n, 0, 0) if empty else (n, 1, -1)), weight, ignore_index,
+                             reduction)
+    return losses if reduction != "none" else View.apply(losses, (n, *input.shape[2:]))
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):  # noqa: A002
+    """Negative log-likelihood of class ``target`` under log-probabilities ``input``: (C,) or (N, C), or
+    (N, C, d1, d2, ...) with targets (N, d1, d2, ...) (a class score per pixel, say)."""
+    _require_tensors("nll_loss_nd", input=input, target=target)       # (PyTorch's names, in its messages)
+    reduction = _reduction(reduction, size_average, reduce)
+    weight = _optional_tensor("nll_loss_nd", "weight", 3, weight)
+    labels = _class_targets("nll_loss", input, target, weight, ignore_index)
+    return _nll_loss_nd(input, labels, weight, ignore_index, reduction)
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
+                  label_smoothing=0.0):  # noqa: A002
     """Cross-entropy of raw scores (N, C) against class indices (N,): nll_loss(log_softmax(input, 1), target).
 
-    Stable for large scores. A float target with the same shape as ``input`` is read as
-    class probabilities, as in PyTorch. ``label_smoothing=ε`` mixes the target with the
-    uniform distribution: (1 − ε)·loss + ε·(mean over classes of −log p).
+    Stable for large scores. Scores may also be (C,), or (N, C, d1, ...) with targets (N, d1, ...).
+    A target with the same shape as ``input`` is read as class probabilities (it must be float), as in
+    PyTorch. ``label_smoothing=ε`` mixes the target with the uniform distribution:
+    (1 − ε)·loss + ε·(mean over classes of −log p).
     """
-    _require_tensors("cross_entropy", input=input, target=target)
-    _check_reduction(reduction)
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    _require_tensors("cross_entropy_loss", input=input, target=target)
+    reduction = _reduction(reduction, size_average, reduce)
+    weight = _optional_tensor("cross_entropy_loss", "weight", 3, weight)
     if input.ndim == 0:
         _refuse_0d_cross_entropy(target)
     class_dim = 0 if input.ndim == 1 else 1
-    if target.is_floating_point() and target.shape == input.shape:
+    if label_smoothing > 1.0:           # (PyTorch reads a negative one as none)
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    if target.shape == input.shape:
+        if not target.is_floating_point():
+            raise RuntimeError(f"Expected floating point type for target with class probabilities, got "
+                               f"{target.dtype.scalar_name}")
+        if ignore_index >= 0:
+            raise RuntimeError("ignore_index is not supported for floating point target")
+        _check_class_weight(weight, input.shape[class_dim], input.ndim, prefix="cross_entropy: ")
         if label_smoothing > 0:
             target = target * (1 - label_smoothing) + label_smoothing / input.shape[class_dim]
         return _soft_cross_entropy(input, target, class_dim, weight, reduction)
-    labels = _class_targets("cross_entropy", input, target, ignore_index)
-    log_probs = ops.log_softmax(input, class_dim)
-    nll = NllLoss.apply(log_probs, labels, _constant(weight), ignore_index, reduction)
-    if label_smoothing == 0:
+    log_probs = ops.log_softmax(input, class_dim)      # first: its dtype error comes before the target's checks
+    labels = _class_targets("cross_entropy", input, target, weight, ignore_index)
+    nll = _nll_loss_nd(log_probs, labels, weight, ignore_index, reduction, contiguous=True)
+    if label_smoothing <= 0:
         return nll
-    smooth = _uniform_target_loss(log_probs, labels, class_dim, _constant(weight), ignore_index, reduction)
-    return (1 - label_smoothing) * nll + smooth * (label_smoothing / input.shape[class_dim])
+    smooth = _uniform_target_loss(log_probs, labels, class_dim, weight, ignore_index, reduction)
+    return (_MulByNumber.apply(nll, 1 - label_smoothing)
+            + _MulByNumber.apply(smooth, label_smoothing / input.shape[class_dim]))
 
 
 def _uniform_target_loss(log_probs, labels, class_dim, weight, ignore_index, reduction):
     """-Σ_c weight_c·log p_c per sample (ignored samples 0), reduced the way nll_loss reduces (PyTorch's)."""
     terms = log_probs if weight is None else log_probs * Tensor(_class_shaped(weight, log_probs.ndim, class_dim))
-    kept = labels != ignore_index
-    losses = -terms.sum(dim=class_dim) * Tensor(kept.astype(log_probs._data.dtype))
+    ignored = labels == ignore_index
+    losses = _MaskedFill.apply(-terms.sum(dim=class_dim), ignored, 0.0)
     if reduction == "none":
         return losses
     if reduction == "sum":
         return losses.sum()
-    total_weight = kept.sum() if weight is None else weight[labels[kept]].sum()
+    total_weight = (~ignored).sum() if weight is None else weight[labels[~ignored]].sum()
     with np.errstate(invalid="ignore", divide="ignore"):     # every target ignored: nan, as in PyTorch
         return losses.sum() / float(total_weight)
 
@@ -607,11 +788,43 @@ def _class_shaped(weight, ndim, class_dim):
 
 
 def _soft_cross_entropy(input, target, class_dim, weight, reduction):  # noqa: A002
-    """-(target · log_softmax(input)) summed over classes: the probability-target form."""
+    """-(target · log_softmax(input)) summed over classes: the probability-target form, recorded as PyTorch's."""
     terms = ops.log_softmax(input, class_dim) * target
     if weight is not None:
-        terms = terms * Tensor(_class_shaped(_constant(weight), input.ndim, class_dim))
+        terms = terms * Tensor(_class_shaped(weight, input.ndim, class_dim))
     if reduction == "none":       # the same graph as PyTorch's: a Neg on top of the sum
         return -terms.sum(dim=class_dim)
-    total = -terms.sum()
-    return total if reduction == "sum" else total / max(input.numel() // input.shape[class_dim], 1)
+    if reduction == "sum":
+        return -terms.sum()
+    if input.numel() == 0:        # the mean of no samples: nan (PyTorch fills the sum with it)
+        return -terms.sum().fill_(float("nan"))
+    return _DivByNumber.apply(-terms.sum(), input.numel() // input.shape[class_dim])
+
+
+class _MulByNumber(Mul):
+    """tensor * number as PyTorch's C++ code records it: MulBackward1, the number not listed as an input."""
+
+    backward_name = "MulBackward1"
+    numbers_are_inputs = False
+
+
+class _MaskedFill(Function):
+    """``value`` where ``mask`` (a numpy bool array) holds, the input elsewhere: PyTorch's masked_fill."""
+
+    backward_name = "MaskedFillBackward0"
+
+    @staticmethod
+    def forward(ctx, input, mask, value):  # noqa: A002
+        ctx.filled = Tensor(mask)
+        return np.where(mask, input._data.dtype.type(value), input._data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return ops.where(ctx.filled, 0.0, grad), None, None      # (0, not 0·grad: grad may be inf)
+
+
+class _DivByNumber(Div):
+    """tensor / number as PyTorch's C++ code records it: DivBackward1, the number not listed as an input."""
+
+    backward_name = "DivBackward1"
+    numbers_are_inputs = False

@@ -7,27 +7,14 @@ are buffers: they are in ``state_dict()`` and follow ``.double()``.
     criterion = gk.nn.CrossEntropyLoss(label_smoothing=0.1)
     loss = criterion(model(X), y)
 """
-import warnings
-
 from . import functional as F
 from .module import Module
-
-
-def _legacy_reduction(size_average, reduce, reduction):
-    """PyTorch's old size_average/reduce arguments, mapped onto ``reduction`` with its deprecation warning."""
-    if size_average is None and reduce is None:
-        return reduction
-    warnings.warn("size_average and reduce args will be deprecated, please use reduction='{}' instead.".format(
-        "none" if reduce is False else ("sum" if size_average is False else "mean")), UserWarning, stacklevel=3)
-    if reduce is False:
-        return "none"
-    return "sum" if size_average is False else "mean"
 
 
 class _Loss(Module):
     def __init__(self, size_average=None, reduce=None, reduction="mean"):
         super().__init__()
-        self.reduction = _legacy_reduction(size_average, reduce, reduction)
+        self.reduction = F._legacy_reduction(size_average, reduce, reduction)
 
 
 class _WeightedLoss(_Loss):
