@@ -109,8 +109,10 @@ class ViewOp(Op):
             return out
         # (an empty result shares no memory, yet PyTorch treats it as a view all the same; numpy
         # hands back the very array for some no-op views, such as squeezing a 0-d array)
-        data = out._data
-        if data is x._data or (data.base is not None and (np.may_share_memory(data, x._data) or data.size == 0)):
+        data, source = out._data, x._data
+        base = data.base          # (numpy points a view's base at the memory's owner: the cheap test first)
+        if data is source or (base is not None and (base is source or base is source.base
+                                                    or np.may_share_memory(data, source) or data.size == 0)):
             box = out._version_box = x._version_box
             if x._view_of is None:
                 root, steps, made_without_grad = x, (), not _state.enabled
@@ -118,6 +120,8 @@ class ViewOp(Op):
                 root, steps, _, made_without_grad = x._view_of
                 made_without_grad = made_without_grad or not _state.enabled
             out._view_of = (root, steps + ((cls, args),), out._version_box[0], made_without_grad)
+            if not _state.enabled and _state.off_by is None:
+                return out      # made by backward itself (a gradient): its root is backward's own temporary
             # The views of this memory, kept with its version counter: whatever changes the memory
             # (root, a view, a detach() of either) lets them follow (autograd.function.sync_views).
             if len(box) == 1:

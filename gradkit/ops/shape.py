@@ -135,6 +135,8 @@ def _broadcast(array, shape):
     """A writable np.broadcast_to(array, shape) (numpy's is read-only and ~2x slower to build):
     sum's backward expands every loss's grad this way."""
     lead = len(shape) - array.ndim
+    if not array.ndim:                 # a 0-d grad of a full reduction: the common case, no loop
+        return np.ndarray(shape, array.dtype, array, 0, (0,) * lead)
     strides = (0,) * lead + tuple(st if s == n else 0 for s, n, st in zip(array.shape, shape[lead:], array.strides))
     return np.lib.stride_tricks.as_strided(array, shape, strides) if not array.flags.c_contiguous \
         else np.ndarray(shape, array.dtype, array, 0, strides)
