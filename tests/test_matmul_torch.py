@@ -215,3 +215,27 @@ def test_zero_signs_of_matrix_products_match_pytorch(sa, sb):
             case = f"{sa} @ {sb}, {dtype.__name__}, requires_grad={requires_grad}, seed {seed}"
             np.testing.assert_array_equal(got, expected, err_msg=case)
             np.testing.assert_array_equal(np.signbit(got), np.signbit(expected), err_msg=case)
+
+
+def _signed_zero_linear(lib, input_shape, out_features, with_bias, seed):
+    rng = np.random.default_rng(seed)
+    choices = np.array([-0.0, 0.0, -0.0, -1.5, 2.0], dtype=np.float32)
+    x = lib.tensor(choices[rng.integers(0, len(choices), input_shape)], requires_grad=True)
+    w = lib.tensor(choices[rng.integers(0, len(choices), (out_features, input_shape[-1]))], requires_grad=True)
+    b = lib.tensor(np.abs(choices[rng.integers(0, len(choices), out_features)])) if with_bias else None
+    y = lib.nn.functional.linear(x, w, b)
+    y.backward(lib.tensor(choices[rng.integers(0, len(choices), tuple(y.shape))]))
+    return [t.detach().numpy().copy() for t in (y, x.grad, w.grad)]
+
+
+@pytest.mark.parametrize("input_shape, out_features", [((3, 1), 3), ((2, 3, 1), 4), ((1, 1), 3), ((3, 1), 1),
+                                                        ((1,), 3), ((4, 2), 3), ((1, 3), 2)])
+def test_zero_signs_of_linear_match_pytorch(input_shape, out_features):
+    """linear is addmm (mm without a bias): one input feature gives the products themselves, as mm."""
+    torch = pytest.importorskip("torch")
+    for with_bias, seed in itertools.product([False, True], range(4)):
+        mine, theirs = (_signed_zero_linear(lib, input_shape, out_features, with_bias, seed) for lib in (gk, torch))
+        for got, expected in zip(mine, theirs, strict=True):
+            case = f"linear of {input_shape} to {out_features}, bias={with_bias}, seed {seed}"
+            np.testing.assert_array_equal(got, expected, err_msg=case)
+            np.testing.assert_array_equal(np.signbit(got), np.signbit(expected), err_msg=case)

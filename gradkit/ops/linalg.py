@@ -105,13 +105,13 @@ class Mm(Op):
 
 
 def matrix_product(a, b):
-    """a @ b of two numpy matrices, with the zero signs of PyTorch's CPU mm.
+    """a @ b of numpy arrays, b a matrix (a's leading dims are rows), with the zero signs of PyTorch's CPU mm.
 
     With one term per sum (a is n x 1, b is 1 x p, both n and p above 1) PyTorch's gemm returns
     the products themselves, so 0. * -1. stays -0.; numpy's matmul adds them to +0. (+0. there).
     Other shapes (more terms, or a row or column: gemv) start from +0. in both libraries.
     """
-    if a.shape[1] == 1 and a.shape[0] > 1 and b.shape[1] > 1:
+    if a.shape[-1] == 1 and a.size > 1 and b.shape[-1] > 1:
         return a * b                    # (n, 1) * (1, p): the outer product, one rounding as gemm
     return a @ b
 
