@@ -166,3 +166,76 @@ def _reshape_graphs(lib):
 def test_reshape_of_a_strided_view_is_a_reshape_alias():
     torch = pytest.importorskip("torch")
     assert _reshape_graphs(gk) == _reshape_graphs(torch)
+
+
+def _flatten_graphs(lib):
+    x = lib.ones(2, 3, 4, requires_grad=True)
+    views = (x, x.transpose(0, 1), x[:, :, :2], x[:, :1], (x * 1).expand(2, 2, 3, 4), x.permute(2, 0, 1))
+    seen = []
+    for view, (start, end) in itertools.product(views, [(0, -1), (1, -1), (0, 1), (1, 1), (-1, -1)]):
+        y = view.flatten(start, end)
+        seen.append((tuple(y.shape), y is view, _graph(y.grad_fn)))
+    y = lib.nn.Flatten()(x.transpose(0, 2))
+    return seen + [(tuple(y.shape), _graph(y.grad_fn))]
+
+
+def test_flatten_is_a_reshape_as_in_pytorch():
+    """flatten views what it can (View, ReshapeAlias), copies the rest (Clone, UnsafeView), and returns
+    the tensor itself when start_dim == end_dim."""
+    torch = pytest.importorskip("torch")
+    assert _flatten_graphs(gk) == _flatten_graphs(torch)
+
+
+def _signed_zero_products(lib, sa, sb, dtype, requires_grad, seed):
+    """Values and grads of a @ b on operands full of +0., -0. and negatives, with each zero's sign."""
+    rng = np.random.default_rng(seed)
+    choices = np.array([-0.0, 0.0, -0.0, -1.5, 2.0])
+    a_leaf, b_leaf = (lib.tensor(choices[rng.integers(0, len(choices), shape)].astype(dtype),
+                                 requires_grad=requires_grad) for shape in (sa, sb))
+    a = a_leaf.transpose(-1, -2).transpose(-1, -2) if len(sa) > 1 else a_leaf
+    y = a @ b_leaf
+    seen = [y.detach().numpy().copy()]
+    if requires_grad:
+        y.backward(lib.tensor(choices[rng.integers(0, len(choices), tuple(y.shape))].astype(dtype)))
+        seen += [a_leaf.grad.numpy().copy(), b_leaf.grad.numpy().copy()]
+    return seen
+
+
+@pytest.mark.parametrize("sa, sb", [((2, 1), (1, 2)), ((5, 1), (1, 3)), ((1, 1), (1, 4)), ((4, 1), (1, 1)),
+                                    ((3, 2), (2, 3)), ((1, 3), (3, 1)), ((2, 3, 1), (1, 4)), ((2, 3, 1), (2, 1, 4)),
+                                    ((3, 1), (2, 1, 4)), ((1,), (1, 3)), ((3, 1), (1,)), ((4, 1), (1, 4)),
+                                    ((1, 5), (5, 1)), ((1, 1), (1, 1))])
+def test_zero_signs_of_matrix_products_match_pytorch(sa, sb):
+    """PyTorch's CPU mm returns the products themselves when each sum has one term (n x 1 @ 1 x p,
+    n and p above 1), so 0. * -1.5 stays -0.; every other route starts its sums from +0."""
+    torch = pytest.importorskip("torch")
+    for dtype, requires_grad, seed in itertools.product([np.float32, np.float64], [False, True], range(4)):
+        mine, theirs = (_signed_zero_products(lib, sa, sb, dtype, requires_grad, seed) for lib in (gk, torch))
+        for got, expected in zip(mine, theirs, strict=True):
+            case = f"{sa} @ {sb}, {dtype.__name__}, requires_grad={requires_grad}, seed {seed}"
+            np.testing.assert_array_equal(got, expected, err_msg=case)
+            np.testing.assert_array_equal(np.signbit(got), np.signbit(expected), err_msg=case)
+
+
+def _signed_zero_linear(lib, input_shape, out_features, with_bias, seed):
+    rng = np.random.default_rng(seed)
+    choices = np.array([-0.0, 0.0, -0.0, -1.5, 2.0], dtype=np.float32)
+    x = lib.tensor(choices[rng.integers(0, len(choices), input_shape)], requires_grad=True)
+    w = lib.tensor(choices[rng.integers(0, len(choices), (out_features, input_shape[-1]))], requires_grad=True)
+    b = lib.tensor(np.abs(choices[rng.integers(0, len(choices), out_features)])) if with_bias else None
+    y = lib.nn.functional.linear(x, w, b)
+    y.backward(lib.tensor(choices[rng.integers(0, len(choices), tuple(y.shape))]))
+    return [t.detach().numpy().copy() for t in (y, x.grad, w.grad)]
+
+
+@pytest.mark.parametrize("input_shape, out_features", [((3, 1), 3), ((2, 3, 1), 4), ((1, 1), 3), ((3, 1), 1),
+                                                        ((1,), 3), ((4, 2), 3), ((1, 3), 2)])
+def test_zero_signs_of_linear_match_pytorch(input_shape, out_features):
+    """linear is addmm (mm without a bias): one input feature gives the products themselves, as mm."""
+    torch = pytest.importorskip("torch")
+    for with_bias, seed in itertools.product([False, True], range(4)):
+        mine, theirs = (_signed_zero_linear(lib, input_shape, out_features, with_bias, seed) for lib in (gk, torch))
+        for got, expected in zip(mine, theirs, strict=True):
+            case = f"linear of {input_shape} to {out_features}, bias={with_bias}, seed {seed}"
+            np.testing.assert_array_equal(got, expected, err_msg=case)
+            np.testing.assert_array_equal(np.signbit(got), np.signbit(expected), err_msg=case)

@@ -19,6 +19,7 @@ from .._tensor import Tensor
 from ..autograd.function import Function
 from ..ops._base import broadcast_error
 from ..ops.arithmetic import Div, Mul
+from ..ops.linalg import matrix_product
 from ..ops.shape import View
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -184,7 +185,7 @@ class LinearAddmm(Function):
     def forward(ctx, input, weight, bias):  # noqa: A002
         x, w = input._data, weight._data
         ctx.save_for_backward(input, weight)
-        out = x @ w.T
+        out = matrix_product(x, w.T)         # (PyTorch's zero signs for one input feature)
         if bias is not None:
             out += bias._data        # in place: `out` is a fresh array
         return out

@@ -207,13 +207,13 @@ def flatten(x, start_dim=0, end_dim=-1):
     shape = x._data.shape
     if not shape:
         return View.apply(x, (1,))
-    if len(shape) == 1:
-        return x                 # PyTorch: flattening a 1-D tensor returns it as it is
     start, end = wrap_dim(start_dim, len(shape)), wrap_dim(end_dim, len(shape))
     if start > end:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if start == end:
+        return x                 # PyTorch: nothing to merge, so flatten returns the tensor itself
     merged = int(np.prod(shape[start:end + 1], dtype=np.int64))
-    return View.apply(x, shape[:start] + (merged,) + shape[end + 1:])
+    return reshape(x, shape[:start] + (merged,) + shape[end + 1:])    # PyTorch's flatten is a reshape
 
 
 def transpose(x, dim0, dim1):

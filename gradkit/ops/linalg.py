@@ -87,7 +87,7 @@ class Mm(Op):
         need_a, need_b = _save_operands(ctx, a, b, mat2_first=True)
         if need_a or need_b:      # PyTorch's backward transposes its product for a column-major input
             ctx.column_major = need_a and _column_major(a._data), need_b and _column_major(b._data)
-        return a._data @ b._data
+        return matrix_product(a._data, b._data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -102,6 +102,18 @@ class Mm(Op):
             grad_b = (T.apply(Mm.apply(T.apply(grad, 0, 1), a), 0, 1) if b_column_major
                       else Mm.apply(T.apply(a, 0, 1), grad))
         return grad_a, grad_b
+
+
+def matrix_product(a, b):
+    """a @ b of numpy arrays, b a matrix (a's leading dims are rows), with the zero signs of PyTorch's CPU mm.
+
+    With one term per sum (a is n x 1, b is 1 x p, both n and p above 1) PyTorch's gemm returns
+    the products themselves, so 0. * -1. stays -0.; numpy's matmul adds them to +0. (+0. there).
+    Other shapes (more terms, or a row or column: gemv) start from +0. in both libraries.
+    """
+    if a.shape[-1] == 1 and a.size > 1 and b.shape[-1] > 1:
+        return a * b                    # (n, 1) * (1, p): the outer product, one rounding as gemm
+    return a @ b
 
 
 def _save_operands(ctx, a, b, mat2_first=False):
@@ -171,7 +183,9 @@ def matmul(a, b):
         tracked = a._requires_grad or b._requires_grad
     else:
         tracked = False
-    if not tracked and a._data.dtype == b._data.dtype and _fits(a._data.shape, b._data.shape):
+    if (not tracked and a._data.dtype == b._data.dtype and _fits(a._data.shape, b._data.shape)
+            and (a._data.shape[-1] != 1 or na == 1 or nb == 1)):
+        # (one term per sum between matrices: the route decides the zero signs, see matrix_product)
         return UntrackedMatmul.apply(a, b)
     if na <= 2 and nb <= 2:
         if na == 1:

@@ -9,7 +9,6 @@ import re
 from dataclasses import dataclass, replace
 from typing import Callable
 
-from .compare import only_zero_signs_differ
 from .programs import assigned_by, computed_from, written_grad_results
 
 
@@ -151,17 +150,6 @@ GAPS += [
         lambda d, p: d.kind == "error" and "moved into the graph interior" in d.torch),
 ]
 
-GAPS += [
-    Gap("reshape-and-matmul-fold-names",
-        "Reshaping what cannot be viewed: flatten/reshape of an expanded tensor is UnsafeViewBackward0("
-        "CloneBackward0(...)) in torch (ReshapeAliasBackward0 when the strides allow a view), ViewBackward0 "
-        "in gradkit; likewise matmul folding a permuted 3-D operand (torch UnsafeViewBackward0(CloneBackward0), "
-        "gradkit ViewBackward0(PermuteBackward0)). Values and grads agree.",
-        "x0 = gk.ones(2, 3, requires_grad=True)\nx1 = (x0 * 1).expand(2, 2, 3)\nx2 = x1.flatten()",
-        lambda d, p: d.kind in ("grad_fn", "graph") and "ViewBackward0" in d.gradkit
-        and re.search(r"UnsafeViewBackward0('|\(CloneBackward0)|ReshapeAliasBackward0", d.torch)),
-]
-
 def _no_grad_view_written(program):
     """A view made under no_grad is later changed in place outside no_grad."""
     views = {m.group(1) for s in program
@@ -178,16 +166,3 @@ def _changed_through_view(program):
                                  r"(\[.*\] = |\.\w+_\(| [-+*/]= )", later) for later in program[i + 1:]):
             return True
     return False
-
-
-def _without_zero_signs(text):
-    return "".join(re.sub(r"-(?=0\.0*(?![0-9]))", "", text).split())
-
-GAPS += [
-    Gap("matmul-signed-zero",
-        "The sign of a zero from a matrix product differs (values compare equal, repr shows it): numpy's "
-        "matmul adds +0. where torch's mm gives -0. (e.g. [[0.], [-1.5]] @ its transpose, one term per "
-        "sum), so 1 / that is inf where torch has -inf.",
-        "a = gk.tensor([[0.], [-1.5]])\nb = a @ a.T",
-        lambda d, p: re.search(r"@|matmul\(|\.mm\(", _text(p)) and only_zero_signs_differ(d)),
-]
