@@ -17,8 +17,7 @@ from ..autograd.function import _ambiguous_view_message, _no_grad_ctx, take_hist
 from ..autograd.grad_mode import _state
 from ._base import replay_view
 from .shape import (INTERNAL_OVERLAP_ERROR, Copy, CopySlices, CopySlicesOf, CopySlicesOfExpanded, FillWithTensor,
-                    IndexPut, has_internal_overlap, index, split_key, whole,
-                    written_shape_error)
+                    IndexPut, has_internal_overlap, index, split_key, whole, written_shape_error)
 
 LEAF_ERROR = "a leaf Variable that requires grad is being used in an in-place operation."
 VIEW_OF_LEAF_ERROR = "a view of a leaf Variable that requires grad is being used in an in-place operation."
@@ -83,7 +82,7 @@ def apply_inplace(t, fn, *args):
     if _state.enabled:
         others_require = any(isinstance(a, Tensor) and a._requires_grad for a in args)
         if others_require and t._data.dtype.kind != "f" and getattr(fn, "records_only_into_float", False):
-            others_require = False
+            others_require = False      # a copy into an integer or bool tensor: nothing to differentiate
         root = t._view_of[0] if t._view_of is not None else None
         if root is not None and (t._requires_grad or others_require or root._requires_grad):
             if t._view_of[3]:       # made under no_grad: PyTorch will not guess which history is meant

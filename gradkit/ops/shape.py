@@ -709,11 +709,11 @@ def written_shape_error(shape, broadcast_shape):
 
 def check_broadcasts_into(shape, values):
     """PyTorch's error when ``values`` do not broadcast to ``shape`` (which they must fill unchanged)."""
-    error = broadcast_error((np.broadcast_to(0, shape), values))
-    if error is None and np.broadcast_shapes(shape, values.shape) != shape:
-        error = written_shape_error(shape, np.broadcast_shapes(shape, values.shape))
+    error = broadcast_error((np.broadcast_to(0, shape), values))     # (a view: no memory)
     if error is not None:
         raise error
+    if np.broadcast_shapes(shape, values.shape) != shape:
+        raise written_shape_error(shape, np.broadcast_shapes(shape, values.shape))
 
 
 class Copy(Op):
