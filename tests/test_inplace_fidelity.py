@@ -170,3 +170,31 @@ def test_a_leaf_changed_in_place_without_a_tracked_operand_stays_a_leaf():
         y.sum().backward()
         return x.is_leaf, x.grad
     assert _outcome(program, gk) == _outcome(program, torch)
+
+
+# --- an expanded tensor: the overlap is refused first; copy_ of the very same memory is a no-op ---
+@pytest.mark.parametrize("write", [
+    "x.copy_(x)", "x.copy_(x.detach())", "x.copy_(x[0])", "x.copy_(lib.ones(3).expand(2, 3))", "x.copy_(lib.ones(4))",
+    "x.mul_(1.5)", "x.div_(2)", "x.add_(lib.ones(2, 2))", "x.add_(x)", "x.fill_(2)", "x.zero_()",
+    "with lib.no_grad():\n    x.copy_(x)",
+])
+@pytest.mark.parametrize("dtype", ["float32", "int64"])
+def test_in_place_ops_on_an_expanded_tensor(write, dtype):
+    def program(lib):
+        x = lib.ones(3, dtype=getattr(lib, dtype)).expand(2, 3)
+        try:
+            exec(write, {"lib": lib, "x": x})
+        except RuntimeError as error:
+            return str(error).splitlines()[0], _state(x)
+        return "no error", _state(x)
+    assert _outcome(program, gk) == _outcome(program, torch)
+
+
+def test_copy_of_itself_is_recorded():
+    def program(lib):
+        a = lib.ones(3, requires_grad=True)
+        y = (a * 2).expand(2, 3)
+        y.copy_(y.detach())
+        y.sum().backward()
+        return y._version, y.grad_fn.name(), a.grad.tolist()
+    assert _outcome(program, gk) == _outcome(program, torch)

@@ -39,17 +39,32 @@ OVERLAP_ERROR = ("unsupported operation: some elements of the input tensor and t
 
 
 def _check_overlap(t, fn, args):
-    """PyTorch refuses an operand that partly overlaps the memory being written (x.mul_(x[:1]),
-    x[1:] = x[:3]); the very same memory (x.add_(x), x[0] = x[0]) is fine."""
-    if fn is IndexPut:
-        return
-    target = t._data[args[0]] if fn is CopySlices else t._data
+    """PyTorch refuses first a written tensor whose elements share memory (made by expand; not for
+    fill_ and zero_, nor copy_ of that very memory), then an operand that partly overlaps the memory
+    being written (x.mul_(x[:1]), x[1:] = x[:3]); the very same memory (x.add_(x), x[0] = x[0]) is fine."""
+    if issubclass(fn, IndexPut):
+        if fn is IndexPut:
+            return
+        target = t._data[args[0]]
+    else:
+        target = t._data
+        if (has_internal_overlap(target) and not getattr(fn, "writes_overlapping", False)
+                and not _copies_itself(t, fn, args)):
+            raise RuntimeError(INTERNAL_OVERLAP_ERROR)
     for a in args:
         if isinstance(a, Tensor) and np.may_share_memory(a._data, target):
-            same = (a._data.shape == target.shape and a._data.strides == target.strides
-                    and a._data.__array_interface__["data"][0] == target.__array_interface__["data"][0])
-            if not same and np.shares_memory(a._data, target, max_work=10 ** 6):
+            if not _same_memory(a._data, target) and np.shares_memory(a._data, target, max_work=10 ** 6):
                 raise RuntimeError(OVERLAP_ERROR)
+
+
+def _same_memory(a, b):
+    return (a.shape == b.shape and a.strides == b.strides and a.dtype == b.dtype
+            and a.__array_interface__["data"][0] == b.__array_interface__["data"][0])
+
+
+def _copies_itself(t, fn, args):
+    """x.copy_(x) (or of a detach() of x): PyTorch writes nothing, so even an expanded x is fine."""
+    return fn is Copy and isinstance(args[0], Tensor) and _same_memory(args[0]._data, t._data)
 
 
 def apply_setitem(t, key, basic, value):
@@ -140,6 +155,8 @@ def _write(t, values, fn, args):
     if has_internal_overlap(t._data):       # made by expand: fill_, zero_ and index_put_ write into it
         if issubclass(fn, IndexPut) and any(isinstance(k, np.ndarray) for k in args[0]):
             _warn_expanded_index_put(t, *args)
+        elif _copies_itself(t, fn, args):
+            return
         elif not getattr(fn, "writes_overlapping", False):
             raise RuntimeError(INTERNAL_OVERLAP_ERROR)
     if issubclass(fn, IndexPut):            # only the region written: elsewhere an expanded t shares its memory
