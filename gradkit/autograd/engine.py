@@ -192,7 +192,8 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
         for leaf, g in pending:
             if g is None:
                 continue
-            if plain and leaf._grad is not None and leaf._requires_grad and g._data.dtype == leaf._grad._data.dtype:
+            if (plain and leaf._grad is not None and leaf._requires_grad and g._data.dtype == leaf._grad._data.dtype
+                    and leaf.grad_fn is None):
                 with _accumulate_lock:        # the common case of _deliver_to_leaf, inline
                     leaf._grad._data += g._data
                     leaf._grad._version_box[0] += 1
@@ -374,6 +375,9 @@ def _expandable(shape, target):
     return True
 
 
+MOVED_LEAF_ERROR = ("leaf variable has been moved into the graph interior\n"
+                    "gradkit hint: this tensor was a leaf when the graph used it, and an in-place op since gave it "
+                    "a history; change a .clone() of it instead.")
 _accumulate_lock = threading.Lock()   # one .grad update at a time: threads never lose a sum (issue 11)
 
 
@@ -389,6 +393,8 @@ def _deliver_to_leaf(leaf, g, accumulate, capture_leaf, captured, create_graph, 
         for i in positions:
             captured[i] = g if i not in captured else captured[i] + g
         return
+    if leaf.grad_fn is not None:    # an in-place op gave it a history after the graph used it as a leaf
+        raise RuntimeError(MOVED_LEAF_ERROR)    # (PyTorch's check runs before the leaf's hooks)
     if leaf._hooks:
         for hook in list(leaf._hooks):
             new = hook(g)

@@ -17,7 +17,7 @@ from ..autograd.function import _ambiguous_view_message, _no_grad_ctx, take_hist
 from ..autograd.grad_mode import _state
 from ._base import replay_view
 from .shape import (INTERNAL_OVERLAP_ERROR, Copy, CopySlices, CopySlicesOf, CopySlicesOfExpanded, FillWithTensor,
-                    IndexPut, has_internal_overlap, index, split_key, whole)
+                    IndexPut, has_internal_overlap, index, split_key, whole, written_shape_error)
 
 LEAF_ERROR = "a leaf Variable that requires grad is being used in an in-place operation."
 VIEW_OF_LEAF_ERROR = "a view of a leaf Variable that requires grad is being used in an in-place operation."
@@ -39,17 +39,32 @@ OVERLAP_ERROR = ("unsupported operation: some elements of the input tensor and t
 
 
 def _check_overlap(t, fn, args):
-    """PyTorch refuses an operand that partly overlaps the memory being written (x.mul_(x[:1]),
-    x[1:] = x[:3]); the very same memory (x.add_(x), x[0] = x[0]) is fine."""
-    if fn is IndexPut:
-        return
-    target = t._data[args[0]] if fn is CopySlices else t._data
+    """PyTorch refuses first a written tensor whose elements share memory (made by expand; not for
+    fill_ and zero_, nor copy_ of that very memory), then an operand that partly overlaps the memory
+    being written (x.mul_(x[:1]), x[1:] = x[:3]); the very same memory (x.add_(x), x[0] = x[0]) is fine."""
+    if issubclass(fn, IndexPut):
+        if fn is IndexPut:
+            return
+        target = t._data[args[0]]
+    else:
+        target = t._data
+        if (has_internal_overlap(target) and not getattr(fn, "writes_overlapping", False)
+                and not _copies_itself(t, fn, args)):
+            raise RuntimeError(INTERNAL_OVERLAP_ERROR)
     for a in args:
         if isinstance(a, Tensor) and np.may_share_memory(a._data, target):
-            same = (a._data.shape == target.shape and a._data.strides == target.strides
-                    and a._data.__array_interface__["data"][0] == target.__array_interface__["data"][0])
-            if not same and np.shares_memory(a._data, target, max_work=10 ** 6):
+            if not _same_memory(a._data, target) and np.shares_memory(a._data, target, max_work=10 ** 6):
                 raise RuntimeError(OVERLAP_ERROR)
+
+
+def _same_memory(a, b):
+    return (a.shape == b.shape and a.strides == b.strides and a.dtype == b.dtype
+            and a.__array_interface__["data"][0] == b.__array_interface__["data"][0])
+
+
+def _copies_itself(t, fn, args):
+    """x.copy_(x) (or of a detach() of x): PyTorch writes nothing, so even an expanded x is fine."""
+    return fn is Copy and isinstance(args[0], Tensor) and _same_memory(args[0]._data, t._data)
 
 
 def apply_setitem(t, key, basic, value):
@@ -81,6 +96,8 @@ def apply_inplace(t, fn, *args):
         raise RuntimeError(INFERENCE_ERROR)
     if _state.enabled:
         others_require = any(isinstance(a, Tensor) and a._requires_grad for a in args)
+        if others_require and t._data.dtype.kind != "f" and getattr(fn, "records_only_into_float", False):
+            others_require = False      # a copy into an integer or bool tensor: nothing to differentiate
         root = t._view_of[0] if t._view_of is not None else None
         if root is not None and (t._requires_grad or others_require or root._requires_grad):
             if t._view_of[3]:       # made under no_grad: PyTorch will not guess which history is meant
@@ -129,8 +146,7 @@ def _rebase_root(root, view, result, args):
 def _write(t, values, fn, args):
     values = np.asarray(values)
     if values.shape != t._data.shape:
-        raise RuntimeError(
-            f"output with shape {list(t._data.shape)} doesn't match the broadcast shape {list(values.shape)}")
+        raise written_shape_error(t._data.shape, values.shape)
     if not np.can_cast(values.dtype, t._data.dtype, casting="same_kind"):
         raise RuntimeError(
             f"result type {_torch_type(values.dtype)} can't be cast to the desired output type {_torch_type(t._data.dtype)}")
@@ -139,6 +155,8 @@ def _write(t, values, fn, args):
     if has_internal_overlap(t._data):       # made by expand: fill_, zero_ and index_put_ write into it
         if issubclass(fn, IndexPut) and any(isinstance(k, np.ndarray) for k in args[0]):
             _warn_expanded_index_put(t, *args)
+        elif _copies_itself(t, fn, args):
+            return
         elif not getattr(fn, "writes_overlapping", False):
             raise RuntimeError(INTERNAL_OVERLAP_ERROR)
     if issubclass(fn, IndexPut):            # only the region written: elsewhere an expanded t shares its memory

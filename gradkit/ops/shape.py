@@ -10,7 +10,7 @@ import numpy as np
 from .. import _dtype
 from .._tensor import _make
 from ..autograd.function import _FREED_MESSAGE
-from ._base import Op, ViewOp, result_dtype, wrap_dim
+from ._base import Op, ViewOp, broadcast_error, result_dtype, wrap_dim
 
 
 class View(ViewOp):
@@ -502,6 +502,7 @@ class CopySlices(IndexPut):
     """A root tensor after an in-place change through one of its views."""
 
     backward_name = "torch::autograd::CopySlices"
+    records_only_into_float = True      # x[0] = v is a copy_ into the view x[0] (see Copy)
 
 
 class CopySlicesOf(Op):
@@ -703,14 +704,31 @@ class FillWithTensor(Op):
         return grad * 0.0, grad_value
 
 
+def written_shape_error(shape, broadcast_shape):
+    """PyTorch's error for an in-place op whose operands broadcast beyond the tensor written to."""
+    return RuntimeError(f"output with shape {list(shape)} doesn't match the broadcast shape {list(broadcast_shape)}")
+
+
+def check_broadcasts_into(shape, values):
+    """PyTorch's error when ``values`` do not broadcast to ``shape`` (which they must fill unchanged)."""
+    error = broadcast_error((np.broadcast_to(0, shape), values))     # (a view: no memory)
+    if error is not None:
+        raise error
+    if np.broadcast_shapes(shape, values.shape) != shape:
+        raise written_shape_error(shape, np.broadcast_shapes(shape, values.shape))
+
+
 class Copy(Op):
     """x.copy_(src): src's values broadcast to x's shape and cast to x's dtype. x's old values get a zero grad."""
 
     backward_name = "torch::autograd::CopyBackwards"      # PyTorch's C++ node (an older naming)
+    records_only_into_float = True      # copy_ into an integer or bool tensor: PyTorch records nothing
 
     @staticmethod
     def forward(ctx, x, src):
         values = src._data if hasattr(src, "_data") else np.asarray(src)
+        if values.shape != x._data.shape:
+            check_broadcasts_into(x._data.shape, values)
         ctx.src_dtype = values.dtype
         return np.broadcast_to(values, x._data.shape).astype(x._data.dtype)    # always a fresh array
 

@@ -13,8 +13,9 @@ class Softmax(Op):
         ctx.axis = wrap_dim(dim, x._data.ndim)
         data = _float_data(x, ctx.axis, "softmax")
         if data.size == 0:               # nothing to normalise: PyTorch returns the empty tensor
-            ctx.save_for_backward(data)
-            return data.copy()
+            result = data.copy()         # (saved as the result, so changing it in place is noticed)
+            ctx.save_for_backward(result)
+            return result
         shifted = np.exp(data - data.max(axis=ctx.axis, keepdims=True))
         result = shifted / shifted.sum(axis=ctx.axis, keepdims=True)
         ctx.save_for_backward(result)
@@ -36,8 +37,9 @@ class LogSoftmax(Op):
         ctx.axis = wrap_dim(dim, x._data.ndim)
         data = _float_data(x, ctx.axis, "log_softmax")
         if data.size == 0:               # nothing to normalise: PyTorch returns the empty tensor
-            ctx.save_for_backward(data)
-            return data.copy()
+            result = data.copy()         # (saved as the result, so changing it in place is noticed)
+            ctx.save_for_backward(result)
+            return result
         shifted = data - data.max(axis=ctx.axis, keepdims=True)
         result = shifted - np.log(np.exp(shifted).sum(axis=ctx.axis, keepdims=True))
         ctx.save_for_backward(result)
