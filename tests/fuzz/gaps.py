@@ -44,11 +44,6 @@ def _from_toggled_view(name, program):
     return name in computed_from(views, program)
 
 
-def _fallout(difference):
-    """What follows when gradkit raised where torch did not: the variable is missing, later names undefined."""
-    return difference.kind == "missing" or (difference.kind == "error" and "NameError" in difference.gradkit)
-
-
 def _explained_but_for(difference, program, gradkit_fixed):
     """With gradkit's side fixed as given, the difference is gone, an accepted torch quirk or another gap."""
     from torch_quirks import accepted
@@ -115,30 +110,6 @@ GAPS += [
         lambda d, p: _EMPTY.search(_text(p)) and (
             (d.kind == "error" and "modified by an inplace operation" in d.torch)
             or (d.kind == "missing" and d.gradkit == "tensor"))),
-    Gap("create-graph-constant-gradients",
-        "A create_graph gradient that torch's formula makes constant does not require grad in torch "
-        "(through fill_, var of one element, prod of a 0-d tensor, a where branch); gradkit's does.",
-        "x0 = gk.tensor(-1.5, requires_grad=True)\nx1 = x0.prod(0)\nx2, = gk.autograd.grad(x1, x0, create_graph=True)",
-        lambda d, p: d.kind in ("requires_grad", "is_leaf", "grad_fn", "graph")
-        and d.where in computed_from(assigned_by(r"create_graph=True", p), p)
-        and (d.kind != "requires_grad" or d.gradkit == "True")),
-    Gap("ones-like-keeps-layout",
-        "torch's ones_like/zeros_like keep the strides of a transposed input, so the gradient of a transpose "
-        "seeded with them is contiguous and `.view(-1)` works; gradkit's is transposed and view raises.",
-        "x = gk.ones(3, 2, requires_grad=True)\nt = x.transpose(0, -1)\ng, = gk.autograd.grad(t, x, gk.ones_like(t))\n"
-        "v = g.view(-1)",
-        lambda d, p: "ones_like(" in _text(p) and (
-            (d.kind == "error" and "view size is not compatible" in d.gradkit and d.torch.startswith("None"))
-            or _fallout(d))),
-]
-
-GAPS += [
-    Gap("reduction-grad-nan",
-        "Gradients of full reductions at NaN/inf/zeros: min()/max() of all elements hands a NaN or inf "
-        "incoming grad to every element (gradkit multiplies by a mask: 0 * nan = nan; torch gives 0 to the "
-        "others); prod() with two or more zeros gives nan where torch gives 0.",
-        "x = gk.tensor([0.0, 0.0, -1.5], requires_grad=True)\n(1 / x.prod()).backward()",
-        lambda d, p: d.kind == "grad" and "nan" in d.gradkit and re.search(r"\.(min|max|prod)\(", _text(p))),
 ]
 
 GAPS += [
