@@ -271,7 +271,8 @@ def _var_backward(grad, x, ctx):
     """PyTorch's var_backward, branch for branch: 2 / (N - correction) * grad * (x - mean)."""
     if ctx.axes is None:
         if ctx.divisor <= 0:    # no degrees of freedom: nan where x is its mean, else inf; a constant factor
-            factor = np.where(x._data == x._data.mean(), np.nan, np.inf).astype(x._data.dtype)
+            mean = x._data.sum() / x._data.size if x._data.size else 0.0   # no numpy warning when empty
+            factor = np.where(x._data == mean, np.nan, np.inf).astype(x._data.dtype)
             return grad * factor
         return 2.0 / ctx.divisor * grad * (x - x.mean())
     scale = 2.0 / ctx.divisor if ctx.divisor else math.inf     # along dims PyTorch divides: 2 / 0 is inf
