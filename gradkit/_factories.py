@@ -163,16 +163,51 @@ def empty(*size, dtype=None, requires_grad=False, device=None):
     return zeros(*size, dtype=dtype, requires_grad=requires_grad, device=device)
 
 
+def _filled_like(t, fill_value, dtype):
+    """A new array shaped like t, laid out as PyTorch's preserve_format lays it out: in t's order of
+    dims (a transpose stays transposed, so the gradient it seeds comes back contiguous), dense."""
+    array = t._data
+    dtype = _np_dtype(dtype, array.dtype)
+    if array.ndim < 2 or array.flags.c_contiguous:
+        return np.full(array.shape, fill_value, dtype=dtype)
+    outer_first = _dims_inner_first(array.shape, array.strides)[::-1]
+    filled = np.full([array.shape[d] for d in outer_first], fill_value, dtype=dtype)
+    return filled.transpose(np.argsort(outer_first))
+
+
+def _dims_inner_first(shape, strides):
+    """PyTorch's infer_dense_strides order: a stable insertion sort of the dims by stride (ties: the
+    smaller size first); a stride 0 (expanded) compares with nothing, so that dim keeps its place."""
+    def should_swap(d0, d1):
+        if strides[d0] == 0 or strides[d1] == 0:
+            return 0
+        if strides[d0] != strides[d1]:
+            return 1 if strides[d0] > strides[d1] else -1
+        return 1 if shape[d0] > shape[d1] else 0
+
+    perm = list(range(len(shape)))[::-1]
+    for i in range(1, len(perm)):
+        d1 = i
+        for d0 in range(i - 1, -1, -1):
+            comparison = should_swap(perm[d0], perm[d1])
+            if comparison > 0:
+                perm[d0], perm[d1] = perm[d1], perm[d0]
+                d1 = d0
+            elif comparison < 0:
+                break
+    return perm
+
+
 def zeros_like(t, dtype=None, requires_grad=False, device=None):
-    return _finish(np.zeros(t._data.shape, dtype=_np_dtype(dtype, t._data.dtype)), requires_grad, device=device)
+    return _finish(_filled_like(t, 0, dtype), requires_grad, device=device)
 
 
 def ones_like(t, dtype=None, requires_grad=False, device=None):
-    return _finish(np.ones(t._data.shape, dtype=_np_dtype(dtype, t._data.dtype)), requires_grad, device=device)
+    return _finish(_filled_like(t, 1, dtype), requires_grad, device=device)
 
 
 def full_like(t, fill_value, dtype=None, requires_grad=False, device=None):
-    return _finish(np.full(t._data.shape, fill_value, dtype=_np_dtype(dtype, t._data.dtype)), requires_grad, device=device)
+    return _finish(_filled_like(t, fill_value, dtype), requires_grad, device=device)
 
 
 def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None):

@@ -3,7 +3,7 @@ import numpy as np
 
 from .. import _dtype
 from ._base import Op, data, promote
-from .shape import Fill
+from .shape import zeros_without_history
 
 
 def _float(x):
@@ -234,7 +234,7 @@ class ReluGrad(Op):
 
     @staticmethod
     def backward(ctx, grad_grad):
-        return where(ctx.zeroed, 0.0, grad_grad), Fill.apply(grad_grad, 0.0)
+        return where(ctx.zeroed, 0.0, grad_grad), zeros_without_history(grad_grad, ctx.zeroed.shape)
 
 
 class Clamp(Op):
@@ -348,7 +348,7 @@ class Sign(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        return Fill.apply(grad, 0.0)             # zeros, even where the incoming grad is inf
+        return zeros_without_history(grad, grad._data.shape)    # PyTorch's zeros_like(grad)
 
 
 def where(condition, a, b):

@@ -3,6 +3,7 @@
 The backward of a reduction spreads the incoming grad back over the reduced
 elements: reshape it to the keepdim shape, then expand to the input's shape.
 """
+import math
 import warnings
 from collections import namedtuple
 
@@ -11,7 +12,7 @@ import numpy as np
 from ._base import Op, normalize_dims
 from ..autograd.grad_mode import _state
 from .pointwise import where
-from .shape import Expand, ScatterInto, Spread, Unsqueeze
+from .shape import Expand, ScatterInto, Spread, Unsqueeze, zeros_without_history
 
 ValuesIndices = namedtuple("return_types", ["values", "indices"])
 
@@ -92,8 +93,10 @@ class Max(Op):
     @staticmethod
     def backward(ctx, grad):
         x, result = ctx.saved_tensors
-        winners = (x._data == result._data) | (np.isnan(x._data) & np.isnan(result._data))
-        return grad * (winners / winners.sum()).astype(x._data.dtype)
+        winners = np.isnan(x._data) if np.isnan(result._data) else x._data == result._data
+        # PyTorch's evenly_distribute_backward: zeros with grad / count put at the winners, so an inf
+        # or nan grad reaches no other element (a mask multiplied in would make 0 * inf = nan there)
+        return where(winners, grad / int(winners.sum()), 0.0)
 
 
 class Min(Max):
@@ -154,10 +157,18 @@ class Prod(Op):
 
     @staticmethod
     def backward(ctx, grad):
+        # the branches of PyTorch's prod_backward: they decide which gradients are constants or 0
         x, result = ctx.saved_tensors
+        if x._data.ndim == 0:
+            return grad, None, None
         spread_grad = _spread(grad, ctx.shape, ctx.axes, ctx.keepdim)
-        if np.all(x._data != 0):
+        zeros = x._data == 0
+        if not zeros.any():
             others = _spread(result, ctx.shape, ctx.axes, ctx.keepdim) / x   # product of the others
+        elif _count(ctx.shape, ctx.axes) == 1:    # each element is its own product: the grad as it is
+            return spread_grad, None, None
+        elif ctx.axes is None and not _state.enabled and zeros.sum() > 1:
+            return zeros_without_history(grad, ctx.shape), None, None      # every product of others is 0
         elif _state.enabled:      # create_graph=True: the same numbers, built from recorded ops
             others = _product_of_others_recorded(x, ctx.axes)
         else:
@@ -236,9 +247,7 @@ class Var(Op):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        centered = x - x.mean(dim=ctx.axes, keepdim=True) if ctx.axes else x - x.mean()
-        scale = np.float64(2.0) / ctx.divisor if ctx.divisor > 0 else np.nan   # nan, like PyTorch, when N <= correction
-        return _spread(grad, ctx.shape, ctx.axes, ctx.keepdim) * centered * float(scale), None, None, None
+        return _var_backward(grad, x, ctx), None, None, None
 
 
 class Std(Op):
@@ -254,10 +263,20 @@ class Std(Op):
     @staticmethod
     def backward(ctx, grad):
         x, result = ctx.saved_tensors
-        centered = x - x.mean(dim=ctx.axes, keepdim=True) if ctx.axes else x - x.mean()
-        safe = where(result == 0, 1.0, result)      # std == 0: PyTorch masks the grad to 0
-        spread = _spread(where(result == 0, 0.0, grad / safe), ctx.shape, ctx.axes, ctx.keepdim)
-        return spread * centered * (1.0 / ctx.divisor if ctx.divisor > 0 else np.nan), None, None, None
+        grad_var = where(result._data == 0, 0.0, grad / (result * 2))    # std == 0: PyTorch masks the grad to 0
+        return _var_backward(grad_var, x, ctx), None, None, None
+
+
+def _var_backward(grad, x, ctx):
+    """PyTorch's var_backward, branch for branch: 2 / (N - correction) * grad * (x - mean)."""
+    if ctx.axes is None:
+        if ctx.divisor <= 0:    # no degrees of freedom: nan where x is its mean, else inf; a constant factor
+            mean = x._data.sum() / x._data.size if x._data.size else 0.0   # no numpy warning when empty
+            factor = np.where(x._data == mean, np.nan, np.inf).astype(x._data.dtype)
+            return grad * factor
+        return 2.0 / ctx.divisor * grad * (x - x.mean())
+    scale = 2.0 / ctx.divisor if ctx.divisor else math.inf     # along dims PyTorch divides: 2 / 0 is inf
+    return scale * _unreduce(grad, ctx.shape, ctx.axes, ctx.keepdim) * (x - x.mean(dim=ctx.axes, keepdim=True))
 
 
 def _count(shape, axes):

@@ -675,7 +675,13 @@ class Fill(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * 0.0, None
+        return zeros_without_history(grad, grad._data.shape), None
+
+
+def zeros_without_history(grad, shape):
+    """PyTorch's zeros_like(grad) in a formula: zeros even where grad is inf or nan, and a constant
+    (requires_grad False) under create_graph=True, where grad * 0 would be recorded."""
+    return _make(np.zeros(shape, dtype=grad._data.dtype))
 
 
 class Zero(Fill):
