@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Callable
 
-from .compare import only_zero_signs_differ
+from .compare import only_extra_warnings, only_zero_signs_differ
 from .programs import assigned_by, computed_from, written_grad_results
 
 
@@ -190,4 +190,103 @@ GAPS += [
         "sum), so 1 / that is inf where torch has -inf.",
         "a = gk.tensor([[0.], [-1.5]])\nb = a @ a.T",
         lambda d, p: re.search(r"@|matmul\(|\.mm\(", _text(p)) and only_zero_signs_differ(d)),
+]
+
+
+# Found by the census of 2026-11-26 evening on main after the merges of six branches (views, shape,
+# linalg, losses, pointwise, engine); details in /work/wt/briefs2/fuzz-findings-2.md.
+def _statement(difference, program):
+    """The statement a difference is at ('' for a difference about a variable)."""
+    if not difference.where.startswith("statement "):
+        return ""
+    return program[int(difference.where.split()[1]) - 1]
+
+
+GAPS += [
+    Gap("mv-of-0-d",
+        "`gk.mv` of a 0-d tensor: torch raises IndexError \"Dimension specified as 0 but tensor has no "
+        "dimensions\"; gradkit raises RuntimeError \"vector + matrix @ vector expected, got 1, 0, 0\".",
+        "x = gk.mv(gk.tensor(1.), gk.tensor(2.))",
+        lambda d, p: d.kind == "error" and "Dimension specified as 0 but tensor has no dimensions" in d.torch
+        and "vector + matrix @ vector expected" in d.gradkit),
+    Gap("matmul-of-bool",
+        "dot/matmul/mv of bool tensors compute in gradkit; torch has no kernel: NotImplementedError "
+        "\"dot\" not implemented for 'Bool' (\"addmv_impl_cpu\" for mv).",
+        "b = gk.tensor([True, False])\nx = b.dot(b)",
+        lambda d, p: d.kind == "error" and (
+            re.search(r"\"(dot|addmv_impl_cpu)\" not implemented for 'Bool'", d.torch)
+            or ("NameError" in d.torch and re.search(r"\.(all|any)\(|x\d+ [<>]", _text(p))
+                and re.search(r"dot\(|mv\(|matmul\(|@", _text(p))))),
+    Gap("copy-of-same-memory",
+        "`x.copy_(x)` (or of `x.detach()`) where x has overlapping elements (an expand, sum's gradient): torch "
+        "returns at once (source and destination are the same memory) and still records CopySlices for a "
+        "view; gradkit raises \"unsupported operation: more than one element of the written-to tensor refers "
+        "to a single memory location\".",
+        "x = gk.zeros(1).expand(2)\nx.copy_(x)",
+        lambda d, p: ".copy_(" in _text(p) and (
+            (d.kind == "error" and "more than one element of the written-to tensor" in d.gradkit
+             and d.torch.startswith("None"))
+            or (d.kind in ("grad_fn", "graph") and "CopySlices" in d.torch and "CopySlices" not in d.gradkit
+                and re.search(r"(x\d+)\.copy_\(\1(\.detach\(\))?\)", _text(p))))),
+    Gap("view-of-expanded-named-reshape-alias",
+        "`.view(...)` of an expanded tensor is recorded as ReshapeAliasBackward0 in gradkit; torch records "
+        "ViewBackward0 (ReshapeAliasBackward0 is reshape's node). Values and grads agree.",
+        "x = gk.tensor([-2.], requires_grad=True)\ny = x.expand(2, 1).view(-1)",
+        lambda d, p: d.kind in ("grad_fn", "graph") and "ReshapeAliasBackward0" in d.gradkit
+        and ".view(" in _text(p) and d.gradkit.replace("ReshapeAliasBackward0", "ViewBackward0") == d.torch),
+    Gap("numpy-warnings-in-losses",
+        "mse/huber/l1 losses of inf and inf leak numpy's \"RuntimeWarning: invalid value encountered in "
+        "subtract\" (gradkit/nn/functional.py); torch is silent (plain `x - x` is silent in gradkit too).",
+        "x = gk.tensor([float('inf')])\ny = gk.nn.functional.mse_loss(x, x)",
+        lambda d, p: d.kind == "warning" and _LOSS.search(_statement(d, p)) and only_extra_warnings(
+            d, lambda w: w.startswith("RuntimeWarning: invalid value encountered in "))),
+    Gap("prod-of-0-d-grad-at-nan",
+        "The gradient of `x.prod(0)` for a 0-d x is the incoming grad in torch (its formula returns grad for a "
+        "0-d input); gradkit divides the result by x, so a nan (or inf) x gives nan instead of 1.",
+        "x0 = gk.tensor(float('nan'), requires_grad=True)\nx1, = gk.autograd.grad(x0.prod(0), x0)",
+        lambda d, p: re.search(r"\.prod\(-?\d", _text(p)) and (
+            (d.kind == "value" and d.where in computed_from(assigned_by(r"gk\.autograd\.grad\(", p), p))
+            or (d.kind == "grad" and "nan" in d.gradkit))),
+    Gap("view-regenerated-after-base-toggle",
+        "A view of a leaf whose requires_grad was switched off, after an in-place op on that leaf: torch "
+        "regenerates the view's history as AsStridedBackward0(None) (the base has no grad_fn); gradkit keeps "
+        "the view's old node on the leaf's AccumulateGrad. (Backward reaches no .grad in either.)",
+        "x0 = gk.tensor([-1.0], requires_grad=True)\nx1 = x0.unsqueeze(-1)\nx0.requires_grad_(False)\nx0 *= 2",
+        lambda d, p: d.kind in ("grad_fn", "graph") and "AsStridedBackward0" in d.torch
+        and _from_toggled_view(d.where, p)),
+    Gap("batched-matmul-double-backward-layout",
+        "The second-order gradient of a batched (3-D) matmul has a transposed layout in torch (strides "
+        "(6, 1, 2) for shape (2, 2, 3)), so `.view(-1)` of it raises \"view size is not compatible with input "
+        "tensor's size and stride\"; gradkit's is contiguous and the view works.",
+        "x0 = gk.ones(2, 2, 3, requires_grad=True)\n"
+        "g, = gk.autograd.grad(gk.matmul(x0, x0.mT).sum(), x0, create_graph=True)\n"
+        "gg, = gk.autograd.grad(g.sum(), x0)\nv = gg.view(-1)",
+        lambda d, p: d.kind in ("error", "error-message") and "create_graph=True" in _text(p)
+        and re.search(r"@|matmul\(", _text(p)) and "view size is not compatible" in d.torch
+        and "view size is not compatible" not in d.gradkit),
+    Gap("empty-softmax-saves-input",
+        "softmax/log_softmax of an EMPTY tensor saves its input's numbers instead of its result, so a "
+        "create_graph gradient through it does not require grad (torch: SoftmaxBackwardDataBackward0 / "
+        "LogSoftmaxBackwardDataBackward0).",
+        "x0 = gk.ones(2, 0, requires_grad=True)\nx1 = x0.log_softmax(0)\n"
+        "x2, = gk.autograd.grad(x1, x0, gk.ones_like(x1), create_graph=True)",
+        lambda d, p: _EMPTY.search(_text(p)) and "softmax(" in _text(p)
+        and d.kind in ("requires_grad", "is_leaf", "grad_fn", "graph")
+        and d.where in computed_from(assigned_by(r"create_graph=True", p), p)
+        and (d.kind != "requires_grad" or d.gradkit == "False")),
+    Gap("in-place-on-empty-sum-gradient",
+        "An in-place op on the (empty, expanded) create_graph gradient of an empty tensor's sum leaks numpy's "
+        "ValueError \"cannot reshape array of size 0 into shape ()\"; torch records it (AsStridedBackward0).",
+        "x0 = gk.ones(2, 0, requires_grad=True)\nx1, = gk.autograd.grad(x0.sum(), x0, create_graph=True)\n"
+        "x1.mul_(x0)",
+        lambda d, p: (d.kind == "error" and "cannot reshape array of size 0" in d.gradkit) or (
+            _EMPTY.search(_text(p)) and d.kind in ("requires_grad", "is_leaf", "grad_fn", "graph")
+            and d.where in written_grad_results(p))),
+    Gap("in-place-check-order-on-expanded",
+        "An in-place op on an expanded integer tensor that would need a float result: torch first refuses the "
+        "overlapping memory (\"unsupported operation: more than one element of the written-to tensor ...\"), "
+        "gradkit first the dtype (\"result type Float can't be cast to the desired output type Long\").",
+        "x = gk.tensor([1, 2]).expand(2, 2)\nx.div_(2)",
+        lambda d, p: d.kind == "error-message" and "more than one element of the written-to tensor" in d.torch
+        and "can't be cast to the desired output type" in d.gradkit),
 ]
