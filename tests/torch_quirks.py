@@ -7,12 +7,11 @@ Add a quirk only with a reason a teacher would accept: a torch implementation
 detail a learner cannot rely on, not a gradkit bug.
 Each quirk names a minimal torch program that shows it (``shows``).
 """
-import ast
 import re
 from dataclasses import dataclass
 from typing import Callable
 
-from fuzz.compare import only_zero_signs_differ
+from fuzz.compare import only_extra_warnings, only_zero_signs_differ
 from fuzz.programs import assigned_by, computed_from, written_grad_results
 
 
@@ -25,11 +24,6 @@ class Quirk:
 
     def matches(self, difference, program):
         return self.test(difference, program)
-
-
-_VIEW_NODES = ("SelectBackward0", "SliceBackward0", "ViewBackward0", "TransposeBackward0", "TBackward0",
-               "PermuteBackward0", "UnsqueezeBackward0", "SqueezeBackward0", "SqueezeBackward1",
-               "ExpandBackward0", "UnsafeViewBackward0", "AliasBackward0", "AsStridedBackward0")
 
 
 # Basic indexing and the view ops (advanced indexing with a tensor or a mask copies: not a view).
@@ -70,10 +64,7 @@ _TORCH_WARNS_ONCE = ("The use of `x.T` on tensors of dimension other than 2", "T
 
 def _warned_once_by_torch(difference):
     """gradkit warned where torch, whose warning is once per process, stayed silent (it warned earlier)."""
-    gradkit, torch = ast.literal_eval(difference.gradkit), ast.literal_eval(difference.torch)
-    extra = [w for w in gradkit if w not in torch]
-    return len(gradkit) - len(extra) == len(torch) and all(
-        any(text in w for text in _TORCH_WARNS_ONCE) for w in extra)
+    return only_extra_warnings(difference, lambda w: any(text in w for text in _TORCH_WARNS_ONCE))
 
 
 def _made_with_create_graph(name, program):
@@ -109,37 +100,7 @@ def _tree(text):
     return node(0)[0]
 
 
-def _same_up_to_as_strided(difference):
-    """Graphs equal once torch's regenerated AsStridedBackward0 is read as a chain of gradkit's view nodes.
-
-    torch regenerates a view of a view as ONE AsStridedBackward0 on the base's node, where gradkit keeps
-    the chain (SliceBackward0(ViewBackward0(...))), which pushes what is below past the depth limit.
-    """
-    def same(g, t):
-        if t[0] == "AsStridedBackward0":
-            if g[0] not in _VIEW_NODES:
-                return False
-            while g[0] in _VIEW_NODES and g[1] and len(g[1]) == 1 and g[1][0][0] != t[1][0][0]:
-                g = g[1][0]                        # walk down gradkit's chain to the node torch shows next
-            return g[1] is None or t[1] is None or all(map(same, g[1], t[1])) and len(g[1]) == len(t[1])
-        if g[0] != t[0]:
-            return False
-        return g[1] is None or t[1] is None or (len(g[1]) == len(t[1]) and all(map(same, g[1], t[1])))
-    gradkit, torch = ast.literal_eval(difference.gradkit), ast.literal_eval(difference.torch)
-    return isinstance(gradkit, str) and isinstance(torch, str) and same(_tree(gradkit), _tree(torch))
-
-
 QUIRKS = [
-    Quirk(
-        name="expanded-grad-results",
-        reason="the gradient torch returns for a broadcast or summed input is an expanded tensor whose "
-               "elements share one memory location (stride 0), so writing one element of it writes them "
-               "all; that is an optimisation, not a rule to learn. gradkit returns an ordinary tensor. (What is "
-               "later computed from the written gradient differs as a consequence.)",
-        shows="x = gk.tensor([1., 2., 3.], requires_grad=True)\ng, = gk.autograd.grad(x.sum(), x)\n"
-              "g[0] = 5\nprint(g)   # tensor([5., 5., 5.])",
-        test=lambda d, p: d.kind == "value" and d.where in computed_from(written_grad_results(p), p),
-    ),
     Quirk(
         name="no-grad-view-requires-grad",
         reason="a view of a tensor that requires grad, taken under no_grad, reports requires_grad=True "
@@ -153,32 +114,12 @@ QUIRKS = [
         test=lambda d, p: _touches_no_grad_view(d, p) and "A view was created in no_grad mode" not in d.torch,
     ),
     Quirk(
-        name="repr-wraps-at-own-name-length",
-        reason="torch moves `dtype=…`, `grad_fn=…` or `requires_grad=True)` to a new line when the line would pass "
-               "80 characters; `dtype=gradkit.float64` is two characters longer than `dtype=torch.float64`, so "
-               "gradkit, applying the same rule to its own text, may wrap where torch does not. The text is the "
-               "same apart from that line break.",
-        shows="print(gk.tensor([[-0.5, 3.0, -2.0]], dtype=gk.float64, requires_grad=True))",
-        test=lambda d, p: (d.kind == "repr" and "dtype=torch." in d.torch
-                           and d.gradkit.split() == d.torch.split() and d.gradkit.count("\n") > d.torch.count("\n")),
-    ),
-    Quirk(
         name="torch-warns-once",
         reason="some torch warnings are issued once per process (TORCH_WARN_ONCE in its C++ code, e.g. the "
                "deprecation of x.T on tensors that are not 2-D), so torch's silence the second time says "
                "nothing; gradkit warning again is accepted when torch gave the same warning before.",
         shows="x = gk.ones(3)\nx.T\nx.T   # the second one does not warn",
         test=lambda d, p: d.kind == "warning" and _warned_once_by_torch(d),
-    ),
-    Quirk(
-        name="as-strided-regenerated-view",
-        reason="after an in-place op on a view's base (or on the view under no_grad) torch regenerates the "
-               "view's grad_fn as AsStridedBackward0, an implementation detail of its view replay; gradkit "
-               "keeps the view's own node (SelectBackward0, ViewBackward0...), which computes the same grad.",
-        shows="x = gk.tensor([[1., 2.]], requires_grad=True)\ny = x * 1\nv = y[0]\nwith gk.no_grad():\n"
-              "    v.mul_(2)\nprint(v.grad_fn)   # AsStridedBackward0",
-        test=lambda d, p: (d.kind in ("grad_fn", "graph") and "AsStridedBackward0" in d.torch
-                           and _same_up_to_as_strided(d)),
     ),
     Quirk(
         name="double-backward-formula-nodes",

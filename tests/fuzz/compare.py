@@ -7,6 +7,7 @@ name, the graph behind it (names, three levels deep), .grad (None vs tensor,
 dtype, values) and, where values, flags and grad_fn agree, repr; and which
 hooks ran (hooks the program registers append to ``calls``).
 """
+import ast
 import functools
 import re
 import warnings
@@ -118,6 +119,13 @@ def only_zero_signs_differ(difference):
     def unsigned(text):
         return "".join(re.sub(r"-(?=0\.0*(?![0-9])|inf)", "", text).split())
     return difference.kind in ("repr", "value") and unsigned(difference.gradkit) == unsigned(difference.torch)
+
+
+def only_extra_warnings(difference, accept):
+    """A warning difference where gradkit issued all of torch's warnings plus only ones ``accept(text)`` allows."""
+    gradkit, torch = ast.literal_eval(difference.gradkit), ast.literal_eval(difference.torch)
+    extra = [w for w in gradkit if w not in torch]
+    return bool(extra) and len(gradkit) - len(extra) == len(torch) and all(map(accept, extra))
 
 
 def _message_prefix(torch_line):
