@@ -26,7 +26,7 @@ from .ops import (abs, add, allclose, argmax, argmin, cat, clamp, clip, concat, 
                   unsqueeze, var, where)
 from .ops.logical import all, any  # noqa: A004 - PyTorch's names
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 # Display helpers live in layers that import IPython/graphviz/anywidget: load on first use.
 _LAZY = {
