@@ -168,6 +168,47 @@ def test_reshape_of_a_strided_view_is_a_reshape_alias():
     assert _reshape_graphs(gk) == _reshape_graphs(torch)
 
 
+def _view_graphs(lib):
+    """view() of a strided yet viewable tensor is ViewBackward0, where reshape() records _reshape_alias."""
+    x = lib.ones(3, 4, requires_grad=True)
+    one = lib.tensor([-2.], requires_grad=True)
+    return [_graph(y.grad_fn) for y in (one.expand(2, 1).view(-1), x.expand(2, 3, 4).view(2, 12),
+                                         x[:, :2].view(3, 1, 2), x[::2].view(2, 2, 2), x.t()[:1].view(3),
+                                         lib.ones(2, 0, 3, requires_grad=True).transpose(0, 2).view(-1))]
+
+
+def test_view_of_a_strided_tensor_is_a_view_node():
+    torch = pytest.importorskip("torch")
+    assert _view_graphs(gk) == _view_graphs(torch)
+
+
+def _bool_products(lib):
+    """Outcomes of products of bool tensors: no CPU kernel, so NotImplementedError naming the kernel
+    matmul routes to, unless the result is empty or sums no term; mv of a 0-d tensor fails on size(0)."""
+    calls = [(lib.dot, (2,), (2,)), (lib.dot, (0,), (0,)), (lib.mv, (2, 2), (2,)), (lib.mm, (2, 2), (2, 2)),
+             (lib.mm, (2, 0), (0, 2)), (lib.mm, (0, 2), (2, 3)), (lib.mv, (2, 0), (0,)), (lib.mv, (2, 2), (3,))]
+    calls += [(lib.matmul, sa, sb) for sa, sb in [
+        ((2,), (2,)), ((2, 2), (2,)), ((2,), (2, 2)), ((2, 2), (2, 2)), ((2, 2, 2), (2, 2)), ((2, 2), (2, 2, 2)),
+        ((2, 2, 2), (2,)), ((1, 2, 2), (3, 2, 2)), ((2, 2, 0), (0, 2)), ((2, 2), (0, 2, 2)), ((2, 2), (3, 2))]]
+    seen = []
+    for fn, sa, sb in calls:
+        try:
+            seen.append(fn(lib.ones(sa, dtype=lib.bool), lib.ones(sb, dtype=lib.bool)).tolist())
+        except (RuntimeError, NotImplementedError) as error:
+            seen.append((type(error).__name__, str(error).splitlines()[0]))
+    for sa, sb in [((), ()), ((), (1,)), ((1, 1), ()), ((1,), (1,))]:
+        try:
+            lib.mv(lib.ones(sa), lib.ones(sb))
+        except (RuntimeError, IndexError) as error:
+            seen.append((type(error).__name__, str(error).splitlines()[0]))
+    return seen
+
+
+def test_bool_products_and_mv_of_0d_fail_as_in_pytorch():
+    torch = pytest.importorskip("torch")
+    assert _bool_products(gk) == _bool_products(torch)
+
+
 def _flatten_graphs(lib):
     x = lib.ones(2, 3, 4, requires_grad=True)
     views = (x, x.transpose(0, 1), x[:, :, :2], x[:, :1], (x * 1).expand(2, 2, 3, 4), x.permute(2, 0, 1))

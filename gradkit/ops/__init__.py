@@ -419,8 +419,9 @@ def install_methods(Tensor):
     def view(self, *shape):
         if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int)):
             return _view_as_dtype(self, shape[0])
-        _check_viewable(self._data, _shape_arg(shape))
-        return reshape(self, *shape)
+        shape = _shape_arg(shape)
+        _check_viewable(self._data, shape)
+        return View.apply(self, shape)      # ViewBackward0 always (reshape records _reshape_alias or a copy)
 
     def expand(self, *shape):
         return Expand.apply(self, _shape_arg(shape))

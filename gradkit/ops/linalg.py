@@ -37,6 +37,7 @@ class Dot(Op):
         if n != m:
             raise RuntimeError(f"inconsistent tensor size, expected tensor [{n}] and src [{m}] to have the same "
                                f"number of elements, but got {n} and {m} elements respectively")
+        _refuse_bool("dot", a, always=True)
         _save_operands(ctx, a, b)
         return np.asarray(np.dot(a._data, b._data))
 
@@ -60,6 +61,7 @@ class Mv(Op):
         if a._data.dtype != b._data.dtype:
             raise RuntimeError(f"addmv input tensors must have the same dtype, but got {b.dtype.scalar_name}, "
                                f"{a.dtype.scalar_name}, and {b.dtype.scalar_name}")
+        _refuse_bool("addmv_impl_cpu", a, b)
         _save_operands(ctx, a, b)
         return a._data @ b._data
 
@@ -84,6 +86,7 @@ class Mm(Op):
         if a._data.dtype != b._data.dtype:
             raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {a.dtype.cpp_name} != "
                                f"{b.dtype.cpp_name}")
+        _refuse_bool("addmm_impl_cpu_", a, b)
         need_a, need_b = _save_operands(ctx, a, b, mat2_first=True)
         if need_a or need_b:      # PyTorch's backward transposes its product for a column-major input
             ctx.column_major = need_a and _column_major(a._data), need_b and _column_major(b._data)
@@ -116,6 +119,13 @@ def matrix_product(a, b):
     return a @ b
 
 
+def _refuse_bool(kernel, a, b=None, always=False):
+    """PyTorch's CPU products have no bool kernel; mm, mv and bmm return their empty
+    (or zero-term, all False) results before they look for one."""
+    if a._data.dtype == np.bool_ and (always or (a._data.size and b._data.size)):
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+
+
 def _save_operands(ctx, a, b, mat2_first=False):
     """Each input's grad needs only the other input: save just those, in PyTorch's order."""
     need_a, need_b = ctx.needs_input_grad
@@ -145,6 +155,7 @@ class Bmm(Op):
                                f"but got: [{b._data.shape[0]}, {m2}].")
         if a._data.dtype != b._data.dtype:
             raise RuntimeError(f"expected scalar type {a.dtype.scalar_name} but found {b.dtype.scalar_name}")
+        _refuse_bool("bmm", a, b)
         _save_operands(ctx, a, b, mat2_first=True)
         return np.matmul(a._data, b._data)
 
@@ -183,7 +194,7 @@ def matmul(a, b):
         tracked = a._requires_grad or b._requires_grad
     else:
         tracked = False
-    if (not tracked and a._data.dtype == b._data.dtype and _fits(a._data.shape, b._data.shape)
+    if (not tracked and a._data.dtype == b._data.dtype != np.bool_ and _fits(a._data.shape, b._data.shape)
             and (a._data.shape[-1] != 1 or na == 1 or nb == 1)):
         # (one term per sum between matrices: the route decides the zero signs, see matrix_product)
         return UntrackedMatmul.apply(a, b)
@@ -362,6 +373,8 @@ def dot(input, other):  # noqa: A002
 
 def mv(input, vec):  # noqa: A002
     """Matrix times vector (torch.mv): recorded as MvBackward0."""
+    if input._data.ndim == 0:       # PyTorch sizes its result from input.size(0) first
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     if input._data.ndim != 2 or vec._data.ndim != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got 1, {input._data.ndim}, {vec._data.ndim}")
     rows, cols = input._data.shape

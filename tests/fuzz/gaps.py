@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from typing import Callable
 
 from .compare import only_extra_warnings, only_zero_signs_differ
-from .programs import assigned_by, computed_from, written_grad_results
+from .programs import computed_from, written_grad_results
 
 
 @dataclass(frozen=True)
@@ -124,27 +124,6 @@ def _statement(difference, program):
 
 
 GAPS += [
-    Gap("mv-of-0-d",
-        "`gk.mv` of a 0-d tensor: torch raises IndexError \"Dimension specified as 0 but tensor has no "
-        "dimensions\"; gradkit raises RuntimeError \"vector + matrix @ vector expected, got 1, 0, 0\".",
-        "x = gk.mv(gk.tensor(1.), gk.tensor(2.))",
-        lambda d, p: d.kind == "error" and "Dimension specified as 0 but tensor has no dimensions" in d.torch
-        and "vector + matrix @ vector expected" in d.gradkit),
-    Gap("matmul-of-bool",
-        "dot/matmul/mv of bool tensors compute in gradkit; torch has no kernel: NotImplementedError "
-        "\"dot\" not implemented for 'Bool' (\"addmv_impl_cpu\" for mv).",
-        "b = gk.tensor([True, False])\nx = b.dot(b)",
-        lambda d, p: (d.kind == "error" and re.search(r"\"(dot|addmv_impl_cpu)\" not implemented for 'Bool'", d.torch))
-        or (re.search(r"\.(all|any)\(|x\d+ [<>]", _text(p)) and (     # what follows: torch has no result
-            (d.kind == "error" and "NameError" in d.torch and re.search(r"dot\(|mv\(|matmul\(|@", _text(p)))
-            or (d.kind == "missing" and d.gradkit == "tensor"
-                and d.where in assigned_by(r"dot\(|mv\(|matmul\(|@", p))))),
-    Gap("view-of-expanded-named-reshape-alias",
-        "`.view(...)` of an expanded tensor is recorded as ReshapeAliasBackward0 in gradkit; torch records "
-        "ViewBackward0 (ReshapeAliasBackward0 is reshape's node). Values and grads agree.",
-        "x = gk.tensor([-2.], requires_grad=True)\ny = x.expand(2, 1).view(-1)",
-        lambda d, p: d.kind in ("grad_fn", "graph") and "ReshapeAliasBackward0" in d.gradkit
-        and ".view(" in _text(p) and d.gradkit.replace("ReshapeAliasBackward0", "ViewBackward0") == d.torch),
     Gap("numpy-warnings-in-losses",
         "mse/huber/l1 losses of inf and inf leak numpy's \"RuntimeWarning: invalid value encountered in "
         "subtract\" (gradkit/nn/functional.py); torch is silent (plain `x - x` is silent in gradkit too).",
@@ -161,7 +140,9 @@ GAPS += [
     Gap("batched-matmul-double-backward-layout",
         "The second-order gradient of a batched (3-D) matmul has a transposed layout in torch (strides "
         "(6, 1, 2) for shape (2, 2, 3)), so `.view(-1)` of it raises \"view size is not compatible with input "
-        "tensor's size and stride\"; gradkit's is contiguous and the view works.",
+        "tensor's size and stride\"; gradkit's is contiguous and the view works. Cause: the two grads summed "
+        "into x0 have layouts (6, 3, 1) and (6, 1, 2); torch's sum keeps the first operand's layout "
+        "(TensorIterator, or add_ into the stolen buffer), numpy's `+` of mismatched layouts is C-contiguous.",
         "x0 = gk.ones(2, 2, 3, requires_grad=True)\n"
         "g, = gk.autograd.grad(gk.matmul(x0, x0.mT).sum(), x0, create_graph=True)\n"
         "gg, = gk.autograd.grad(g.sum(), x0)\nv = gg.view(-1)",
