@@ -203,3 +203,22 @@ def test_copy_of_itself_is_recorded():
         y.sum().backward()
         return y._version, y.grad_fn.name(), a.grad.tolist()
     assert _outcome(program, gk) == _outcome(program, torch)
+
+
+# --- an in-place op through an empty view of a 0-d tensor writes no element of it ------------------
+EMPTY_VIEW_OF_0D = [
+    "x0 = gk.ones(2, 0, requires_grad=True)\nx1, = gk.autograd.grad(x0.sum(), x0, create_graph=True)\nx1.mul_(x0)",
+    "x0 = gk.ones(2, 0, requires_grad=True)\nx1, = gk.autograd.grad(x0.sum(), x0, create_graph=True)\n"
+    "x1.add_(1.0)\nx2 = x1.sum()\nx2.backward()",
+    "x = gk.tensor(2.0, requires_grad=True)\nw = gk.ones(0, requires_grad=True)\na = x * 1\nv = a.expand(0)\n"
+    "v.mul_(w)\ng = gk.autograd.grad(a * 3, (x, w), create_graph=True)",
+    "x = gk.tensor(2.0, requires_grad=True)\na = x * 1\nv = a.expand(1, 0)\nv.add_(1.0)\nb = a * 2\nb.backward()",
+]
+
+
+@pytest.mark.parametrize("program", EMPTY_VIEW_OF_0D)
+def test_in_place_op_on_an_empty_view_of_a_0d_tensor(program):
+    from fuzz.compare import compare
+    from fuzz.known import statements
+    found = compare(statements(program), gk, torch)
+    assert not found, "\n".join(str(d) for d in found)
