@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from typing import Callable
 
 from .compare import only_zero_signs_differ
-from .programs import assigned_by, computed_from
+from .programs import assigned_by
 
 
 @dataclass(frozen=True)
@@ -26,22 +26,6 @@ class Gap:
 
 def _text(program):
     return "\n".join(program)
-
-
-# A view op, or basic indexing (indexing with a tensor or a mask copies: not a view).
-_VIEW = re.compile(r"^(x\d+) = (x\d+)(\[(?!gk\.tensor|x\d+ [<>=])|\.(view|reshape|t|T|mT|transpose|permute|unsqueeze|"
-                   r"squeeze|expand|flatten)\b)")
-
-
-def _from_toggled_view(name, program):
-    """name is a view whose base's requires_grad was switched afterwards, or is computed from one."""
-    views = set()
-    for i, statement in enumerate(program):
-        made = _VIEW.match(statement)
-        toggled = made and rf"{made.group(2)}\.(requires_grad_\(|requires_grad = |detach_\(\))"
-        if made and any(re.search(toggled, later) for later in program[i + 1:]):
-            views.add(made.group(1))
-    return name in computed_from(views, program)
 
 
 def _fallout(difference):
@@ -134,13 +118,6 @@ GAPS += [
         "x = gk.tensor([-2.], requires_grad=True)\ny = x.expand(2, 1).view(-1)",
         lambda d, p: d.kind in ("grad_fn", "graph") and "ReshapeAliasBackward0" in d.gradkit
         and ".view(" in _text(p) and d.gradkit.replace("ReshapeAliasBackward0", "ViewBackward0") == d.torch),
-    Gap("view-regenerated-after-base-toggle",
-        "A view of a leaf whose requires_grad was switched off, after an in-place op on that leaf: torch "
-        "regenerates the view's history as AsStridedBackward0(None) (the base has no grad_fn); gradkit keeps "
-        "the view's old node on the leaf's AccumulateGrad. (Backward reaches no .grad in either.)",
-        "x0 = gk.tensor([-1.0], requires_grad=True)\nx1 = x0.unsqueeze(-1)\nx0.requires_grad_(False)\nx0 *= 2",
-        lambda d, p: d.kind in ("grad_fn", "graph") and "AsStridedBackward0" in d.torch
-        and _from_toggled_view(d.where, p)),
     Gap("batched-matmul-double-backward-layout",
         "The second-order gradient of a batched (3-D) matmul has a transposed layout in torch (strides "
         "(6, 1, 2) for shape (2, 2, 3)), so `.view(-1)` of it raises \"view size is not compatible with input "
