@@ -1,5 +1,6 @@
 """In-place edge cases the differential fuzzer found (copy_ shapes and dtypes, in-place changes of
-empty tensors, a leaf moved into the graph interior), each run on gradkit and on torch 2.13.
+empty tensors, a leaf moved into the graph interior, views of a root switched off), each run on
+gradkit and on torch 2.13.
 
 A program takes ``lib`` and returns what it observed as plain data, so the two answers compare
 with ``==``; an error counts as its type and first line (gradkit may add a hint line after it).
@@ -10,6 +11,8 @@ import warnings
 import pytest
 
 import gradkit as gk
+from fuzz.compare import compare
+from fuzz.known import statements
 
 torch = pytest.importorskip("torch")
 
@@ -203,3 +206,29 @@ def test_copy_of_itself_is_recorded():
         y.sum().backward()
         return y._version, y.grad_fn.name(), a.grad.tolist()
     assert _outcome(program, gk) == _outcome(program, torch)
+
+
+# --- an in-place op through an empty view of a 0-d tensor writes no element of it ------------------
+EMPTY_VIEW_OF_0D = [
+    "x0 = gk.ones(2, 0, requires_grad=True)\nx1, = gk.autograd.grad(x0.sum(), x0, create_graph=True)\nx1.mul_(x0)",
+    "x0 = gk.ones(2, 0, requires_grad=True)\nx1, = gk.autograd.grad(x0.sum(), x0, create_graph=True)\n"
+    "x1.add_(1.0)\nx2 = x1.sum()\nx2.backward()",
+    "x = gk.tensor(2.0, requires_grad=True)\nw = gk.ones(0, requires_grad=True)\na = x * 1\nv = a.expand(0)\n"
+    "v.mul_(w)\ng = gk.autograd.grad(a * 3, (x, w), create_graph=True)",
+    "x = gk.tensor(2.0, requires_grad=True)\na = x * 1\nv = a.expand(1, 0)\nv.add_(1.0)\nb = a * 2\nb.backward()",
+]
+
+# --- a view whose root no longer requires grad, after an in-place op on the root -----------------
+TOGGLED_ROOT = [    # its history is taken again: an AsStridedBackward0 leading nowhere, as in PyTorch
+    "x0 = gk.tensor([-1.0], requires_grad=True)\nx1 = x0.unsqueeze(-1)\nx0.requires_grad_(False)\nx0 *= 2",
+    "x0 = gk.tensor([-1.0, 2.0], requires_grad=True)\nx1 = x0[1:]\nx0.requires_grad_(False)\nx0.add_(1)\n"
+    "x2 = x1 * 3\nx2.sum().backward()",
+    "x0 = gk.ones(2, 2, requires_grad=True)\nx1 = x0.t()\nx0.requires_grad = False\n"
+    "with gk.no_grad():\n    x0.mul_(2)\nx2 = x1.sum()",
+]
+
+
+@pytest.mark.parametrize("program", EMPTY_VIEW_OF_0D + TOGGLED_ROOT)
+def test_in_place_op_on_an_empty_view_or_a_toggled_root(program):
+    found = compare(statements(program), gk, torch)
+    assert not found, "\n".join(str(d) for d in found)

@@ -143,6 +143,17 @@ WEIGHT_PROGRAMS = [      # weights: their shapes and dtypes checked where and as
     "x = gk.tensor(1.)\ny = gk.nn.functional.cross_entropy(x, gk.tensor(1.), label_smoothing=1.5)",
 ]
 
+INF_PROGRAMS = [        # inf − inf is nan and 1e200² overflows: silently, as in PyTorch (numpy would warn)
+    f"x = gk.tensor([float('inf'), 1e200, 1.], dtype=gk.float64, requires_grad=True)\n"
+    f"t = gk.tensor([float('inf'), -1e200, float('nan')], dtype=gk.float64)\n"
+    f"y = gk.nn.functional.{call}\ny.sum().backward()"
+    for call in ["mse_loss(x, t)", "mse_loss(x, t, reduction='none')", "huber_loss(x, t)",
+                 "smooth_l1_loss(x, t, reduction='none')", "l1_loss(x, t)",
+                 "binary_cross_entropy_with_logits(x, t.clamp(0, 1))",
+                 "binary_cross_entropy_with_logits(x, t.clamp(0, 1), pos_weight=gk.tensor([2.], dtype=gk.float64))",
+                 "binary_cross_entropy(x.sigmoid(), gk.tensor([0., 1., 0.5], dtype=gk.float64))"]
+] + ["x = gk.tensor([float('inf')])\ny = gk.nn.functional.mse_loss(x, x)"]
+
 
 def _differences(program):
     torch = pytest.importorskip("torch")
@@ -151,7 +162,7 @@ def _differences(program):
 
 @pytest.mark.parametrize("program", DTYPE_PROGRAMS + BROADCAST_PROGRAMS + CLASS_PROGRAMS + CLASS_EDGE_PROGRAMS
                          + CLASS_ERROR_PROGRAMS + PROBABILITY_PROGRAMS
-                         + SMOOTHING_PROGRAMS + WEIGHT_PROGRAMS)
+                         + SMOOTHING_PROGRAMS + WEIGHT_PROGRAMS + INF_PROGRAMS)
 def test_loss_matches_pytorch(program):
     found = _differences(program)
     assert not found, "\n".join(str(d) for d in found)

@@ -149,6 +149,20 @@ QUIRKS = [
 ]
 
 QUIRKS.append(Quirk(
+    name="layout-of-summed-gradients",
+    reason="when two gradients with different memory layouts meet (x used twice in a batched matmul, "
+           "then a second derivative), torch's sum keeps the first one's strides, so `.view(-1)` of the "
+           "result may raise \"view size is not compatible with input tensor's size and stride\"; gradkit's "
+           "sum is contiguous and the view works. A gradient's strides are an implementation detail (the "
+           "error's own advice is .reshape(), which works on both).",
+    shows="x0 = gk.ones(2, 2, 3, requires_grad=True)\n"
+          "g, = gk.autograd.grad(gk.matmul(x0, x0.mT).sum(), x0, create_graph=True)\n"
+          "gg, = gk.autograd.grad(g.sum(), x0)\nprint(gg.stride())   # (6, 1, 2)",
+    test=lambda d, p: d.kind in ("error", "error-message") and "create_graph=True" in "\n".join(p)
+    and re.search(r"@|matmul\(", "\n".join(p)) is not None and "view size is not compatible" in d.torch
+    and "view size is not compatible" not in d.gradkit))
+
+QUIRKS.append(Quirk(
     name="simd-tie-zero-sign",
     reason="maximum/minimum of a 0. and a -0. (equal numbers) return the first operand from torch's scalar "
            "loop (std::max) and the second from its SIMD loop (_mm256_max_pd), and which elements the SIMD loop "

@@ -410,7 +410,7 @@ def sync_view(view):
             view._set_ambiguity(_ambiguous_view_message(view, node, indirect=True))
             return
         rebuilt = _rebuilt_view(view._view_of)
-        if rebuilt.grad_fn is not None:       # (PyTorch: an AsStridedBackward0 leading nowhere, if not)
+        if rebuilt.grad_fn is not None:
             take_history(view, rebuilt)
             view._requires_grad_by_root = False
         view._view_of = (root, steps, view._version_box[0], False)
@@ -441,12 +441,13 @@ def refresh_view(view):
 
 
 def _rebuilt_view(view_of):
-    """The view taken again from its root, recorded whatever the grad mode (as PyTorch does)."""
-    from ..ops.view_history import rebuilt_view      # (the ops import this module)
+    """The view taken again from its root as one AsStrided op, recorded whatever the grad mode and
+    even when the root no longer requires grad (an AsStridedBackward0 leading nowhere), as PyTorch does."""
+    from ..ops.view_history import AsStrided, view_positions      # (the ops import this module)
     state = _state
-    enabled, state.enabled = state.enabled, True
+    enabled = state.enabled
     try:
-        return rebuilt_view(view_of)
+        return _apply_recorded(AsStrided, (view_of[0], view_positions(view_of)))
     finally:
         state.enabled = enabled
 

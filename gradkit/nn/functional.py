@@ -7,6 +7,7 @@ Where one fused operation is faster or more stable than a chain of small ones
 (linear, nll_loss, mse_loss, huber_loss, binary_cross_entropy(_with_logits), dropout), it is a
 ``Function`` here, written like the ops in gradkit/ops: forward on numpy arrays,
 backward with tensor operations (so ``create_graph=True`` works through it too).
+The losses are ``Op`` subclasses, so their forward is silent about inf and nan, as PyTorch is.
 Their grad_fn names are PyTorch's (``AddmmBackward0``, ``NllLossBackward0``, ...).
 cross_entropy is log_softmax followed by nll_loss, as in PyTorch.
 """
@@ -17,7 +18,7 @@ import numpy as np
 from .. import _dtype, ops
 from .._tensor import Tensor
 from ..autograd.function import Function
-from ..ops._base import broadcast_error
+from ..ops._base import Op, broadcast_error
 from ..ops.arithmetic import Div, Mul
 from ..ops.linalg import matrix_product
 from ..ops.shape import View
@@ -272,7 +273,7 @@ def _difference(input, target):  # noqa: A002
     return np.subtract(input._data, target._data, dtype=_promote_types(input._data.dtype, target._data.dtype))
 
 
-class MseLoss(Function):
+class MseLoss(Op):
     backward_name = "MseLossBackward0"
 
     @staticmethod
@@ -343,7 +344,7 @@ def _pointwise_loss_backward(ctx, grad, slope_of):
     return (grad_diff if need_input else None), (-grad_diff if need_target else None), None, None
 
 
-class HuberLoss(Function):
+class HuberLoss(Op):
     """½·d² where |d| < delta, else delta·(|d| − ½·delta), with d = input − target (squared, then linear).
 
     Its result has the input's dtype (PyTorch writes into a tensor like the input)."""
@@ -361,7 +362,7 @@ class HuberLoss(Function):
         return _pointwise_loss_backward(ctx, grad, lambda d, delta: d.clamp(-delta, delta))
 
 
-class SmoothL1Loss(Function):
+class SmoothL1Loss(Op):
     """½·d²/beta where |d| < beta, else |d| − ½·beta: Huber divided by beta, so the slope far out is ±1."""
 
     backward_name = "SmoothL1LossBackward0"
@@ -407,7 +408,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):  # noqa
     return HuberLoss.apply(expanded_input, expanded_target, reduction, float(delta))
 
 
-class BinaryCrossEntropy(Function):
+class BinaryCrossEntropy(Op):
     """-w·[t·log(x) + (1−t)·log(1−x)] for probabilities x; each log is clamped at −100, as in PyTorch."""
 
     backward_name = "BinaryCrossEntropyBackward0"
@@ -416,8 +417,7 @@ class BinaryCrossEntropy(Function):
     @staticmethod
     def forward(ctx, input, target, weight, reduction):  # noqa: A002
         x, t = input._data, target._data
-        with np.errstate(divide="ignore"):                    # log(0) = -inf, clamped next
-            log_x, log_1mx = np.maximum(np.log(x), -100), np.maximum(np.log1p(-x), -100)
+        log_x, log_1mx = np.maximum(np.log(x), -100), np.maximum(np.log1p(-x), -100)   # log(0) = -inf, clamped
         losses = -(t * log_x + (1 - t) * log_1mx)
         if weight is not None:
             losses = losses * weight
@@ -468,7 +468,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     return BinaryCrossEntropy.apply(input, target, weight, reduction)
 
 
-class BinaryCrossEntropyWithLogits(Function):
+class BinaryCrossEntropyWithLogits(Op):
     """-[t·log σ(x) + (1-t)·log(1-σ(x))], written as (1-t)·x + c·softplus(-x) with c = 1 + (pos_weight-1)·t.
 
     softplus(-x) = log1p(exp(-|x|)) + max(-x, 0) never overflows, so logits of ±1000 are fine.

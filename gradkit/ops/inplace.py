@@ -135,7 +135,7 @@ def _rebase_root(root, view, result, args):
     view_of = view._view_of
     old_root = _make(root._data, root._requires_grad, root.grad_fn, root._output_nr)
     if root._data.ndim == 0:        # a view of a 0-d tensor holds its one element: no positions to index
-        key = ()
+        key = () if view._data.size else (np.zeros((), bool),)    # ... or none (an empty expand)
     else:
         positions = replay_view(view_of, np.arange(root._data.size).reshape(root._data.shape))
         key = np.unravel_index(positions, root._data.shape)

@@ -28,8 +28,7 @@ class AsStrided(Op):
         return IndexPutImpl.apply(zeros, grad, (ctx.positions,)).reshape(ctx.root_shape), None
 
 
-def rebuilt_view(view_of):
-    """The view described by ``view_of`` (see ViewOp) as one recorded AsStrided op on its root."""
+def view_positions(view_of):
+    """The flat positions in its root of the view described by ``view_of`` (see ViewOp), shaped like it."""
     root = view_of[0]
-    positions = replay_view(view_of, np.arange(root._data.size).reshape(root._data.shape))
-    return AsStrided.apply(root, np.ascontiguousarray(positions))
+    return np.ascontiguousarray(replay_view(view_of, np.arange(root._data.size).reshape(root._data.shape)))
