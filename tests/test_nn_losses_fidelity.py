@@ -245,3 +245,11 @@ def test_old_reduce_argument_warns_and_wins():
                                          r"reduction='none' instead\.$"):
         losses = F.mse_loss(x, gk.zeros(2), reduce=False, reduction="sum")
     np.testing.assert_allclose(losses.numpy(), [1., 4.])
+
+
+@pytest.mark.parametrize("target", ["[1.5, 0.]", "[float('nan'), 0.]", "[-0.1, 0.]"])
+def test_binary_cross_entropy_refuses_a_target_outside_0_1(target):
+    torch = pytest.importorskip("torch")
+    for lib in (gk, torch):
+        with pytest.raises(RuntimeError, match="^all elements of target should be between 0 and 1$"):
+            lib.nn.functional.binary_cross_entropy(lib.tensor([0.5, 0.5]), lib.tensor(eval(target)))

@@ -463,8 +463,9 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         raise RuntimeError(f"Found dtype {target.dtype.scalar_name} but expected {input.dtype.scalar_name}")
     _require_float("binary_cross_entropy", input._data.dtype)
     x = input._data
-    if not ((x >= 0) & (x <= 1)).all():          # (nan is not between them either)
-        raise RuntimeError("all elements of input should be between 0 and 1")
+    for name, values in (("input", x), ("target", target._data)):   # (PyTorch checks the input first)
+        if not ((values >= 0) & (values <= 1)).all():    # (nan is not between them either)
+            raise RuntimeError(f"all elements of {name} should be between 0 and 1")
     return BinaryCrossEntropy.apply(input, target, weight, reduction)
 
 
