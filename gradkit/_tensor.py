@@ -361,14 +361,14 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value):
-        if vars(self).get("grad_fn") is not None:     # (not self.grad_fn: an AmbiguousView may be set too)
+        if _function.own_grad_fn(self) is not None:
             raise RuntimeError(_NON_LEAF_FLAG_ERROR if not value else _NON_LEAF_FLAG_ERROR.split(" If")[0])
         # PyTorch's setter and requires_grad_() word the float-only error differently
         self._set_requires_grad(bool(value), "only Tensors of floating point and complex dtype can require gradients")
 
     def requires_grad_(self, requires_grad=True):
         """Turn tracking on (or off) for this leaf, in place; returns the tensor."""
-        if vars(self).get("grad_fn") is not None:     # (not self.grad_fn: an AmbiguousView may be set too)
+        if _function.own_grad_fn(self) is not None:
             if not requires_grad:
                 raise RuntimeError(_NON_LEAF_FLAG_ERROR)
             return self

@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 
 from .._tensor import Tensor, _make
-from ..autograd.function import _ambiguous_view_message, _no_grad_ctx, take_history
+from ..autograd.function import _ambiguous_view_message, _no_grad_ctx, own_grad_fn, take_history
 from ..autograd.grad_mode import _state
 from ._base import replay_view
 from .shape import (INTERNAL_OVERLAP_ERROR, Copy, CopySlices, CopySlicesOf, CopySlicesOfExpanded, FillWithTensor,
@@ -101,7 +101,7 @@ def apply_inplace(t, fn, *args):
         root = t._view_of[0] if t._view_of is not None else None
         if root is not None and (t._requires_grad or others_require or root._requires_grad):
             if t._view_of[3]:       # made under no_grad: PyTorch will not guess which history is meant
-                raise RuntimeError(_ambiguous_view_message(t, vars(t).get("grad_fn"), indirect=False))
+                raise RuntimeError(_ambiguous_view_message(t, own_grad_fn(t), indirect=False))
             if (t._requires_grad or root._requires_grad) and root.grad_fn is None:
                 raise RuntimeError(VIEW_OF_LEAF_ERROR + _LEAF_HINT)
         elif t._requires_grad and t.grad_fn is None:
