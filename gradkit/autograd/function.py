@@ -526,7 +526,11 @@ def _apply_recorded(cls, args):
             shapes.append(a if numbers_are_inputs and type(a) in (int, float) else None)
         flat += _NO_EDGE
     node._next = tuple(flat)
-    node._input_shapes = _interned(tuple(shapes))
+    shapes = tuple(shapes)
+    try:                        # (the lookup inline: this runs for every recorded op)
+        node._input_shapes = _INTERNED.get(shapes) or _interned(shapes)
+    except TypeError:           # an unhashable option
+        node._input_shapes = shapes
     node.needs_input_grad = _NEEDS[bit][mask] if bit < 5 else tuple(bool(mask >> i & 1) for i in range(bit))
     node._seq = next(_sequence)
     state = _state
@@ -599,6 +603,13 @@ def _store_saved(node, args, outputs):
                     break
             else:
                 entries.append(_classify_saved(s, args, outputs, ()))
+            continue
+        if type(s) is float or type(s) is int:           # a number operand (x * 2.5)
+            entries.append(("value", s, 0))
+            continue
+        if len(outputs) == 1 and s is outputs[0][1]:     # the output array itself (tanh, exp, sigmoid...)
+            box = outputs[0][2]._version_box
+            entries.append(("output", (0, s, box), box[0]))
             continue
         entries.append(_classify_saved(s, args, outputs, ()))
     node._saved = tuple(entries)
