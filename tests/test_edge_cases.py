@@ -176,3 +176,13 @@ def test_reduce_over_no_dims_means_all_and_negative_int_powers_are_refused():
     assert gk.ones(2, 3).sum(dim=()).item() == 6.0
     with pytest.raises(RuntimeError, match="Integers to negative integer powers are not allowed"):
         gk.tensor([2]) ** -1
+
+
+def test_op_guard_works_without_numpys_private_error_state(monkeypatch):
+    """numpy < 2 has no _extobj_contextvar (gradkit supports numpy >= 1.24): the guard must not need it."""
+    from gradkit.ops import _base
+    monkeypatch.setattr(_base, "_np_error_state", None)
+    assert _base.quiet_numpy() is None
+    assert (gk.tensor([1.0, 2.0]) * gk.tensor([3.0, 4.0])).tolist() == [3.0, 8.0]
+    with pytest.raises(RuntimeError, match="The size of tensor a \\(2\\) must match the size of tensor b \\(3\\)"):
+        gk.ones(2) + gk.ones(3)

@@ -188,17 +188,8 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
         except BaseException:
             _deliver_finished(pending, roots, runs, accumulate, capture_leaf, captured, create_graph, touched)
             raise
-        plain = accumulate and not create_graph and not capture_leaf
         for leaf, g in pending:
-            if g is None:
-                continue
-            if (plain and leaf._grad is not None and leaf._requires_grad and g._data.dtype == leaf._grad._data.dtype
-                    and leaf.grad_fn is None):
-                with _accumulate_lock:        # the common case of _deliver_to_leaf, inline
-                    leaf._grad._data += g._data
-                    leaf._grad._version_box[0] += 1
-                touched[id(leaf)] = leaf
-            else:
+            if g is not None:
                 _deliver_to_leaf(leaf, g, accumulate, capture_leaf, captured, create_graph, touched)
     finally:
         _state.enabled = previous

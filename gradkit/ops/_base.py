@@ -32,20 +32,17 @@ def _like_pytorch(forward):
     """A built-in op's forward, run as PyTorch would: silent about inf and nan (numpy warns on
     divide by zero, overflow, invalid values), and a broadcast failure in PyTorch's words."""
     def guarded(*args):
-        if _np_error_state.get() is _QUIET:      # already quiet (inside backward, or an op inside an op)
-            try:
-                return forward(*args)
-            except ValueError:
-                _raise_broadcast_error(args)
-                raise
-        token = _np_error_state.set(_QUIET)
+        state = _np_error_state
+        # already quiet (inside backward, or an op inside an op): nothing to set or reset
+        token = None if state is None or state.get() is _QUIET else state.set(_QUIET)
         try:
             return forward(*args)
         except ValueError:
             _raise_broadcast_error(args)
             raise
         finally:
-            _np_error_state.reset(token)
+            if token is not None:
+                state.reset(token)
 
     if _np_error_state is None:
         return np.errstate(all="ignore")(guarded)
