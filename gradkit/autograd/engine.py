@@ -24,12 +24,20 @@ from .function import BackwardNode
 from .grad_mode import _leaf_hooks_in_use, _state
 
 
+_IMPLICIT_SEED_ERROR = "grad can be implicitly created only for scalar outputs"
+
+
 def _make_seed_grads(outputs, grad_outputs):
+    if len(outputs) == 1 and grad_outputs[0] is None:      # loss.backward(): the common case, no loop
+        data = outputs[0]._data
+        if data.size != 1:
+            raise RuntimeError(_IMPLICIT_SEED_ERROR)
+        return (_make(_ones(data.shape, data.dtype)),)
     grads = []
     for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
         if g is None:
             if out._data.size != 1:
-                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+                raise RuntimeError(_IMPLICIT_SEED_ERROR)
             g = _make(_ones(out._data.shape, out._data.dtype))
         else:
             if not isinstance(g, Tensor):
@@ -393,10 +401,12 @@ def _deliver_to_leaf(leaf, g, accumulate, capture_leaf, captured, create_graph, 
                 g = new
     if not accumulate or not leaf._requires_grad:
         return      # like PyTorch: a leaf switched to requires_grad=False since the forward gets nothing
-    if g._data.dtype != leaf._data.dtype:
+    dtype = leaf._data.dtype
+    if g._data.dtype is not dtype and g._data.dtype != dtype:    # (`is` first: != on dtypes is slow)
         g = g.to(leaf.dtype)
     # .grad is set directly: one "backward" event for the whole pass tells live displays.
-    with _accumulate_lock:
+    _accumulate_lock.acquire()       # (not `with`: this runs once per edge into a leaf, and costs less)
+    try:
         if leaf._grad is None:
             # A copy, never an alias of a buffer another node may still add into.
             leaf._grad = g.clone() if create_graph else _make(g._data.copy())
@@ -405,4 +415,6 @@ def _deliver_to_leaf(leaf, g, accumulate, capture_leaf, captured, create_graph, 
         else:
             leaf._grad._data += g._data
             leaf._grad._version_box[0] += 1
+    finally:
+        _accumulate_lock.release()
     touched[id(leaf)] = leaf

@@ -292,6 +292,9 @@ class Function:
         cls._new_style = cls.setup_context is not Function.setup_context
 
     _new_style = False
+    # forward may call gradkit ops, so it runs with recording off, as PyTorch runs a custom
+    # Function's forward under no_grad. gradkit's own ops compute with numpy alone (ops.Op).
+    forward_calls_ops = True
 
     @staticmethod
     def forward(ctx, *args):
@@ -533,12 +536,16 @@ def _apply_recorded(cls, args):
         node._input_shapes = shapes
     node.needs_input_grad = _NEEDS[bit][mask] if bit < 5 else tuple(bool(mask >> i & 1) for i in range(bit))
     node._seq = next(_sequence)
-    state = _state
-    state.enabled = False
+    # Recording off inside forward, unless it calls no op (the built-in ops: a thread-local is
+    # costly to write, twice per recorded op).
+    state = _state if cls.forward_calls_ops else None
+    if state is not None:
+        state.enabled = False
     try:
         raw = cls.forward(node, *args) if not cls._new_style else _forward(cls, node, args)
     finally:
-        state.enabled = True
+        if state is not None:
+            state.enabled = True
 
     returned = raw
     if type(raw) is not np.ndarray and isinstance(raw, np.generic):   # full reductions give numpy scalars

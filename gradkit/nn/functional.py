@@ -181,6 +181,7 @@ class LinearAddmm(Function):
     """input @ weight.T + bias in one node; the name PyTorch gives a 2-D linear with bias."""
 
     backward_name = "AddmmBackward0"
+    forward_calls_ops = False     # numpy alone (see ops.Op)
 
     @staticmethod
     def forward(ctx, input, weight, bias):  # noqa: A002
@@ -241,6 +242,7 @@ class NativeDropout(Function):
     """Zero each element with probability p and scale the rest by 1/(1-p)."""
 
     backward_name = "NativeDropoutBackward0"
+    forward_calls_ops = False     # numpy alone (see ops.Op)
 
     @staticmethod
     def forward(ctx, input, p):  # noqa: A002
@@ -572,6 +574,7 @@ class NllLoss(Function):
     """
 
     backward_name = "NllLossBackward0"
+    forward_calls_ops = False     # numpy alone (see ops.Op)
 
     @staticmethod
     def forward(ctx, input, target, weight, ignore_index, reduction):  # noqa: A002
@@ -814,6 +817,7 @@ class _MaskedFill(Function):
     """``value`` where ``mask`` (a numpy bool array) holds, the input elsewhere: PyTorch's masked_fill."""
 
     backward_name = "MaskedFillBackward0"
+    forward_calls_ops = False     # numpy alone (see ops.Op)
 
     @staticmethod
     def forward(ctx, input, mask, value):  # noqa: A002

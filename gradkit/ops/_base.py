@@ -18,6 +18,9 @@ class Op(Function):
     """A built-in op. Its grad_fn is named like PyTorch's: Mul -> MulBackward0."""
 
     computes = True     # its forward does arithmetic: run it under _like_pytorch
+    # its forward works on numpy arrays and calls no gradkit op (an op that does says True):
+    # nothing inside can be recorded, so grad mode is left as it is (tests/test_op_forwards.py checks)
+    forward_calls_ops = False
 
     def __init_subclass__(cls, **kwargs):
         if "backward_name" not in cls.__dict__:
@@ -111,13 +114,14 @@ class ViewOp(Op):
         if data is source or (base is not None and (base is source or base is source.base
                                                     or np.may_share_memory(data, source) or data.size == 0)):
             box = out._version_box = x._version_box
+            enabled = _state.enabled       # (read once: a thread-local costs more than a local)
             if x._view_of is None:
-                root, steps, made_without_grad = x, (), not _state.enabled
+                root, steps, made_without_grad = x, (), not enabled
             else:                                        # a view of a view made under no_grad counts as one
                 root, steps, _, made_without_grad = x._view_of
-                made_without_grad = made_without_grad or not _state.enabled
-            out._view_of = (root, steps + ((cls, args),), out._version_box[0], made_without_grad)
-            if not _state.enabled and _state.off_by is None:
+                made_without_grad = made_without_grad or not enabled
+            out._view_of = (root, steps + ((cls, args),), box[0], made_without_grad)
+            if not enabled and _state.off_by is None:
                 return out      # made by backward itself (a gradient): its root is backward's own temporary
             # The views of this memory, kept with its version counter: whatever changes the memory
             # (root, a view, a detach() of either) lets them follow (autograd.function.sync_views).
