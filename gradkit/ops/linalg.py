@@ -19,6 +19,8 @@ from .pointwise import where
 from .shape import Clone, Expand, MatmulSqueeze, SqueezeDim, T, Transpose, UnsafeView, Unsqueeze, View
 from .. import ops as _ops      # (partly initialised here; reshape is looked up when called)
 
+_BOOL = np.dtype(bool)
+
 _INF = float("inf")
 
 
@@ -194,7 +196,7 @@ def matmul(a, b):
         tracked = a._requires_grad or b._requires_grad
     else:
         tracked = False
-    if (not tracked and a._data.dtype == b._data.dtype != np.bool_ and _fits(a._data.shape, b._data.shape)
+    if (not tracked and a._data.dtype == b._data.dtype != _BOOL and _fits(a._data.shape, b._data.shape)
             and (a._data.shape[-1] != 1 or na == 1 or nb == 1)):
         # (one term per sum between matrices: the route decides the zero signs, see matrix_product)
         return UntrackedMatmul.apply(a, b)

@@ -66,7 +66,7 @@ class Permute(ViewOp):
         axes = tuple(wrap_dim(d, ndim) for d in dims)
         if len(set(axes)) != ndim:
             raise RuntimeError("permute(): duplicate dims are not allowed.")
-        ctx.inverse = tuple(int(i) for i in np.argsort(axes))
+        ctx.inverse = tuple(sorted(range(ndim), key=axes.__getitem__))     # argsort, without numpy's ~5 µs
         return np.transpose(x._data, axes)
 
     @staticmethod
