@@ -88,7 +88,7 @@ def torch_mlp_steps():
 
 
 def bench_mlp():
-    ours, reference = best_of_pair(gradkit_mlp_steps(), torch_mlp_steps() if torch is not None else None, repeat=7)
+    ours, reference = best_of_pair(gradkit_mlp_steps(), torch_mlp_steps() if torch is not None else None)
     report(f"MLP {'-'.join(map(str, SIZES))}, batch {BATCH}, {STEPS} SGD steps", ours, reference, target=1.2)
 
 

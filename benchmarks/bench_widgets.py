@@ -92,7 +92,7 @@ def measure(mode):
         print(f"[kernel heap: {load_kernel_heap():,} objects tracked by the garbage collector]")
     else:
         print("[bare process]")
-    plain, live = best_of_pair(training(False), training(True), repeat=7)
+    plain, live = best_of_pair(training(False), training(True))
     ratio = live / plain
     print(f"{'1,000 SGD steps, two-moons MLP 2-16-16-2':<50} without widget {plain * 1e3:8.1f} ms   "
           f"with widget {live * 1e3:8.1f} ms   ratio {ratio:5.3f}   (target <= 1.10)  "
