@@ -1,11 +1,11 @@
 """The cost of a live GraphWidget, and how fast its updates reach the browser.
 
-    python benchmarks/bench_widgets.py                 # both modes, each in its own process
-    python benchmarks/bench_widgets.py --mode kernel   # one mode: bare | kernel
+    python benchmarks/bench_widgets.py                      # both modes, each in its own process
+    python benchmarks/bench_widgets.py --mode "kernel heap" # one mode: bare | "kernel heap"
 
-Modes: "bare" is a fresh Python process; "kernel" first imports what a learner's
-notebook kernel holds (IPython, ipykernel, matplotlib, torch: about 200,000 objects
-the garbage collector walks again and again), then measures.
+Modes (benchmarks/_common.py): "bare" is a fresh Python process; "kernel heap" first imports
+what a learner's notebook kernel holds (IPython, ipykernel, matplotlib, torch: about 225,000
+objects the garbage collector walks again and again), then measures.
 
 1. 1,000 SGD steps of a two-moons MLP, with and without a GraphWidget attached to the
    loss graph (it listens to every zero_grad / backward / step): CPU-time ratio,
@@ -16,32 +16,15 @@ the garbage collector walks again and again), then measures.
 3. backward() -> new grads visible in the browser, as measured by the real-browser test
    (tests/test_browser.py writes test-output/browser/latency.txt): target < 300 ms.
 """
-import argparse
-import gc
-import importlib
 import os
 import pathlib
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _common import best_of_pair  # noqa: E402
+from _common import best_of_pair, enter_mode, run_modes  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-KERNEL_MODULES = ("IPython", "ipykernel", "ipykernel.kernelapp", "matplotlib", "matplotlib.pyplot", "torch")
-
-
-def load_kernel_heap():
-    """Import what a notebook kernel has loaded; returns how many objects the collector tracks."""
-    os.environ.setdefault("MPLBACKEND", "Agg")
-    for name in KERNEL_MODULES:
-        try:
-            importlib.import_module(name)
-        except ImportError:
-            print(f"  ({name} not installed: the kernel heap is smaller than a learner's)")
-    gc.collect()
-    return len(gc.get_objects())
 
 
 def training(with_widget, steps=1000):
@@ -88,10 +71,7 @@ def long_history(ops=100_000):
 
 
 def measure(mode):
-    if mode == "kernel":
-        print(f"[kernel heap: {load_kernel_heap():,} objects tracked by the garbage collector]")
-    else:
-        print("[bare process]")
+    print(f"[{mode}: {enter_mode(mode):,} objects tracked by the garbage collector]")
     plain, live = best_of_pair(training(False), training(True))
     ratio = live / plain
     print(f"{'1,000 SGD steps, two-moons MLP 2-16-16-2':<50} without widget {plain * 1e3:8.1f} ms   "
@@ -104,14 +84,10 @@ def measure(mode):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--mode", choices=("bare", "kernel"))
-    args = parser.parse_args()
-    if args.mode:
-        measure(args.mode)
+    mode = run_modes(__file__, sys.argv)
+    if mode is not None:
+        measure(mode)
         return
-    for mode in ("bare", "kernel"):     # one process each: imports cannot be undone
-        subprocess.run([sys.executable, __file__, "--mode", mode], check=True)
     latency = ROOT / "test-output" / "browser" / "latency.txt"
     if latency.exists():
         print(f"{'browser (from tests/test_browser.py):':<50} {latency.read_text().strip()}   (target < 300 ms)")
