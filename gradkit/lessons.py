@@ -176,6 +176,9 @@ def check(prediction, actual, hint=""):
 UNANSWERED = "Make your prediction above (replace the ...), then run this cell again."
 
 
+SKIPPED = "The remaining cells of this notebook are skipped."
+
+
 def optional_import(name):
     """A lesson's optional library (lesson 9 needs PyTorch): the module, or None when it is not
     installed, after printing a note and making the notebook's remaining cells do nothing, so that
@@ -184,8 +187,7 @@ def optional_import(name):
     try:
         return importlib.import_module(name)
     except ImportError:
-        print(f"This lesson needs {name}, which is not installed here (pip install {name}). "
-              "The remaining cells of this notebook are skipped.")
+        print(f"This lesson needs {name}, which is not installed here (pip install {name}). {SKIPPED}")
         from IPython import get_ipython
         ip = get_ipython()
         if ip is not None:
