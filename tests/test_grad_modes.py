@@ -81,6 +81,30 @@ def test_inference_mode_false_is_a_no_op():
     assert not gk.is_inference_mode_enabled()
 
 
+def test_backward_switches_recording_off_for_itself_and_gives_the_learners_switch_back():
+    """Grad mode is one thread-local reason (None = recording): backward's own "off" must neither
+    leak out nor pass for the learner's no_grad, which gk.explain names."""
+    x = gk.ones(2, requires_grad=True)
+    seen = []
+    x.register_hook(lambda g: seen.append((gk.is_grad_enabled(), (g * 2)._made_in)))
+    (x * 3).sum().backward()
+    with gk.no_grad():
+        y = (x * 3).sum()
+    z = (x * 3).sum()
+    with gk.no_grad():
+        z.backward()
+        assert not gk.is_grad_enabled()
+        assert (x * 2)._made_in == "no_grad"          # the learner's switch, back after backward
+    assert gk.is_grad_enabled()
+    assert seen == [(False, None), (False, None)]   # inside backward: off, but not by the learner
+    assert y._made_in == "no_grad" and not y.requires_grad
+    with gk.set_grad_enabled(False):
+        assert not gk.is_grad_enabled()
+        with gk.enable_grad():
+            assert (x * 2).requires_grad and (x * 2)._made_in is None
+        assert (x * 2)._made_in == "set_grad_enabled(False)"
+
+
 @pytest.mark.parametrize("mode", MODES_OFF)
 def test_grad_mode_is_thread_local(mode):
     seen = {}

@@ -21,7 +21,7 @@ from .._tensor import Tensor, _make
 from ..ops._base import loud_numpy, quiet_numpy   # gradkit.ops is loaded before the engine (see _tensor.py)
 from ..ops.shape import SumTo
 from .function import BackwardNode
-from .grad_mode import _leaf_hooks_in_use, _state
+from .grad_mode import BY_GRADKIT, _leaf_hooks_in_use, _state
 
 
 _IMPLICIT_SEED_ERROR = "grad can be implicitly created only for scalar outputs"
@@ -97,8 +97,8 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
             else:
                 capture_node.setdefault((t.grad_fn, t._output_nr), []).append(i)
 
-    previous = _state.enabled
-    _state.enabled = bool(create_graph)
+    previous = _state.off_by
+    _state.off_by = None if create_graph else BY_GRADKIT
     quiet = quiet_numpy()       # once for the whole pass, not once per op (ops see it is already set)
     touched = {}
     # No gc.disable() around backward: measured in a kernel heap (225k objects) it made the
@@ -200,7 +200,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
             if g is not None:
                 _deliver_to_leaf(leaf, g, accumulate, capture_leaf, captured, create_graph, touched)
     finally:
-        _state.enabled = previous
+        _state.off_by = previous
         loud_numpy(quiet)
 
     if touched:
@@ -312,7 +312,7 @@ def _run_pre_hooks(node, grads, capture_node, captured, touched, fill_retained):
         for nr, ref in node._retained.items():
             tensor = ref()
             if tensor is not None and grads[nr] is not None:
-                g = grads[nr] if _state.enabled else grads[nr].detach()
+                g = grads[nr] if _state.off_by is None else grads[nr].detach()
                 if g._data.dtype != tensor._data.dtype:
                     g = g.to(tensor.dtype)      # like a leaf's: the tensor's own dtype
                 tensor._grad = g.clone() if tensor._grad is None else tensor._grad + g

@@ -32,7 +32,7 @@ import weakref
 import numpy as np
 
 from .. import _events
-from .grad_mode import _hooks_in_use, _state
+from .grad_mode import BY_GRADKIT, _hooks_in_use, _state
 
 _sequence = itertools.count()
 Tensor = _make = None   # bound by gradkit._tensor once the Tensor class exists (see _bind_tensor)
@@ -325,14 +325,15 @@ class Function:
 
     @classmethod
     def apply(cls, *args):
-        if _state.enabled:
+        off_by = _state.off_by                  # (read once: a thread-local costs more than a local)
+        if off_by is None:
             for a in args:
                 if isinstance(a, Tensor):
                     if a._view_of is not None:
                         refresh_view(a)
                     if a._requires_grad:
                         return _apply_recorded(cls, args)
-        elif _state.off_by is not None:     # the learner's no_grad (not the engine's): gk.explain names it
+        elif off_by:                            # the learner's no_grad (not backward's): gk.explain names it
             if _state.inference:            # (inference_mode always sets off_by too)
                 return _mark_inference(_wrap_outputs(_forward(cls, _no_grad_ctx(len(args)), args)))
             ctx = _no_grad_ctx(len(args))
@@ -341,9 +342,9 @@ class Function:
                 t = _new(Tensor)
                 t._data = raw
                 t._version_box = [0]
-                t._made_in = _state.off_by
+                t._made_in = off_by
                 return t
-            return _mark_made_in(_wrap_outputs(raw), args, _state.off_by)
+            return _mark_made_in(_wrap_outputs(raw), args, off_by)
         n = len(args)                           # inlined _no_grad_ctx: the hottest path
         ctx = _new(_NO_GRAD_CTX[n]) if n < 16 else _no_grad_ctx(n)
         raw = cls.forward(ctx, *args) if not cls._new_style else _forward(cls, ctx, args)
@@ -457,11 +458,11 @@ def _rebuilt_view(view_of):
     even when the root no longer requires grad (an AsStridedBackward0 leading nowhere), as PyTorch does."""
     from ..ops.view_history import AsStrided, view_positions      # (the ops import this module)
     state = _state
-    enabled = state.enabled
+    off_by = state.off_by
     try:
         return _apply_recorded(AsStrided, (view_of[0], view_positions(view_of)))
     finally:
-        state.enabled = enabled
+        state.off_by = off_by
 
 
 def take_history(t, source):
@@ -540,12 +541,12 @@ def _apply_recorded(cls, args):
     # costly to write, twice per recorded op).
     state = _state if cls.forward_calls_ops else None
     if state is not None:
-        state.enabled = False
+        state.off_by = BY_GRADKIT
     try:
         raw = cls.forward(node, *args) if not cls._new_style else _forward(cls, node, args)
     finally:
         if state is not None:
-            state.enabled = True
+            state.off_by = None
 
     returned = raw
     if type(raw) is not np.ndarray and isinstance(raw, np.generic):   # full reductions give numpy scalars

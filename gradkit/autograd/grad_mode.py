@@ -9,10 +9,15 @@ import threading
 
 
 class _GradState(threading.local):
-    enabled = True      # record operations on tensors that require grad
+    # None while operations on tensors that require grad are recorded; else what turned recording
+    # off: the learner's switch ("no_grad", ...: gk.explain names it) or BY_GRADKIT (backward itself,
+    # a custom Function's forward). One attribute: a thread-local costs ~5x a plain one to read.
+    off_by = None
     inference = False   # inside inference_mode
     saved_hooks = ()    # (pack, unpack) pairs of active saved_tensors_hooks, innermost last
-    off_by = None       # the user's switch that turned recording off ("no_grad", ...): gk.explain names it
+
+
+BY_GRADKIT = ""         # off_by while gradkit itself records nothing (its results are not the learner's doing)
 
 
 _state = _GradState()
@@ -22,7 +27,7 @@ _hooks_in_use = [0]     # saved_tensors_hooks open in any thread: while 0, savin
 
 def is_grad_enabled():
     """True when operations on tensors that require grad are being recorded."""
-    return _state.enabled
+    return _state.off_by is None
 
 
 def is_inference_mode_enabled():
@@ -43,13 +48,13 @@ class _GradModeContext:
     label = None        # how gk.explain names results made while this switch turned recording off
 
     def __enter__(self):
-        self._saved = (_state.enabled, _state.inference, _state.off_by)
-        _state.enabled, _state.inference = self._target()
-        _note_off_by(self)
+        self._saved = (_state.inference, _state.off_by)
+        enabled, _state.inference = self._target()
+        _switch(self, enabled)
         return None
 
     def __exit__(self, *exc):
-        _state.enabled, _state.inference, _state.off_by = self._saved
+        _state.inference, _state.off_by = self._saved
         return False
 
     def __call__(self, func):
@@ -90,12 +95,14 @@ class _GradModeContext:
         return self.__class__()
 
 
-def _note_off_by(switch):
-    """Remember which switch turned recording off (None once recording is on again)."""
-    if _state.enabled:
+def _switch(switch, enabled):
+    """Recording on, or off by ``switch`` (a switch without a label leaves the reason as it was)."""
+    if enabled:
         _state.off_by = None
     elif switch.label:
         _state.off_by = switch.label
+    elif _state.off_by is None:
+        _state.off_by = BY_GRADKIT
 
 
 class no_grad(_GradModeContext):
@@ -129,7 +136,7 @@ class inference_mode(_GradModeContext):
 
     def _target(self):
         if not self.mode:
-            return _state.enabled, _state.inference
+            return _state.off_by is None, _state.inference
         return False, True
 
     def clone(self):
@@ -146,27 +153,24 @@ class set_grad_enabled(_GradModeContext):
         if not isinstance(mode, bool):
             raise TypeError(f"set_grad_enabled(): argument 'enabled' (position 1) must be bool, not {type(mode).__name__}")
         self.mode = mode
-        self._before = _state.enabled
         self._before_off_by = _state.off_by
-        _state.enabled = mode
-        _note_off_by(self)
+        _switch(self, mode)
 
     def _target(self):
         return self.mode, _state.inference
 
     def __enter__(self):
         # The switch already happened in __init__; restore to what was there before it.
-        self._saved = (self._before, _state.inference, self._before_off_by)
-        _state.enabled = self.mode
-        _note_off_by(self)
+        self._saved = (_state.inference, self._before_off_by)
+        _switch(self, self.mode)
         return None
 
     def __call__(self, func):
-        _state.enabled, _state.off_by = self._before, self._before_off_by   # a decorator: undo the eager switch
+        _state.off_by = self._before_off_by   # a decorator: undo the eager switch
         return super().__call__(func)
 
     def clone(self):
-        before, before_off_by = _state.enabled, _state.off_by
+        before_off_by = _state.off_by
         new = self.__class__(self.mode)
-        new._before, new._before_off_by = before, before_off_by
+        new._before_off_by = before_off_by
         return new

@@ -11,7 +11,7 @@ except ImportError:    # older numpy: the public way
 
 from .._tensor import Tensor
 from ..autograd.function import Function
-from ..autograd.grad_mode import _state
+from ..autograd.grad_mode import BY_GRADKIT, _state
 
 
 class Op(Function):
@@ -114,14 +114,14 @@ class ViewOp(Op):
         if data is source or (base is not None and (base is source or base is source.base
                                                     or np.may_share_memory(data, source) or data.size == 0)):
             box = out._version_box = x._version_box
-            enabled = _state.enabled       # (read once: a thread-local costs more than a local)
+            off_by = _state.off_by         # (read once: a thread-local costs more than a local)
             if x._view_of is None:
-                root, steps, made_without_grad = x, (), not enabled
+                root, steps, made_without_grad = x, (), off_by is not None
             else:                                        # a view of a view made under no_grad counts as one
                 root, steps, _, made_without_grad = x._view_of
-                made_without_grad = made_without_grad or not enabled
+                made_without_grad = made_without_grad or off_by is not None
             out._view_of = (root, steps + ((cls, args),), box[0], made_without_grad)
-            if not enabled and _state.off_by is None:
+            if off_by == BY_GRADKIT:
                 return out      # made by backward itself (a gradient): its root is backward's own temporary
             # The views of this memory, kept with its version counter: whatever changes the memory
             # (root, a view, a detach() of either) lets them follow (autograd.function.sync_views).

@@ -94,7 +94,7 @@ def _copy_into(t, value):
 def apply_inplace(t, fn, *args):
     if t._inference and not _state.inference:
         raise RuntimeError(INFERENCE_ERROR)
-    if _state.enabled:
+    if _state.off_by is None:
         others_require = any(isinstance(a, Tensor) and a._requires_grad for a in args)
         if others_require and t._data.dtype.kind != "f" and getattr(fn, "records_only_into_float", False):
             others_require = False      # a copy into an integer or bool tensor: nothing to differentiate

@@ -188,7 +188,7 @@ def matmul(a, b):
     na, nb = a._data.ndim, b._data.ndim
     if na == 0 or nb == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {na}D and {nb}D")
-    if _state.enabled:
+    if _state.off_by is None:
         if a._view_of is not None:       # a view whose root changed since: its flags first
             refresh_view(a)
         if b._view_of is not None:

@@ -167,9 +167,9 @@ class Prod(Op):
             others = _spread(result, ctx.shape, ctx.axes, ctx.keepdim) / x   # product of the others
         elif _count(ctx.shape, ctx.axes) == 1:    # each element is its own product: the grad as it is
             return spread_grad, None, None
-        elif ctx.axes is None and not _state.enabled and zeros.sum() > 1:
+        elif ctx.axes is None and _state.off_by is not None and zeros.sum() > 1:
             return zeros_without_history(grad, ctx.shape), None, None      # every product of others is 0
-        elif _state.enabled:      # create_graph=True: the same numbers, built from recorded ops
+        elif _state.off_by is None:      # create_graph=True: the same numbers, built from recorded ops
             others = _product_of_others_recorded(x, ctx.axes)
         else:
             others = _product_of_others(x._data, ctx.axes)                   # exact even with zeros
