@@ -76,6 +76,10 @@ CASES = {
     "an int beyond 64 bits": (_plain, _make(lambda: 2 ** 64)),
     "from_numpy of a list": (_plain, lambda lib, tensors: lib.from_numpy([1, 2])),
     "from_numpy of an object array": (_plain, lambda lib, tensors: lib.from_numpy(np.array([1], dtype=object))),
+    "a tensor minus True": (_leaf, lambda lib, tensors: tensors[0] - True),
+    "True minus a tensor": (_plain, lambda lib, tensors: True - tensors[0]),
+    "an int tensor minus False": (lambda lib: [lib.tensor([1, 2])], lambda lib, tensors: tensors[0].sub(False)),
+    "a bool tensor minus True": (lambda lib: [lib.tensor([True])], lambda lib, tensors: tensors[0] - True),
 }
 
 

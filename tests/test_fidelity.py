@@ -96,7 +96,18 @@ def _errors(lib):
     return seen
 
 
-PROGRAMS = [_view_rebased_after_inplace_on_base, _view_replayed_after_inplace_through_it, _setitem_number_edges,
+def _python_bools_as_operands(lib):
+    """A Python bool is a number operand like 2 or 0.5: listed as an input without an edge, saved as
+    a 0-d tensor; bool ** bool stays bool (numpy makes int8)."""
+    x = lib.ones(2, requires_grad=True)
+    c = lib.tensor([True, False])
+    seen = [len(y.grad_fn.next_functions) for y in (x * True, x + True, x / True, lib.where(c, x, True))]
+    seen.append(_shown((x * True).grad_fn._saved_other))
+    seen += [_shown(c ** True), _shown(c ** False), _shown((x ** True).grad_fn._saved_exponent)]
+    return seen
+
+
+PROGRAMS = [_python_bools_as_operands, _view_rebased_after_inplace_on_base, _view_replayed_after_inplace_through_it, _setitem_number_edges,
             _accumulate_grad_name, _int_pow_negative_int, _relu_and_clamp_keep_negative_zero,
             _grad_of_grad_through_relu, _view_as_dtype, _fill_with_tensor, _bitwise_on_ints, _errors]
 

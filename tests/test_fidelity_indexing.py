@@ -99,6 +99,29 @@ def test_setitem_records_what_torch_records(statement, shape):
     assert program(gk) == program(torch)
 
 
+INDEX_PUTS = ["x[lib.tensor([0, 1])] = lib.tensor([1, 2])", "x[lib.tensor([True, False, True])] = lib.tensor([1, 2])",
+              "x[[0, 1]] = lib.tensor([1, 2])", "x[lib.tensor([0, 1])] = lib.tensor([1., 2.], dtype=lib.float64)",
+              "x[lib.tensor([0, 1])] = lib.tensor(True)", "x[lib.tensor([0, 1])] = lib.tensor([7., 8.])",
+              "m[lib.tensor([0, 1])] = lib.ones(3)", "m[lib.tensor([0, 1])] = lib.ones(3, dtype=lib.int64)",
+              "m[lib.tensor([0, 1])] = lib.ones(1, 1, 2)", "m[lib.tensor([0, 1])] = lib.ones(2, 1, 2)",
+              "m[lib.tensor([0, 1]), 0] = lib.ones(2)", "m[:, lib.tensor([0, 1])] = lib.ones(3)",
+              "m[lib.tensor([[0], [1]]), lib.tensor([0, 1])] = lib.ones(2)",
+              "m[lib.tensor([[0], [1]]), lib.tensor([0, 1])] = lib.ones(3)"]
+
+
+@pytest.mark.parametrize("statement", INDEX_PUTS)
+def test_writing_at_index_tensors_checks_dtype_and_shape_as_index_put_does(statement):
+    """x[index tensor] = value is PyTorch's index_put_: a value of another dtype is refused (x[0:2] = v
+    would convert it), and a shape that does not broadcast names both shapes."""
+    def program(lib):
+        def run():
+            x, m = lib.zeros(3), lib.zeros(3, 2)
+            exec(statement, {"lib": lib, "x": x, "m": m})
+            return [x.tolist(), m.tolist()]
+        return _outcome(run)
+    assert program(gk) == program(torch)
+
+
 INDEXES = ["x[x > 0]", "x[x < 0]", "x[True]", "x[False]", "x[lib.tensor(True)]", "x[lib.tensor(False)]",
            "x[..., True]", "x[lib.tensor([0, 0])]"]
 

@@ -179,7 +179,7 @@ class BackwardNode(Node):
         if type(self).saved_as_list:
             return self.saved_tensors
         value = self._unpack(self._saved[index])
-        if type(value) in (int, float):      # PyTorch wraps a number operand in a 0-d tensor
+        if type(value) in (int, float, bool):     # PyTorch wraps a number operand in a 0-d tensor
             value = _make(np.asarray(value))
         return value
 
@@ -527,7 +527,7 @@ def _apply_recorded(cls, args):
         else:
             # Python numbers are operands of arithmetic (kept in place of a shape, so drawings
             # can say "+ 3"); other arguments (dim=, keepdim=) are options, recorded as None.
-            shapes.append(a if numbers_are_inputs and type(a) in (int, float) else None)
+            shapes.append(a if numbers_are_inputs and type(a) in (int, float, bool) else None)
         flat += _NO_EDGE
     node._next = tuple(flat)
     shapes = tuple(shapes)

@@ -32,7 +32,8 @@ class Sub(Op):
     @staticmethod
     def forward(ctx, a, b):
         da, db = data(a), data(b)
-        if getattr(da, "dtype", None) is _BOOL or getattr(db, "dtype", None) is _BOOL:
+        if getattr(da, "dtype", None) is _BOOL or getattr(db, "dtype", None) is _BOOL or type(da) is bool \
+                or type(db) is bool:     # (x - True too: PyTorch refuses a Python bool like a bool tensor)
             raise _bool_subtraction_error(da, db)
         return promote(np.subtract(da, db), a, b)
 
@@ -132,6 +133,8 @@ class Pow(Op):
         ctx.exponent = exponent
         if a._data.dtype.kind in "biu" and isinstance(exponent, int) and exponent < 0:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
+        if type(exponent) is bool and a._data.dtype.kind == "b":     # bool ** bool stays bool (numpy: int8)
+            return np.power(a._data, exponent).astype(bool)
         return promote(np.power(a._data, exponent), a, exponent)
 
     @staticmethod
