@@ -410,21 +410,19 @@ def install_methods(Tensor):
             raise _index_error(self._data, key, str(e)) from None
         if isinstance(value, Tensor):       # PyTorch's error for a value that does not fit, before writing
             value = without_leading_ones(value, target.ndim)
-            if not basic:
-                _check_index_put(self, target, value)
-            _expanded_shape(value._data.shape, target.shape, value._data.dtype)
+            try:
+                _expanded_shape(value._data.shape, target.shape, value._data.dtype)
+            except RuntimeError:
+                if basic:
+                    raise
+                # x[index tensor] = value is PyTorch's index_put_: its shape, then dtype, check in its words
+                raise RuntimeError(f"shape mismatch: value tensor of shape {list(value._data.shape)} cannot be "
+                                   f"broadcast to indexing result of shape {list(target.shape)}") from None
+            if not basic and value._data.dtype != self._data.dtype:
+                raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
+                                   f"{self.dtype.scalar_name} for the destination and {value.dtype.scalar_name} "
+                                   "for the source.")
         apply_setitem(self, key, basic, value)
-
-    def _check_index_put(self, target, value):
-        """x[index tensor] = value is PyTorch's index_put_: its dtype and shape checks, in its words."""
-        shape = value._data.shape
-        if len(shape) > target.ndim or any(s not in (1, t) for s, t in zip(shape[::-1], target.shape[::-1])):
-            raise RuntimeError(f"shape mismatch: value tensor of shape {list(shape)} cannot be broadcast to "
-                               f"indexing result of shape {list(target.shape)}")
-        if value._data.dtype != self._data.dtype:
-            raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
-                               f"{self.dtype.scalar_name} for the destination and {value.dtype.scalar_name} "
-                               "for the source.")
 
     def get_max(self, dim=None, keepdim=False):
         return max(self, dim, keepdim)

@@ -148,6 +148,7 @@ def data(x):
 
 
 _FLOAT64 = np.dtype(np.float64)
+_BOOL = np.dtype(bool)           # (compared with `is`: one dtype object)
 
 
 def promote(result, a, b):

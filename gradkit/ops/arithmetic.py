@@ -6,7 +6,7 @@ back to each input's shape, so no op here has to think about broadcasting.
 import numpy as np
 
 from .._tensor import Tensor, _make
-from ._base import Op, data, promote
+from ._base import _BOOL, Op, data, promote
 from .pointwise import where
 from .shape import Fill
 
@@ -23,17 +23,13 @@ class Add(Op):
         return grad, grad
 
 
-_BOOL = np.dtype(bool)
-
-
 class Sub(Op):
     numbers_are_inputs = True
 
     @staticmethod
     def forward(ctx, a, b):
         da, db = data(a), data(b)
-        if getattr(da, "dtype", None) is _BOOL or getattr(db, "dtype", None) is _BOOL or type(da) is bool \
-                or type(db) is bool:     # (x - True too: PyTorch refuses a Python bool like a bool tensor)
+        if _is_bool(da) or _is_bool(db):
             raise _bool_subtraction_error(da, db)
         return promote(np.subtract(da, db), a, b)
 
@@ -50,8 +46,13 @@ class SubScalar(Sub):
     numbers_are_inputs = False
 
 
+def _is_bool(operand):
+    """A bool array, or a Python bool (x - True: PyTorch refuses it like a bool tensor)."""
+    return type(operand) is bool or getattr(operand, "dtype", None) is _BOOL
+
+
 def _bool_subtraction_error(a, b):
-    both = all(type(v) is bool or getattr(v, "dtype", None) is _BOOL for v in (a, b))
+    both = _is_bool(a) and _is_bool(b)
     return RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
                         "`logical_xor()` operator instead." if both else
                         "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to "

@@ -13,13 +13,11 @@ import numpy as np
 from ..autograd.function import refresh_view
 from ..autograd.grad_mode import _state
 from .._tensor import Tensor
-from ._base import Op, broadcast_error, kept_shape, normalize_dims
+from ._base import _BOOL, Op, broadcast_error, kept_shape, normalize_dims
 from .arithmetic import Mul
 from .pointwise import where
 from .shape import Clone, Expand, MatmulSqueeze, SqueezeDim, T, Transpose, UnsafeView, Unsqueeze, View
 from .. import ops as _ops      # (partly initialised here; reshape is looked up when called)
-
-_BOOL = np.dtype(bool)
 
 _INF = float("inf")
 
