@@ -13,7 +13,7 @@ import numpy as np
 
 from . import _device, _dtype, _events
 from ._format import tensor_repr
-from .autograd.grad_mode import _leaf_hooks_in_use, _state
+from .autograd.grad_mode import _leaf_hooks_in_use, _node_hooks_in_use, _state
 
 _NON_LEAF_GRAD_WARNING = (
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
@@ -453,6 +453,7 @@ class Tensor:
         node = self.grad_fn
         if node._retained is None:
             node._retained = {}
+            _node_hooks_in_use[0] = True
         node._retained[self._output_nr] = weakref.ref(self)
         self._retains_grad = True
 
@@ -469,6 +470,7 @@ class Tensor:
             node = self.grad_fn
             if node._pre_hooks is None:
                 node._pre_hooks = {}
+                _node_hooks_in_use[0] = True
             hooks = node._pre_hooks.setdefault(self._output_nr, [])
         hooks.append(hook)
         return _HookHandle(hooks, hook)

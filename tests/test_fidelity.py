@@ -107,7 +107,23 @@ def _python_bools_as_operands(lib):
     return seen
 
 
-PROGRAMS = [_python_bools_as_operands, _view_rebased_after_inplace_on_base, _view_replayed_after_inplace_through_it, _setitem_number_edges,
+def _leaf_used_thrice_gets_one_summed_gradient(lib):
+    """A leaf used several times: its gradients are summed first, then added into .grad once
+    (.grad + (g1 + g2 + g3), PyTorch's AccumulateGrad input buffer); float32 rounding shows the order."""
+    import numpy as np
+    rng = np.random.default_rng(0)
+    seen = []
+    for _ in range(40):
+        x, g0 = (rng.standard_normal(6).astype(np.float32) * 10.0 ** rng.integers(-3, 4) for _ in range(2))
+        c = rng.standard_normal(3) * 10.0 ** rng.integers(-3, 4, size=3)
+        a = lib.tensor(x, requires_grad=True)
+        a.grad = lib.tensor(g0)
+        (a * float(c[0]) + a * float(c[1]) + a * float(c[2])).sum().backward()
+        seen.append(a.grad.detach().numpy().tobytes().hex())
+    return seen
+
+
+PROGRAMS = [_leaf_used_thrice_gets_one_summed_gradient, _python_bools_as_operands, _view_rebased_after_inplace_on_base, _view_replayed_after_inplace_through_it, _setitem_number_edges,
             _accumulate_grad_name, _int_pow_negative_int, _relu_and_clamp_keep_negative_zero,
             _grad_of_grad_through_relu, _view_as_dtype, _fill_with_tensor, _bitwise_on_ints, _errors]
 

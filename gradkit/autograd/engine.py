@@ -21,7 +21,7 @@ from .._tensor import Tensor, _make
 from ..ops._base import loud_numpy, quiet_numpy   # gradkit.ops is loaded before the engine (see _tensor.py)
 from ..ops.shape import SumTo
 from .function import BackwardNode
-from .grad_mode import BY_GRADKIT, _leaf_hooks_in_use, _state
+from .grad_mode import BY_GRADKIT, _leaf_hooks_in_use, _node_hooks_in_use, _state
 
 
 _IMPLICIT_SEED_ERROR = "grad can be implicitly created only for scalar outputs"
@@ -131,13 +131,15 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
         leaf_buffers = {}
         # Leaves' gradients are added into .grad after the last node ran: a backward that fails
         # part-way leaves .grad as it was, except for the leaves PyTorch would have finished by
-        # then (see _deliver_finished).
-        pending = []              # (leaf, grad or None), one per edge into a leaf without hooks
+        # then (see _deliver_finished). Like PyTorch's AccumulateGrad input buffer, a leaf used
+        # several times gets the sum of its gradients added once: .grad + (g1 + g2).
+        pre_hooks = _node_hooks_in_use[0] or capture_node    # (else no node can have any: skip the look)
+        pending = {}              # id(leaf) -> [leaf, summed grad or None, edges in], leaves without hooks
         try:
             while heap:
                 node = waiting.pop(heappop(heap))
                 grads = buffers.pop(node)
-                if node._pre_hooks or node._retained or capture_node:
+                if pre_hooks and (node._pre_hooks or node._retained or capture_node):
                     grads = _run_pre_hooks(node, grads, capture_node, captured, touched, fill_retained)
                 if runs is not None and not runs.get(node):
                     continue                  # only captured (autograd.grad input): not called, not freed
@@ -162,7 +164,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                         continue
                     if g is None:
                         if isinstance(target, Tensor) and not target._hooks:    # still an edge in (_deliver_finished)
-                            pending.append((target, None))
+                            _hold(pending, target, None, create_graph)
                         continue
                     if type(g) is not Tensor:
                         g = g if isinstance(g, Tensor) else _make(g)
@@ -181,7 +183,14 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                     elif runs is not None and id(target) not in capture_leaf:
                         continue                  # a leaf that is not an input: PyTorch does not run its node
                     elif not target._hooks:       # a leaf: delivered after the loop
-                        pending.append((target, g))
+                        held = pending.get(id(target))
+                        if held is None:
+                            pending[id(target)] = [target, g, 1]
+                        elif create_graph or held[1] is None:
+                            _hold(pending, target, g, create_graph)
+                        else:                     # (_hold inline: the common case of a leaf used twice)
+                            held[1] = _make(held[1]._data + g._data)
+                            held[2] += 1
                     else:                         # a leaf with hooks: deliver once all its uses are in
                         key = id(target)
                         held = leaf_buffers.get(key)
@@ -196,7 +205,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
         except BaseException:
             _deliver_finished(pending, roots, runs, accumulate, capture_leaf, captured, create_graph, touched)
             raise
-        for leaf, g in pending:
+        for leaf, g, _ in pending.values():
             if g is not None:
                 _deliver_to_leaf(leaf, g, accumulate, capture_leaf, captured, create_graph, touched)
     finally:
@@ -290,13 +299,27 @@ def _deliver_finished(pending, roots, runs, accumulate, capture_leaf, captured, 
     """backward failed part-way: deliver what PyTorch would have, the leaves all of whose edges were in."""
     if not pending:
         return
-    edges_in = {}
-    for leaf, _ in pending:
-        edges_in[id(leaf)] = edges_in.get(id(leaf), 0) + 1
-    uses = _count_leaf_uses(roots, runs, lambda leaf: id(leaf) in edges_in)
-    for leaf, g in pending:
-        if g is not None and edges_in[id(leaf)] == uses.get(id(leaf)):
+    uses = _count_leaf_uses(roots, runs, lambda leaf: id(leaf) in pending)
+    for key, (leaf, g, edges_in) in pending.items():
+        if g is not None and edges_in == uses.get(key):
             _deliver_to_leaf(leaf, g, accumulate, capture_leaf, captured, create_graph, touched)
+
+
+def _hold(pending, leaf, g, create_graph):
+    """One more edge into ``leaf`` (see run_backward's ``pending``): add ``g`` to what it holds."""
+    held = pending.get(id(leaf))
+    if held is None:
+        pending[id(leaf)] = [leaf, g, 1]
+        return
+    held[2] += 1
+    if g is None:
+        return
+    if held[1] is None:
+        held[1] = g
+    elif create_graph:               # (recorded: the sum is part of the graph being built)
+        held[1] = held[1] + g
+    else:                            # a new array: never an alias of a gradient another node holds
+        held[1] = _make(held[1]._data + g._data)
 
 
 def _run_pre_hooks(node, grads, capture_node, captured, touched, fill_retained):

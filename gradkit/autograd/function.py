@@ -146,10 +146,20 @@ class BackwardNode(Node):
         if self._freed:
             raise RuntimeError(_FREED_MESSAGE)
         tensors = []
-        for entry in self._saved:         # the common kinds inline: an unmodified input, a number, None
+        for entry in self._saved:         # the common kinds inline: an unmodified input or output, a number, None
             kind = entry[0]
             if kind == "value" or (kind == "input" and entry[1]._version_box[0] == entry[2]):
                 tensors.append(entry[1])
+            elif kind == "output" and entry[1][2][0] == entry[2]:
+                nr, array, _ = entry[1]
+                t = _new(Tensor)          # (inlined _make: tanh, sigmoid, exp... save their output)
+                t._data = array
+                t._version_box = [0]
+                t._requires_grad = True
+                t.grad_fn = self
+                if nr:
+                    t._output_nr = nr
+                tensors.append(t)
             else:
                 tensors.append(self._unpack(entry))
         return tuple(tensors)
@@ -264,8 +274,8 @@ _NO_GRAD_CTX = [type("_NoGradCtx", (_NoGradCtx,), {"needs_input_grad": (False,) 
 
 def _no_grad_ctx(n_args):
     if n_args < 16:
-        return _new(_NO_GRAD_CTX[n_args])
-    ctx = _new(_NoGradCtx)
+        return _NO_GRAD_CTX[n_args]()
+    ctx = _NoGradCtx()
     ctx.needs_input_grad = (False,) * n_args
     return ctx
 _new = object.__new__
@@ -346,7 +356,7 @@ class Function:
                 return t
             return _mark_made_in(_wrap_outputs(raw), args, off_by)
         n = len(args)                           # inlined _no_grad_ctx: the hottest path
-        ctx = _new(_NO_GRAD_CTX[n]) if n < 16 else _no_grad_ctx(n)
+        ctx = _NO_GRAD_CTX[n]() if n < 16 else _no_grad_ctx(n)
         raw = cls.forward(ctx, *args) if not cls._new_style else _forward(cls, ctx, args)
         if type(raw) is np.ndarray:            # inlined _make: this path runs for every op in backward
             t = _new(Tensor)
@@ -500,7 +510,7 @@ def _apply_recorded(cls, args):
     flat tuple of edges, the output tensor and its version box; shapes are shared
     (interned), flags are shared tuples, so nothing else stays tracked.
     """
-    node = _new(cls._node_class)
+    node = cls._node_class()      # (a call, not object.__new__: nodes have no __init__, and it costs less)
     flat, shapes = [], []
     mask = bit = 0
     numbers_are_inputs = node.numbers_are_inputs

@@ -22,6 +22,7 @@ BY_GRADKIT = ""         # off_by while gradkit itself records nothing (its resul
 
 _state = _GradState()
 _leaf_hooks_in_use = [False]   # True once any leaf has had a hook: backward then counts each hooked leaf's uses
+_node_hooks_in_use = [False]   # True once a non-leaf has had a hook or retain_grad(): backward then looks at each node's
 _hooks_in_use = [0]     # saved_tensors_hooks open in any thread: while 0, saving skips the thread-local check
 
 

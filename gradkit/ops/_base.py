@@ -151,6 +151,13 @@ _FLOAT64 = np.dtype(np.float64)
 _BOOL = np.dtype(bool)           # (compared with `is`: one dtype object)
 
 
+def binary(ufunc, a, b):
+    """``ufunc`` on two operands (tensors, arrays or numbers) with PyTorch's result dtype: what
+    + - * / compute (one call: data() and promote() inline, as these run for most ops)."""
+    result = ufunc(a._data if isinstance(a, Tensor) else a, b._data if isinstance(b, Tensor) else b)
+    return result if result.dtype != _FLOAT64 else promote(result, a, b)
+
+
 def promote(result, a, b):
     """Keep PyTorch's dtype rules where numpy's differ (checked only when numpy gave float64):
 

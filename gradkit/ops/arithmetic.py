@@ -6,7 +6,7 @@ back to each input's shape, so no op here has to think about broadcasting.
 import numpy as np
 
 from .._tensor import Tensor, _make
-from ._base import _BOOL, Op, data, promote
+from ._base import _BOOL, Op, binary, data, promote
 from .pointwise import where
 from .shape import Fill
 
@@ -16,7 +16,7 @@ class Add(Op):
 
     @staticmethod
     def forward(ctx, a, b):
-        return promote(np.add(data(a), data(b)), a, b)
+        return binary(np.add, a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -74,7 +74,7 @@ class Mul(Op):
     def forward(ctx, a, b):
         need_a, need_b = ctx.needs_input_grad   # each input's grad needs only the other one
         ctx.save_for_backward(b if need_a else None, a if need_b else None)
-        return promote(np.multiply(data(a), data(b)), a, b)
+        return binary(np.multiply, a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -91,7 +91,7 @@ class Div(Op):
     def forward(ctx, a, b):
         need_a, need_b = ctx.needs_input_grad   # d/da needs b; d/db needs a and b
         ctx.save_for_backward(b if need_a or need_b else None, a if need_b else None)
-        return promote(np.true_divide(data(a), data(b)), a, b)
+        return binary(np.true_divide, a, b)
 
     @staticmethod
     def backward(ctx, grad):
