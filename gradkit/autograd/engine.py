@@ -20,7 +20,7 @@ from .._dtype import from_numpy_dtype
 from .._tensor import Tensor, _make
 from ..ops._base import loud_numpy, quiet_numpy   # gradkit.ops is loaded before the engine (see _tensor.py)
 from ..ops.shape import SumTo
-from .function import BackwardNode
+from .function import FREED, BackwardNode
 from .grad_mode import BY_GRADKIT, _leaf_hooks_in_use, _node_hooks_in_use, _state
 
 
@@ -108,23 +108,23 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
         # PyTorch's order: of the nodes that have received a gradient, the newest runs first.
         # A node is always newer than the nodes its edges point to, so by the time it is the
         # newest it has every gradient it will get: no dependency counting pass is needed.
-        buffers = {}              # node -> its gradients so far, one slot per output
-        waiting = {}              # -seq -> node, for every node in ``heap``
-        heap = []                 # -seq of the nodes with a buffer (heapq: smallest first)
+        waiting = {}              # seq -> (node, its gradients so far: one slot per output)
+        heap = []                 # -seq of the nodes in ``waiting`` (heapq: smallest first, so newest)
         for out, g in zip(outputs, seeds):
             if out.grad_fn is None:       # backward() called on a leaf itself
                 _deliver_to_leaf(out, g, accumulate, capture_leaf, captured, create_graph, touched)
                 continue
             node = out.grad_fn
-            buf = buffers.get(node)
-            if buf is None:
-                buf = buffers[node] = [None] * len(node._output_shapes)
-                waiting[-node._seq] = node
-                heappush(heap, -node._seq)
+            seq = node._seq
+            held = waiting.get(seq)
+            if held is None:
+                held = waiting[seq] = (node, [None] * len(node._output_shapes))
+                heappush(heap, -seq)
+            buf = held[1]
             nr = out._output_nr
             buf[nr] = g if buf[nr] is None else buf[nr] + g
 
-        roots = list(waiting.values())
+        roots = [node for node, _ in waiting.values()]
         runs = _nodes_to_run(roots, capture_leaf, capture_node, run_inputs) if inputs is not None else None
         # Leaves with hooks get their gradient once, summed over all uses (PyTorch): count the uses.
         leaf_uses = _count_leaf_uses(roots, runs, _has_hooks) if _leaf_hooks_in_use[0] else None
@@ -137,15 +137,14 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
         pending = {}              # id(leaf) -> [leaf, summed grad or None, edges in], leaves without hooks
         try:
             while heap:
-                node = waiting.pop(heappop(heap))
-                grads = buffers.pop(node)
+                node, grads = waiting.pop(-heappop(heap))
                 if pre_hooks and (node._pre_hooks or node._retained or capture_node):
                     grads = _run_pre_hooks(node, grads, capture_node, captured, touched, fill_retained)
                 if runs is not None and not runs.get(node):
                     continue                  # only captured (autograd.grad input): not called, not freed
                 if len(grads) > 1 or grads[0] is None or grads[0]._data.dtype is not node._output_dtypes[0]:
                     _complete(node, grads)
-                results = node._function.backward(node, *grads)
+                results = node._backward(node, *grads)
                 if type(results) is not tuple:
                     results = (results,)
                 flat = node._next
@@ -154,9 +153,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                 if trace is not None:
                     trace(node, tuple(grads), results)
                 if not retain_graph:
-                    if node._saved:
-                        node._saved = ()
-                    node._freed = True
+                    node._saved = FREED
                 shapes = node._input_shapes
                 for position, g in enumerate(results):
                     target = flat[2 * position]
@@ -174,11 +171,12 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                         if runs is not None and target not in runs:
                             continue              # leads to no input of autograd.grad
                         nr = flat[2 * position + 1]
-                        buf = buffers.get(target)
-                        if buf is None:
-                            buf = buffers[target] = [None] * len(target._output_shapes)
-                            waiting[-target._seq] = target
-                            heappush(heap, -target._seq)
+                        seq = target._seq
+                        held = waiting.get(seq)
+                        if held is None:
+                            held = waiting[seq] = (target, [None] * len(target._output_shapes))
+                            heappush(heap, -seq)
+                        buf = held[1]
                         buf[nr] = g if buf[nr] is None else buf[nr] + g
                     elif runs is not None and id(target) not in capture_leaf:
                         continue                  # a leaf that is not an input: PyTorch does not run its node

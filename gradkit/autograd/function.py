@@ -56,6 +56,13 @@ _FREED_MESSAGE = (
 )
 
 
+class _Freed(tuple):
+    """The type of FREED: what a node's ``_saved`` becomes once backward has freed it."""
+
+
+FREED = _Freed()      # empty like (), but not the same object: one store frees a node and marks it
+
+
 class Node:
     """A vertex of the backward graph. Subclasses: BackwardNode, AccumulateGrad."""
 
@@ -116,8 +123,8 @@ class BackwardNode(Node):
     """
 
     _function = None          # the Function subclass; set on each generated node class
-    _saved = ()
-    _freed = False
+    _backward = None          # its backward (one attribute read for the engine, not two)
+    _saved = ()               # FREED once backward has run without retain_graph
     _pre_hooks = None         # output_nr -> [hook]   (hooks on non-leaf tensors)
     _retained = None          # output_nr -> weakref to a tensor that called retain_grad()
     materialize_grads = True
@@ -218,9 +225,12 @@ class BackwardNode(Node):
     def register_hook(self, hook):
         raise NotImplementedError("gradkit supports hooks on tensors: use tensor.register_hook")
 
+    @property
+    def _freed(self):
+        return self._saved is FREED
+
     def _release(self):
-        self._saved = ()
-        self._freed = True
+        self._saved = FREED
 
 
 def walk(*tensors):
@@ -293,7 +303,7 @@ class Function:
         # "torch::autograd::CopySlices": PyTorch's C++ nodes report their namespace in name() only
         namespaced = {"name": lambda node, full=name: full} if "::" in name else {}
         cls._node_class = type(name.rpartition("::")[2], (BackwardNode,), {
-            "_function": cls, "__module__": cls.__module__, **namespaced,
+            "_function": cls, "_backward": staticmethod(cls.backward), "__module__": cls.__module__, **namespaced,
             "numbers_are_inputs": getattr(cls, "numbers_are_inputs", False),
             "saved_names": getattr(cls, "saved_names", ()),
             "saved_as_list": getattr(cls, "saved_as_list", False),
