@@ -115,12 +115,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                 _deliver_to_leaf(out, g, accumulate, capture_leaf, captured, create_graph, touched)
                 continue
             node = out.grad_fn
-            seq = node._seq
-            held = waiting.get(seq)
-            if held is None:
-                held = waiting[seq] = (node, [None] * len(node._output_shapes))
-                heappush(heap, -seq)
-            buf = held[1]
+            buf = (waiting.get(node._seq) or _wait(node, waiting, heap))[1]
             nr = out._output_nr
             buf[nr] = g if buf[nr] is None else buf[nr] + g
 
@@ -171,7 +166,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                         if runs is not None and target not in runs:
                             continue              # leads to no input of autograd.grad
                         nr = flat[2 * position + 1]
-                        seq = target._seq
+                        seq = target._seq         # (_wait inline: this runs once per edge)
                         held = waiting.get(seq)
                         if held is None:
                             held = waiting[seq] = (target, [None] * len(target._output_shapes))
@@ -229,6 +224,13 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
             g = g.to(t.dtype)         # like PyTorch: a gradient has its input's dtype
         result.append(g)
     return tuple(result)
+
+
+def _wait(node, waiting, heap):
+    """Enter ``node`` in run_backward's ``waiting`` and ``heap``, with an empty gradient buffer."""
+    held = waiting[node._seq] = (node, [None] * len(node._output_shapes))
+    heappush(heap, -node._seq)
+    return held
 
 
 def _nodes_to_run(roots, capture_leaf, capture_node, run_inputs=False):
