@@ -203,6 +203,14 @@ def _inputs(item):
     return out
 
 
+def _note_retained(op, retained):
+    """The live tensors that called retain_grad() on ``op``'s outputs, into ``retained``."""
+    for nr, ref in op._retained.items():
+        t = ref()
+        if t is not None:
+            retained.setdefault((id(op), nr), t)
+
+
 def _walk(roots, max_inputs):
     """Breadth-first from the roots: ops, leaves reached by an edge, untracked tensor operands.
 
@@ -232,6 +240,19 @@ def _walk(roots, max_inputs):
             order.append(item)
             if not isinstance(item, BackwardNode):
                 continue
+            targets = item._next[::2]
+            if not item._untracked and (max_inputs is None or len(targets) <= max_inputs):
+                # the common op: recorded edges only, all followed (no tuples per input: a
+                # 100,000-op history is walked whole to count what is not drawn)
+                for target in targets:
+                    if target is not None and id(target) not in seen:
+                        seen.add(id(target))
+                        queue.append(target)
+                    if isinstance(target, Tensor):
+                        recorded_tracked.add(id(target))
+                if item._retained:
+                    _note_retained(item, retained)
+                continue
             inputs = _inputs(item)
             for _, target, recorded in inputs:
                 if recorded and isinstance(target, Tensor):
@@ -243,10 +264,8 @@ def _walk(roots, max_inputs):
                 inputs = followed
             for _, target, _ in inputs:
                 visit(target)
-            for nr, ref in (item._retained or {}).items():
-                t = ref()
-                if t is not None:
-                    retained.setdefault((id(item), nr), t)
+            if item._retained:
+                _note_retained(item, retained)
         if visible is None:
             visible = len(order)
         for target in deferred:
