@@ -49,7 +49,10 @@ class SGD(Optimizer):
                 buf = state["momentum_buffer"] = _make(grad.copy())   # buf = grad.clone().detach()
             else:
                 buf._data *= momentum                                 # buf.mul_(momentum)
-                buf._data += (1 - group["dampening"]) * grad          #    .add_(grad, alpha=1 - dampening)
+                if group["dampening"]:
+                    buf._data += (1 - group["dampening"]) * grad      #    .add_(grad, alpha=1 - dampening)
+                else:
+                    buf._data += grad                                 #    (alpha 1: no scaled copy of grad)
             if group["nesterov"]:
                 grad = grad + momentum * buf._data                    # grad = grad.add(buf, alpha=momentum)
             else:
