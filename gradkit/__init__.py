@@ -14,16 +14,17 @@ from ._device import device, get_default_device, set_default_device
 from ._dtype import (bool, double, dtype, float, float16, float32, float64, half, int, int8, int16,  # noqa: A004
                      int32, int64, long, uint8)
 from ._factories import (Generator, arange, as_tensor, default_generator, empty, eye, from_numpy, full, full_like,
-                         initial_seed, linspace, manual_seed, ones, ones_like, rand, randint, randn, randperm, seed,
-                         tensor, zeros, zeros_like)
+                         initial_seed, linspace, manual_seed, ones, ones_like, rand, rand_like, randint, randn,
+                         randn_like, randperm, seed, tensor, zeros, zeros_like)
 from ._tensor import Size, Tensor
 from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
                                  set_grad_enabled)
-from .ops import (abs, add, allclose, argmax, argmin, cat, clamp, clip, concat, cos, div, dot, equal, exp, flatten,  # noqa: A004
-                  isclose, log, log_softmax, matmul, max, maximum, mean, min, minimum, mm, mul, mv, norm, outer,
-                  permute, pow, prod, reciprocal, relu,
-                  reshape, sigmoid, sign, sin, softmax, sqrt, squeeze, stack, std, sub, sum, tanh, transpose,
-                  unsqueeze, var, where)
+from .ops import (abs, add, allclose, amax, amin, argmax, argmin, atan, broadcast_to, cat, ceil, clamp, clip,  # noqa: A004
+                  concat, cos, cumsum, div, dot, equal, exp, expm1, flatten, flip, floor, hstack, isclose, isfinite,
+                  isinf, isnan, log, log1p, log2, log10, log_softmax, logsumexp, masked_fill, matmul, max, maximum,
+                  mean, min, minimum, mm, mul, mv, norm, outer, permute, pow, prod, reciprocal, relu, reshape,
+                  round, rsqrt, sigmoid, sign, sin, softmax, sqrt, square, squeeze, stack, std, sub, sum, tanh,
+                  transpose, trunc, unsqueeze, var, vstack, where)
 from .ops.logical import all, any  # noqa: A004 - PyTorch's names
 
 __version__ = "0.2.0"

@@ -210,6 +210,14 @@ def full_like(t, fill_value, dtype=None, requires_grad=False, device=None):
     return _finish(_filled_like(t, fill_value, dtype), requires_grad, device=device)
 
 
+def rand_like(t, dtype=None, requires_grad=False, device=None):
+    return rand(*t._data.shape, dtype=dtype or t.dtype, requires_grad=requires_grad, device=device)
+
+
+def randn_like(t, dtype=None, requires_grad=False, device=None):
+    return randn(*t._data.shape, dtype=dtype or t.dtype, requires_grad=requires_grad, device=device)
+
+
 def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None):
     if end is None:
         start, end = 0, start
@@ -230,12 +238,21 @@ def eye(n, m=None, dtype=None, requires_grad=False, device=None):
 
 def rand(*size, dtype=None, requires_grad=False, device=None):
     """Uniform on [0, 1)."""
-    return _finish(generator().random(_size(size, "rand")).astype(_np_dtype(dtype)), requires_grad, device=device)
+    np_dtype = _floats_only(_np_dtype(dtype), "check_uniform_bounds")
+    return _finish(generator().random(_size(size, "rand")).astype(np_dtype), requires_grad, device=device)
 
 
 def randn(*size, dtype=None, requires_grad=False, device=None):
     """Standard normal."""
-    return _finish(generator().standard_normal(_size(size, "randn")).astype(_np_dtype(dtype)), requires_grad, device=device)
+    np_dtype = _floats_only(_np_dtype(dtype), "normal_kernel_cpu")
+    return _finish(generator().standard_normal(_size(size, "randn")).astype(np_dtype), requires_grad, device=device)
+
+
+def _floats_only(np_dtype, kernel):
+    """Random floats need a float dtype: PyTorch's error, in its kernel's name, for any other."""
+    if np_dtype.kind != "f":
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_dtype.from_numpy_dtype(np_dtype).scalar_name}'")
+    return np_dtype
 
 
 def randint(low, high=None, size=(), dtype=None, device=None):

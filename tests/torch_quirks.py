@@ -28,7 +28,7 @@ class Quirk:
 
 # Basic indexing and the view ops (advanced indexing with a tensor or a mask copies: not a view).
 _VIEW_EXPRESSION = re.compile(r"\[(?!gk\.tensor|x\d+ [<>=])|\.(view|reshape|t|T|mT|transpose|permute|unsqueeze|"
-                              r"squeeze|expand|expand_as|flatten)\b")
+                              r"squeeze|expand|expand_as|flatten|view_as|reshape_as|broadcast_to)\b")
 
 
 def _no_grad_views(program):

@@ -13,15 +13,15 @@ from .arithmetic import Add, Div, Mul, Neg, Pow, PowTensor, RPow, RSub, Sub
 from . import logical
 from .inplace import apply_inplace, apply_setitem
 from .linalg import dot, matmul, mv, norm, outer
-from .pointwise import (Abs, Clamp, Cos, Exp, Log, Maximum, Minimum, Reciprocal, Relu, Sigmoid, Sign, Sin, Sqrt,
-                        Tanh, where)
-from .reduce import (Max, MaxDim, Mean, MeanDim, Min, MinDim, Prod, ProdDim, Std, Sum, SumDim,
-                     ValuesIndices, Var)
-from .shape import (_expanded_shape, Cat, Clone, Copy, Expand, Fill, FillWithTensor, Permute, ReshapeAlias,
+from .pointwise import (Abs, Atan, Ceil, Clamp, Cos, Exp, Expm1, Floor, Log, Log1p, Log2, Log10, Maximum, Minimum,
+                        Reciprocal, Relu, Round, Rsqrt, Sigmoid, Sign, Sin, Sqrt, Tanh, Trunc, masked_fill, where)
+from .reduce import (Amax, Amin, Cumsum, Logsumexp, Max, MaxDim, Mean, MeanDim, Min, MinDim, Prod, ProdDim, Std,
+                     Sum, SumDim, ValuesIndices, Var)
+from .shape import (_expanded_shape, Cat, Clone, Copy, Expand, Fill, FillWithTensor, Flip, Permute, ReshapeAlias,
                     Squeeze, SqueezeDim, Stack, T, ToCopy, Transpose, UnsafeView, Unsqueeze, View, Zero,
                     _index_error, _index_key, index, without_leading_ones)
 from .softmax import LogSoftmax, Softmax
-from .. import _dtype
+from .. import _dtype, _factories
 from .._tensor import Tensor, _make, check_assigned_value   # defined before gradkit.ops is imported
 from ._base import _dtype_of, broadcast_error, data, wrap_dim
 
@@ -129,6 +129,93 @@ def log(x):
 
 def sqrt(x):
     return Sqrt.apply(x)
+
+
+def log1p(x):
+    return Log1p.apply(x)
+
+
+def expm1(x):
+    return Expm1.apply(x)
+
+
+def log2(x):
+    return Log2.apply(x)
+
+
+def log10(x):
+    return Log10.apply(x)
+
+
+def rsqrt(x):
+    return Rsqrt.apply(x)
+
+
+def atan(x):
+    return Atan.apply(x)
+
+
+def floor(x):
+    return Floor.apply(x)
+
+
+def ceil(x):
+    return Ceil.apply(x)
+
+
+def round(x):  # noqa: A001 - PyTorch's name
+    return Round.apply(x)
+
+
+def trunc(x):
+    return Trunc.apply(x)
+
+
+def square(x):
+    return Pow.apply(x, 2)          # PyTorch records square as pow(x, 2): PowBackward0
+
+
+def amax(x, dim=(), keepdim=False):
+    return Amax.apply(x, dim, keepdim)
+
+
+def amin(x, dim=(), keepdim=False):
+    return Amin.apply(x, dim, keepdim)
+
+
+def logsumexp(x, dim, keepdim=False):
+    return Logsumexp.apply(x, dim, keepdim)
+
+
+def cumsum(x, dim, dtype=None):
+    return Cumsum.apply(x, dim, None if dtype is None else _dtype.to_numpy_dtype(dtype))
+
+
+def flip(x, *dims):
+    return Flip.apply(x, _dims_arg(dims))
+
+
+def _dims_arg(dims):
+    """flip(0, 1), flip((0, 1)) and flip([0, 1]) alike."""
+    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+        return tuple(dims[0])
+    return tuple(dims)
+
+
+def broadcast_to(x, *shape):
+    return Expand.apply(x, _shape_arg(shape))
+
+
+def isnan(x):
+    return _no_grad_result(np.isnan(x._data))
+
+
+def isinf(x):
+    return _no_grad_result(np.isinf(x._data))
+
+
+def isfinite(x):
+    return _no_grad_result(np.isfinite(x._data))
 
 
 def abs(x):  # noqa: A001
@@ -241,6 +328,19 @@ concat = cat
 
 def stack(tensors, dim=0):
     return Stack.apply(dim, *tensors)
+
+
+def hstack(tensors):
+    """Joined along the columns: dim 1, or dim 0 for 1-D tensors (PyTorch's torch.hstack)."""
+    tensors = [t if t._data.ndim else reshape(t, 1) for t in tensors]            # (atleast_1d, as PyTorch's)
+    return cat(tensors, 0 if tensors and tensors[0]._data.ndim == 1 else 1)
+
+
+def vstack(tensors):
+    """Joined along the rows, 1-D tensors taken as rows (PyTorch's torch.vstack)."""
+    tensors = [reshape(t, 1, 1) if t._data.ndim == 0 else unsqueeze(t, 0) if t._data.ndim == 1 else t
+               for t in tensors]                                                  # (atleast_2d, as PyTorch's)
+    return cat(tensors, 0)
 
 
 def mm(a, b):
@@ -440,6 +540,31 @@ def install_methods(Tensor):
     def expand_as(self, other):
         return Expand.apply(self, other._data.shape)
 
+    def view_as(self, other):
+        return view(self, other._data.shape)
+
+    def reshape_as(self, other):
+        return reshape(self, other._data.shape)
+
+    def type_as(self, other):
+        return self.to(other.dtype)
+
+    def new_zeros(self, *size, dtype=None, requires_grad=False, device=None):
+        return _factories.zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad, device=device)
+
+    def new_ones(self, *size, dtype=None, requires_grad=False, device=None):
+        return _factories.ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad, device=device)
+
+    def new_empty(self, *size, dtype=None, requires_grad=False, device=None):
+        return _factories.empty(*size, dtype=dtype or self.dtype, requires_grad=requires_grad, device=device)
+
+    def new_full(self, size, fill_value, dtype=None, requires_grad=False, device=None):
+        return _factories.full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad,
+                               device=device)
+
+    def new_tensor(self, data, dtype=None, requires_grad=False, device=None):
+        return _factories.tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad, device=device)
+
     def T(self):
         if self._data.ndim != 2:
             _warn_once(_T_WARNING_0D if self._data.ndim == 0 else _T_WARNING, _T_WARNED)
@@ -476,6 +601,13 @@ def install_methods(Tensor):
         "reshape": reshape, "view": view, "flatten": flatten, "transpose": transpose, "permute": permute,
         "squeeze": squeeze, "unsqueeze": unsqueeze, "expand": expand, "expand_as": expand_as,
         "T": property(T), "mT": property(mT),
+        "log1p": log1p, "expm1": expm1, "log2": log2, "log10": log10, "rsqrt": rsqrt, "atan": atan, "arctan": atan,
+        "floor": floor, "ceil": ceil, "round": round, "trunc": trunc, "fix": trunc, "square": square,
+        "isnan": isnan, "isinf": isinf, "isfinite": isfinite, "masked_fill": masked_fill,
+        "amax": amax, "amin": amin, "logsumexp": logsumexp, "cumsum": cumsum, "flip": flip,
+        "broadcast_to": broadcast_to, "view_as": view_as, "reshape_as": reshape_as, "type_as": type_as,
+        "new_zeros": new_zeros, "new_ones": new_ones, "new_empty": new_empty, "new_full": new_full,
+        "new_tensor": new_tensor,
         "add_": add_, "sub_": sub_, "mul_": inplace(Mul), "div_": inplace(Div), "clamp_": clamp_,
         "fill_": fill_, "zero_": zero_, "copy_": copy_, "equal": equal, "allclose": allclose,
         "eq": _comparison(np.equal), "ne": _comparison(np.not_equal), "lt": _comparison(np.less),

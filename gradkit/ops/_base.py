@@ -206,8 +206,11 @@ def normalize_dims(dim, ndim):
     if dim is None or (isinstance(dim, (list, tuple)) and len(dim) == 0):
         return None                       # dim=() means every dim, as in PyTorch
     if ndim == 0:                         # a 0-d tensor takes dim 0 or -1 (PyTorch): that is all of it
-        for d in dim if isinstance(dim, (list, tuple)) else (dim,):
+        dims = dim if isinstance(dim, (list, tuple)) else (dim,)
+        for d in dims:
             wrap_dim(d, ndim)
+        if len(dims) > 1:
+            raise RuntimeError("dim 0 appears multiple times in the list of dims")
         return None
     if isinstance(dim, (list, tuple)):
         axes = tuple(sorted({wrap_dim(d, ndim) for d in dim}))

@@ -148,8 +148,8 @@ def _write(t, values, fn, args):
     if values.shape != t._data.shape:
         raise written_shape_error(t._data.shape, values.shape)
     if not np.can_cast(values.dtype, t._data.dtype, casting="same_kind"):
-        raise RuntimeError(
-            f"result type {_torch_type(values.dtype)} can't be cast to the desired output type {_torch_type(t._data.dtype)}")
+        output = t.dtype.cpp_name if getattr(fn, "output_type_in_cpp", False) else _torch_type(t._data.dtype)
+        raise RuntimeError(f"result type {_torch_type(values.dtype)} can't be cast to the desired output type {output}")
     if not t._data.flags.writeable:
         raise RuntimeError(INTERNAL_OVERLAP_ERROR)
     if has_internal_overlap(t._data):       # made by expand: fill_, zero_ and index_put_ write into it

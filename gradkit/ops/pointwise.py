@@ -2,7 +2,8 @@
 import numpy as np
 
 from .. import _dtype
-from ._base import Op, data, promote
+from .._tensor import Tensor, check_assigned_value
+from ._base import Op, broadcast_error, data, promote
 from .shape import zeros_without_history
 
 
@@ -250,6 +251,7 @@ class ReluGrad(Op):
 
 class Clamp(Op):
     backward_name = "ClampBackward1"
+    output_type_in_cpp = True     # clamp_'s cast error names the tensor's type as C++ does: "long int", "bool"
     saved_names = ("self",)
     saved_attributes = {"min": "min", "max": "max"}
 
@@ -345,6 +347,133 @@ class Where(Op):
                 where(condition._data, zero, grad) if need_b else None)
 
 
+class Log1p(Op):
+    backward_name = "Log1PBackward0"
+    saved_names = ("self",)
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.log1p(_float(x._data))         # log(1 + x), exact for tiny x
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / (x + 1)                    # d/dx ln(1 + x) = 1/(1 + x)
+
+
+class Expm1(Op):
+    saved_names = ("result",)
+
+    @staticmethod
+    def forward(ctx, x):
+        result = np.expm1(_float(x._data))       # e^x - 1, exact for tiny x
+        ctx.save_for_backward(result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * (y + 1)                    # d/dx (e^x - 1) = e^x
+
+
+class Log2(Op):
+    saved_names = ("self",)
+    log, ln_base = staticmethod(np.log2), 0.6931471805599453       # log2 and ln 2 (Log10: log10, ln 10)
+
+    @classmethod
+    def forward(cls, ctx, x):
+        ctx.save_for_backward(x)
+        return cls.log(_float(x._data))
+
+    @classmethod
+    def backward(cls, ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / (x * cls.ln_base)          # d/dx log_b x = 1/(x ln b)
+
+
+class Log10(Log2):
+    log, ln_base = staticmethod(np.log10), 2.302585092994046
+
+
+class Rsqrt(Op):
+    saved_names = ("result",)
+
+    @staticmethod
+    def forward(ctx, x):
+        result = 1 / np.sqrt(_float(x._data))
+        ctx.save_for_backward(result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return -0.5 * grad * y ** 3              # d/dx x^(-1/2) = -1/2 x^(-3/2)
+
+
+class Atan(Op):
+    saved_names = ("self",)
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.arctan(_float(x._data))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / (x * x + 1)                # d/dx atan x = 1/(1 + x²)
+
+
+class Floor(Op):
+    """floor (and ceil, round, trunc below): recorded, with a gradient of zero everywhere (the
+    function is flat between its steps); integer tensors come back unchanged, as in PyTorch."""
+
+    rounding = staticmethod(np.floor)
+
+    @classmethod
+    def forward(cls, ctx, x):
+        if x._data.dtype.kind == "b":
+            raise RuntimeError(f"\"{cls.__name__.lower()}_vml_cpu\" not implemented for 'Bool'")
+        return cls.rounding(x._data) if x._data.dtype.kind == "f" else x._data.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return zeros_without_history(grad, grad._data.shape)    # PyTorch's zeros_like(grad)
+
+
+class Ceil(Floor):
+    rounding = staticmethod(np.ceil)
+
+
+class Round(Floor):
+    rounding = staticmethod(np.round)            # halves to even, as PyTorch
+
+
+class Trunc(Floor):
+    rounding = staticmethod(np.trunc)
+
+
+class MaskedFill(Op):
+    """x.masked_fill(mask, value): value where mask is True. The grad passes where it is False;
+    a 0-d tensor value gets the sum of the grads where it was written (MaskedFillBackward1)."""
+
+    @staticmethod
+    def forward(ctx, x, mask, value):          # mask: a bool array (masked_fill checked it)
+        ctx.mask = mask
+        fill = np.asarray(data(value)).astype(x._data.dtype)     # the value takes x's dtype (0.5 -> 0 for ints)
+        return np.where(mask, fill, x._data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        kept = MaskedFill.apply(grad, ctx.mask, 0)
+        return kept, None, (where(ctx.mask, grad, 0.0).sum() if ctx.needs_input_grad[2] else None)
+
+
+class MaskedFillTensor(MaskedFill):
+    backward_name = "MaskedFillBackward1"
+
+
 class Sign(Op):
     """sign(x): recorded (SignBackward0, like PyTorch), and its gradient is zero everywhere."""
 
@@ -360,6 +489,22 @@ class Sign(Op):
     @staticmethod
     def backward(ctx, grad):
         return zeros_without_history(grad, grad._data.shape)    # PyTorch's zeros_like(grad)
+
+
+def masked_fill(x, mask, value):
+    """``value`` where ``mask`` (a bool tensor broadcastable with x) is True, x elsewhere."""
+    if not isinstance(mask, Tensor) or mask._data.dtype.kind != "b":
+        got = _dtype.from_numpy_dtype(np.asarray(data(mask)).dtype).cpp_name
+        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {got}")
+    if isinstance(value, Tensor) and value._data.ndim:
+        raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                           f"{value._data.ndim} dimension(s).")
+    if not isinstance(value, Tensor):
+        value = check_assigned_value(x, value)    # a number x's dtype cannot hold is refused, as in PyTorch
+    error = broadcast_error((mask._data, x))      # (PyTorch names the mask "tensor a")
+    if error is not None:
+        raise error
+    return (MaskedFillTensor if isinstance(value, Tensor) else MaskedFill).apply(x, mask._data, value)
 
 
 def where(condition, a, b):

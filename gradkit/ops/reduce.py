@@ -9,7 +9,8 @@ from collections import namedtuple
 
 import numpy as np
 
-from ._base import Op, normalize_dims
+from .. import _dtype
+from ._base import Op, normalize_dims, wrap_dim
 from ..autograd.grad_mode import _state
 from .pointwise import where
 from .shape import Expand, ScatterInto, Spread, Unsqueeze, zeros_without_history
@@ -141,6 +142,98 @@ class MaxDim(Op):
 class MinDim(MaxDim):
     backward_name = "MinBackward0"
     arg = staticmethod(np.argmin)
+
+
+class Amax(Op):
+    """amax / amin over dims (all by default): the grad is shared evenly by the elements that
+    tie for the extreme, as in PyTorch (max() without a dim does the same)."""
+
+    pick = staticmethod(np.amax)
+
+    @classmethod
+    def forward(cls, ctx, x, dim=(), keepdim=False):
+        _refuse_empty(cls.__name__.lower(), x._data, dim)
+        ctx.shape, ctx.axes, ctx.keepdim = x._data.shape, normalize_dims(dim, x._data.ndim), keepdim
+        result = cls.pick(x._data, axis=ctx.axes, keepdims=keepdim)
+        ctx.save_for_backward(x, result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, result = ctx.saved_tensors
+        grad = _unreduce(grad, ctx.shape, ctx.axes, ctx.keepdim)
+        ties = (x._data == _unreduce(result, ctx.shape, ctx.axes, ctx.keepdim)._data).astype(x._data.dtype)
+        count = ties.sum(axis=ctx.axes, keepdims=True)
+        return grad / count * ties, None, None       # PyTorch's scale_grad_by_count
+
+
+class Amin(Amax):
+    pick = staticmethod(np.amin)
+
+
+def _refuse_empty(name, data, dim):
+    """PyTorch's errors for amax/amin of an empty tensor (there is no max of nothing), checked
+    dim by dim as given, before repeated dims are."""
+    if data.size:
+        return
+    dims = dim if isinstance(dim, (list, tuple)) else (dim,)
+    if not dims or data.ndim == 0:
+        raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify "
+                           "the reduction dim with the 'dim' argument.")
+    for axis in (wrap_dim(d, data.ndim) for d in dims):
+        if data.shape[axis] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {axis} to have non-zero size.")
+
+
+class Logsumexp(Op):
+    """log(sum(exp(x))) over dims, computed as PyTorch does: the max taken out first, so that
+    large values do not overflow."""
+
+    saved_names = ("self", "result")
+
+    @staticmethod
+    def forward(ctx, x, dim, keepdim=False):
+        data = x._data if x._data.dtype.kind == "f" else x._data.astype(np.float32)
+        ctx.shape, ctx.axes, ctx.keepdim = data.shape, normalize_dims(dim, data.ndim), keepdim
+        if data.size:
+            peak = np.asarray(np.amax(data, axis=ctx.axes, keepdims=True))   # (an array even for 0-d)
+            peak[np.isinf(peak)] = 0                 # all -inf (or an inf) stays -inf / inf, not nan
+            total = np.sum(np.exp(data - peak), axis=ctx.axes, keepdims=keepdim)
+            result = np.log(total) + (peak if keepdim else peak.reshape(total.shape))
+        else:
+            result = np.log(np.sum(np.exp(data), axis=ctx.axes, keepdims=keepdim))   # -inf: the log of 0
+        ctx.save_for_backward(x, result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, result = ctx.saved_tensors
+        grad = _unreduce(grad, ctx.shape, ctx.axes, ctx.keepdim)
+        return grad * (x - _unreduce(result, ctx.shape, ctx.axes, ctx.keepdim)).exp(), None, None
+
+
+class Cumsum(Op):
+    """Running sums along a dim; the grad of each element is the sum of the grads of the running
+    sums it is part of: a running sum of the grad taken from the other end."""
+
+    @staticmethod
+    def forward(ctx, x, dim, dtype=None):
+        data = x._data
+        ctx.axis = normalize_dims(dim, data.ndim)
+        ctx.dtype = data.dtype
+        if dtype is not None:
+            data = data.astype(dtype)
+        elif data.dtype.kind in "bi" or data.dtype.kind == "u":
+            data = data.astype(np.int64)             # PyTorch: integer running sums are int64
+        return np.cumsum(data, axis=ctx.axis[0]) if ctx.axis is not None else data.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        if grad._data.dtype != ctx.dtype:
+            grad = grad.to(_dtype.from_numpy_dtype(ctx.dtype))
+        if grad._data.size <= 1 or grad._data.shape[ctx.axis[0]] == 1:
+            return grad, None, None                  # one running sum per element: the grad itself
+        return grad.flip(ctx.axis).cumsum(ctx.axis[0]).flip(ctx.axis), None, None
 
 
 class Prod(Op):

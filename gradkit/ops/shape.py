@@ -10,7 +10,7 @@ import numpy as np
 from .. import _dtype
 from .._tensor import _make
 from ..autograd.function import _FREED_MESSAGE
-from ._base import Op, ViewOp, broadcast_error, result_dtype, wrap_dim
+from ._base import Op, ViewOp, broadcast_error, normalize_dims, result_dtype, wrap_dim
 
 
 class View(ViewOp):
@@ -140,6 +140,23 @@ def _broadcast(array, shape):
     strides = (0,) * lead + tuple(st if s == n else 0 for s, n, st in zip(array.shape, shape[lead:], array.strides))
     return np.lib.stride_tricks.as_strided(array, shape, strides) if not array.flags.c_contiguous \
         else np.ndarray(shape, array.dtype, array, 0, strides)
+
+
+class Flip(Op):
+    """The order of elements reversed along ``dims``: a copy (as in PyTorch), and its backward
+    flips the grad back."""
+
+    computes = False
+
+    @staticmethod
+    def forward(ctx, x, dims):
+        axes = normalize_dims(dims, x._data.ndim) if len(dims) else None
+        ctx.dims = axes or ()          # None: nothing to flip (no dims given, or a 0-d tensor)
+        return np.flip(x._data, ctx.dims).copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Flip.apply(grad, ctx.dims), None
 
 
 class Spread(Op):

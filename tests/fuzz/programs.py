@@ -32,6 +32,9 @@ UNARY = [
     "{x}[gk.tensor([0, 0])]", "{x}[None]", "{x}.clone()", "{x}.detach()", "{x}.to(gk.float64)",
     "{x}.float()", "{x}.double()", "{x}.to('cpu')", "{x}.to(device='cpu')", "{x}.to(None)", "{x}.data",
     "{x}.grad", "{x}.view(-1)", "{x}.t().reshape(-1)", "{x}.sign()",
+    "{x}.log1p()", "{x}.expm1()", "{x}.rsqrt()", "{x}.atan()", "{x}.floor()", "{x}.round()", "{x}.square()",
+    "{x}.amax()", "{x}.amax({d})", "{x}.amin({d}, keepdim=True)", "{x}.logsumexp({d})", "{x}.cumsum({d})",
+    "{x}.flip({d})", "{x}.masked_fill({x} > 0, 0.5)", "gk.hstack([{x}, {x}])", "{x}.view_as({x})",
 ]
 BINARY = [
     "{x} + {y}", "{x} - {y}", "{x} * {y}", "{x} / {y}", "{x} ** {y}", "{x} @ {y}", "gk.matmul({x}, {y})",

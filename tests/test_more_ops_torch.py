@@ -1,0 +1,99 @@
+"""The ops PyTorch teaching code reaches for beyond the basics (log1p, floor, masked_fill, amax,
+logsumexp, cumsum, flip, square, view_as, new_zeros, hstack, ...), each run on gradkit and on
+torch 2.13 over ordinary, tied, integer, 0-d, empty and non-finite inputs: the same values,
+dtype, grad_fn name, gradients and second derivatives, or the same error. Skipped without torch.
+"""
+import math
+
+import numpy as np
+import pytest
+
+import gradkit as gk
+
+torch = pytest.importorskip("torch")
+
+INPUTS = {
+    "matrix": ("tensor", [[1.5, -2.0, 3.0], [0.5, 3.0, -1.0]], "float32"),     # a tie for the max (3.0)
+    "float64": ("tensor", [[0.25, -0.75], [2.0, 0.0]], "float64"),
+    "scalar": ("tensor", 0.5, "float32"),
+    "ints": ("tensor", [[1, 2, 3], [3, 0, -1]], "int64"),
+    "empty": ("zeros", (0, 3), "float32"),
+    "nonfinite": ("tensor", [[float("inf"), -1.0], [float("nan"), 2.0]], "float32"),
+    "small": ("tensor", [1e-8, -3e-7, 2.5], "float32"),
+}
+
+EXPRESSIONS = [
+    "x.log1p()", "x.expm1()", "x.log2()", "x.log10()", "x.rsqrt()", "x.atan()", "x.floor()", "x.ceil()",
+    "x.round()", "x.trunc()", "x.square()", "lib.square(x)", "lib.log1p(x)", "lib.floor(x)",
+    "x.isnan()", "x.isinf()", "x.isfinite()",
+    "x.masked_fill(x > 1, 0.5)", "x.masked_fill(x > 1, lib.tensor(2.0))", "x.masked_fill(x < 0, float('-inf'))",
+    "x.masked_fill(lib.ones(x.shape[-1:], dtype=lib.bool), 1.0)", "x.masked_fill(lib.ones(2, *x.shape, dtype=lib.bool), 1.0)",
+    "x.masked_fill(lib.ones(x.shape, dtype=lib.int64), 1.0)", "x.masked_fill(x > 1, lib.ones(2))",
+    "x.masked_fill(lib.ones(4, dtype=lib.bool), 1.0)", "lib.masked_fill(x, x > 0, -1)",
+    "x.amax()", "x.amax(0)", "x.amax(-1, keepdim=True)", "x.amin(dim=(0, 1))", "x.amax((0, 0))", "lib.amax(x, 0)",
+    "x.amin(1)", "x.logsumexp(0)", "x.logsumexp(-1, keepdim=True)", "x.logsumexp((0, 1))", "lib.logsumexp(x, 0)",
+    "x.cumsum(0)", "x.cumsum(-1)", "x.cumsum(0, dtype=lib.float64)", "x.cumsum(2)", "lib.cumsum(x, 0)",
+    "x.flip(0)", "x.flip(0, -1)", "x.flip((0,))", "x.flip([])", "x.flip(0, 0)", "x.flip(3)", "lib.flip(x, [0])",
+    "x.broadcast_to((2, *x.shape))", "x.broadcast_to(3, *x.shape)", "lib.broadcast_to(x, (2, *x.shape))",
+    "x.view_as(x.reshape(-1))", "x.reshape_as(x.reshape(-1))", "x.type_as(lib.ones(1, dtype=lib.float64))",
+    "x.type_as(x)", "x.new_zeros(2, 3)", "x.new_ones((2,))", "x.new_full((2,), 7)", "x.new_tensor([1, 2])",
+    "x.new_empty(0)", "x.new_zeros(2, dtype=lib.int64)",
+    "lib.hstack([x, x])", "lib.vstack([x, x])", "lib.hstack([x.reshape(-1), x.reshape(-1)])",
+    "lib.vstack([x.reshape(-1), x.reshape(-1)])", "lib.zeros_like(lib.rand_like(x))", "lib.randn_like(x).shape",
+    "lib.hstack([x.sum(), x.sum()])", "lib.vstack([x.sum(), x.sum()])",
+    "(x > 0).clamp_(min=0)", "x.detach().clamp_(min=0.5)",      # clamp_'s cast error names C++ types ("long int")
+]
+
+
+def _make(lib, spec, requires_grad):
+    kind, value, dtype = spec
+    x = getattr(lib, kind)(value, dtype=getattr(lib, dtype))
+    if requires_grad and x.dtype.is_floating_point:
+        x.requires_grad_()
+    return x
+
+
+def _seen(value):
+    """Plain data for a result: values (signs of zeros kept), dtype, shape and grad_fn name."""
+    if not hasattr(value, "detach"):
+        return ("value", list(value) if isinstance(value, tuple) or type(value).__name__ == "Size" else value)
+    array = np.asarray(value.detach().numpy())
+    return ("tensor", str(value.dtype).split(".")[-1], tuple(array.shape),
+            value.grad_fn.name() if value.grad_fn is not None else None, array.astype(np.float64).tolist())
+
+
+def _run(lib, expression, spec):
+    """The result, the input's grad after a weighted backward, and a second derivative's."""
+    x = _make(lib, spec, requires_grad=True)
+    try:
+        y = eval(expression, {"lib": lib, "x": x, "float": float})     # noqa: S307 - our own table
+    except Exception as error:              # noqa: BLE001 - the error is the observation
+        return ("error", type(error).__name__, str(error).splitlines()[0])
+    seen = [_seen(y)]
+    if hasattr(y, "grad_fn") and y.requires_grad and y.numel():
+        weights = lib.arange(1, y.numel() + 1, dtype=y.dtype).reshape(y.shape)
+        (g,) = lib.autograd.grad((y * weights).sum(), x, create_graph=True, allow_unused=True)
+        seen.append(_seen(g) if g is not None else None)
+        if g is not None and g.requires_grad:
+            (gg,) = lib.autograd.grad((g * g).sum(), x, allow_unused=True)
+            seen.append(_seen(gg) if gg is not None else None)
+    return seen
+
+
+def _close(a, b):
+    """Equal, with floats compared to float32 precision, nan == nan (numpy's exp and PyTorch's can
+    differ in the last bit, and second derivatives magnify that)."""
+    if isinstance(a, float) and isinstance(b, float):
+        return (math.isnan(a) and math.isnan(b)) or a == b or math.isclose(a, b, rel_tol=1e-5, abs_tol=1e-6)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_close(p, q) for p, q in zip(a, b))
+    return a == b
+
+
+@pytest.mark.parametrize("input_name", list(INPUTS))
+@pytest.mark.parametrize("expression", EXPRESSIONS)
+def test_gradkit_does_what_torch_does(expression, input_name):
+    ours, theirs = _run(gk, expression, INPUTS[input_name]), _run(torch, expression, INPUTS[input_name])
+    if isinstance(theirs, tuple) and theirs[0] == "error":
+        theirs = (theirs[0], theirs[1], theirs[2].replace("torch.", "gradkit."))
+    assert _close(ours, theirs), f"{expression} on {input_name}:\n gradkit {ours}\n torch   {theirs}"
