@@ -41,6 +41,10 @@ EXPRESSIONS = [
     "lib.hstack([x, x])", "lib.vstack([x, x])", "lib.hstack([x.reshape(-1), x.reshape(-1)])",
     "lib.vstack([x.reshape(-1), x.reshape(-1)])", "lib.zeros_like(lib.rand_like(x))", "lib.randn_like(x).shape",
     "lib.hstack([x.sum(), x.sum()])", "lib.vstack([x.sum(), x.sum()])",
+    "x.gather(0, lib.zeros_like(x, dtype=lib.int64))", "x.gather(-1, (lib.arange(x.numel()) > 0).long().reshape(x.shape))",
+    "lib.gather(x, 0, lib.tensor([[1], [0], [1]]))", "x.gather(-1, lib.zeros(*x.shape[:-1], 1, dtype=lib.int64))",
+    "x.gather(0, lib.zeros_like(x, dtype=lib.int32))", "x.gather(0, lib.zeros_like(x))", "x.gather(0, lib.tensor(5))",
+    "x.gather(0, lib.full_like(x, -1, dtype=lib.int64))", "x.gather(0, lib.zeros(1, 4, dtype=lib.int64))",
     "(x > 0).clamp_(min=0)", "x.detach().clamp_(min=0.5)",      # clamp_'s cast error names C++ types ("long int")
 ]
 

@@ -18,7 +18,7 @@ from .pointwise import (Abs, Atan, Ceil, Clamp, Cos, Exp, Expm1, Floor, Log, Log
 from .reduce import (Amax, Amin, Cumsum, Logsumexp, Max, MaxDim, Mean, MeanDim, Min, MinDim, Prod, ProdDim, Std,
                      Sum, SumDim, ValuesIndices, Var)
 from .shape import (_expanded_shape, Cat, Clone, Copy, Expand, Fill, FillWithTensor, Flip, Permute, ReshapeAlias,
-                    Squeeze, SqueezeDim, Stack, T, ToCopy, Transpose, UnsafeView, Unsqueeze, View, Zero,
+                    Squeeze, SqueezeDim, Stack, T, ToCopy, Transpose, UnsafeView, Unsqueeze, View, Zero, gather,
                     _index_error, _index_key, index, without_leading_ones)
 from .softmax import LogSoftmax, Softmax
 from .. import _dtype, _factories
@@ -607,7 +607,7 @@ def install_methods(Tensor):
         "amax": amax, "amin": amin, "logsumexp": logsumexp, "cumsum": cumsum, "flip": flip,
         "broadcast_to": broadcast_to, "view_as": view_as, "reshape_as": reshape_as, "type_as": type_as,
         "new_zeros": new_zeros, "new_ones": new_ones, "new_empty": new_empty, "new_full": new_full,
-        "new_tensor": new_tensor,
+        "new_tensor": new_tensor, "gather": gather,
         "add_": add_, "sub_": sub_, "mul_": inplace(Mul), "div_": inplace(Div), "clamp_": clamp_,
         "fill_": fill_, "zero_": zero_, "copy_": copy_, "equal": equal, "allclose": allclose,
         "eq": _comparison(np.equal), "ne": _comparison(np.not_equal), "lt": _comparison(np.less),

@@ -576,15 +576,61 @@ class ScatterInto(Op):
         return Gather.apply(grad, ctx.axis, ctx.indices), None, None, None
 
 
+class ScatterAdd(ScatterInto):
+    """Zeros of ``shape`` with ``grad`` added at ``indices`` along ``axis``: an index met twice
+    gets both (the backward of gather, whose indices may repeat)."""
+
+    @staticmethod
+    def forward(ctx, grad, shape, axis, indices):
+        ctx.axis, ctx.indices = axis, indices
+        if not shape:                          # a 0-d tensor's one element: every grad goes to it
+            return np.asarray(grad._data.sum(dtype=grad._data.dtype))
+        out = np.zeros(shape, dtype=grad._data.dtype)
+        np.add.at(out, _along_axis(indices, axis), grad._data)
+        return out
+
+
+def _along_axis(indices, axis):
+    """The full index of x.gather(axis, indices): ``indices`` on ``axis``, position elsewhere."""
+    grid = list(np.indices(indices.shape, sparse=True))
+    grid[axis] = indices
+    return tuple(grid)
+
+
 class Gather(Op):
+    """x.gather(dim, index): out[i][j] = x[index[i][j]][j] for dim 0 (x[i][index[i][j]] for dim 1).
+    ``index`` may be smaller than x along the other dims: only that leading block is read."""
+
     @staticmethod
     def forward(ctx, x, axis, indices):
         ctx.shape, ctx.axis, ctx.indices = x._data.shape, axis, indices
-        return np.take_along_axis(x._data, indices, axis=axis)
+        if not x._data.ndim:                   # a 0-d tensor: its one element, in the index's shape
+            return np.broadcast_to(x._data, indices.shape).copy()
+        return x._data[_along_axis(indices, axis)]
 
     @staticmethod
     def backward(ctx, grad):
-        return ScatterInto.apply(grad, ctx.shape, ctx.axis, ctx.indices), None, None
+        return ScatterAdd.apply(grad, ctx.shape, ctx.axis, ctx.indices), None, None
+
+
+def gather(x, dim, index):
+    """PyTorch's checks, then the Gather op (an index array of int64)."""
+    if index._data.size and index._data.dtype not in (np.int32, np.int64):     # (PyTorch lets an empty one pass)
+        raise RuntimeError("gather(): Expected dtype int32/int64 for index")
+    data, indices = x._data, index._data
+    if data.ndim != indices.ndim and not (data.ndim <= 1 and indices.ndim <= 1):
+        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    axis = wrap_dim(dim, data.ndim)
+    data_shape = data.shape or (1,)            # (a 0-d tensor holds one element)
+    for d, (n, m) in enumerate(zip(indices.shape, data_shape)):
+        if d != axis and n > m:
+            raise RuntimeError(f"Size does not match at dimension {d} expected index {list(index.shape)} to be no "
+                               f"larger than self {list(x.shape)} apart from dimension {axis}")
+    bad = (indices < 0) | (indices >= data_shape[axis])
+    if bad.any():
+        raise RuntimeError(f"index {indices[bad].flat[0]} is out of bounds for dimension {axis} with size "
+                           f"{data_shape[axis]}")
+    return Gather.apply(x, axis, indices.astype(np.int64, copy=False))
 
 
 class Cat(Op):
