@@ -45,6 +45,12 @@ EXPRESSIONS = [
     "lib.gather(x, 0, lib.tensor([[1], [0], [1]]))", "x.gather(-1, lib.zeros(*x.shape[:-1], 1, dtype=lib.int64))",
     "x.gather(0, lib.zeros_like(x, dtype=lib.int32))", "x.gather(0, lib.zeros_like(x))", "x.gather(0, lib.tensor(5))",
     "x.gather(0, lib.full_like(x, -1, dtype=lib.int64))", "x.gather(0, lib.zeros(1, 4, dtype=lib.int64))",
+    "x.index_select(0, lib.tensor([0, 0]))", "x.index_select(-1, lib.tensor([1, 0, 1]))", "lib.index_select(x, 0, lib.tensor(0))",
+    "x.index_select(0, lib.tensor([[0]]))", "x.index_select(0, lib.tensor([0.0]))", "x.index_select(0, lib.tensor([-1]))",
+    "x.index_select(-1, lib.tensor([0], dtype=lib.int32))", "x.index_select(0, lib.tensor([], dtype=lib.int64))",
+    "x.reshape(-1).index_select(0, lib.tensor([0, 0]))",
+    "x.repeat(2, *[1] * x.dim())", "x.repeat(*[2] * x.dim())", "x.repeat(3)", "x.repeat((1, 2, 2))", "x.repeat(())",
+    "x.repeat(0, *[1] * x.dim())", "x.repeat(-1, *[1] * x.dim())",
     "(x > 0).clamp_(min=0)", "x.detach().clamp_(min=0.5)",      # clamp_'s cast error names C++ types ("long int")
 ]
 

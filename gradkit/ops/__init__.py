@@ -18,7 +18,8 @@ from .pointwise import (Abs, Atan, Ceil, Clamp, Cos, Exp, Expm1, Floor, Log, Log
 from .reduce import (Amax, Amin, Cumsum, Logsumexp, Max, MaxDim, Mean, MeanDim, Min, MinDim, Prod, ProdDim, Std,
                      Sum, SumDim, ValuesIndices, Var)
 from .shape import (_expanded_shape, Cat, Clone, Copy, Expand, Fill, FillWithTensor, Flip, Permute, ReshapeAlias,
-                    Squeeze, SqueezeDim, Stack, T, ToCopy, Transpose, UnsafeView, Unsqueeze, View, Zero, gather,
+                    Repeat, Squeeze, SqueezeDim, Stack, T, ToCopy, Transpose, UnsafeView, Unsqueeze, View, Zero, gather,
+                    index_select,
                     _index_error, _index_key, index, without_leading_ones)
 from .softmax import LogSoftmax, Softmax
 from .. import _dtype, _factories
@@ -200,6 +201,12 @@ def _dims_arg(dims):
     if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
         return tuple(dims[0])
     return tuple(dims)
+
+
+def repeat(x, *repeats):
+    if not repeats:
+        raise TypeError('repeat() missing 1 required positional arguments: "repeats"')
+    return Repeat.apply(x, _shape_arg(repeats))
 
 
 def broadcast_to(x, *shape):
@@ -607,7 +614,8 @@ def install_methods(Tensor):
         "amax": amax, "amin": amin, "logsumexp": logsumexp, "cumsum": cumsum, "flip": flip,
         "broadcast_to": broadcast_to, "view_as": view_as, "reshape_as": reshape_as, "type_as": type_as,
         "new_zeros": new_zeros, "new_ones": new_ones, "new_empty": new_empty, "new_full": new_full,
-        "new_tensor": new_tensor, "gather": gather,
+        "new_tensor": new_tensor, "gather": gather, "index_select": index_select,
+        "repeat": repeat,
         "add_": add_, "sub_": sub_, "mul_": inplace(Mul), "div_": inplace(Div), "clamp_": clamp_,
         "fill_": fill_, "zero_": zero_, "copy_": copy_, "equal": equal, "allclose": allclose,
         "eq": _comparison(np.equal), "ne": _comparison(np.not_equal), "lt": _comparison(np.less),

@@ -613,6 +613,86 @@ class Gather(Op):
         return ScatterAdd.apply(grad, ctx.shape, ctx.axis, ctx.indices), None, None
 
 
+class IndexSelect(Op):
+    """x.index_select(dim, index): the slices of x at ``index`` along ``dim``, in that order
+    (repeats allowed: their grads add up)."""
+
+    @staticmethod
+    def forward(ctx, x, axis, indices):
+        ctx.shape, ctx.axis, ctx.indices = x._data.shape, axis, indices
+        if not x._data.ndim:                   # a 0-d tensor: its one element
+            return x._data.copy()
+        return np.take(x._data, indices, axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return IndexAdd.apply(grad, ctx.shape, ctx.axis, ctx.indices), None, None
+
+
+class IndexAdd(Op):
+    """Zeros of ``shape`` with the slices of ``grad`` added at ``indices`` along ``axis``."""
+
+    @staticmethod
+    def forward(ctx, grad, shape, axis, indices):
+        ctx.axis, ctx.indices = axis, indices
+        if not shape:
+            return np.asarray(grad._data.sum(dtype=grad._data.dtype))
+        out = np.zeros(shape, dtype=grad._data.dtype)
+        np.add.at(out, (slice(None),) * axis + (indices,), grad._data)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return IndexSelect.apply(grad, ctx.axis, ctx.indices), None, None, None
+
+
+def index_select(x, dim, index):
+    """PyTorch's checks, then the IndexSelect op (a 1-D int64 index array)."""
+    if index._data.dtype not in (np.int32, np.int64):
+        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
+    if index._data.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    axis = wrap_dim(dim, x._data.ndim)
+    indices = index._data.reshape(-1).astype(np.int64, copy=False)
+    if not x._data.ndim and indices.size != 1:
+        raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {indices.size} value(s)")
+    size = x._data.shape[axis] if x._data.ndim else 1
+    if not size and indices.size and x._data.ndim > 1:
+        raise RuntimeError("index_select(): self indexing axis dim should be positive")
+    bad = (indices < 0) | (indices >= size)
+    if bad.any():                            # (PyTorch's kernel for dim 1 words it its own way)
+        if axis == 1:
+            raise RuntimeError(f"INDICES element is out of DATA bounds, id={indices[bad][0]} axis_dim={size}")
+        raise IndexError("index out of range in self")
+    return IndexSelect.apply(x, axis, indices)
+
+
+class Repeat(Op):
+    """x.repeat(*repeats): x tiled ``repeats[i]`` times along dim i (leading new dims for extra
+    repeats); each element's grad is the sum of the grads of its copies."""
+
+    @staticmethod
+    def forward(ctx, x, repeats):
+        if len(repeats) < x._data.ndim:
+            raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions "
+                               "of tensor")
+        padded = (1,) * (len(repeats) - x._data.ndim) + x._data.shape
+        shape = [r * s for r, s in zip(repeats, padded)]
+        negative = [n for n in shape if n < 0]
+        if negative:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {negative[0]}: {shape}")
+        ctx.shape, ctx.padded, ctx.repeats = x._data.shape, padded, repeats
+        return np.tile(x._data.reshape(padded), repeats)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # each dim of the grad is (copies, size): sum over the copies
+        split = [n for r, s in zip(ctx.repeats, ctx.padded) for n in (r, s)]
+        copies = tuple(range(0, 2 * len(ctx.repeats), 2))
+        summed = grad.reshape(split).sum(dim=copies) if copies else grad
+        return summed.reshape(ctx.shape), None
+
+
 def gather(x, dim, index):
     """PyTorch's checks, then the Gather op (an index array of int64)."""
     if index._data.size and index._data.dtype not in (np.int32, np.int64):     # (PyTorch lets an empty one pass)

@@ -35,7 +35,8 @@ UNARY = [
     "{x}.log1p()", "{x}.expm1()", "{x}.rsqrt()", "{x}.atan()", "{x}.floor()", "{x}.round()", "{x}.square()",
     "{x}.amax()", "{x}.amax({d})", "{x}.amin({d}, keepdim=True)", "{x}.logsumexp({d})", "{x}.cumsum({d})",
     "{x}.flip({d})", "{x}.masked_fill({x} > 0, 0.5)", "gk.hstack([{x}, {x}])", "{x}.view_as({x})",
-    "{x}.gather(-1, gk.zeros_like({x}, dtype=gk.int64))",
+    "{x}.gather(-1, gk.zeros_like({x}, dtype=gk.int64))", "{x}.index_select(0, gk.tensor([0, 0]))",
+    "{x}.repeat(2, *[1] * {x}.dim())", "{x}.repeat(1, 2, *[1] * {x}.dim())",
 ]
 BINARY = [
     "{x} + {y}", "{x} - {y}", "{x} * {y}", "{x} / {y}", "{x} ** {y}", "{x} @ {y}", "gk.matmul({x}, {y})",
