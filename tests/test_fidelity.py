@@ -123,7 +123,22 @@ def _leaf_used_thrice_gets_one_summed_gradient(lib):
     return seen
 
 
-PROGRAMS = [_leaf_used_thrice_gets_one_summed_gradient, _python_bools_as_operands, _view_rebased_after_inplace_on_base, _view_replayed_after_inplace_through_it, _setitem_number_edges,
+def _dot_of_one_negative_zero_product(lib):
+    """dot adds its products to 0: one -0. product gives +0. (the long fuzz run, seed 2396)."""
+    x = lib.tensor([0.0], requires_grad=True)
+    return [_shown(lib.dot(x, lib.tensor([-1.5]))), _shown(lib.matmul(lib.tensor([-0.0]), lib.tensor([2.0])))]
+
+
+def _add_into_a_size_one_grad_from_itself(lib):
+    """A size-1 gradient added into itself in place: the same memory, whatever its stride (seed 957)."""
+    x = lib.tensor([0.25], requires_grad=True)
+    (g,) = lib.autograd.grad(x.flatten().sum(), x)
+    g.view(-1).add_(g)
+    return _shown(g)
+
+
+PROGRAMS = [_dot_of_one_negative_zero_product, _add_into_a_size_one_grad_from_itself,
+            _leaf_used_thrice_gets_one_summed_gradient, _python_bools_as_operands, _view_rebased_after_inplace_on_base, _view_replayed_after_inplace_through_it, _setitem_number_edges,
             _accumulate_grad_name, _int_pow_negative_int, _relu_and_clamp_keep_negative_zero,
             _grad_of_grad_through_relu, _view_as_dtype, _fill_with_tensor, _bitwise_on_ints, _errors]
 

@@ -12,9 +12,10 @@ import numpy as np
 from .arithmetic import Add, Div, Mul, Neg, Pow, PowTensor, RPow, RSub, Sub
 from . import logical
 from .inplace import apply_inplace, apply_setitem
-from .linalg import dot, matmul, mv, norm, outer
+from .linalg import bmm, dot, matmul, mv, norm, outer
 from .pointwise import (Abs, Atan, Ceil, Clamp, Cos, Exp, Expm1, Floor, Log, Log1p, Log2, Log10, Maximum, Minimum,
-                        Reciprocal, Relu, Round, Rsqrt, Sigmoid, Sign, Sin, Sqrt, Tanh, Trunc, masked_fill, where)
+                        MaskedFill, MaskedFillTensor, Reciprocal, Relu, Round, Rsqrt, Sigmoid, Sign, Sin, Sqrt, Tanh, Trunc,
+                        check_masked_fill, masked_fill, where)
 from .reduce import (Amax, Amin, Cumsum, Logsumexp, Max, MaxDim, Mean, MeanDim, Min, MinDim, Prod, ProdDim, Std,
                      Sum, SumDim, ValuesIndices, Var)
 from .shape import (_expanded_shape, Cat, Clone, Copy, Expand, Fill, FillWithTensor, Flip, Permute, ReshapeAlias,
@@ -494,6 +495,10 @@ def install_methods(Tensor):
     def sub_(self, other, alpha=1):
         return apply_inplace(self, Sub, other if alpha == 1 else other * alpha)
 
+    def masked_fill_(self, mask, value):
+        mask, value = check_masked_fill(self, mask, value)
+        return apply_inplace(self, MaskedFillTensor if isinstance(value, Tensor) else MaskedFill, mask, value)
+
     def clamp_(self, min=None, max=None):  # noqa: A002
         return apply_inplace(self, Clamp, min, max)
 
@@ -614,7 +619,8 @@ def install_methods(Tensor):
         "amax": amax, "amin": amin, "logsumexp": logsumexp, "cumsum": cumsum, "flip": flip,
         "broadcast_to": broadcast_to, "view_as": view_as, "reshape_as": reshape_as, "type_as": type_as,
         "new_zeros": new_zeros, "new_ones": new_ones, "new_empty": new_empty, "new_full": new_full,
-        "new_tensor": new_tensor, "gather": gather, "index_select": index_select,
+        "new_tensor": new_tensor, "gather": gather, "index_select": index_select, "bmm": bmm,
+        "masked_fill_": masked_fill_,
         "repeat": repeat,
         "add_": add_, "sub_": sub_, "mul_": inplace(Mul), "div_": inplace(Div), "clamp_": clamp_,
         "fill_": fill_, "zero_": zero_, "copy_": copy_, "equal": equal, "allclose": allclose,

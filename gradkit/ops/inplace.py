@@ -16,6 +16,7 @@ from .._tensor import Tensor, _make
 from ..autograd.function import _ambiguous_view_message, _no_grad_ctx, own_grad_fn, take_history
 from ..autograd.grad_mode import _state
 from ._base import replay_view
+from .pointwise import MaskedFill
 from .shape import (INTERNAL_OVERLAP_ERROR, Copy, CopySlices, CopySlicesOf, CopySlicesOfExpanded, FillWithTensor,
                     IndexPut, has_internal_overlap, index, split_key, whole, written_shape_error)
 
@@ -58,8 +59,13 @@ def _check_overlap(t, fn, args):
 
 
 def _same_memory(a, b):
-    return (a.shape == b.shape and a.strides == b.strides and a.dtype == b.dtype
+    return (a.shape == b.shape and a.dtype == b.dtype and _strides(a) == _strides(b)
             and a.__array_interface__["data"][0] == b.__array_interface__["data"][0])
+
+
+def _strides(array):
+    """The strides that matter: a dim of size 1 is never stepped along, whatever its stride says."""
+    return tuple(s for s, n in zip(array.strides, array.shape) if n != 1)
 
 
 def _copies_itself(t, fn, args):
@@ -159,6 +165,11 @@ def _write(t, values, fn, args):
             return
         elif not getattr(fn, "writes_overlapping", False):
             raise RuntimeError(INTERNAL_OVERLAP_ERROR)
+        elif issubclass(fn, MaskedFill):
+            warnings.warn(EXPANDED_MASKED_FILL_WARNING, UserWarning, stacklevel=4)
+    if issubclass(fn, MaskedFill):          # only where the mask is (on an expanded t, memory is shared)
+        np.copyto(t._data, values, casting="same_kind", where=args[0])
+        return
     if issubclass(fn, IndexPut):            # only the region written: elsewhere an expanded t shares its memory
         key = args[0]
         t._data[key] = values[key]

@@ -39,7 +39,8 @@ class Dot(Op):
                                f"number of elements, but got {n} and {m} elements respectively")
         _refuse_bool("dot", a, always=True)
         _save_operands(ctx, a, b)
-        return np.asarray(np.dot(a._data, b._data))
+        # + 0: PyTorch's dot adds the products to a 0, so a single -0. product gives +0.
+        return np.asarray(np.dot(a._data, b._data)) + 0
 
     @staticmethod
     def backward(ctx, grad):
@@ -165,6 +166,14 @@ class Bmm(Op):
         need_a, need_b = ctx.needs_input_grad
         return (Bmm.apply(grad, Transpose.apply(b, 1, 2)) if need_a else None,
                 Bmm.apply(Transpose.apply(a, 1, 2), grad) if need_b else None)
+
+
+def bmm(a, b):
+    """Batches of matrix products, (b, n, m) @ (b, m, p) (PyTorch's torch.bmm: 3-D tensors only)."""
+    for name, t in (("batch1", a), ("batch2", b)):
+        if t._data.ndim != 3:
+            raise RuntimeError(f"{name} must be a 3D tensor")
+    return Bmm.apply(a, b)
 
 
 class UntrackedMatmul(Op):

@@ -458,6 +458,8 @@ class MaskedFill(Op):
     """x.masked_fill(mask, value): value where mask is True. The grad passes where it is False;
     a 0-d tensor value gets the sum of the grads where it was written (MaskedFillBackward1)."""
 
+    writes_overlapping = True     # masked_fill_ writes into an expanded tensor, with PyTorch's deprecation warning
+
     @staticmethod
     def forward(ctx, x, mask, value):          # mask: a bool array (masked_fill checked it)
         ctx.mask = mask
@@ -493,18 +495,26 @@ class Sign(Op):
 
 def masked_fill(x, mask, value):
     """``value`` where ``mask`` (a bool tensor broadcastable with x) is True, x elsewhere."""
+    mask, value = check_masked_fill(x, mask, value)
+    return (MaskedFillTensor if isinstance(value, Tensor) else MaskedFill).apply(x, mask, value)
+
+
+def check_masked_fill(x, mask, value):
+    """PyTorch's checks of masked_fill(_)'s arguments; returns the mask's bool array and the value."""
     if not isinstance(mask, Tensor) or mask._data.dtype.kind != "b":
         got = _dtype.from_numpy_dtype(np.asarray(data(mask)).dtype).cpp_name
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {got}")
     if isinstance(value, Tensor) and value._data.ndim:
         raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
                            f"{value._data.ndim} dimension(s).")
+    if type(value) is int and not -2 ** 63 <= value < 2 ** 63:
+        raise OverflowError("int too big to convert")     # (x[0] = 2 ** 70 words it otherwise)
     if not isinstance(value, Tensor):
         value = check_assigned_value(x, value)    # a number x's dtype cannot hold is refused, as in PyTorch
     error = broadcast_error((mask._data, x))      # (PyTorch names the mask "tensor a")
     if error is not None:
         raise error
-    return (MaskedFillTensor if isinstance(value, Tensor) else MaskedFill).apply(x, mask._data, value)
+    return mask._data, value
 
 
 def where(condition, a, b):

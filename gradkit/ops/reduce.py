@@ -154,7 +154,9 @@ class Amax(Op):
     def forward(cls, ctx, x, dim=(), keepdim=False):
         _refuse_empty(cls.__name__.lower(), x._data, dim)
         ctx.shape, ctx.axes, ctx.keepdim = x._data.shape, normalize_dims(dim, x._data.ndim), keepdim
-        result = cls.pick(x._data, axis=ctx.axes, keepdims=keepdim)
+        kept = cls.pick(x._data, axis=ctx.axes, keepdims=True)
+        kept = np.where(kept == 0, _first_zero(x._data, ctx.axes, kept.shape), kept)   # a tie of -0. and 0.
+        result = kept if keepdim else kept.reshape(_reduced_shape(x._data.shape, ctx.axes))
         ctx.save_for_backward(x, result)
         return result
 
@@ -169,6 +171,22 @@ class Amax(Op):
 
 class Amin(Amax):
     pick = staticmethod(np.amin)
+
+
+def _first_zero(data, axes, kept_shape):
+    """Per reduced group, its first zero (-0. or 0.) in memory order: PyTorch's amax/amin keep the
+    first of tied extremes, numpy's may give the other sign."""
+    if not data.size:
+        return np.zeros(kept_shape, data.dtype)
+    axes = tuple(range(data.ndim)) if axes is None else axes
+    others = [i for i in range(data.ndim) if i not in axes]
+    groups = np.transpose(data, others + list(axes)).reshape([data.shape[i] for i in others] + [-1])
+    first = np.argmax(groups == 0, axis=-1)[..., None]
+    return np.take_along_axis(groups, first, -1).reshape(kept_shape)
+
+
+def _reduced_shape(shape, axes):
+    return () if axes is None else tuple(n for i, n in enumerate(shape) if i not in axes)
 
 
 def _refuse_empty(name, data, dim):

@@ -36,7 +36,7 @@ UNARY = [
     "{x}.amax()", "{x}.amax({d})", "{x}.amin({d}, keepdim=True)", "{x}.logsumexp({d})", "{x}.cumsum({d})",
     "{x}.flip({d})", "{x}.masked_fill({x} > 0, 0.5)", "gk.hstack([{x}, {x}])", "{x}.view_as({x})",
     "{x}.gather(-1, gk.zeros_like({x}, dtype=gk.int64))", "{x}.index_select(0, gk.tensor([0, 0]))",
-    "{x}.repeat(2, *[1] * {x}.dim())", "{x}.repeat(1, 2, *[1] * {x}.dim())",
+    "{x}.repeat(2, *[1] * {x}.dim())", "{x}.repeat(1, 2, *[1] * {x}.dim())", "gk.bmm({x}, {y})",
 ]
 BINARY = [
     "{x} + {y}", "{x} - {y}", "{x} * {y}", "{x} / {y}", "{x} ** {y}", "{x} @ {y}", "gk.matmul({x}, {y})",
@@ -69,7 +69,7 @@ LOSSES = [
 ]
 # Statements that change state instead of making a tensor.
 MUTATE = [
-    "{x}.add_(1)", "{x}.mul_(2)", "{x}.mul_({y})", "{x}.add_({y})", "{x}[0] = 5", "{x}.zero_()",
+    "{x}.masked_fill_({x} > 0, 0.5)", "{x}.add_(1)", "{x}.mul_(2)", "{x}.mul_({y})", "{x}.add_({y})", "{x}[0] = 5", "{x}.zero_()",
     "{x} += {y}", "{x} *= 2", "{x}.clamp_(min=0)", "{x}.div_(2)", "{x}.sub_(1)", "{x}.fill_(1)",
     "{x}.requires_grad_()", "{x}.requires_grad_(False)", "{x}.requires_grad = True", "{x}.retain_grad()",
     "{x}.detach_()", "{x}.grad = None", "{x}.grad.zero_()", "{x}.data = {y}",
