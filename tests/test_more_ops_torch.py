@@ -58,6 +58,9 @@ EXPRESSIONS = [
     "x.masked_fill_(x > 1, 0.5)", "x.detach().masked_fill_(lib.ones(2, *x.shape, dtype=lib.bool), 1.0)",
     "x.float().clone().masked_fill_(x > 1, lib.tensor(2.0, requires_grad=True))", "x.detach().masked_fill_(x > 1, 2 ** 70)",
     "lib.bmm(x.expand(2, *x.shape), x.expand(2, *x.shape).mT)", "lib.bmm(x, x)", "x.expand(2, *x.shape).bmm(x.expand(3, *x.shape))",
+    "x % 2", "x % -1.5", "x % (x + 3)", "x % (-x - 3)", "x.remainder(lib.ones_like(x) * 2)", "lib.remainder(x, 0.75)",
+    "x % 0", "x % lib.zeros_like(x)", "x.fmod(2)", "x.fmod(-1.5)", "x.fmod(-x - 3)", "lib.fmod(x, 0.75)", "x.fmod(0)",
+    "x % 2.5", "(x > 0) % 2", "x % lib.tensor(2)",
     "(x > 0).clamp_(min=0)", "x.detach().clamp_(min=0.5)",      # clamp_'s cast error names C++ types ("long int")
 ]
 

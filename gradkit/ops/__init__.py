@@ -9,7 +9,8 @@ inplace.py applies any of them in place with PyTorch's rules.
 """
 import numpy as np
 
-from .arithmetic import Add, Div, Mul, Neg, Pow, PowTensor, RPow, RSub, Sub
+from .arithmetic import (Add, Div, Fmod, FmodScalar, Mul, Neg, Pow, PowTensor, Remainder, RemainderScalar, RPow, RSub,
+                         Sub)
 from . import logical
 from .inplace import apply_inplace, apply_setitem
 from .linalg import bmm, dot, matmul, mv, norm, outer
@@ -54,6 +55,15 @@ def mul(a, b):
 
 def div(a, b):
     return Div.apply(a, b)
+
+
+def remainder(a, b):
+    """a % b, with b's sign (Python's %); fmod keeps a's sign."""
+    return (Remainder if isinstance(b, Tensor) else RemainderScalar).apply(a, b)
+
+
+def fmod(a, b):
+    return (Fmod if isinstance(b, Tensor) else FmodScalar).apply(a, b)
 
 
 def pow(a, exponent):  # noqa: A001 - PyTorch's name
@@ -594,7 +604,7 @@ def install_methods(Tensor):
     methods = {
         "__add__": add, "__radd__": add, "__sub__": sub, "__rsub__": lambda self, other: RSub.apply(other, self),
         "__mul__": mul, "__rmul__": mul, "__truediv__": div, "__rtruediv__": rdiv,
-        "__pow__": pow, "__rpow__": reflected(pow), "__neg__": lambda self: Neg.apply(self),
+        "__mod__": remainder, "remainder": remainder, "fmod": fmod, "__pow__": pow, "__rpow__": reflected(pow), "__neg__": lambda self: Neg.apply(self),
         "__pos__": lambda self: self, "__abs__": abs, "__matmul__": _matmul_operator, "__rmatmul__": reflected(_matmul_operator),
         "__iadd__": add_, "__isub__": sub_, "__imul__": inplace(Mul), "__itruediv__": inplace(Div),
         "__getitem__": index, "__setitem__": setitem,

@@ -114,6 +114,79 @@ class Neg(Op):
         return -grad
 
 
+class Remainder(Op):
+    """x % y with the sign of y, as Python and PyTorch (torch.remainder); Fmod below keeps x's sign."""
+
+    backward_name = "RemainderBackward1"      # tensor % tensor (RemainderBackward0: tensor % number)
+    rounding = "floor"                         # the quotient the remainder is taken after
+
+    @classmethod
+    def forward(cls, ctx, a, b):
+        da, db = _same_dtype(a, b)
+        if da.dtype.kind in "biu" and np.any(db == 0):
+            raise RuntimeError("ZeroDivisionError")
+        need_b = ctx.needs_input_grad[1]
+        ctx.save_for_backward(a if need_b else None, b if need_b else None)
+        return cls.compute(da, db)
+
+    @staticmethod
+    def compute(da, db):
+        mod = np.fmod(da, db)               # PyTorch's kernel: fmod, then moved into b's sign
+        return np.where((mod != 0) & ((db < 0) != (mod < 0)), mod + db, mod) if mod.dtype.kind == "f" \
+            else np.remainder(da, db)
+
+    @classmethod
+    def backward(cls, ctx, grad):
+        a, b = ctx.saved_tensors
+        if b is None:
+            return grad, None
+        return grad, -grad * DivRounded.apply(a, b, cls.rounding)     # d/db (a - b q) = -q
+
+
+class DivRounded(Op):
+    """a / b rounded down ("floor") or toward zero ("trunc"), PyTorch's div(rounding_mode=...): a
+    step function, so its derivative is zero."""
+
+    backward_name = "DivBackward3"
+
+    @staticmethod
+    def forward(ctx, a, b, rounding):
+        if rounding == "floor":
+            return np.floor_divide(a._data, b._data)
+        return np.trunc(np.true_divide(a._data, b._data))
+
+    @staticmethod
+    def backward(ctx, grad):
+        zeros = _make(np.zeros(grad._data.shape, dtype=grad._data.dtype))
+        return zeros, zeros, None
+
+
+class RemainderScalar(Remainder):
+    backward_name = "RemainderBackward0"
+
+
+class Fmod(Remainder):
+    """torch.fmod: the remainder with x's sign (C's fmod)."""
+
+    backward_name = "FmodBackward1"
+    rounding = "trunc"
+
+    @staticmethod
+    def compute(da, db):
+        return np.fmod(da, db)
+
+
+class FmodScalar(Fmod):
+    backward_name = "FmodBackward0"
+
+
+def _same_dtype(a, b):
+    """Both operands' arrays in the result's dtype (PyTorch computes in it: int % 2.5 in float32)."""
+    da, db = data(a), data(b)
+    dtype = promote(np.zeros((), np.result_type(da, db)), a, b).dtype
+    return np.asarray(da, dtype), np.asarray(db, dtype)
+
+
 class MulScalar(Mul):
     """tensor * number inside a derivative formula: PyTorch's mul.Scalar (MulBackward1), which
     lists only the tensor (``x * 2`` in Python is MulBackward0 and lists the 2)."""
