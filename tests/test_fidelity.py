@@ -137,7 +137,15 @@ def _add_into_a_size_one_grad_from_itself(lib):
     return _shown(g)
 
 
-PROGRAMS = [_dot_of_one_negative_zero_product, _add_into_a_size_one_grad_from_itself,
+def _powers_of_negative_zero(lib):
+    """-0. ** 0.5 is -0. with a number exponent (PyTorch's sqrt shortcut) and +0. with a tensor one;
+    -0. ** -0.5 is -inf with a number (rsqrt) and +inf with a tensor (the long fuzz run, seed 1515)."""
+    x = lib.tensor([-0.0, 0.0, 4.0])
+    return [_shown(y) for y in (x ** 0.5, x ** lib.tensor(0.5), x ** lib.full((3,), 0.5), x ** -0.5,
+                                x ** lib.tensor(-0.5), lib.tensor(-0.0) ** lib.tensor(0.5), lib.tensor(-0.0) ** 0.5)]
+
+
+PROGRAMS = [_powers_of_negative_zero, _dot_of_one_negative_zero_product, _add_into_a_size_one_grad_from_itself,
             _leaf_used_thrice_gets_one_summed_gradient, _python_bools_as_operands, _view_rebased_after_inplace_on_base, _view_replayed_after_inplace_through_it, _setitem_number_edges,
             _accumulate_grad_name, _int_pow_negative_int, _relu_and_clamp_keep_negative_zero,
             _grad_of_grad_through_relu, _view_as_dtype, _fill_with_tensor, _bitwise_on_ints, _errors]

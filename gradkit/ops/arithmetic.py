@@ -209,6 +209,8 @@ class Pow(Op):
             raise RuntimeError("Integers to negative integer powers are not allowed.")
         if type(exponent) is bool and a._data.dtype.kind == "b":     # bool ** bool stays bool (numpy: int8)
             return np.power(a._data, exponent).astype(bool)
+        if exponent == -0.5 and a._data.dtype.kind == "f":
+            return 1 / np.sqrt(a._data)         # PyTorch's shortcut (rsqrt): -0. ** -0.5 is -inf, not numpy's inf
         return promote(np.power(a._data, exponent), a, exponent)
 
     @staticmethod
@@ -226,6 +228,12 @@ def _power(a, b):
     a_arr, b_arr = np.asarray(a), np.asarray(b)
     if a_arr.dtype.kind == "b" == b_arr.dtype.kind:
         raise NotImplementedError("\"pow\" not implemented for 'Bool'")
+    if np.result_type(a_arr, b_arr).kind == "f":
+        # An exponent array of one repeated value (0-d, or broadcast) takes numpy's scalar shortcuts,
+        # sqrt for 0.5 (-0. ** 0.5 is -0.); PyTorch's tensor ** tensor computes pow everywhere (+0.)
+        shape = np.broadcast_shapes(a_arr.shape, b_arr.shape)
+        exponent = np.array(np.broadcast_to(b_arr, shape or (1,)))
+        return np.power(np.broadcast_to(a_arr, shape or (1,)), exponent).reshape(shape)
     if a_arr.dtype.kind not in "iu" or b_arr.dtype.kind not in "iu" or not (b_arr < 0).any():
         return np.power(a, b)
     positive = np.power(a_arr, np.maximum(b_arr, 0))
