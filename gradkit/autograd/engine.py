@@ -176,14 +176,10 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                     elif runs is not None and id(target) not in capture_leaf:
                         continue                  # a leaf that is not an input: PyTorch does not run its node
                     elif not target._hooks:       # a leaf: delivered after the loop
-                        held = pending.get(id(target))
-                        if held is None:
+                        if id(target) not in pending:     # (_hold's first case inline: most leaves)
                             pending[id(target)] = [target, g, 1]
-                        elif create_graph or held[1] is None:
+                        else:
                             _hold(pending, target, g, create_graph)
-                        else:                     # (_hold inline: the common case of a leaf used twice)
-                            held[1] = _make(held[1]._data + g._data)
-                            held[2] += 1
                     else:                         # a leaf with hooks: deliver once all its uses are in
                         key = id(target)
                         held = leaf_buffers.get(key)

@@ -604,7 +604,8 @@ def install_methods(Tensor):
     methods = {
         "__add__": add, "__radd__": add, "__sub__": sub, "__rsub__": lambda self, other: RSub.apply(other, self),
         "__mul__": mul, "__rmul__": mul, "__truediv__": div, "__rtruediv__": rdiv,
-        "__mod__": remainder, "remainder": remainder, "fmod": fmod, "__pow__": pow, "__rpow__": reflected(pow), "__neg__": lambda self: Neg.apply(self),
+        "__mod__": remainder, "remainder": remainder, "fmod": fmod,
+        "__pow__": pow, "__rpow__": reflected(pow), "__neg__": lambda self: Neg.apply(self),
         "__pos__": lambda self: self, "__abs__": abs, "__matmul__": _matmul_operator, "__rmatmul__": reflected(_matmul_operator),
         "__iadd__": add_, "__isub__": sub_, "__imul__": inplace(Mul), "__itruediv__": inplace(Div),
         "__getitem__": index, "__setitem__": setitem,

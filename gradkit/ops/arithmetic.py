@@ -8,7 +8,7 @@ import numpy as np
 from .._tensor import Tensor, _make
 from ._base import _BOOL, Op, binary, data, promote
 from .pointwise import where
-from .shape import Fill
+from .shape import Fill, zeros_without_history
 
 
 class Add(Op):
@@ -157,7 +157,7 @@ class DivRounded(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        zeros = _make(np.zeros(grad._data.shape, dtype=grad._data.dtype))
+        zeros = zeros_without_history(grad, grad._data.shape)
         return zeros, zeros, None
 
 

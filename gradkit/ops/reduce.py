@@ -10,7 +10,7 @@ from collections import namedtuple
 import numpy as np
 
 from .. import _dtype
-from ._base import Op, normalize_dims, wrap_dim
+from ._base import Op, kept_shape, normalize_dims, wrap_dim
 from ..autograd.grad_mode import _state
 from .pointwise import where
 from .shape import Expand, ScatterInto, Spread, Unsqueeze, zeros_without_history
@@ -156,7 +156,7 @@ class Amax(Op):
         ctx.shape, ctx.axes, ctx.keepdim = x._data.shape, normalize_dims(dim, x._data.ndim), keepdim
         kept = cls.pick(x._data, axis=ctx.axes, keepdims=True)
         kept = np.where(kept == 0, _first_zero(x._data, ctx.axes, kept.shape), kept)   # a tie of -0. and 0.
-        result = kept if keepdim else kept.reshape(_reduced_shape(x._data.shape, ctx.axes))
+        result = kept if keepdim else kept.squeeze(axis=ctx.axes)
         ctx.save_for_backward(x, result)
         return result
 
@@ -164,7 +164,7 @@ class Amax(Op):
     def backward(ctx, grad):
         x, result = ctx.saved_tensors
         grad = _unreduce(grad, ctx.shape, ctx.axes, ctx.keepdim)
-        ties = (x._data == _unreduce(result, ctx.shape, ctx.axes, ctx.keepdim)._data).astype(x._data.dtype)
+        ties = (x._data == result._data.reshape(kept_shape(ctx.shape, ctx.axes))).astype(x._data.dtype)
         count = ties.sum(axis=ctx.axes, keepdims=True)
         return grad / count * ties, None, None       # PyTorch's scale_grad_by_count
 
@@ -183,10 +183,6 @@ def _first_zero(data, axes, kept_shape):
     groups = np.transpose(data, others + list(axes)).reshape([data.shape[i] for i in others] + [-1])
     first = np.argmax(groups == 0, axis=-1)[..., None]
     return np.take_along_axis(groups, first, -1).reshape(kept_shape)
-
-
-def _reduced_shape(shape, axes):
-    return () if axes is None else tuple(n for i, n in enumerate(shape) if i not in axes)
 
 
 def _refuse_empty(name, data, dim):

@@ -583,11 +583,17 @@ class ScatterAdd(ScatterInto):
     @staticmethod
     def forward(ctx, grad, shape, axis, indices):
         ctx.axis, ctx.indices = axis, indices
-        if not shape:                          # a 0-d tensor's one element: every grad goes to it
-            return np.asarray(grad._data.sum(dtype=grad._data.dtype))
-        out = np.zeros(shape, dtype=grad._data.dtype)
-        np.add.at(out, _along_axis(indices, axis), grad._data)
-        return out
+        return _added_at(grad._data, shape, lambda: _along_axis(indices, axis))
+
+
+def _added_at(values, shape, where):
+    """Zeros of ``shape`` with ``values`` added at the index ``where()`` gives (np.add.at: an index
+    met twice gets both); a 0-d shape's one element gets them all."""
+    if not shape:
+        return np.asarray(values.sum(dtype=values.dtype))
+    out = np.zeros(shape, dtype=values.dtype)
+    np.add.at(out, where(), values)
+    return out
 
 
 def _along_axis(indices, axis):
@@ -635,11 +641,7 @@ class IndexAdd(Op):
     @staticmethod
     def forward(ctx, grad, shape, axis, indices):
         ctx.axis, ctx.indices = axis, indices
-        if not shape:
-            return np.asarray(grad._data.sum(dtype=grad._data.dtype))
-        out = np.zeros(shape, dtype=grad._data.dtype)
-        np.add.at(out, (slice(None),) * axis + (indices,), grad._data)
-        return out
+        return _added_at(grad._data, shape, lambda: (slice(None),) * axis + (indices,))
 
     @staticmethod
     def backward(ctx, grad):

@@ -245,9 +245,8 @@ def _walk(roots, max_inputs):
                 # the common op: recorded edges only, all followed (no tuples per input: a
                 # 100,000-op history is walked whole to count what is not drawn)
                 for target in targets:
-                    if target is not None and id(target) not in seen:
-                        seen.add(id(target))
-                        queue.append(target)
+                    if target is not None:
+                        visit(target)
                     if isinstance(target, Tensor):
                         recorded_tracked.add(id(target))
                 if item._retained:
