@@ -26,7 +26,7 @@ INPUTS = {
 
 EXPRESSIONS = [
     "x.log1p()", "x.expm1()", "x.log2()", "x.log10()", "x.rsqrt()", "x.atan()", "x.floor()", "x.ceil()",
-    "x.round()", "x.trunc()", "x.square()", "lib.square(x)", "lib.log1p(x)", "lib.floor(x)",
+    "x.round()", "x.trunc()", "(x > 0).floor()", "(x > 0).ceil()", "(x > 0).round()", "(x > 0).trunc()", "x.square()", "lib.square(x)", "lib.log1p(x)", "lib.floor(x)",
     "x.isnan()", "x.isinf()", "x.isfinite()",
     "x.masked_fill(x > 1, 0.5)", "x.masked_fill(x > 1, lib.tensor(2.0))", "x.masked_fill(x < 0, float('-inf'))",
     "x.masked_fill(lib.ones(x.shape[-1:], dtype=lib.bool), 1.0)", "x.masked_fill(lib.ones(2, *x.shape, dtype=lib.bool), 1.0)",

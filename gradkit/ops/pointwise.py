@@ -434,7 +434,7 @@ class Floor(Op):
     @classmethod
     def forward(cls, ctx, x):
         if x._data.dtype.kind == "b":
-            raise RuntimeError(f"\"{cls.__name__.lower()}_vml_cpu\" not implemented for 'Bool'")
+            raise NotImplementedError(f"\"{cls.__name__.lower()}_vml_cpu\" not implemented for 'Bool'")
         return cls.rounding(x._data) if x._data.dtype.kind == "f" else x._data.copy()
 
     @staticmethod
