@@ -3,12 +3,11 @@ logsumexp, cumsum, flip, square, view_as, new_zeros, hstack, ...), each run on g
 torch 2.13 over ordinary, tied, integer, 0-d, empty and non-finite inputs: the same values,
 dtype, grad_fn name, gradients and second derivatives, or the same error. Skipped without torch.
 """
-import math
-
 import numpy as np
 import pytest
 
 import gradkit as gk
+from torch_twin import close, first_and_second_grads, make_input
 
 torch = pytest.importorskip("torch")
 # both libraries warn that masked_fill_ on an expanded tensor is deprecated (the fuzzer compares warnings)
@@ -65,14 +64,6 @@ EXPRESSIONS = [
 ]
 
 
-def _make(lib, spec, requires_grad):
-    kind, value, dtype = spec
-    x = getattr(lib, kind)(value, dtype=getattr(lib, dtype))
-    if requires_grad and x.dtype.is_floating_point:
-        x.requires_grad_()
-    return x
-
-
 def _seen(value):
     """Plain data for a result: values (signs of zeros kept), dtype, shape and grad_fn name."""
     if not hasattr(value, "detach"):
@@ -84,7 +75,7 @@ def _seen(value):
 
 def _run(lib, expression, spec):
     """The result, the input's grad after a weighted backward, and a second derivative's."""
-    x = _make(lib, spec, requires_grad=True)
+    x = make_input(lib, spec, requires_grad=True)
     try:
         y = eval(expression, {"lib": lib, "x": x, "float": float})     # noqa: S307 - our own table
     except Exception as error:              # noqa: BLE001 - the error is the observation
@@ -92,22 +83,8 @@ def _run(lib, expression, spec):
     seen = [_seen(y)]
     if hasattr(y, "grad_fn") and y.requires_grad and y.numel() and x.requires_grad:
         weights = lib.arange(1, y.numel() + 1, dtype=y.dtype).reshape(y.shape)
-        (g,) = lib.autograd.grad((y * weights).sum(), x, create_graph=True, allow_unused=True)
-        seen.append(_seen(g) if g is not None else None)
-        if g is not None and g.requires_grad:
-            (gg,) = lib.autograd.grad((g * g).sum(), x, allow_unused=True)
-            seen.append(_seen(gg) if gg is not None else None)
+        seen += first_and_second_grads(lib, (y * weights).sum(), x, _seen)
     return seen
-
-
-def _close(a, b):
-    """Equal, with floats compared to float32 precision, nan == nan (numpy's exp and PyTorch's can
-    differ in the last bit, and second derivatives magnify that)."""
-    if isinstance(a, float) and isinstance(b, float):
-        return (math.isnan(a) and math.isnan(b)) or a == b or math.isclose(a, b, rel_tol=1e-5, abs_tol=1e-6)
-    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        return len(a) == len(b) and all(_close(p, q) for p, q in zip(a, b))
-    return a == b
 
 
 @pytest.mark.parametrize("input_name", list(INPUTS))
@@ -116,4 +93,29 @@ def test_gradkit_does_what_torch_does(expression, input_name):
     ours, theirs = _run(gk, expression, INPUTS[input_name]), _run(torch, expression, INPUTS[input_name])
     if isinstance(theirs, tuple) and theirs[0] == "error":
         theirs = (theirs[0], theirs[1], theirs[2].replace("torch.", "gradkit."))
-    assert _close(ours, theirs), f"{expression} on {input_name}:\n gradkit {ours}\n torch   {theirs}"
+    assert close(ours, theirs), f"{expression} on {input_name}:\n gradkit {ours}\n torch   {theirs}"
+
+
+# Random fills: the numbers come from each library's own generator, so everything but them is compared.
+RANDOM_FILLS = [
+    "x.uniform_()", "x.detach().uniform_(-1, 1)", "x.detach().normal_()", "x.detach().normal_(2.0, 0.5)",
+    "(x * 1).uniform_(0, 2)", "(x * 1).normal_()", "x.detach().uniform_(1, 0)", "x.detach().normal_(0, -1)",
+    "lib.ones(2, dtype=lib.int64).normal_()", "lib.ones(2, dtype=lib.int64).uniform_()",
+    "lib.empty(3, 2).uniform_(-0.1, 0.1).abs().max() <= 0.1", "lib.zeros(2, dtype=lib.float64).normal_()",
+]
+
+
+def _without_values(seen):
+    if isinstance(seen, list):
+        return [_without_values(s) for s in seen]
+    if isinstance(seen, tuple) and seen[0] == "tensor" and seen[1].startswith("float"):
+        return seen[:4]                  # random numbers: their dtype, shape and grad_fn only
+    return seen
+
+
+@pytest.mark.parametrize("input_name", ["matrix", "float64", "scalar", "ints", "empty"])
+@pytest.mark.parametrize("expression", RANDOM_FILLS)
+def test_random_fills_do_what_torch_does(expression, input_name):
+    ours = _without_values(_run(gk, expression, INPUTS[input_name]))
+    theirs = _without_values(_run(torch, expression, INPUTS[input_name]))
+    assert close(ours, theirs), f"{expression} on {input_name}:\n gradkit {ours}\n torch   {theirs}"

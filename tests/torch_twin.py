@@ -3,6 +3,7 @@
 A program is ``program(lib)`` where ``lib`` is ``gradkit`` or ``torch``. PyTorch's text
 says ``torch.`` where gradkit's says ``gradkit.``; everything else must match.
 """
+import math
 import re
 import warnings
 
@@ -39,3 +40,32 @@ def torch_outcome(program):
     if result[1] is not None:
         result = (result[0], in_gradkit_words(result[1]))
     return result, [(c, in_gradkit_words(m)) for c, m in warned]
+
+
+def make_input(lib, spec, requires_grad):
+    """A table's input, ``(factory, value, dtype name)``, made with ``lib``; floats require grad if asked."""
+    kind, value, dtype = spec
+    x = getattr(lib, kind)(value, dtype=getattr(lib, dtype))
+    if requires_grad and x.dtype.is_floating_point:
+        x.requires_grad_()
+    return x
+
+
+def close(a, b):
+    """Equal, with floats compared to float32 precision, nan == nan (numpy's exp and PyTorch's can
+    differ in the last bit, and second derivatives magnify that)."""
+    if isinstance(a, float) and isinstance(b, float):
+        return (math.isnan(a) and math.isnan(b)) or a == b or math.isclose(a, b, rel_tol=1e-5, abs_tol=1e-6)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(close(p, q) for p, q in zip(a, b))
+    return a == b
+
+
+def first_and_second_grads(lib, total, x, seen):
+    """``seen`` of d total/dx (recorded), and of the gradient of its squared sum (a second derivative)."""
+    (g,) = lib.autograd.grad(total, x, create_graph=True, allow_unused=True)
+    found = [seen(g) if g is not None else None]
+    if g is not None and g.requires_grad:
+        (gg,) = lib.autograd.grad((g * g).sum(), x, allow_unused=True)
+        found.append(seen(gg) if gg is not None else None)
+    return found

@@ -402,9 +402,10 @@ def _forward(cls, ctx, args):
 # ---------------------------------------------------------------- views
 # A view (x[0], x.view(2, 3), x.t(), ...) shares memory and the version counter with its root, the
 # tensor it was first taken from (its weak reference is kept with the version counter: ``_version_box[1]``),
-# and remembers ``_view_of = (root, steps, version, made_without_grad)``:
-# how to take it again from the root, the version at which its history was last set, and whether it
-# was made under no_grad (or from a view that was). Like PyTorch, a view's autograd flags follow its
+# and remembers ``_view_of = (root, steps, version, creation)``:
+# how to take it again from the root, the version at which its history was last set, and how PyTorch
+# treats an in-place change of it (ops._base.mark_view: made under no_grad, or one of several views one op
+# returned, or neither). Like PyTorch, a view's autograd flags follow its
 # root: ``sync_view`` re-derives them whenever something they depend on changes (the root's
 # requires_grad, the shared version), so reading them costs nothing and ordinary tensors pay nothing.
 
@@ -426,12 +427,13 @@ def sync_view(view):
     - once its root or another view of the root was changed in place (the shared version moved on
       since its history was set), its history is taken again from the root's: one
       AsStridedBackward0 node (ops/view_history.py). A view made under no_grad has no history to
-      take again: reading its grad_fn raises PyTorch's error instead (AmbiguousView).
+      take again, and one of several views one op returned (split, chunk, unbind) may not take one:
+      reading its grad_fn raises PyTorch's error instead (AmbiguousView).
 
     gradkit keeps one difference on purpose (tests/torch_quirks.py, no-grad-view-requires-grad): a
     view made under no_grad never requires grad through its root.
     """
-    root, steps, version, made_without_grad = view._view_of
+    root, steps, version, creation = view._view_of
     node = own_grad_fn(view)          # (an AmbiguousView's class property hides it)
     before = view._requires_grad
     if node is None and not root._requires_grad:
@@ -439,7 +441,7 @@ def sync_view(view):
         if view._requires_grad_by_root:
             view._requires_grad = view._requires_grad_by_root = False
     elif version != view._version_box[0]:
-        if made_without_grad:
+        if creation:            # made under no_grad, or by a multi-output op
             view._set_ambiguity(_ambiguous_view_message(view, node, indirect=True))
             return
         rebuilt = _rebuilt_view(view._view_of)
@@ -447,7 +449,7 @@ def sync_view(view):
             take_history(view, rebuilt)
             view._requires_grad_by_root = False
         view._view_of = (root, steps, view._version_box[0], False)
-    elif node is None and not view._requires_grad and not made_without_grad:
+    elif node is None and not view._requires_grad and creation is not True:
         view._requires_grad = view._requires_grad_by_root = True
     if view._requires_grad != before and _events._subscribers:
         _events.emit("requires_grad", view)
@@ -499,13 +501,25 @@ def take_history(t, source):
         t.retain_grad()
 
 
+MULTI_OUTPUT = "multi-output"   # _view_of[3] of a view that split/chunk/unbind returned (PyTorch's MULTI_OUTPUT_NODE)
+_MULTI_OUTPUT_TEXT = (" This view is the output of a function that returns multiple views. Such functions do not "
+                      "allow the output views to be modified inplace. You should replace the inplace operation by "
+                      "an out-of-place one.")
+
+
 def _ambiguous_view_message(view, node, indirect):
-    """PyTorch's refusal to record (or rebuild) the history of a view made under no_grad."""
+    """PyTorch's refusal to record (or rebuild) the history of a view made under no_grad, or of one
+    of the views that one op (split, chunk, unbind) returned, in the words of its handle_view_on_rebase."""
     modified = "its base or another view of its base has been" if indirect else "is being"
+    op = re.sub(r"Backward\d*$", "", node.name()) if node is not None else None
+    if view._view_of[3] is MULTI_OUTPUT:
+        if node is None:
+            return f"A view was created in no_grad mode and {modified} modified inplace with grad mode enabled." \
+                + _MULTI_OUTPUT_TEXT
+        return f"Output {view._output_nr} of {op} is a view and {modified} modified inplace." + _MULTI_OUTPUT_TEXT
     if node is None:
         prefix = "A view was created in"
     else:
-        op = re.sub(r"Backward\d*$", "", node.name())
         prefix = f"Output {view._output_nr} of {op} is a view of a view which was created in"
     return (f"{prefix} no_grad mode and {modified} modified inplace with grad mode enabled. Given that this "
             "use case is ambiguous and error-prone, it is forbidden. You can clarify your code by moving both "

@@ -10,6 +10,7 @@ guesses. The answer is an `Explanation`: ``str()`` is the text, ``.cause`` a sho
 import sys
 
 from .._tensor import Tensor
+from ..autograd.function import MULTI_OUTPUT
 from .graph import GraphFacts, find_zeroing_ops, is_zero
 from .rules import DERIVATIVES, derivative_text  # noqa: F401  (re-exported for the widget)
 from .text import Answer, Explanation, Namer
@@ -77,6 +78,9 @@ class _Explainer(Answer):
                             f"{self.me} is recorded, but no gradient flows back to {self.me} or {root} "
                             f"(PyTorch does the same).",
                             f"Take the view again after {root}.requires_grad_() for the gradient to reach {root}.")
+        if t._ambiguity is not None:           # (its grad_fn raises: PyTorch will not say what its history is)
+            cause, sentence = self.origin(t)
+            return self.say(cause, f"{self.me}.grad is None: {sentence}", _FIX_UNTRACKED[cause].format(me=self.me))
         if t.grad_fn is not None and not t._retains_grad:
             return self.say("non_leaf",
                             f"{self.me}.grad is None because {self.me} is not a leaf: it was made by "
@@ -134,12 +138,18 @@ class _Explainer(Answer):
                     else "the .detach() of a tensor that no longer exists")
             return "detached", (f"{self.namer.label(t)} is {what}: it shares the values but is a new leaf that "
                                 f"does not require grad, so nothing done with it is recorded.")
+        if t._ambiguity is not None and t._view_of[3] is MULTI_OUTPUT:
+            root = self.namer.label(t._view_of[0])
+            return "split_view_changed", (f"{self.namer.label(t)} is one of several views of {root} that one op "
+                                      f"(split, chunk or unbind) returned, and {root} (or a view of it) was changed "
+                                      f"in place since: PyTorch refuses to say what its history is, so reading "
+                                      f"{self.namer.label(t)}.grad_fn raises.")
         if t._ambiguity is not None:
             root = self.namer.label(t._view_of[0])
             return "ambiguous_view", (f"{self.namer.label(t)} is a view of {root} taken under no_grad, and {root} "
                                       f"(or another view of it) was changed in place since: PyTorch refuses to say "
                                       f"what its history is, so reading {self.namer.label(t)}.grad_fn raises.")
-        if t._view_of is not None and not t._view_of[3]:      # (a view made under no_grad: see _made_in below)
+        if t._view_of is not None and t._view_of[3] is not True:     # (a view made under no_grad: see _made_in below)
             root = self.namer.label(t._view_of[0])
             return "view_of_untracked", (f"{self.namer.label(t)} is a view of {root}, and {root} does not require "
                                          f"grad now: a view's history follows its base's.")
@@ -315,6 +325,7 @@ _FIX_UNTRACKED = {
     "no_grad": "Compute it outside the no_grad block if the gradient should flow through it.",
     "inference_mode": "Compute it outside inference_mode (or make a clone() of it) if it must join a graph.",
     "ambiguous_view": "Take the view and change its base either both inside the no_grad block or both outside.",
+    "split_view_changed": "Change a .clone() of the tensor you split instead, or split it again after the change.",
 }
 
 

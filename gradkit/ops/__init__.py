@@ -7,6 +7,8 @@ One op = one Function subclass in one of these modules:
   shape.py       reshape transpose expand indexing cat stack clone
 inplace.py applies any of them in place with PyTorch's rules.
 """
+import builtins
+
 import numpy as np
 
 from .arithmetic import (Add, Div, Fmod, FmodScalar, Mul, Neg, Pow, PowTensor, Remainder, RemainderScalar, RPow, RSub,
@@ -17,11 +19,11 @@ from .linalg import bmm, dot, matmul, mv, norm, outer
 from .pointwise import (Abs, Atan, Ceil, Clamp, Cos, Exp, Expm1, Floor, Log, Log1p, Log2, Log10, Maximum, Minimum,
                         MaskedFill, MaskedFillTensor, Reciprocal, Relu, Round, Rsqrt, Sigmoid, Sign, Sin, Sqrt, Tanh, Trunc,
                         check_masked_fill, masked_fill, where)
-from .reduce import (Amax, Amin, Cumsum, Logsumexp, Max, MaxDim, Mean, MeanDim, Min, MinDim, Prod, ProdDim, Std,
-                     Sum, SumDim, ValuesIndices, Var)
+from .reduce import (Amax, Amin, Cumsum, Logsumexp, Max, MaxDim, Mean, MeanDim, Min, MinDim, Prod, ProdDim, Sort,
+                     SortResult, SortStable, Std, Sum, SumDim, Topk, TopkResult, ValuesIndices, Var)
 from .shape import (_expanded_shape, Cat, Clone, Copy, Expand, Fill, FillWithTensor, Flip, Permute, ReshapeAlias,
-                    Repeat, Squeeze, SqueezeDim, Stack, T, ToCopy, Transpose, UnsafeView, Unsqueeze, View, Zero, gather,
-                    index_select,
+                    Normal, Repeat, Slice, Split, SplitWithSizes, Squeeze, SqueezeDim, Stack, T, ToCopy, Transpose,
+                    Unbind, Uniform, UnsafeView, Unsqueeze, View, Zero, gather, index_select,
                     _index_error, _index_key, index, without_leading_ones)
 from .softmax import LogSoftmax, Softmax
 from .. import _dtype, _factories
@@ -361,6 +363,148 @@ def vstack(tensors):
     return cat(tensors, 0)
 
 
+def split(x, split_size_or_sections, dim=0):
+    """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of each listed size:
+    views of x, as in PyTorch (changing one in place is refused while it is tracked)."""
+    if isinstance(split_size_or_sections, (list, tuple)):
+        sizes = tuple(_split_size(s, nr) for nr, s in enumerate(split_size_or_sections))
+        if x._data.ndim == 0:
+            raise RuntimeError("split expects at least a 1-dimensional tensor")
+        axis = wrap_dim(dim, x._data.ndim)
+        if any(s < 0 for s in sizes):
+            raise RuntimeError(f"split_with_sizes expects split_sizes have only non-negative entries, but got "
+                               f"split_sizes={list(sizes)}")
+        if builtins.sum(sizes) != x._data.shape[axis]:
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {x._data.shape[axis]} "
+                               f"(input tensor's size at dimension {dim}), but got split_sizes={list(sizes)}")
+        return SplitWithSizes.apply(x, sizes, axis)
+    try:
+        step = _int_argument(split_size_or_sections, "split_with_sizes", "split_sizes", 2, "tuple of ints")
+    except TypeError as error:        # (Tensor.split is a Python function in PyTorch: the same position)
+        raise TypeError(str(error)) from None
+    if x._data.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
+    axis = wrap_dim(dim, x._data.ndim)
+    size = x._data.shape[axis]
+    if step < 0:
+        raise RuntimeError(f"split expects split_size be non-negative, but got split_size={step}")
+    if step == 0 and size != 0:
+        raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {size}")
+    count = (-(-size // step) or 1) if step else 1
+    return Split.apply(x, (step,) * (count - 1) + (size - step * (count - 1),), axis)
+
+
+def _split_size(size, nr):
+    if isinstance(size, (int, np.integer)) and not isinstance(size, bool):
+        return int(size)
+    raise TypeError(f"split_with_sizes(): argument 'split_sizes' (position 2) must be tuple of ints, but found "
+                    f"element of type {type(size).__name__} at pos {nr}")
+
+
+def chunk(x, chunks, dim=0):
+    """``chunks`` pieces along ``dim`` of equal size but the last (fewer when they would be empty)."""
+    chunks = _int_argument(chunks, "chunk", "chunks", 2)
+    if x._data.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    size = x._data.shape[wrap_dim(dim, x._data.ndim)]
+    step = -(-size // chunks)
+    if step == 0 and size == 0:           # an empty dim: `chunks` empty pieces, as PyTorch
+        return split(x, [0] * chunks, dim)
+    return split(x, step, dim)
+
+
+def unbind(x, dim=0):
+    """The slices along ``dim``, with that dim removed: views of x."""
+    axis = wrap_dim(_int_argument(dim, "unbind", "dim", 2), x._data.ndim)
+    if x._data.ndim == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+    return Unbind.apply(x, (1,) * x._data.shape[axis], axis)
+
+
+def narrow(x, dim, start, length):
+    """x's elements ``start`` to ``start + length`` along ``dim``: a view (PyTorch's SliceBackward0)."""
+    start, length = _narrow_argument(x, dim, start, length)
+    if x._data.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    axis = wrap_dim(dim, x._data.ndim)
+    size = x._data.shape[axis]
+    if not -size <= start <= size:
+        raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], but got {start})")
+    start = start + size if start < 0 else start
+    if start > size - length:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
+    return Slice.apply(x, (slice(None),) * axis + (slice(start, start + length),), True)
+
+
+def _int_argument(value, function, name, position, expected="int"):
+    """An int argument (a Python or numpy int, or a one-element integer tensor), else PyTorch's TypeError.
+    Its ``position`` counts the tensor, as the function form does (torch.topk(x, k)); the method form
+    (x.topk(k)) says one less: the error keeps that text too, for ``_method``."""
+    if isinstance(value, Tensor) and value._data.size == 1 and value._data.dtype.kind in "iu":
+        return int(value._data.reshape(()))
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return int(value)
+    text = f"{function}(): argument '{name}' (position {{}}) must be {expected}, not {type(value).__name__}"
+    error = TypeError(text.format(position))
+    error.method_text = text.format(position - 1)
+    raise error
+
+
+def _method(function):
+    """``function(x, ...)`` as the method ``x.function(...)``, its argument errors counted as PyTorch counts them."""
+    def method(self, *args, **kwargs):
+        try:
+            return function(self, *args, **kwargs)
+        except TypeError as error:
+            if not hasattr(error, "method_text"):
+                raise
+            raise TypeError(error.method_text) from None
+    method.__name__, method.__doc__ = function.__name__, function.__doc__
+    return method
+
+
+def _narrow_argument(x, dim, start, length):
+    """narrow's start and length as ints, else PyTorch's TypeError (the function form lists the
+    tensor too; ``_method`` gives the method form's text)."""
+    values = (dim, start, length)
+    if all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) or isinstance(v, Tensor) and i == 1
+           for i, v in enumerate(values)):
+        return _int_argument(start, "narrow", "start", 3), int(length)
+    got = ", ".join(type(v).__name__ if not isinstance(v, Tensor) else "Tensor" for v in values)
+    text = ("narrow() received an invalid combination of arguments - got ({}{}), but expected one of:\n"
+            " * ({}int dim, Tensor start, int length)\n * ({}int dim, int start, int length)\n")
+    error = TypeError(text.format("Tensor, ", got, "Tensor input, ", "Tensor input, "))
+    error.method_text = text.format("", got, "", "")
+    raise error
+
+
+def sort(x, dim=-1, descending=False, *, stable=None):
+    """(values, indices) along ``dim``: equal values keep their order, nan sorts as the largest.
+    (Sorting is always stable here; passing ``stable`` picks PyTorch's other overload, SortBackward1.)"""
+    return SortResult(*(Sort if stable is None else SortStable).apply(x, dim, descending))
+
+
+def argsort(x, dim=-1, descending=False, *, stable=False):
+    """Where the values of sort(x, dim, descending) come from."""
+    return sort(x, dim, descending).indices
+
+
+def topk(x, k, dim=-1, largest=True, sorted=True):  # noqa: A002 - PyTorch's name
+    """The ``k`` largest (``largest=False``: smallest) values along ``dim`` and where they are, largest first."""
+    size = x._data.shape[wrap_dim(dim, x._data.ndim)] if x._data.ndim else 1
+    k = _int_argument(k, "topk", "k", 2)
+    if not 0 <= k <= size:
+        raise RuntimeError("selected index k out of range")
+    if x._data.dtype == np.bool_:
+        raise RuntimeError("topk does not support bool dtypes on CPU")
+    # (a 0-d tensor: its one element, even for k=0, as PyTorch)
+    return TopkResult(*Topk.apply(x, dim, largest, k if x._data.ndim else None))
+
+
 def mm(a, b):
     """Matrix product of two 2-D tensors (PyTorch's torch.mm)."""
     if a._data.ndim != 2:
@@ -518,6 +662,22 @@ def install_methods(Tensor):
     def zero_(self):
         return apply_inplace(self, Zero, 0)
 
+    def uniform_(self, from_=0.0, to=1.0):
+        """Fill in place with draws from U(from_, to), from gradkit's generator (gk.manual_seed)."""
+        if self._data.dtype.kind != "f":
+            raise NotImplementedError(f'"check_uniform_bounds" not implemented for \'{self.dtype.scalar_name}\'')
+        if from_ > to:
+            raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={from_} > to={to}")
+        return apply_inplace(self, Uniform, from_, to)
+
+    def normal_(self, mean=0.0, std=1.0):
+        """Fill in place with draws from N(mean, std²), from gradkit's generator (gk.manual_seed)."""
+        if std < 0:
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+        if self._data.dtype.kind != "f":
+            raise NotImplementedError(f'"normal_kernel_cpu" not implemented for \'{self.dtype.scalar_name}\'')
+        return apply_inplace(self, Normal, mean, std)
+
     def copy_(self, src, non_blocking=False):
         return apply_inplace(self, Copy, src)
 
@@ -632,9 +792,11 @@ def install_methods(Tensor):
         "new_zeros": new_zeros, "new_ones": new_ones, "new_empty": new_empty, "new_full": new_full,
         "new_tensor": new_tensor, "gather": gather, "index_select": index_select, "bmm": bmm,
         "masked_fill_": masked_fill_,
-        "repeat": repeat,
+        "repeat": repeat, "split": split, "chunk": _method(chunk), "unbind": _method(unbind), "narrow": _method(narrow),
+        "sort": sort, "argsort": argsort, "topk": _method(topk),
         "add_": add_, "sub_": sub_, "mul_": inplace(Mul), "div_": inplace(Div), "clamp_": clamp_,
-        "fill_": fill_, "zero_": zero_, "copy_": copy_, "equal": equal, "allclose": allclose,
+        "fill_": fill_, "zero_": zero_, "copy_": copy_, "uniform_": uniform_, "normal_": normal_,
+        "equal": equal, "allclose": allclose,
         "eq": _comparison(np.equal), "ne": _comparison(np.not_equal), "lt": _comparison(np.less),
         "le": _comparison(np.less_equal), "gt": _comparison(np.greater), "ge": _comparison(np.greater_equal),
     }

@@ -10,7 +10,7 @@ except ImportError:    # older numpy: the public way
     _np_error_state = None
 
 from .._tensor import Tensor
-from ..autograd.function import Function
+from ..autograd.function import MULTI_OUTPUT, Function  # noqa: F401 - MULTI_OUTPUT: for the ops
 from ..autograd.grad_mode import BY_GRADKIT, _state
 
 
@@ -105,32 +105,43 @@ class ViewOp(Op):
     @classmethod
     def apply(cls, x, *args):
         out = Function.apply.__func__(cls, x, *args)
-        if not cls.result_is_a_view:
-            return out
-        # (an empty result shares no memory, yet PyTorch treats it as a view all the same; numpy
-        # hands back the very array for some no-op views, such as squeezing a 0-d array)
-        data, source = out._data, x._data
-        base = data.base          # (numpy points a view's base at the memory's owner: the cheap test first)
-        if data is source or (base is not None and (base is source or base is source.base
-                                                    or np.may_share_memory(data, source) or data.size == 0)):
-            box = out._version_box = x._version_box
-            off_by = _state.off_by         # (read once: a thread-local costs more than a local)
-            if x._view_of is None:
-                root, steps, made_without_grad = x, (), off_by is not None
-            else:                                        # a view of a view made under no_grad counts as one
-                root, steps, _, made_without_grad = x._view_of
-                made_without_grad = made_without_grad or off_by is not None
-            out._view_of = (root, steps + ((cls, args),), box[0], made_without_grad)
-            if off_by == BY_GRADKIT:
-                return out      # made by backward itself (a gradient): its root is backward's own temporary
-            # The views of this memory, kept with its version counter: whatever changes the memory
-            # (root, a view, a detach() of either) lets them follow (autograd.function.sync_views).
-            if len(box) == 1:
-                box.append([])
-            elif len(box[1]) % 64 == 0:                  # (views taken in a loop: forget the dead ones)
-                box[1] = [ref for ref in box[1] if ref() is not None]
-            box[1].append(weakref.ref(out))
+        if cls.result_is_a_view:
+            mark_view(out, x, (cls, args), False)
         return out
+
+
+def mark_view(out, x, step, creation):
+    """If ``out`` shares ``x``'s memory, make it a view: the shared version counter, and
+    ``_view_of = (root, steps, version, creation)``, where ``step`` = (view op class, its arguments)
+    takes it from ``x`` again and ``creation`` is how PyTorch may treat an in-place change of it:
+    False (as any view), True (made under no_grad) or MULTI_OUTPUT (one of several views one op
+    returned). A view of such a view keeps its creation unless the new view's own is not False."""
+    # (an empty result shares no memory, yet PyTorch treats it as a view all the same; numpy
+    # hands back the very array for some no-op views, such as squeezing a 0-d array)
+    data, source = out._data, x._data
+    base = data.base          # (numpy points a view's base at the memory's owner: the cheap test first)
+    if not (data is source or (base is not None and (base is source or base is source.base
+                                                     or np.may_share_memory(data, source) or data.size == 0))):
+        return
+    box = out._version_box = x._version_box
+    off_by = _state.off_by         # (read once: a thread-local costs more than a local)
+    if off_by is not None:
+        creation = True
+    if x._view_of is None:
+        root, steps = x, ()
+    else:                                        # a view of a view made under no_grad counts as one
+        root, steps, _, inherited = x._view_of
+        creation = creation or inherited
+    out._view_of = (root, steps + (step,), box[0], creation)
+    if off_by == BY_GRADKIT:
+        return      # made by backward itself (a gradient): its root is backward's own temporary
+    # The views of this memory, kept with its version counter: whatever changes the memory
+    # (root, a view, a detach() of either) lets them follow (autograd.function.sync_views).
+    if len(box) == 1:
+        box.append([])
+    elif len(box[1]) % 64 == 0:                  # (views taken in a loop: forget the dead ones)
+        box[1] = [ref for ref in box[1] if ref() is not None]
+    box[1].append(weakref.ref(out))
 
 
 def replay_view(view_of, array):

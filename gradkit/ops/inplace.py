@@ -106,7 +106,7 @@ def apply_inplace(t, fn, *args):
             others_require = False      # a copy into an integer or bool tensor: nothing to differentiate
         root = t._view_of[0] if t._view_of is not None else None
         if root is not None and (t._requires_grad or others_require or root._requires_grad):
-            if t._view_of[3]:       # made under no_grad: PyTorch will not guess which history is meant
+            if t._view_of[3]:       # made under no_grad (PyTorch will not guess which history is meant), or by split
                 raise RuntimeError(_ambiguous_view_message(t, own_grad_fn(t), indirect=False))
             if (t._requires_grad or root._requires_grad) and root.grad_fn is None:
                 raise RuntimeError(VIEW_OF_LEAF_ERROR + _LEAF_HINT)

@@ -144,6 +144,59 @@ class MinDim(MaxDim):
     arg = staticmethod(np.argmin)
 
 
+SortResult = namedtuple("sort", ["values", "indices"])
+TopkResult = namedtuple("topk", ["values", "indices"])
+
+
+def sort_order(data, axis, descending):
+    """The permutation that sorts ``data`` along ``axis`` as PyTorch's sort does: equal values keep
+    their order (also descending), nan counts as the largest value."""
+    if not descending:
+        return np.argsort(data, axis=axis, kind="stable")          # numpy puts nan last too
+    if data.dtype.kind == "f":        # nan first, then by falling value: two keys, the last one first
+        return np.lexsort((-data, ~np.isnan(data)), axis=axis)
+    return np.argsort(~data, axis=axis, kind="stable")             # ~ reverses the order of ints and bools
+
+
+class Sort(Op):
+    """x.sort(dim, descending): the values and where they came from; the values' grad goes back
+    there (PyTorch's value_selecting_reduction_backward)."""
+
+    saved_names = ("indices",)
+    saved_attributes = {"dim": "axis"}
+    computes = False
+
+    @staticmethod
+    def forward(ctx, x, dim, descending, k=None):
+        data = x._data.reshape(1) if x._data.ndim == 0 else x._data    # a 0-d tensor sorts as one element
+        ctx.shape, ctx.axis = x._data.shape, wrap_dim(dim, x._data.ndim)
+        order = sort_order(data, ctx.axis, descending)
+        if k is not None:                                               # topk: the first k
+            order = order[(slice(None),) * ctx.axis + (slice(0, k),)]
+        values = np.take_along_axis(data, order, axis=ctx.axis).reshape(order.shape if ctx.shape else ())
+        indices = order.astype(np.int64).reshape(values.shape)
+        ctx.save_for_backward(indices)           # int64 indices: never differentiable
+        return values, indices
+
+    @staticmethod
+    def backward(ctx, grad, _grad_indices):
+        (indices,) = ctx.saved_tensors
+        shape = ctx.shape or (1,)
+        kept = indices._data.reshape(indices._data.shape or (1,))
+        return ScatterInto.apply(grad.reshape(kept.shape), shape, ctx.axis, kept).reshape(ctx.shape), None, None, None
+
+
+class SortStable(Sort):
+    """sort(stable=...): PyTorch's other overload, the same values."""
+
+    backward_name = "SortBackward1"
+
+
+class Topk(Sort):
+    """The k largest (or smallest) values along a dim, as Sort gives them (see tests/torch_quirks.py:
+    PyTorch's order among tied values in topk is its own)."""
+
+
 class Amax(Op):
     """amax / amin over dims (all by default): the grad is shared evenly by the elements that
     tie for the extreme, as in PyTorch (max() without a dim does the same)."""

@@ -10,7 +10,7 @@ import numpy as np
 from .. import _dtype
 from .._tensor import _make
 from ..autograd.function import _FREED_MESSAGE
-from ._base import Op, ViewOp, broadcast_error, normalize_dims, result_dtype, wrap_dim
+from ._base import MULTI_OUTPUT, Op, ViewOp, broadcast_error, mark_view, normalize_dims, result_dtype, wrap_dim
 
 
 class View(ViewOp):
@@ -785,6 +785,55 @@ class Stack(Op):
         return (None, *(Select.apply(grad, (slice(None),) * ctx.axis + (i,), True) for i in range(ctx.count)))
 
 
+class Split(Op):
+    """``x`` cut along ``dim`` into consecutive pieces (split, chunk): views of ``x`` that share one
+    node, SplitBackward0, whose backward joins the pieces' grads again (PyTorch's split_backward:
+    zeros for a piece nothing used, then cat)."""
+
+    computes = False
+    piece = Slice             # the view op that takes one piece from x again (ops._base.replay_view)
+
+    @classmethod
+    def apply(cls, x, sizes, dim):
+        pieces = Op.apply.__func__(cls, x, sizes, dim)
+        for nr, out in enumerate(pieces):
+            mark_view(out, x, (cls.piece, (cls.key(sizes, dim, nr), True)), MULTI_OUTPUT)
+        return pieces
+
+    @staticmethod
+    def key(sizes, dim, nr):
+        start = sum(sizes[:nr])
+        return _at(dim, slice(start, start + sizes[nr]))
+
+    @classmethod
+    def forward(cls, ctx, x, sizes, dim):
+        ctx.axis = dim
+        return tuple(x._data[cls.key(sizes, dim, nr)] for nr in range(len(sizes)))
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return Cat.apply(ctx.axis, *grads), None, None
+
+
+class SplitWithSizes(Split):
+    """x.split([2, 3]): the pieces' sizes listed."""
+
+
+class Unbind(Split):
+    """The slices of ``x`` along ``dim``, that dim removed (unbind): views sharing UnbindBackward0,
+    whose backward stacks their grads."""
+
+    piece = Select
+
+    @staticmethod
+    def key(sizes, dim, nr):
+        return _at(dim, nr)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return Stack.apply(ctx.axis, *grads), None, None
+
+
 class Clone(Op):
     @staticmethod
     def forward(ctx, x):
@@ -821,6 +870,32 @@ class Fill(Op):
     @staticmethod
     def backward(ctx, grad):
         return zeros_without_history(grad, grad._data.shape), None
+
+
+class Uniform(Fill):
+    """x filled with draws from U(low, high) (``uniform_``): nothing flows back, as for fill_."""
+
+    backward_name = "UniformBackward0"
+
+    @staticmethod
+    def forward(ctx, x, low, high):
+        from .._factories import generator
+        return generator().uniform(low, high, x._data.shape).astype(x._data.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return zeros_without_history(grad, grad._data.shape), None, None
+
+
+class Normal(Uniform):
+    """x filled with draws from N(mean, std²) (``normal_``)."""
+
+    backward_name = "NormalBackward0"
+
+    @staticmethod
+    def forward(ctx, x, mean, std):
+        from .._factories import generator
+        return generator().normal(mean, std, x._data.shape).astype(x._data.dtype)
 
 
 def zeros_without_history(grad, shape):
