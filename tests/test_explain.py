@@ -466,3 +466,25 @@ def test_backward_with_inputs_counts_as_a_pass():
     loss.backward(inputs=[w])
     assert gk.explain(w, names={"w": w}).cause == "accumulated"
     assert gk.explain(b, names={"b": b}).cause == "no_backward_yet"
+
+
+def test_every_builtin_op_has_its_derivative_rule_in_words():
+    """The inspect panel and gk.explain print a node's rule; a built-in op without one would be
+    described as "defined by this Function's backward()", which is only true of a custom Function."""
+    import gradkit.nn.functional  # noqa: F401 - loads the loss ops
+    import gradkit.ops.view_history  # noqa: F401
+    from gradkit.explain_grad.rules import DERIVATIVES
+    from gradkit.ops._base import Op, ViewOp
+    from gradkit.ops.linalg import UntrackedMatmul
+    from gradkit.ops.shape import BasicIndex
+
+    never_a_grad_fn = {ViewOp, BasicIndex, UntrackedMatmul}     # bases, and an op used only when nothing is recorded
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    ops = [op for op in subclasses(Op) if op not in never_a_grad_fn]
+    assert len(ops) > 100
+    assert [op.backward_name for op in ops if op.backward_name not in DERIVATIVES] == []

@@ -60,6 +60,8 @@ EXPRESSIONS = [
     "x % 2", "x % -1.5", "x % (x + 3)", "x % (-x - 3)", "x.remainder(lib.ones_like(x) * 2)", "lib.remainder(x, 0.75)",
     "x % 0", "x % lib.zeros_like(x)", "x.fmod(2)", "x.fmod(-1.5)", "x.fmod(-x - 3)", "lib.fmod(x, 0.75)", "x.fmod(0)",
     "x % 2.5", "(x > 0) % 2", "x % lib.tensor(2)",
+    "x // 2", "x // -1.5", "7 // (x + 10)", "x // (x + 3)", "lib.floor_divide(x, 2)", "x.floor_divide(lib.tensor(2))",
+    "x // 0", "(x > 0) // 2", "x // lib.zeros_like(x)", "3 % (x + 10)", "-2.5 % (x - 10)", "2 % x", "True % (x + 3)",
     "(x > 0).clamp_(min=0)", "x.detach().clamp_(min=0.5)",      # clamp_'s cast error names C++ types ("long int")
 ]
 

@@ -11,8 +11,8 @@ import builtins
 
 import numpy as np
 
-from .arithmetic import (Add, Div, Fmod, FmodScalar, Mul, Neg, Pow, PowTensor, Remainder, RemainderScalar, RPow, RSub,
-                         Sub)
+from .arithmetic import (Add, Div, FloorDivide, Fmod, FmodScalar, Mul, Neg, Pow, PowTensor, Remainder,
+                         RemainderOfNumber, RemainderScalar, RPow, RSub, Sub)
 from . import logical
 from .inplace import apply_inplace, apply_setitem
 from .linalg import bmm, dot, matmul, mv, norm, outer
@@ -66,6 +66,11 @@ def remainder(a, b):
 
 def fmod(a, b):
     return (Fmod if isinstance(b, Tensor) else FmodScalar).apply(a, b)
+
+
+def floor_divide(a, b):
+    """a // b, rounded down (PyTorch records no derivative for it: backward through it raises)."""
+    return FloorDivide.apply(a, b)
 
 
 def pow(a, exponent):  # noqa: A001 - PyTorch's name
@@ -765,6 +770,9 @@ def install_methods(Tensor):
         "__add__": add, "__radd__": add, "__sub__": sub, "__rsub__": lambda self, other: RSub.apply(other, self),
         "__mul__": mul, "__rmul__": mul, "__truediv__": div, "__rtruediv__": rdiv,
         "__mod__": remainder, "remainder": remainder, "fmod": fmod,
+        "__rmod__": lambda self, other: RemainderOfNumber.apply(other, self),
+        "__floordiv__": floor_divide, "__rfloordiv__": lambda self, other: FloorDivide.apply(other, self),
+        "floor_divide": floor_divide,
         "__pow__": pow, "__rpow__": reflected(pow), "__neg__": lambda self: Neg.apply(self),
         "__pos__": lambda self: self, "__abs__": abs, "__matmul__": _matmul_operator, "__rmatmul__": reflected(_matmul_operator),
         "__iadd__": add_, "__isub__": sub_, "__imul__": inplace(Mul), "__itruediv__": inplace(Div),

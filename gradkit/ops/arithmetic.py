@@ -187,6 +187,47 @@ def _same_dtype(a, b):
     return np.asarray(da, dtype), np.asarray(db, dtype)
 
 
+class NoDerivative(Op):
+    """An op PyTorch records with no derivative formula: its grad_fn is called NotImplemented, and
+    backward() through it raises (floor division, number % tensor)."""
+
+    backward_name = "torch::autograd::NotImplemented"
+    numbers_are_inputs = True
+    aten_name = None
+
+    @classmethod
+    def backward(cls, ctx, grad):
+        raise RuntimeError(f"derivative for aten::{cls.aten_name} is not implemented")
+
+
+class FloorDivide(NoDerivative):
+    """a // b, rounded down as Python's // (torch.floor_divide)."""
+
+    backward_name = "torch::autograd::NotImplemented"        # (each subclass says it: by default an op is named after its class)
+    aten_name = "floor_divide"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        da, db = _same_dtype(a, b)
+        if da.dtype.kind in "biu" and np.any(db == 0):
+            raise RuntimeError("ZeroDivisionError")
+        return binary(np.floor_divide, a, b) if da.dtype.kind != "b" else np.floor_divide(da, db)
+
+
+class RemainderOfNumber(NoDerivative):
+    """number % tensor (PyTorch's remainder.Scalar_Tensor, which has no derivative)."""
+
+    backward_name = "torch::autograd::NotImplemented"
+    aten_name = "remainder"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        da, db = _same_dtype(a, b)
+        if da.dtype.kind in "biu" and np.any(db == 0):
+            raise RuntimeError("ZeroDivisionError")
+        return Remainder.compute(da, db)
+
+
 class MulScalar(Mul):
     """tensor * number inside a derivative formula: PyTorch's mul.Scalar (MulBackward1), which
     lists only the tensor (``x * 2`` in Python is MulBackward0 and lists the 2)."""

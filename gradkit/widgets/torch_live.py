@@ -31,13 +31,6 @@ from .steps import StepReplay, _EnoughSteps, _step_error
 TORCH_DERIVATIVES = {
     "AddmmBackward0": "out = β·bias + α·(mat1 @ mat2): grad_bias = grad_out summed to bias's shape, "
                       "grad_mat1 = grad_out @ mat2ᵀ, grad_mat2 = mat1ᵀ @ grad_out",
-    "TBackward0": "grad_a = grad_outᵀ (the transpose of a 2-D tensor, as in weight.t())",
-    "AddBackward1": "grad_a = grad_out (a number added)",
-    "MulBackward1": "grad_a = grad_out * the number",
-    "MseLossBackward0": "grad_input = 2 (input - target) / N * grad_out",
-    "SqueezeBackward0": "grad_a = grad_out with the squeezed dims put back",
-    "UnsafeViewBackward0": "grad_a = grad_out reshaped back",
-    "ReshapeAliasBackward0": "grad_a = grad_out reshaped back",
 }
 
 
