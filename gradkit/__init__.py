@@ -23,10 +23,10 @@ from .ops import (  # noqa: A004
     abs, add, allclose, amax, amin, argmax, argmin, argsort, atan, bmm, broadcast_to, cat, ceil, chunk,
     clamp, clip, concat, cos, cumsum, div, dot, equal, exp, expm1, flatten, flip, floor, floor_divide,
     fmod, gather, hstack, index_select, isclose, isfinite, isinf, isnan, log, log10, log1p, log2,
-    log_softmax, logsumexp, masked_fill, matmul, max, maximum, mean, min, minimum, mm, mul, mv, narrow,
-    norm, outer, permute, pow, prod, reciprocal, relu, remainder, reshape, round, rsqrt, sigmoid, sign,
-    sin, softmax, sort, split, sqrt, square, squeeze, stack, std, sub, sum, tanh, topk, transpose,
-    trunc, unbind, unsqueeze, var, vstack, where
+    log_softmax, logsumexp, masked_fill, matmul, max, maximum, mean, min, minimum, mm, mul, multinomial,
+    mv, narrow, norm, outer, permute, pow, prod, reciprocal, relu, remainder, reshape, round, rsqrt,
+    sigmoid, sign, sin, softmax, sort, split, sqrt, square, squeeze, stack, std, sub, sum, tanh, topk,
+    transpose, tril, triu, trunc, unbind, unsqueeze, var, vstack, where
 )
 from .ops.logical import all, any  # noqa: A004 - PyTorch's names
 

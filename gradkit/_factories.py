@@ -236,16 +236,25 @@ def eye(n, m=None, dtype=None, requires_grad=False, device=None):
     return _finish(np.eye(n, m, dtype=_np_dtype(dtype)), requires_grad, device=device)
 
 
-def rand(*size, dtype=None, requires_grad=False, device=None):
+def rand(*size, generator=None, dtype=None, requires_grad=False, device=None):
     """Uniform on [0, 1)."""
     np_dtype = _floats_only(_np_dtype(dtype), "check_uniform_bounds")
-    return _finish(generator().random(_size(size, "rand")).astype(np_dtype), requires_grad, device=device)
+    return _finish(rng(generator).random(_size(size, "rand")).astype(np_dtype), requires_grad, device=device)
 
 
-def randn(*size, dtype=None, requires_grad=False, device=None):
+def randn(*size, generator=None, dtype=None, requires_grad=False, device=None):
     """Standard normal."""
     np_dtype = _floats_only(_np_dtype(dtype), "normal_kernel_cpu")
-    return _finish(generator().standard_normal(_size(size, "randn")).astype(np_dtype), requires_grad, device=device)
+    return _finish(rng(generator).standard_normal(_size(size, "randn")).astype(np_dtype), requires_grad, device=device)
+
+
+def rng(generator=None):
+    """The numpy generator behind ``generator=`` (a gk.Generator), or the default one."""
+    if generator is None:
+        return default_generator.rng
+    if not isinstance(generator, Generator):
+        raise TypeError(f"expected a gradkit.Generator as generator=, but got {type(generator).__name__}")
+    return generator.rng
 
 
 def _floats_only(np_dtype, kernel):
@@ -255,11 +264,11 @@ def _floats_only(np_dtype, kernel):
     return np_dtype
 
 
-def randint(low, high=None, size=(), dtype=None, device=None):
+def randint(low, high=None, size=(), *, generator=None, dtype=None, device=None):
     if high is None:
         low, high = 0, low
-    return _finish(generator().integers(low, high, size=_size((size,), "randint")).astype(_np_dtype(dtype, _dtype.int64.np)), False, device=device)
+    return _finish(rng(generator).integers(low, high, size=_size((size,), "randint")).astype(_np_dtype(dtype, _dtype.int64.np)), False, device=device)
 
 
-def randperm(n, dtype=None, requires_grad=False, device=None):
-    return _finish(generator().permutation(n).astype(_np_dtype(dtype, _dtype.int64.np)), requires_grad, device=device)
+def randperm(n, *, generator=None, dtype=None, requires_grad=False, device=None):
+    return _finish(rng(generator).permutation(n).astype(_np_dtype(dtype, _dtype.int64.np)), requires_grad, device=device)

@@ -62,6 +62,16 @@ EXPRESSIONS = [
     "x % 2.5", "(x > 0) % 2", "x % lib.tensor(2)",
     "x // 2", "x // -1.5", "7 // (x + 10)", "x // (x + 3)", "lib.floor_divide(x, 2)", "x.floor_divide(lib.tensor(2))",
     "x // 0", "(x > 0) // 2", "x // lib.zeros_like(x)", "3 % (x + 10)", "-2.5 % (x - 10)", "2 % x", "True % (x + 3)",
+    "lib.tril(x)", "x.triu(1)", "x.tril(-1)", "lib.triu(x, 5)", "x.tril(1.5)", "x.triu(diagonal=-1)", "(x > 0).tril()",
+    "lib.nn.functional.one_hot(x.long().abs())", "lib.nn.functional.one_hot(x.long(), 5)",
+    "lib.nn.functional.one_hot(x.long().abs(), 0)", "lib.nn.functional.one_hot(x.abs())",
+    "lib.nn.functional.one_hot(x.long().abs(), 4.0)",
+    # multinomial draws differ (each library's own generator): only draws that are certain are compared
+    "lib.multinomial((x.reshape(-1) == x.reshape(-1)[0]).float(), 1)",
+    "(x.reshape(-1) == x.reshape(-1)[0]).float().multinomial(3, True)",
+    "lib.multinomial((x.reshape(1, -1) == x.reshape(-1)[0]).double(), 1)", "lib.multinomial(x, 1)",
+    "x.reshape(-1).abs().multinomial(2, replacement=True).shape", "lib.multinomial(lib.ones(2, 3), 4)",
+    "lib.multinomial(lib.ones(3), 0)", "lib.multinomial(x.reshape(-1).abs() * 0, 1)",
     "(x > 0).clamp_(min=0)", "x.detach().clamp_(min=0.5)",      # clamp_'s cast error names C++ types ("long int")
 ]
 

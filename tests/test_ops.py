@@ -426,3 +426,38 @@ def test_a_broadcast_expression_gives_each_input_its_own_shape(pair):
 ])
 def test_dtype_promotion_follows_pytorch(expr, dtype):
     assert expr().dtype == dtype
+
+
+def test_multinomial_draws_follow_the_probabilities():
+    gk.manual_seed(0)
+    draws = gk.multinomial(gk.tensor([0.1, 0.6, 0.3]), 30000, replacement=True).numpy()
+    assert np.allclose(np.bincount(draws, minlength=3) / 30000, [0.1, 0.6, 0.3], atol=0.01)
+    pairs = gk.multinomial(gk.tensor([[1.0, 6.0, 3.0]] * 20000), 2).numpy()     # unnormalised, no replacement
+    assert (pairs[:, 0] != pairs[:, 1]).all()
+    assert np.allclose(np.bincount(pairs[:, 0], minlength=3) / 20000, [0.1, 0.6, 0.3], atol=0.01)
+
+
+def test_a_generator_passed_by_name_gives_repeatable_draws():
+    """makemore's way: g = Generator().manual_seed(...); randn(..., generator=g); multinomial(..., generator=g)."""
+    def draws():
+        g = gk.Generator().manual_seed(2147483647)
+        w = gk.randn((27, 27), generator=g, requires_grad=True)
+        p = w.exp()[0] / w.exp()[0].sum()
+        return (w.detach().numpy(), gk.multinomial(p, 5, replacement=True, generator=g).numpy(),
+                gk.rand(3, generator=g).numpy(), gk.randint(0, 9, (4,), generator=g).numpy(),
+                gk.randperm(5, generator=g).numpy(), gk.empty(2).uniform_(generator=g).numpy(),
+                gk.empty(2).normal_(generator=g).numpy())
+    first, again = draws(), draws()
+    assert all(np.array_equal(a, b) for a, b in zip(first, again))
+    gk.manual_seed(1)
+    assert not np.array_equal(gk.randn(27, 27).numpy(), first[0])      # the default generator is another stream
+    with pytest.raises(TypeError, match="gradkit.Generator"):
+        gk.randn(2, generator=5)
+
+
+def test_uniform_and_normal_fill_in_place_with_the_asked_distribution():
+    gk.manual_seed(0)
+    u = gk.empty(20000).uniform_(-2, 3)
+    assert u.min() >= -2 and u.max() < 3 and abs(float(u.mean()) - 0.5) < 0.05
+    n = gk.zeros(20000, dtype=gk.float64).normal_(1.0, 0.5)
+    assert n.dtype == gk.float64 and abs(float(n.mean()) - 1.0) < 0.02 and abs(float(n.std()) - 0.5) < 0.02

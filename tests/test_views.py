@@ -6,6 +6,7 @@ are left out of what the programs return: the name torch gives a view's regenera
 (AsStridedBackward0; gradkit replays the view's own op) and the requires_grad of views made under
 no_grad (tests/torch_quirks.py). The tests after the programs check the same rules without torch.
 """
+import numpy as np
 import pytest
 
 import gradkit as gk
@@ -319,3 +320,24 @@ def test_explain_tells_why_such_views_have_no_grad():
     a += x
     answer = gk.explain(w, names={"w": w, "a": a})
     assert answer.cause == "ambiguous_view" and "reading w.grad_fn raises" in str(answer)
+
+
+def test_split_pieces_are_views_sharing_one_node():
+    """Checked against torch in test_split_sort_torch.py; these hold without torch too."""
+    a = gk.arange(6.0, requires_grad=True)
+    y = a * 1
+    first, second, third = y.chunk(3)
+    assert first.grad_fn is second.grad_fn and first.grad_fn.name() == "SplitBackward0"
+    assert [p._output_nr for p in (first, second, third)] == [0, 1, 2]
+    assert first._base is y and np.shares_memory(first._data, y._data)
+    (second * 3).sum().backward()
+    assert a.grad.tolist() == [0.0, 0.0, 3.0, 3.0, 0.0, 0.0]        # pieces nothing used get zeros
+    with pytest.raises(RuntimeError, match="returns multiple views"):
+        third.add_(1)
+    y.add_(1)                                                       # the base changed: the pieces' history is gone
+    with pytest.raises(RuntimeError, match="its base or another view of its base has been modified"):
+        first.grad_fn
+    assert gk.explain(first).cause == "split_view_changed"
+    rows = gk.ones(2, 3).unbind()
+    rows[0].add_(4)                                                 # nothing tracked: allowed, and shared
+    assert rows[0].tolist() == [5.0, 5.0, 5.0] and rows[0]._version == rows[1]._version == 1

@@ -213,6 +213,23 @@ class LinearMm(LinearAddmm):
     backward_name = "MmBackward0"
 
 
+def one_hot(tensor, num_classes=-1):
+    """int64 rows of zeros with a 1 at each class index (``num_classes=-1``: the largest index + 1)."""
+    indices = tensor._data
+    num_classes = ops._int_argument(num_classes, "one_hot", "num_classes", 2)
+    if indices.dtype != np.int64:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if indices.size == 0 and num_classes <= 0:
+        raise RuntimeError("Can not infer total number of classes from empty tensor.")
+    if num_classes == -1:
+        num_classes = int(indices.max()) + 1
+    if indices.size and indices.min() < 0:
+        raise RuntimeError("Class values must be non-negative.")
+    if num_classes < 0 or (indices.size and indices.max() >= num_classes):
+        raise RuntimeError("Class values must be smaller than num_classes.")
+    return ops._no_grad_result(np.arange(num_classes) == indices[..., None]).long()
+
+
 def linear(input, weight, bias=None):  # noqa: A002
     """input @ weight.T + bias: the affine map of ``nn.Linear``. weight is (out_features, in_features)."""
     _require_tensors("linear", input=input, weight=weight)

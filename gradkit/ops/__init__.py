@@ -20,10 +20,10 @@ from .pointwise import (Abs, Atan, Ceil, Clamp, Cos, Exp, Expm1, Floor, Log, Log
                         MaskedFill, MaskedFillTensor, Reciprocal, Relu, Round, Rsqrt, Sigmoid, Sign, Sin, Sqrt, Tanh, Trunc,
                         check_masked_fill, masked_fill, where)
 from .reduce import (Amax, Amin, Cumsum, Logsumexp, Max, MaxDim, Mean, MeanDim, Min, MinDim, Prod, ProdDim, Sort,
-                     SortResult, SortStable, Std, Sum, SumDim, Topk, TopkResult, ValuesIndices, Var)
+                     SortResult, SortStable, sort_order, Std, Sum, SumDim, Topk, TopkResult, ValuesIndices, Var)
 from .shape import (_expanded_shape, Cat, Clone, Copy, Expand, Fill, FillWithTensor, Flip, Permute, ReshapeAlias,
                     Normal, Repeat, Slice, Split, SplitWithSizes, Squeeze, SqueezeDim, Stack, T, ToCopy, Transpose,
-                    Unbind, Uniform, UnsafeView, Unsqueeze, View, Zero, gather, index_select,
+                    Tril, Triu, Unbind, Uniform, UnsafeView, Unsqueeze, View, Zero, gather, index_select,
                     _index_error, _index_key, index, without_leading_ones)
 from .softmax import LogSoftmax, Softmax
 from .. import _dtype, _factories
@@ -510,6 +510,61 @@ def topk(x, k, dim=-1, largest=True, sorted=True):  # noqa: A002 - PyTorch's nam
     return TopkResult(*Topk.apply(x, dim, largest, k if x._data.ndim else None))
 
 
+def tril(x, diagonal=0):
+    """x with the elements above ``diagonal`` of its last two dims zeroed (causal attention masks)."""
+    return Tril.apply(x, _int_argument(diagonal, "tril", "diagonal", 2))
+
+
+def triu(x, diagonal=0):
+    """x with the elements below ``diagonal`` of its last two dims zeroed."""
+    return Triu.apply(x, _int_argument(diagonal, "triu", "diagonal", 2))
+
+
+def multinomial(probabilities, num_samples, replacement=False, *, generator=None):
+    """Indices drawn with the given (unnormalised) probabilities, per row: int64, no gradient.
+    Without replacement it draws as PyTorch does: the top ``num_samples`` of p / Exp(1) noise."""
+    p = probabilities._data
+    num_samples = _int_argument(num_samples, "multinomial", "num_samples", 2)
+    if p.ndim not in (1, 2):
+        raise RuntimeError("prob_dist must be 1 or 2 dim")
+    if p.dtype.kind != "f":
+        raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: "
+                           f"{probabilities.dtype.scalar_name}")
+    if num_samples <= 0:
+        raise RuntimeError("cannot sample n_sample <= 0 samples")
+    if not replacement and num_samples > p.shape[-1]:
+        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
+    rows = p.reshape(int(np.prod(p.shape[:-1])), p.shape[-1]).astype(np.float64)
+    _check_distribution(rows, checked_first=not replacement or num_samples == 1)
+    totals = rows.sum(axis=1, keepdims=True)
+    rng = _factories.rng(generator)
+    if replacement:
+        cumulative = np.cumsum(rows / totals, axis=1)
+        draws = rng.random((rows.shape[0], num_samples))
+        picks = np.array([np.searchsorted(c, d, side="right") for c, d in zip(cumulative, draws)], np.int64)
+        picks = np.minimum(picks, rows.shape[1] - 1).reshape(rows.shape[0], num_samples)
+    else:
+        keys = rows / rng.exponential(1.0, rows.shape)
+        picks = sort_order(keys, 1, True)[:, :num_samples]
+    return _make(picks.astype(np.int64).reshape(p.shape[:-1] + (num_samples,)))
+
+
+def _check_distribution(rows, checked_first):
+    """PyTorch's checks of multinomial's probabilities, in its words: up front when it takes its fast
+    path (no replacement, or one sample), else entry by entry as its sampling kernel meets them."""
+    if checked_first:
+        if rows.size and not (np.max(rows) < np.inf and np.min(rows) >= 0):     # (nan fails both)
+            raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+    else:
+        bad = (rows < 0) | ~np.isfinite(rows)
+        if bad.any():
+            first = rows.reshape(-1)[np.argmax(bad.reshape(-1))]
+            raise RuntimeError("invalid multinomial distribution (encountering probability entry "
+                               + ("< 0)" if first < 0 else "= infinity or NaN)"))
+    if np.any(rows.sum(axis=1) <= 0):
+        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+
+
 def mm(a, b):
     """Matrix product of two 2-D tensors (PyTorch's torch.mm)."""
     if a._data.ndim != 2:
@@ -667,21 +722,21 @@ def install_methods(Tensor):
     def zero_(self):
         return apply_inplace(self, Zero, 0)
 
-    def uniform_(self, from_=0.0, to=1.0):
+    def uniform_(self, from_=0.0, to=1.0, *, generator=None):
         """Fill in place with draws from U(from_, to), from gradkit's generator (gk.manual_seed)."""
         if self._data.dtype.kind != "f":
             raise NotImplementedError(f'"check_uniform_bounds" not implemented for \'{self.dtype.scalar_name}\'')
         if from_ > to:
             raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={from_} > to={to}")
-        return apply_inplace(self, Uniform, from_, to)
+        return apply_inplace(self, Uniform, from_, to, _factories.rng(generator))
 
-    def normal_(self, mean=0.0, std=1.0):
+    def normal_(self, mean=0.0, std=1.0, *, generator=None):
         """Fill in place with draws from N(mean, std²), from gradkit's generator (gk.manual_seed)."""
         if std < 0:
             raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
         if self._data.dtype.kind != "f":
             raise NotImplementedError(f'"normal_kernel_cpu" not implemented for \'{self.dtype.scalar_name}\'')
-        return apply_inplace(self, Normal, mean, std)
+        return apply_inplace(self, Normal, mean, std, _factories.rng(generator))
 
     def copy_(self, src, non_blocking=False):
         return apply_inplace(self, Copy, src)
@@ -801,7 +856,8 @@ def install_methods(Tensor):
         "new_tensor": new_tensor, "gather": gather, "index_select": index_select, "bmm": bmm,
         "masked_fill_": masked_fill_,
         "repeat": repeat, "split": split, "chunk": _method(chunk), "unbind": _method(unbind), "narrow": _method(narrow),
-        "sort": sort, "argsort": argsort, "topk": _method(topk),
+        "sort": sort, "argsort": argsort, "topk": _method(topk), "tril": _method(tril), "triu": _method(triu),
+        "multinomial": _method(multinomial),
         "add_": add_, "sub_": sub_, "mul_": inplace(Mul), "div_": inplace(Div), "clamp_": clamp_,
         "fill_": fill_, "zero_": zero_, "copy_": copy_, "uniform_": uniform_, "normal_": normal_,
         "equal": equal, "allclose": allclose,

@@ -122,9 +122,7 @@ class Remainder(Op):
 
     @classmethod
     def forward(cls, ctx, a, b):
-        da, db = _same_dtype(a, b)
-        if da.dtype.kind in "biu" and np.any(db == 0):
-            raise RuntimeError("ZeroDivisionError")
+        da, db = _divisible(a, b)
         need_b = ctx.needs_input_grad[1]
         ctx.save_for_backward(a if need_b else None, b if need_b else None)
         return cls.compute(da, db)
@@ -180,6 +178,14 @@ class FmodScalar(Fmod):
     backward_name = "FmodBackward0"
 
 
+def _divisible(a, b):
+    """``_same_dtype``, after PyTorch's refusal to divide integers by zero."""
+    da, db = _same_dtype(a, b)
+    if da.dtype.kind in "biu" and np.any(db == 0):
+        raise RuntimeError("ZeroDivisionError")
+    return da, db
+
+
 def _same_dtype(a, b):
     """Both operands' arrays in the result's dtype (PyTorch computes in it: int % 2.5 in float32)."""
     da, db = data(a), data(b)
@@ -208,9 +214,7 @@ class FloorDivide(NoDerivative):
 
     @staticmethod
     def forward(ctx, a, b):
-        da, db = _same_dtype(a, b)
-        if da.dtype.kind in "biu" and np.any(db == 0):
-            raise RuntimeError("ZeroDivisionError")
+        da, db = _divisible(a, b)
         return binary(np.floor_divide, a, b) if da.dtype.kind != "b" else np.floor_divide(da, db)
 
 
@@ -222,9 +226,7 @@ class RemainderOfNumber(NoDerivative):
 
     @staticmethod
     def forward(ctx, a, b):
-        da, db = _same_dtype(a, b)
-        if da.dtype.kind in "biu" and np.any(db == 0):
-            raise RuntimeError("ZeroDivisionError")
+        da, db = _divisible(a, b)
         return Remainder.compute(da, db)
 
 

@@ -834,6 +834,31 @@ class Unbind(Split):
         return Stack.apply(ctx.axis, *grads), None, None
 
 
+class Tril(Op):
+    """The lower triangle of the last two dims (on and below ``diagonal``), zeros above: its backward
+    keeps the same triangle of the grad."""
+
+    computes = False
+    triangle = staticmethod(np.tril)
+
+    @classmethod
+    def forward(cls, ctx, x, diagonal):
+        if x._data.ndim < 2:
+            raise RuntimeError(f"{cls.__name__.lower()}: input tensor must have at least 2 dimensions")
+        ctx.diagonal = diagonal
+        return cls.triangle(x._data, diagonal)
+
+    @classmethod
+    def backward(cls, ctx, grad):
+        return cls.apply(grad, ctx.diagonal), None
+
+
+class Triu(Tril):
+    """The upper triangle (on and above ``diagonal``)."""
+
+    triangle = staticmethod(np.triu)
+
+
 class Clone(Op):
     @staticmethod
     def forward(ctx, x):
@@ -878,13 +903,12 @@ class Uniform(Fill):
     backward_name = "UniformBackward0"
 
     @staticmethod
-    def forward(ctx, x, low, high):
-        from .._factories import generator
-        return generator().uniform(low, high, x._data.shape).astype(x._data.dtype)
+    def forward(ctx, x, low, high, rng):
+        return rng.uniform(low, high, x._data.shape).astype(x._data.dtype)
 
     @staticmethod
     def backward(ctx, grad):
-        return zeros_without_history(grad, grad._data.shape), None, None
+        return zeros_without_history(grad, grad._data.shape), None, None, None
 
 
 class Normal(Uniform):
@@ -893,9 +917,8 @@ class Normal(Uniform):
     backward_name = "NormalBackward0"
 
     @staticmethod
-    def forward(ctx, x, mean, std):
-        from .._factories import generator
-        return generator().normal(mean, std, x._data.shape).astype(x._data.dtype)
+    def forward(ctx, x, mean, std, rng):
+        return rng.normal(mean, std, x._data.shape).astype(x._data.dtype)
 
 
 def zeros_without_history(grad, shape):
