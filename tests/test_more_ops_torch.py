@@ -11,7 +11,8 @@ from torch_twin import close, first_and_second_grads, make_input
 
 torch = pytest.importorskip("torch")
 # both libraries warn that masked_fill_ on an expanded tensor is deprecated (the fuzzer compares warnings)
-pytestmark = pytest.mark.filterwarnings("ignore:Use of masked_fill_ on expanded tensors")
+pytestmark = [pytest.mark.filterwarnings("ignore:Use of masked_fill_ on expanded tensors"),
+              pytest.mark.filterwarnings("ignore:std\\(\\). degrees of freedom")]     # (std of one element, both warn)
 
 INPUTS = {
     "matrix": ("tensor", [[1.5, -2.0, 3.0], [0.5, 3.0, -1.0]], "float32"),     # a tie for the max (3.0)
@@ -72,6 +73,10 @@ EXPRESSIONS = [
     "lib.multinomial((x.reshape(1, -1) == x.reshape(-1)[0]).double(), 1)", "lib.multinomial(x, 1)",
     "x.reshape(-1).abs().multinomial(2, replacement=True).shape", "lib.multinomial(lib.ones(2, 3), 4)",
     "lib.multinomial(lib.ones(3), 0)", "lib.multinomial(x.reshape(-1).abs() * 0, 1)",
+    # numpy's names for dim and keepdim, which PyTorch's C++ functions take too
+    "x.sum(axis=0, keepdims=True)", "lib.cat([x, x], axis=-1)", "x.mean(axis=-1)", "lib.sum(x, axis=0)",
+    "x.sum(dim=0, axis=0)", "x.max(axis=0).values", "x.argmin(axis=-1)", "lib.stack([x, x], axis=1)",
+    "x.amax(axis=0, keepdims=True)", "x.std(axis=0)", "lib.argmax(x, axis=0)", "x.unsqueeze(axis=0)",
     "(x > 0).clamp_(min=0)", "x.detach().clamp_(min=0.5)",      # clamp_'s cast error names C++ types ("long int")
 ]
 

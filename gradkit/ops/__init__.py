@@ -8,6 +8,8 @@ One op = one Function subclass in one of these modules:
 inplace.py applies any of them in place with PyTorch's rules.
 """
 import builtins
+import functools
+import inspect
 
 import numpy as np
 
@@ -459,6 +461,29 @@ def _int_argument(value, function, name, position, expected="int"):
     raise error
 
 
+def accept_numpy_names(function):
+    """``function`` also taking numpy's ``axis=`` and ``keepdims=`` for ``dim=`` and ``keepdim=``, as
+    PyTorch's own (C++) functions do (x.sum(axis=1, keepdims=True)); others are returned as they are."""
+    try:
+        parameters = inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return function
+    aliases = {alias: name for alias, name in (("axis", "dim"), ("keepdims", "keepdim")) if name in parameters}
+    if not aliases:
+        return function
+
+    @functools.wraps(function)
+    def numpy_names(*args, **kwargs):
+        if kwargs:
+            for alias, name in aliases.items():
+                if alias in kwargs:
+                    if name in kwargs:     # (PyTorch's words when both spellings are given)
+                        raise TypeError(f"{function.__name__}() got an unexpected keyword argument '{alias}'")
+                    kwargs[name] = kwargs.pop(alias)
+        return function(*args, **kwargs)
+    return numpy_names
+
+
 def _method(function):
     """``function(x, ...)`` as the method ``x.function(...)``, its argument errors counted as PyTorch counts them."""
     def method(self, *args, **kwargs):
@@ -865,4 +890,4 @@ def install_methods(Tensor):
         "le": _comparison(np.less_equal), "gt": _comparison(np.greater), "ge": _comparison(np.greater_equal),
     }
     for name, fn in methods.items():
-        setattr(Tensor, name, fn)
+        setattr(Tensor, name, accept_numpy_names(fn) if name != "norm" else fn)
