@@ -29,14 +29,10 @@ from .ops import (  # noqa: A004
     transpose, tril, triu, trunc, unbind, unsqueeze, var, vstack, where
 )
 from .ops.logical import all, any  # noqa: A004 - PyTorch's names
-from .ops import accept_numpy_names as _accept_numpy_names
+from .ops import NUMPY_NAMED as _NUMPY_NAMED, accept_numpy_names as _accept_numpy_names
 
 # gk.sum(x, axis=0, keepdims=True), gk.cat(ts, axis=1)...: numpy's names, as torch's C++ functions take them
-# (not gk.norm: torch.norm is a Python function that does not)
-for _name in ("all", "amax", "amin", "any", "argmax", "argmin", "argsort", "cat", "chunk", "concat", "cumsum",
-              "flatten", "gather", "index_select", "log_softmax", "logsumexp", "max", "mean", "min", "narrow",
-              "prod", "softmax", "sort", "split", "squeeze", "stack", "std", "sum", "topk", "unbind", "unsqueeze",
-              "var"):
+for _name in _NUMPY_NAMED & set(globals()):
     globals()[_name] = _accept_numpy_names(globals()[_name])
 del _name
 

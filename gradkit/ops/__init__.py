@@ -461,6 +461,14 @@ def _int_argument(value, function, name, position, expected="int"):
     raise error
 
 
+# The ops with a dim that also take numpy's axis=/keepdims= (not norm: torch.norm is a Python function
+# without the aliases). Listed, not found by inspecting every method: import time matters.
+NUMPY_NAMED = frozenset((
+    "all", "amax", "amin", "any", "argmax", "argmin", "argsort", "cat", "chunk", "concat", "cumsum", "flatten",
+    "gather", "index_select", "log_softmax", "logsumexp", "max", "mean", "min", "narrow", "prod",
+    "softmax", "sort", "split", "squeeze", "stack", "std", "sum", "topk", "unbind", "unsqueeze", "var"))
+
+
 def accept_numpy_names(function):
     """``function`` also taking numpy's ``axis=`` and ``keepdims=`` for ``dim=`` and ``keepdim=``, as
     PyTorch's own (C++) functions do (x.sum(axis=1, keepdims=True)); others are returned as they are."""
@@ -890,4 +898,4 @@ def install_methods(Tensor):
         "le": _comparison(np.less_equal), "gt": _comparison(np.greater), "ge": _comparison(np.greater_equal),
     }
     for name, fn in methods.items():
-        setattr(Tensor, name, accept_numpy_names(fn) if name != "norm" else fn)
+        setattr(Tensor, name, accept_numpy_names(fn) if name in NUMPY_NAMED else fn)
