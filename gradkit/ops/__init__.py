@@ -81,12 +81,24 @@ def pow(a, exponent):  # noqa: A001 - PyTorch's name
     return Pow.apply(a, exponent)
 
 
-def sum(x, dim=None, keepdim=False):  # noqa: A001
+def sum(x, dim=None, keepdim=False, **numpy_names):  # noqa: A001
+    if numpy_names:         # (axis=, keepdims= taken here, not by accept_numpy_names: sum is in every loss)
+        dim, keepdim = _numpy_names("sum", dim, keepdim, numpy_names)
     return (Sum if dim is None else SumDim).apply(x, dim, keepdim)
 
 
-def mean(x, dim=None, keepdim=False):
+def mean(x, dim=None, keepdim=False, **numpy_names):
+    if numpy_names:
+        dim, keepdim = _numpy_names("mean", dim, keepdim, numpy_names)
     return (Mean if dim is None else MeanDim).apply(x, dim, keepdim)
+
+
+def _numpy_names(function, dim, keepdim, names):
+    """dim and keepdim given as numpy's axis= and keepdims= (see accept_numpy_names)."""
+    for name in names:
+        if name not in ("axis", "keepdims") or (name == "axis" and dim is not None):
+            raise TypeError(f"{function}() got an unexpected keyword argument '{name}'")
+    return names.get("axis", dim), names.get("keepdims", keepdim)
 
 
 def max(x, dim=None, keepdim=False):  # noqa: A001
@@ -465,8 +477,8 @@ def _int_argument(value, function, name, position, expected="int"):
 # without the aliases). Listed, not found by inspecting every method: import time matters.
 NUMPY_NAMED = frozenset((
     "all", "amax", "amin", "any", "argmax", "argmin", "argsort", "cat", "chunk", "concat", "cumsum", "flatten",
-    "gather", "index_select", "log_softmax", "logsumexp", "max", "mean", "min", "narrow", "prod",
-    "softmax", "sort", "split", "squeeze", "stack", "std", "sum", "topk", "unbind", "unsqueeze", "var"))
+    "gather", "index_select", "log_softmax", "logsumexp", "max", "min", "narrow", "prod",
+    "softmax", "sort", "split", "squeeze", "stack", "std", "topk", "unbind", "unsqueeze", "var"))    # (and sum, mean)
 
 
 def accept_numpy_names(function):

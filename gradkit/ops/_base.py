@@ -106,14 +106,14 @@ class ViewOp(Op):
     def apply(cls, x, *args):
         out = Function.apply.__func__(cls, x, *args)
         if cls.result_is_a_view:
-            mark_view(out, x, (cls, args), False)
+            mark_view(out, x, cls, args, False)
         return out
 
 
-def mark_view(out, x, step, creation):
+def mark_view(out, x, op, args, creation):
     """If ``out`` shares ``x``'s memory, make it a view: the shared version counter, and
-    ``_view_of = (root, steps, version, creation)``, where ``step`` = (view op class, its arguments)
-    takes it from ``x`` again and ``creation`` is how PyTorch may treat an in-place change of it:
+    ``_view_of = (root, steps, version, creation)``, where ``op.forward(ctx, x, *args)`` takes it
+    from ``x`` again and ``creation`` is how PyTorch may treat an in-place change of it:
     False (as any view), True (made under no_grad) or MULTI_OUTPUT (one of several views one op
     returned). A view of such a view keeps its creation unless the new view's own is not False."""
     # (an empty result shares no memory, yet PyTorch treats it as a view all the same; numpy
@@ -132,7 +132,7 @@ def mark_view(out, x, step, creation):
     else:                                        # a view of a view made under no_grad counts as one
         root, steps, _, inherited = x._view_of
         creation = creation or inherited
-    out._view_of = (root, steps + (step,), box[0], creation)
+    out._view_of = (root, steps + ((op, args),), box[0], creation)
     if off_by == BY_GRADKIT:
         return      # made by backward itself (a gradient): its root is backward's own temporary
     # The views of this memory, kept with its version counter: whatever changes the memory

@@ -797,7 +797,7 @@ class Split(Op):
     def apply(cls, x, sizes, dim):
         pieces = Op.apply.__func__(cls, x, sizes, dim)
         for nr, out in enumerate(pieces):
-            mark_view(out, x, (cls.piece, (cls.key(sizes, dim, nr), True)), MULTI_OUTPUT)
+            mark_view(out, x, cls.piece, (cls.key(sizes, dim, nr), True), MULTI_OUTPUT)
         return pieces
 
     @staticmethod
