@@ -29,6 +29,7 @@ from .ops import (  # noqa: A004
     transpose, tril, triu, trunc, unbind, unsqueeze, var, vstack, where
 )
 from .ops.logical import all, any  # noqa: A004 - PyTorch's names
+from .ops.reduce import return_types
 from .ops import NUMPY_NAMED as _NUMPY_NAMED, accept_numpy_names as _accept_numpy_names
 
 # gk.sum(x, axis=0, keepdims=True), gk.cat(ts, axis=1)...: numpy's names, as torch's C++ functions take them

@@ -449,3 +449,23 @@ def test_gradient_clipping_tells_live_displays_once():
     finally:
         unsubscribe()
     assert p.grad.tolist() == [1.0, 1.0, 1.0] and len(heard) == 1 and heard[0][0] is p
+
+
+def test_embedding_looks_up_rows_and_sends_their_grads_back():
+    gk.manual_seed(0)
+    table = gk.nn.Embedding(5, 3)
+    assert repr(table) == "Embedding(5, 3)" and table.weight.requires_grad
+    assert [name for name, _ in table.named_parameters()] == ["weight"]
+    out = table(gk.tensor([[1, 1], [4, 0]]))
+    assert out.shape == (2, 2, 3) and out.grad_fn.name() == "EmbeddingBackward0"
+    assert out[0, 0].tolist() == table.weight[1].tolist()
+    (out * gk.arange(12.0).reshape(2, 2, 3)).sum().backward()
+    assert table.weight.grad.tolist() == [[9, 10, 11], [3, 5, 7], [0, 0, 0], [0, 0, 0], [6, 7, 8]]   # row 1 used twice
+    padded = gk.nn.Embedding(4, 2, padding_idx=-4)
+    assert repr(padded) == "Embedding(4, 2, padding_idx=0)" and padded.weight[0].tolist() == [0.0, 0.0]
+    padded(gk.tensor([0, 0, 2])).sum().backward()
+    assert padded.weight.grad.tolist() == [[0, 0], [0, 0], [1, 1], [0, 0]]
+    with pytest.raises(IndexError, match="index out of range in self"):
+        table(gk.tensor([5]))
+    with pytest.raises(AssertionError, match="Padding_idx must be within num_embeddings"):
+        gk.nn.Embedding(3, 2, padding_idx=3)

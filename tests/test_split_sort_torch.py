@@ -184,6 +184,13 @@ for step in range(3):
         w -= 0.1 * w.grad
     w.grad = None
 print(w)""",
+    "values_and_indices_print_as_in_torch": """
+x = lib.tensor([[1., 3.], [4., 2.]], requires_grad=True)
+print(x.max(1))
+print(x.min(dim=0))
+print(x.sort(1, descending=True))
+print(x.topk(1))
+print(isinstance(x.max(1), lib.return_types.max), x.max(1).values is x.max(1)[0])""",
     "sorted_scores_pick_the_best": """
 scores = lib.tensor([0.1, 2.0, -1.0, 0.7], requires_grad=True)
 top, where = scores.topk(2)

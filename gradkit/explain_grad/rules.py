@@ -100,6 +100,7 @@ DERIVATIVES = {
     "SqueezeBackward0": "grad_a = grad_out with the squeezed dims put back",
     "AliasBackward0": "grad_a = grad_out (x[:] and x[...] are the same elements)",
     "FlipBackward0": "grad_a = grad_out flipped back",
+    "EmbeddingBackward0": "grad_weight = zeros with each looked-up row's grad_out added to its row (repeats add up)",
     "TrilBackward0": "grad_a = the same lower triangle of grad_out (0 above the diagonal)",
     "TriuBackward0": "grad_a = the same upper triangle of grad_out (0 below the diagonal)",
     "RepeatBackward0": "grad_a = grad_out summed over the repeated copies",

@@ -6,13 +6,13 @@
 """
 from . import functional, init, utils
 from .containers import ModuleDict, ModuleList, Sequential
-from .layers import MLP, Dropout, Flatten, Identity, Linear, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .layers import MLP, Dropout, Embedding, Flatten, Identity, Linear, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss, NLLLoss,
                    SmoothL1Loss)
 from .module import Module
 from .parameter import Parameter
 
-__all__ = ["Parameter", "Module", "Linear", "Sequential", "ModuleList", "ModuleDict", "ReLU", "Tanh", "Sigmoid",
+__all__ = ["Parameter", "Module", "Linear", "Embedding", "Sequential", "ModuleList", "ModuleDict", "ReLU", "Tanh", "Sigmoid",
            "Dropout", "Flatten", "Identity", "Softmax", "LogSoftmax", "MLP", "MSELoss", "L1Loss", "HuberLoss",
            "SmoothL1Loss", "NLLLoss", "CrossEntropyLoss", "BCELoss", "BCEWithLogitsLoss", "functional", "init",
            "utils"]

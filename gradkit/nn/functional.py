@@ -21,7 +21,7 @@ from ..autograd.function import Function
 from ..ops._base import Op, broadcast_error
 from ..ops.arithmetic import Div, Mul
 from ..ops.linalg import matrix_product
-from ..ops.shape import View
+from ..ops.shape import IndexPutImpl, View
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -211,6 +211,50 @@ class LinearMm(LinearAddmm):
     """The same without a bias: PyTorch names it MmBackward0."""
 
     backward_name = "MmBackward0"
+
+
+class Embedding(Op):
+    """Rows of ``weight`` picked by integer ``indices`` (a lookup table): its backward adds each
+    row's grad back into that row (repeats add up; the ``padding_idx`` row gets none)."""
+
+    computes = False
+
+    @staticmethod
+    def forward(ctx, weight, indices, padding_idx):
+        index = indices._data
+        if weight._data.ndim != 2:
+            raise RuntimeError("'weight' must be 2-D")
+        if index.dtype.kind not in "iu" or index.dtype.itemsize < 4:
+            raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following scalar types: "
+                               f"Long, Int; but got gradkit.{indices.dtype.tensor_type} instead (while checking "
+                               "arguments for embedding)")
+        if index.size and weight._data.shape[0] == 0:
+            raise RuntimeError("index_select(): self indexing axis dim should be positive")
+        if index.size and (index.min() < 0 or index.max() >= weight._data.shape[0]):
+            raise IndexError("index out of range in self")
+        ctx.shape, ctx.index, ctx.padding_idx = weight._data.shape, index, padding_idx
+        return weight._data[index]
+
+    @staticmethod
+    def backward(ctx, grad):
+        index = ctx.index
+        if ctx.padding_idx is not None:        # (the padding row is a constant: no gradient reaches it)
+            kept = index != ctx.padding_idx
+            index, grad = index[kept], grad[ops._no_grad_result(kept)]
+        zeros = ops._no_grad_result(np.zeros(ctx.shape, dtype=grad._data.dtype))
+        return IndexPutImpl.apply(zeros, grad.reshape(-1, ctx.shape[1]), (index.reshape(-1),)), None, None
+
+
+def embedding(input, weight, padding_idx=None):  # noqa: A002 - PyTorch's argument name
+    """``weight[input]``: the rows of the table ``weight`` for each integer in ``input``."""
+    if weight._data.ndim == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+    rows = weight._data.shape[0]
+    if padding_idx is not None:
+        if not -rows <= padding_idx < rows:
+            raise AssertionError("Padding_idx must be within num_embeddings")
+        padding_idx %= rows
+    return Embedding.apply(weight, input, padding_idx)
 
 
 def one_hot(tensor, num_classes=-1):

@@ -45,6 +45,34 @@ class Linear(Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
+class Embedding(Module):
+    """A table of ``num_embeddings`` learnable vectors of size ``embedding_dim``, looked up by integer:
+    ``gk.nn.Embedding(27, 10)(gk.tensor([3, 3, 0]))`` has shape (3, 10). Starts as N(0, 1), as PyTorch;
+    the ``padding_idx`` row starts at zero and gets no gradient."""
+
+    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, dtype=None):
+        super().__init__()
+        if padding_idx is not None:
+            if not -num_embeddings <= padding_idx < num_embeddings:
+                raise AssertionError("Padding_idx must be within num_embeddings")
+            padding_idx %= num_embeddings
+        self.num_embeddings, self.embedding_dim, self.padding_idx = num_embeddings, embedding_dim, padding_idx
+        self.weight = Parameter(empty(num_embeddings, embedding_dim, dtype=dtype or _dtype.float32))
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        init.normal_(self.weight)
+        if self.padding_idx is not None:
+            init._fill_row(self.weight, self.padding_idx, 0.0)
+
+    def forward(self, input):  # noqa: A002
+        return F.embedding(input, self.weight, self.padding_idx)
+
+    def extra_repr(self):
+        padding = f", padding_idx={self.padding_idx}" if self.padding_idx is not None else ""
+        return f"{self.num_embeddings}, {self.embedding_dim}{padding}"
+
+
 class ReLU(Module):
     """max(x, 0) element-wise: ``gk.nn.ReLU()(gk.tensor([-1., 2.]))`` is ``tensor([0., 2.])``."""
 

@@ -22,7 +22,8 @@ from .pointwise import (Abs, Atan, Ceil, Clamp, Cos, Exp, Expm1, Floor, Log, Log
                         MaskedFill, MaskedFillTensor, Reciprocal, Relu, Round, Rsqrt, Sigmoid, Sign, Sin, Sqrt, Tanh, Trunc,
                         check_masked_fill, masked_fill, where)
 from .reduce import (Amax, Amin, Cumsum, Logsumexp, Max, MaxDim, Mean, MeanDim, Min, MinDim, Prod, ProdDim, Sort,
-                     SortResult, SortStable, sort_order, Std, Sum, SumDim, Topk, TopkResult, ValuesIndices, Var)
+                     SortResult, SortStable, sort_order, Std, Sum, SumDim, Topk, TopkResult, MaxResult, MinResult, Var,
+                     return_types)
 from .shape import (_expanded_shape, Cat, Clone, Copy, Expand, Fill, FillWithTensor, Flip, Permute, ReshapeAlias,
                     Normal, Repeat, Slice, Split, SplitWithSizes, Squeeze, SqueezeDim, Stack, T, ToCopy, Transpose,
                     Tril, Triu, Unbind, Uniform, UnsafeView, Unsqueeze, View, Zero, gather, index_select,
@@ -106,7 +107,7 @@ def max(x, dim=None, keepdim=False):  # noqa: A001
         return Maximum.apply(x, dim)
     if dim is None:
         return Max.apply(x)
-    return ValuesIndices(*MaxDim.apply(x, dim, keepdim))
+    return MaxResult(*MaxDim.apply(x, dim, keepdim))
 
 
 def min(x, dim=None, keepdim=False):  # noqa: A001
@@ -114,7 +115,7 @@ def min(x, dim=None, keepdim=False):  # noqa: A001
         return Minimum.apply(x, dim)
     if dim is None:
         return Min.apply(x)
-    return ValuesIndices(*MinDim.apply(x, dim, keepdim))
+    return MinResult(*MinDim.apply(x, dim, keepdim))
 
 
 def prod(x, dim=None, keepdim=False):

@@ -4,6 +4,7 @@ The backward of a reduction spreads the incoming grad back over the reduced
 elements: reshape it to the keepdim shape, then expand to the input's shape.
 """
 import math
+import types
 import warnings
 from collections import namedtuple
 
@@ -15,7 +16,15 @@ from ..autograd.grad_mode import _state
 from .pointwise import where
 from .shape import Expand, ScatterInto, Spread, Unsqueeze, zeros_without_history
 
-ValuesIndices = namedtuple("return_types", ["values", "indices"])
+def _values_indices(name):
+    """PyTorch's torch.return_types.<name>: a (values, indices) named tuple, printed as PyTorch prints it."""
+    def __repr__(self):
+        return f"gradkit.return_types.{name}(\nvalues={self.values!r},\nindices={self.indices!r})"
+    return type(name, (namedtuple(name, ["values", "indices"]),),
+                {"__slots__": (), "__repr__": __repr__, "__module__": "gradkit.return_types"})
+
+
+MaxResult, MinResult = _values_indices("max"), _values_indices("min")
 
 
 def _unreduce(grad, shape, axes, keepdim):
@@ -144,8 +153,8 @@ class MinDim(MaxDim):
     arg = staticmethod(np.argmin)
 
 
-SortResult = namedtuple("sort", ["values", "indices"])
-TopkResult = namedtuple("topk", ["values", "indices"])
+SortResult, TopkResult = _values_indices("sort"), _values_indices("topk")
+return_types = types.SimpleNamespace(max=MaxResult, min=MinResult, sort=SortResult, topk=TopkResult)   # gk.return_types
 
 
 def sort_order(data, axis, descending):
