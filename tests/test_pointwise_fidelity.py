@@ -6,6 +6,7 @@ with ``==``; an error counts as its type and first line. Skipped without torch.
 """
 import warnings
 
+import numpy as np
 import pytest
 
 import gradkit as gk
@@ -146,3 +147,19 @@ def test_mt_of_a_scalar_warns_once_as_torch():
     assert [str(w.message) for w in caught] == [
         "Tensor.mT is deprecated on 0-D tensors. This function is the identity in these cases."]
     assert caught[0].filename == __file__             # points at the learner's line
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_tanh_backward_rounds_one_minus_y_squared_once_as_torch(dtype):
+    """torch's tanh_backward computes grad * (1 - y*y) with 1 - y*y rounded once (a fused multiply-
+    add). Given torch's own y (numpy's and torch's tanh differ in the last bit), gradkit's backward
+    gives torch's bits: all of them in float32; in float64, long double rounds twice in rare cases."""
+    from gradkit.ops.pointwise import TanhGrad
+    rng = np.random.default_rng(0)
+    x = torch.tensor(rng.standard_normal(20000).astype(dtype), requires_grad=True)
+    g = torch.tensor(rng.standard_normal(20000).astype(dtype))
+    y = x.tanh()
+    y.backward(g)
+    ours = TanhGrad.apply(gk.tensor(g.numpy()), gk.tensor(y.detach().numpy())).numpy()
+    differing = int((ours != x.grad.numpy()).sum())
+    assert differing <= (0 if dtype == "float32" else 40), differing

@@ -241,7 +241,7 @@ def _index_key(key):
     for k in parts:
         if isinstance(k, Tensor):
             k = k._data
-        elif isinstance(k, (list, bool)):       # (x[True] is a 0-d mask, not x[1])
+        elif isinstance(k, (list, range, bool)):       # (x[True] is a 0-d mask, not x[1]; range: a list)
             k = np.asarray(k)
         if isinstance(k, np.ndarray):
             if k.dtype.kind not in "iub":
