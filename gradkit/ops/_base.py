@@ -3,14 +3,10 @@ import weakref
 
 import numpy as np
 
-try:   # numpy >= 2: set the error state directly, ~0.1 µs instead of np.errstate's ~3 µs per op
-    from numpy._core.umath import _extobj_contextvar as _np_error_state, _make_extobj
-    _QUIET = _make_extobj(all="ignore")
-except ImportError:    # older numpy: the public way
-    _np_error_state = None
-
 from .._tensor import Tensor
 from ..autograd.function import MULTI_OUTPUT, Function  # noqa: F401 - MULTI_OUTPUT: for the ops
+# numpy >= 2: its error state set directly, ~0.1 µs instead of np.errstate's ~3 µs per op
+from ..autograd.function import NUMPY_ERROR_STATE as _np_error_state, QUIET_NUMPY as _QUIET
 from ..autograd.grad_mode import BY_GRADKIT, _state
 
 
@@ -25,9 +21,13 @@ class Op(Function):
     def __init_subclass__(cls, **kwargs):
         if "backward_name" not in cls.__dict__:
             cls.backward_name = cls.__name__ + "Backward0"
-        if "forward" in cls.__dict__ and cls.computes:
+        if "forward" in cls.__dict__:
             kind = type(cls.__dict__["forward"])          # staticmethod or classmethod
-            cls.forward = kind(_like_pytorch(cls.__dict__["forward"].__func__))
+            raw = cls.__dict__["forward"].__func__
+            # (the unguarded forward, for Function.apply inside backward: never a parent's for a new forward)
+            cls._quiet_forward = kind(raw) if cls.computes and _np_error_state is not None else None
+            if cls.computes:
+                cls.forward = kind(_like_pytorch(raw))
         super().__init_subclass__(**kwargs)
 
 
