@@ -77,6 +77,7 @@ EXPRESSIONS = [
     "x.sum(axis=0, keepdims=True)", "lib.cat([x, x], axis=-1)", "x.mean(axis=-1)", "lib.sum(x, axis=0)",
     "x.sum(dim=0, axis=0)", "x.max(axis=0).values", "x.argmin(axis=-1)", "lib.stack([x, x], axis=1)",
     "x.amax(axis=0, keepdims=True)", "x.std(axis=0)", "lib.argmax(x, axis=0)", "x.unsqueeze(axis=0)",
+    "x.topk(1, axis=0).values", "x.chunk(2, axis=-1)[0]", "x.unbind(axis=0)[0]",
     "lib.nn.functional.embedding(lib.tensor([[1, 0], [1, 1]]), x)", "lib.nn.functional.embedding(lib.tensor(0), x)",
     "lib.nn.functional.embedding(lib.tensor([0, 1, 1]), x, padding_idx=1)",
     "lib.nn.functional.embedding(lib.tensor([0, -1]), x, padding_idx=-1)", "lib.nn.functional.embedding(lib.tensor([2]), x)",

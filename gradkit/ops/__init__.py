@@ -507,6 +507,7 @@ def accept_numpy_names(function):
 
 def _method(function):
     """``function(x, ...)`` as the method ``x.function(...)``, its argument errors counted as PyTorch counts them."""
+    @functools.wraps(function)       # (its signature too: accept_numpy_names reads it)
     def method(self, *args, **kwargs):
         try:
             return function(self, *args, **kwargs)
@@ -514,7 +515,6 @@ def _method(function):
             if not hasattr(error, "method_text"):
                 raise
             raise TypeError(error.method_text) from None
-    method.__name__, method.__doc__ = function.__name__, function.__doc__
     return method
 
 
