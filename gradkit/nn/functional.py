@@ -249,12 +249,17 @@ def embedding(input, weight, padding_idx=None):  # noqa: A002 - PyTorch's argume
     """``weight[input]``: the rows of the table ``weight`` for each integer in ``input``."""
     if weight._data.ndim == 0:
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
-    rows = weight._data.shape[0]
-    if padding_idx is not None:
-        if not -rows <= padding_idx < rows:
-            raise AssertionError("Padding_idx must be within num_embeddings")
-        padding_idx %= rows
-    return Embedding.apply(weight, input, padding_idx)
+    return Embedding.apply(weight, input, padding_row(padding_idx, weight._data.shape[0]))
+
+
+def padding_row(padding_idx, rows):
+    """padding_idx as a row number (a negative one counts from the end), or None; PyTorch's assertion
+    when it is outside the table."""
+    if padding_idx is None:
+        return None
+    if not -rows <= padding_idx < rows:
+        raise AssertionError("Padding_idx must be within num_embeddings")
+    return padding_idx % rows
 
 
 def one_hot(tensor, num_classes=-1):

@@ -22,13 +22,6 @@ def _fill(tensor, values):
     return tensor
 
 
-def _fill_row(tensor, row, value):
-    """Set one row (an embedding's padding row) without recording anything."""
-    with no_grad():
-        tensor._data[row] = value
-        tensor._bump_version()
-
-
 def uniform_(tensor, a=0.0, b=1.0):
     """Fill with U(a, b)."""
     return _fill(tensor, generator().uniform(a, b, tensor._data.shape))

@@ -4,6 +4,7 @@ import math
 from .. import _dtype
 from .._factories import empty
 from .. import ops
+from ..autograd.grad_mode import no_grad
 from . import functional as F
 from . import init
 from .containers import Sequential
@@ -52,18 +53,16 @@ class Embedding(Module):
 
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, dtype=None):
         super().__init__()
-        if padding_idx is not None:
-            if not -num_embeddings <= padding_idx < num_embeddings:
-                raise AssertionError("Padding_idx must be within num_embeddings")
-            padding_idx %= num_embeddings
-        self.num_embeddings, self.embedding_dim, self.padding_idx = num_embeddings, embedding_dim, padding_idx
+        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
+        self.padding_idx = F.padding_row(padding_idx, num_embeddings)
         self.weight = Parameter(empty(num_embeddings, embedding_dim, dtype=dtype or _dtype.float32))
         self.reset_parameters()
 
     def reset_parameters(self):
         init.normal_(self.weight)
         if self.padding_idx is not None:
-            init._fill_row(self.weight, self.padding_idx, 0.0)
+            with no_grad():
+                self.weight[self.padding_idx].fill_(0)
 
     def forward(self, input):  # noqa: A002
         return F.embedding(input, self.weight, self.padding_idx)

@@ -414,8 +414,13 @@ def split(x, split_size_or_sections, dim=0):
     return Split.apply(x, (step,) * (count - 1) + (size - step * (count - 1),), axis)
 
 
+def _is_int(value):
+    """A Python or numpy integer, not a bool (PyTorch's int arguments refuse True)."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
 def _split_size(size, nr):
-    if isinstance(size, (int, np.integer)) and not isinstance(size, bool):
+    if _is_int(size):
         return int(size)
     raise TypeError(f"split_with_sizes(): argument 'split_sizes' (position 2) must be tuple of ints, but found "
                     f"element of type {type(size).__name__} at pos {nr}")
@@ -466,7 +471,7 @@ def _int_argument(value, function, name, position, expected="int"):
     (x.topk(k)) says one less: the error keeps that text too, for ``_method``."""
     if isinstance(value, Tensor) and value._data.size == 1 and value._data.dtype.kind in "iu":
         return int(value._data.reshape(()))
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+    if _is_int(value):
         return int(value)
     text = f"{function}(): argument '{name}' (position {{}}) must be {expected}, not {type(value).__name__}"
     error = TypeError(text.format(position))
@@ -522,8 +527,7 @@ def _narrow_argument(x, dim, start, length):
     """narrow's start and length as ints, else PyTorch's TypeError (the function form lists the
     tensor too; ``_method`` gives the method form's text)."""
     values = (dim, start, length)
-    if all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) or isinstance(v, Tensor) and i == 1
-           for i, v in enumerate(values)):
+    if all(_is_int(v) or isinstance(v, Tensor) and i == 1 for i, v in enumerate(values)):
         return _int_argument(start, "narrow", "start", 3), int(length)
     got = ", ".join(type(v).__name__ if not isinstance(v, Tensor) else "Tensor" for v in values)
     text = ("narrow() received an invalid combination of arguments - got ({}{}), but expected one of:\n"
@@ -540,8 +544,10 @@ def sort(x, dim=-1, descending=False, *, stable=None):
 
 
 def argsort(x, dim=-1, descending=False, *, stable=False):
-    """Where the values of sort(x, dim, descending) come from."""
-    return sort(x, dim, descending).indices
+    """Where the values of sort(x, dim, descending) come from (no values, nothing recorded)."""
+    data = x._data.reshape(1) if x._data.ndim == 0 else x._data
+    order = sort_order(data, wrap_dim(dim, x._data.ndim), descending)
+    return _no_grad_result(order.astype(np.int64).reshape(x._data.shape))
 
 
 def topk(x, k, dim=-1, largest=True, sorted=True):  # noqa: A002 - PyTorch's name
@@ -581,8 +587,8 @@ def multinomial(probabilities, num_samples, replacement=False, *, generator=None
     if not replacement and num_samples > p.shape[-1]:
         raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
     rows = p.reshape(int(np.prod(p.shape[:-1])), p.shape[-1]).astype(np.float64)
-    _check_distribution(rows, checked_first=not replacement or num_samples == 1)
     totals = rows.sum(axis=1, keepdims=True)
+    _check_distribution(rows, totals, checked_first=not replacement or num_samples == 1)
     rng = _factories.rng(generator)
     if replacement:
         cumulative = np.cumsum(rows / totals, axis=1)
@@ -595,7 +601,7 @@ def multinomial(probabilities, num_samples, replacement=False, *, generator=None
     return _make(picks.astype(np.int64).reshape(p.shape[:-1] + (num_samples,)))
 
 
-def _check_distribution(rows, checked_first):
+def _check_distribution(rows, totals, checked_first):
     """PyTorch's checks of multinomial's probabilities, in its words: up front when it takes its fast
     path (no replacement, or one sample), else entry by entry as its sampling kernel meets them."""
     if checked_first:
@@ -607,7 +613,7 @@ def _check_distribution(rows, checked_first):
             first = rows.reshape(-1)[np.argmax(bad.reshape(-1))]
             raise RuntimeError("invalid multinomial distribution (encountering probability entry "
                                + ("< 0)" if first < 0 else "= infinity or NaN)"))
-    if np.any(rows.sum(axis=1) <= 0):
+    if np.any(totals <= 0):
         raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
 
 
@@ -770,8 +776,7 @@ def install_methods(Tensor):
 
     def uniform_(self, from_=0.0, to=1.0, *, generator=None):
         """Fill in place with draws from U(from_, to), from gradkit's generator (gk.manual_seed)."""
-        if self._data.dtype.kind != "f":
-            raise NotImplementedError(f'"check_uniform_bounds" not implemented for \'{self.dtype.scalar_name}\'')
+        _factories._floats_only(self._data.dtype, "check_uniform_bounds")
         if from_ > to:
             raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={from_} > to={to}")
         return apply_inplace(self, Uniform, from_, to, _factories.rng(generator))
@@ -780,8 +785,7 @@ def install_methods(Tensor):
         """Fill in place with draws from N(mean, std²), from gradkit's generator (gk.manual_seed)."""
         if std < 0:
             raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
-        if self._data.dtype.kind != "f":
-            raise NotImplementedError(f'"normal_kernel_cpu" not implemented for \'{self.dtype.scalar_name}\'')
+        _factories._floats_only(self._data.dtype, "normal_kernel_cpu")
         return apply_inplace(self, Normal, mean, std, _factories.rng(generator))
 
     def copy_(self, src, non_blocking=False):
