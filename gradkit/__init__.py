@@ -20,8 +20,9 @@ from ._tensor import Size, Tensor
 from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
                                  set_grad_enabled)
 from .ops import (  # noqa: A004
-    abs, add, allclose, amax, amin, argmax, argmin, argsort, atan, bmm, broadcast_to, cat, ceil, chunk,
-    clamp, clip, concat, cos, cumsum, div, dot, equal, exp, expm1, flatten, flip, floor, floor_divide,
+    abs, add, allclose, amax, amin, argmax, argmin, argsort, atan, bmm, broadcast_to, cat, ceil, chunk, diag,
+    bincount, diag_embed, diagonal, diff, histc, histogram, logical_not, masked_select, nonzero, roll, tensor_split, tile, trace,
+    clamp, clip, concat, cos, cumsum, div, dot, equal, erf, exp, expm1, flatten, flip, floor, floor_divide,
     fmod, gather, hstack, index_select, isclose, isfinite, isinf, isnan, log, log10, log1p, log2,
     log_softmax, logsumexp, masked_fill, matmul, max, maximum, mean, min, minimum, mm, mul, multinomial,
     mv, narrow, norm, outer, permute, pow, prod, reciprocal, relu, remainder, reshape, round, rsqrt,

@@ -268,7 +268,7 @@ class Tensor:
     def size(self, dim=None):
         if dim is None:
             return Size(self._data.shape)
-        return self._data.shape[_ops.wrap_dim(dim, self._data.ndim)]
+        return self._data.shape[_dim_of(self, dim)]
 
     @property
     def dtype(self):
@@ -331,7 +331,16 @@ class Tensor:
         return bool(self._data.reshape(()))
 
     def __float__(self):
+        if self._requires_grad and not _SCALAR_WARNED[0]:      # (PyTorch warns once per process)
+            _SCALAR_WARNED[0] = True
+            warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
+                          "Consider using tensor.detach() first.", UserWarning, stacklevel=2)
         return float(self._scalar())
+
+    def storage(self):
+        """The flat memory this tensor (and every view of it) reads (PyTorch's deprecated TypedStorage)."""
+        from ._storage import storage_of
+        return storage_of(self)
 
     def __int__(self):
         return int(self._scalar())
@@ -584,8 +593,31 @@ class Tensor:
     def clone(self):
         return _ops.Clone.apply(self)
 
-    def contiguous(self):
-        return self
+    def contiguous(self, memory_format=None):
+        """self if its elements lie in memory row by row, else such a copy (recorded as a clone)."""
+        return self if self._data.flags.c_contiguous else _ops.Clone.apply(self, "C")
+
+    def is_contiguous(self, memory_format=None):
+        return bool(self._data.flags.c_contiguous)
+
+    def stride(self, dim=None):
+        """Elements to step over in memory to move one along each dim (0 along an expanded dim)."""
+        shape = self._data.shape
+        if self._data.size == 0:        # (numpy gives an empty array strides of 0; PyTorch's are row by row)
+            strides = tuple(int(np.prod(shape[i + 1:])) for i in range(len(shape)))
+        else:
+            strides = tuple(s // self._data.itemsize for s in self._data.strides)
+        return strides if dim is None else strides[_dim_of(self, dim)]
+
+
+def _dim_of(t, dim):
+    """``dim`` as an index into t's shape (size(dim), stride(dim)): a 0-d tensor has none to give."""
+    if t._data.ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    return _ops.wrap_dim(dim, t._data.ndim)
+
+
+_SCALAR_WARNED = [False]
 
 
 class AmbiguousView(Tensor):

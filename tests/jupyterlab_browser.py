@@ -1,7 +1,8 @@
 """JupyterLab on 127.0.0.1 driven by Playwright in Debian's Chromium: shared by the browser tests.
 
 `jupyterlab(work)` starts a server on a free loopback port with its own workspace and
-settings dirs (``work / "settings"``) and yields its URL; `chromium_page()` yields a
+settings dirs (``work / "settings"``) and Binder's JupyterLab settings (binder/overrides.json:
+no "Jupyter news?" toast over the page), and yields its URL; `chromium_page()` yields a
 Playwright page whose requests to any non-local host are aborted (recorded in
 ``page.blocked``); `wait_until_run(page)` waits for the notebook's cells to finish;
 `switch_theme(page, "JupyterLab Dark")` changes the theme from the command palette.
@@ -20,6 +21,7 @@ import pytest
 
 CHROMIUM = "/usr/bin/chromium"
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+BINDER_OVERRIDES = ROOT / "binder" / "overrides.json"
 OUT = ROOT / "test-output" / "browser"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
@@ -49,6 +51,19 @@ def notebook(cells):
     }
 
 
+def app_settings(work):
+    """JupyterLab's application settings dir for a server on ``work``: the environment's own (if
+    any), with Binder's overrides.json put in, as binder/postBuild does on Binder."""
+    from jupyterlab.commands import get_app_dir
+    target = work / ".app-settings"           # (hidden: not listed in the file browser)
+    default = pathlib.Path(get_app_dir()) / "settings"
+    if default.is_dir():
+        shutil.copytree(default, target, dirs_exist_ok=True)
+    target.mkdir(exist_ok=True)
+    shutil.copyfile(BINDER_OVERRIDES, target / "overrides.json")
+    return target
+
+
 @contextlib.contextmanager
 def jupyterlab(work, app="lab"):
     """Start ``jupyter lab`` (or ``notebook``) serving ``work``; yield its base URL."""
@@ -61,7 +76,8 @@ def jupyterlab(work, app="lab"):
          f"--ServerApp.port={port}", "--ServerApp.port_retries=0", "--IdentityProvider.token=",
          "--ServerApp.password=", f"--ServerApp.root_dir={work}", "--LabApp.news_url=None",
          "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-         f"--LabApp.workspaces_dir={work / 'workspaces'}", f"--LabApp.user_settings_dir={work / 'settings'}"],
+         f"--LabApp.workspaces_dir={work / 'workspaces'}", f"--LabApp.user_settings_dir={work / 'settings'}",
+         f"--LabApp.app_settings_dir={app_settings(work)}"],
         stdout=log, stderr=subprocess.STDOUT, env=env, cwd=work)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -120,9 +136,6 @@ def open_notebook(page, url):
     page.wait_for_function("""() => Array.from(document.querySelectorAll('.jp-StatusBar-TextItem'))
         .some(e => /Idle/.test(e.textContent))""", timeout=60000)
     time.sleep(1)
-    no_news = page.locator(".jp-toast-button", has_text="No")   # JupyterLab's "notify about news?" toast
-    if no_news.count() and no_news.first.is_visible():
-        no_news.first.click()
 
 
 def run_cells(page, cells):

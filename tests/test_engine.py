@@ -307,6 +307,25 @@ def test_gradcheck_passes_and_fails():
     assert gradcheck(WrongSquare.apply, (a,), raise_exception=False) is False
 
 
+class CubeWithWrongSecondDerivative(gk.autograd.Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return a ** 3
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return g * 3 * a.detach() ** 2     # right first derivative; detach() hides its own derivative
+
+
+def test_gradgradcheck_passes_and_fails():
+    a = gk.tensor([0.5, -2.0], dtype=gk.float64, requires_grad=True)
+    assert gk.autograd.gradgradcheck(lambda t: t.tanh() * t, (a,)) is True
+    assert gradcheck(CubeWithWrongSecondDerivative.apply, (a,)) is True
+    assert gk.autograd.gradgradcheck(CubeWithWrongSecondDerivative.apply, (a,), raise_exception=False) is False
+
+
 def test_gradcheck_warns_for_float32():
     with pytest.warns(UserWarning, match="is not a double precision floating point"):
         gradcheck(lambda t: t * 2, (gk.tensor([1.0], requires_grad=True),), eps=1e-3, atol=1e-2)

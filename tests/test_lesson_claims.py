@@ -228,6 +228,33 @@ def test_lesson_7_a_custom_function_node_is_named_after_its_class():
     assert y.grad_fn.name() == "CubeBackward" and walk_names(y.sum())[:2] == ["SumBackward0", "CubeBackward"]
 
 
+# ------------------------------------------------------------------ lesson 8
+def test_lesson_8_split_pieces_share_one_node_and_only_they_are_refused():
+    def fresh():
+        x = torch.tensor([0.5, -1.0, 2.0, 3.0], requires_grad=True)
+        return x, x * 2
+
+    x, out = fresh()
+    scale, shift = out.chunk(2)
+    assert scale.grad_fn is shift.grad_fn and scale.grad_fn.name() == "SplitBackward0"
+    assert scale._base is out                                       # a view: it shares out's memory
+    for change in (lambda: scale.clamp_(min=0.1), lambda: scale.__setitem__(0, 5.0), lambda: scale.__iadd__(1)):
+        assert "returns multiple views" in raises(change)
+    assert out.tolist() == [1.0, -2.0, 4.0, 6.0]                     # refused before anything changed
+    positive, copy = scale.clamp(min=0.1), scale.clone()            # the fixes
+    copy.clamp_(min=0.1)
+    assert torch.equal(positive, copy) and positive.tolist() == [1.0, torch.tensor(0.1).item()]
+    assert out.tolist() == [1.0, -2.0, 4.0, 6.0]
+    assert [positive.grad_fn.name(), copy.grad_fn.name()] == ["ClampBackward1", "ClampBackward1"]
+    out.clamp_(min=0.1)                                             # the tensor split: allowed
+    assert "its base or another view of its base has been modified" in raises(lambda: scale * shift)
+    x, out = fresh()
+    first = out[:2]                                                 # exercise 3: one view, its own node
+    first.clamp_(min=0.1)
+    (first * out[2:]).sum().backward()
+    assert x.grad is not None
+
+
 # ------------------------------------------------------------------ the messages the lessons show
 def _first_line(message):
     """A message's first line, without PyTorch's C++ location and with the library prefix neutral."""
@@ -298,6 +325,19 @@ def _non_scalar_backward(lib):                                   # lesson 8
     (lib.tensor([1.0, 2.0, 3.0], requires_grad=True) ** 2).backward()
 
 
+def _split_piece_in_place(lib):                                  # lesson 8
+    out = lib.tensor([0.5, -1.0, 2.0, 3.0], requires_grad=True) * 2
+    scale, shift = out.chunk(2)
+    scale.clamp_(min=0.1)
+
+
+def _split_base_in_place(lib):                                   # lesson 8
+    out = lib.tensor([0.5, -1.0, 2.0, 3.0], requires_grad=True) * 2
+    scale, shift = out.chunk(2)
+    out.clamp_(min=0.1)
+    (scale * shift).sum()
+
+
 def _gradcheck_float32(lib):                                     # lesson 7
     lib.autograd.gradcheck(lambda t: t * t * t, (lib.tensor([1.0, 2.0], requires_grad=True),),
                            raise_exception=False)
@@ -305,7 +345,8 @@ def _gradcheck_float32(lib):                                     # lesson 7
 
 @pytest.mark.parametrize("program", [_int_factory, _int_requires_grad, _backward_twice, _leaf_in_place,
                                      _inference_saved, _non_leaf_off, _non_leaf_grad, _modified_saved_tensor,
-                                     _non_scalar_backward, _gradcheck_float32], ids=lambda f: f.__name__[1:])
+                                     _non_scalar_backward, _split_piece_in_place, _split_base_in_place,
+                                     _gradcheck_float32], ids=lambda f: f.__name__[1:])
 def test_messages_the_lessons_show_start_with_pytorchs_text(program):
     """gradkit's first line is PyTorch's message; anything gradkit adds comes on later lines."""
     assert _caught(gk, program) == _caught(torch, program)

@@ -12,6 +12,7 @@ from torch_twin import close, first_and_second_grads, make_input
 torch = pytest.importorskip("torch")
 # both libraries warn that masked_fill_ on an expanded tensor is deprecated (the fuzzer compares warnings)
 pytestmark = [pytest.mark.filterwarnings("ignore:Use of masked_fill_ on expanded tensors"),
+              pytest.mark.filterwarnings("ignore:TypedStorage is deprecated"),
               pytest.mark.filterwarnings("ignore:std\\(\\). degrees of freedom")]     # (std of one element, both warn)
 
 INPUTS = {
@@ -84,6 +85,47 @@ EXPRESSIONS = [
     "lib.nn.functional.embedding(lib.tensor([0.0]), x)", "lib.nn.functional.embedding(lib.tensor([0], dtype=lib.int32), x)",
     "lib.nn.functional.embedding(lib.tensor([], dtype=lib.int64), x)",
     "(x > 0).clamp_(min=0)", "x.detach().clamp_(min=0.5)",      # clamp_'s cast error names C++ types ("long int")
+    # the smooth activations and erf; the in-place forms save what PyTorch saves (LeakyReluBackward1...)
+    "lib.erf(x)", "x.erf()", "lib.nn.functional.gelu(x)", "lib.nn.functional.gelu(x, approximate='tanh')",
+    "lib.nn.functional.gelu(x, approximate='exact')", "lib.nn.functional.silu(x)", "lib.nn.functional.leaky_relu(x)",
+    "lib.nn.functional.leaky_relu(x, 0.2)", "lib.nn.functional.leaky_relu(x, -0.5)", "lib.nn.functional.elu(x)",
+    "lib.nn.functional.elu(x, alpha=0.5)", "lib.nn.functional.softplus(x)", "lib.nn.functional.softplus(x, beta=2, threshold=1)",
+    "lib.nn.GELU()(x)", "lib.nn.SiLU()(x)", "lib.nn.LeakyReLU(0.1)(x)", "lib.nn.ELU(2.0)(x)", "lib.nn.Softplus(0.5)(x)",
+    "lib.nn.ReLU(inplace=True)(x * 1)", "lib.nn.functional.relu(x * 1, inplace=True)", "lib.nn.functional.relu_(x * 1)",
+    "lib.nn.functional.silu(x * 1, inplace=True)", "lib.nn.LeakyReLU(0.1, inplace=True)(x * 1)",
+    "lib.nn.functional.leaky_relu_(x * 1, -0.5)", "lib.nn.functional.elu_(x * 1)", "lib.nn.ELU(-1.0, inplace=True)(x * 1)",
+    "lib.nn.ReLU(inplace=True)(x)", "(x * 1).relu_()", "(x * 1).exp_()", "(x * 1).tanh_()", "(x * 1).sigmoid_()",
+    "(x * 1).log_()", "(x * 1).sqrt_()", "(x * 1).neg_()", "(x * 1).sin_()", "(x * 1).cos_()",
+    "(x * 1).reciprocal_()", "(x * 1).rsqrt_()", "(x * 1).erf_()", "(x * 1).log1p_()", "(x * 1).expm1_()",
+    "(x * 1).floor_()", "(x * 1).round_()", "(x * 1).sign_()", "(x * 1).pow_(2)", "(x * 1).pow_(x)", "(x * 1).square_()",
+    "(x * 1).clip_(-1, 1)", "x.detach().exp_()", "x.exp_()", "(x > 0).relu_()", "(x * 1).relu_().add_(1)",
+    # memory layout: strides in elements, and contiguous() copying (CloneBackward0) only when it must
+    # (not compared: the strides of an empty tensor's transpose, which numpy does not keep)
+    "x.stride()", "x.t().stride() if x.numel() else None", "x.stride(-1)", "x.t().is_contiguous()", "x.is_contiguous()", "x.t().contiguous()",
+    "x.t().contiguous().view(-1)", "x.t().view(-1)", "x.t().clone().is_contiguous()", "x.t().contiguous().stride() if x.numel() else None",
+    "x.expand(2, *x.shape).stride()", "x.contiguous()",
+    # diagonals, rolls, padding, selections, and names made of other ops (diff, tile, tensor_split, normalize)
+    "x.trace()", "lib.trace(x)", "x.diagonal()", "x.diagonal(1)", "x.diagonal(-1)", "x.diagonal(5)", "x.diagonal(0, 1, 0)",
+    "x.diagonal(0, 0, 0)", "lib.diag(x)", "lib.diag(x, 1)", "lib.diag(x.reshape(-1))", "lib.diag(x.reshape(-1), -1)",
+    "lib.diag_embed(x)", "lib.diag_embed(x, 1)", "x.diagonal().mul_(2)", "(x * 1).diagonal().mul_(2)",
+    "x.roll(1)", "x.roll(1, 0)", "x.roll(-1, -1)", "x.roll((1, 2), (0, 1))", "x.roll((1, 2), (0,))", "lib.roll(x, 1, 5)",
+    "lib.nn.functional.pad(x, (1, 2))", "lib.nn.functional.pad(x, (1, 1, 2, 0), value=3.5)",
+    "lib.nn.functional.pad(x, (-1, 1))", "lib.nn.functional.pad(x, (1,))", "lib.nn.functional.pad(x, (1, 1, 1, 1, 1, 1))",
+    "lib.nn.functional.pad(x, (-5, 0))",
+    "x.masked_select(x > 1)", "x.masked_select(lib.ones(x.shape[-1:], dtype=lib.bool))", "lib.masked_select(x, x < 0)",
+    "x.masked_select(x)", "x.masked_select(lib.ones(4, dtype=lib.bool))",
+    "x.nonzero()", "lib.nonzero(x, as_tuple=True)[0]", "len(x.nonzero(as_tuple=True))", "x.logical_not()", "lib.logical_not(x > 0)",
+    "x.diff()", "x.diff(dim=0)", "x.diff(2)", "lib.diff(x, prepend=x[..., :1]) if x.dim() else 0",
+    "x.tile(2)", "x.tile((2, 1, 1))", "lib.tile(x, (3,))", "x.tensor_split(2)[0]", "x.tensor_split(2)[-1]", "x.tensor_split([1, 2], dim=-1)[1]",
+    "len(lib.tensor_split(x, 3, 0))", "lib.tensor_split(x, 3, 0)[2]", "x.tensor_split(0)",
+    "lib.nn.functional.normalize(x, dim=-1)", "lib.nn.functional.normalize(x, p=1, dim=0)",
+    "lib.histogram(x, 3).hist", "lib.histogram(x, 3).bin_edges", "x.histogram(2, density=True)[0]",
+    "lib.histogram(x, 2, range=(0.0, 1.0))[0]", "lib.histogram(x, lib.tensor([-1.0, 0.0, 2.5]))[0]",
+    "lib.histogram(x, 4, weight=x.detach().abs())[0]", "lib.histc(x, 4) if not x.isnan().any() else None", "lib.histc(x, 3, min=-1, max=1)",
+    "lib.bincount(x.long().abs().reshape(-1))", "lib.bincount(x.long().reshape(-1))",
+    "lib.bincount(x.long().abs().reshape(-1), minlength=6)", "x.storage().tolist()", "len(x.storage())",
+    "x.t().storage().tolist() if x.dim() == 2 else None", "x.storage()[0] if x.numel() else None",
+    "lib.nn.functional.cosine_similarity(x, x + 1, dim=-1)", "lib.nn.functional.cosine_similarity(x, x * 2 + 3, dim=0)",
 ]
 
 

@@ -228,3 +228,45 @@ def test_explain_names_the_split_as_the_reason():
     text = str(gk.explain(p))
     assert "one of several views of y" in text and "split, chunk or unbind" in text and "no_grad" not in text
     assert gk.explain(p).cause == "split_view_changed"
+
+
+# x[key] = v writes into the view the key makes, so PyTorch's refusal names that view's op
+# (Select, Slice; the piece's own op when the key takes all of it), for split pieces and no_grad views alike.
+WRITES = [0, slice(0, 1), slice(0, 2), (slice(None), 0), (0, slice(1, 2)), (slice(0, 2), slice(0, 1)), (Ellipsis, 0),
+          None, (None, 0)]
+
+
+@pytest.mark.parametrize("made_by", ["chunk", "no_grad"])
+@pytest.mark.parametrize("key", WRITES, ids=repr)
+def test_writing_into_a_piece_names_the_view_written_as_torch(made_by, key):
+    torch = pytest.importorskip("torch")
+    from torch_twin import in_gradkit_words
+
+    def refusal(lib):
+        a = lib.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True) * 1
+        if made_by == "chunk":
+            piece = a.chunk(1)[0]
+        else:
+            with lib.no_grad():
+                piece = a[0:2]
+        try:
+            piece[key] = 5.0
+        except RuntimeError as error:
+            return str(error).split(" Given that", 1)[0]
+        return None
+    ours, theirs = refusal(gk), refusal(torch)
+    assert theirs is not None and ours == in_gradkit_words(theirs)
+
+
+def test_pieces_of_a_vector_unbound_are_views():
+    torch = pytest.importorskip("torch")
+
+    def run(lib):
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True) * 1
+        pieces = x.unbind()
+        try:
+            pieces[1].add_(1)
+        except RuntimeError as error:
+            return pieces[1].grad_fn.name(), str(error)[:60]
+        return None
+    assert run(gk) == run(torch) and run(gk) is not None

@@ -66,7 +66,7 @@ def first_and_second_grads(lib, total, x, seen):
     try:
         (g,) = lib.autograd.grad(total, x, create_graph=True, allow_unused=True)
     except RuntimeError as error:            # (an op with no derivative: the error is the observation)
-        return [("error", type(error).__name__, first_line(error))]
+        return [("error", type(error).__name__, in_gradkit_words(first_line(error)))]
     found = [seen(g) if g is not None else None]
     if g is not None and g.requires_grad:
         (gg,) = lib.autograd.grad((g * g).sum(), x, allow_unused=True)

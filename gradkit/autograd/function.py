@@ -136,6 +136,7 @@ class BackwardNode(Node):
     materialize_grads = True
     _untracked = None         # position -> weakref to an operand tensor that did not require grad
     numbers_are_inputs = False   # True for arithmetic: `x + 3` lists 3 as an input, like PyTorch
+    lists_untracked_inputs = True    # next_functions has (None, 0) for inputs that need no grad (False: left out)
     saved_names = ()          # PyTorch's names of the saved slots: ("self", "other") -> _saved_self, ...
     saved_as_list = False     # True: the one saved name means all slots (IndexBackward0's _saved_indices)
 
@@ -218,7 +219,7 @@ class BackwardNode(Node):
         """One (node, output_nr) per tensor input, as in PyTorch; (None, 0) where no grad flows."""
         result = []
         for edge, shape in zip(self._edges, self._input_shapes):
-            if edge is None and shape is None:
+            if edge is None and (shape is None or not self.lists_untracked_inputs):
                 continue
             if edge is None:
                 result.append((None, 0))
@@ -311,6 +312,7 @@ class Function:
         cls._node_class = type(name.rpartition("::")[2], (BackwardNode,), {
             "_function": cls, "_backward": staticmethod(cls.backward), "__module__": cls.__module__, **namespaced,
             "numbers_are_inputs": getattr(cls, "numbers_are_inputs", False),
+            "lists_untracked_inputs": getattr(cls, "lists_untracked_inputs", True),
             "saved_names": getattr(cls, "saved_names", ()),
             "saved_as_list": getattr(cls, "saved_as_list", False),
             **_saved_attribute_properties(cls)})
@@ -522,20 +524,24 @@ _MULTI_OUTPUT_TEXT = (" This view is the output of a function that returns multi
                       "an out-of-place one.")
 
 
-def _ambiguous_view_message(view, node, indirect):
+def _ambiguous_view_message(view, node, indirect, written_by=None):
     """PyTorch's refusal to record (or rebuild) the history of a view made under no_grad, or of one
-    of the views that one op (split, chunk, unbind) returned, in the words of its handle_view_on_rebase."""
+    of the views that one op (split, chunk, unbind) returned, in the words of its handle_view_on_rebase.
+    ``written_by``: the op of the view of ``view`` that ``view[key] = v`` writes into (e.g. "Select")."""
     modified = "its base or another view of its base has been" if indirect else "is being"
-    op = re.sub(r"Backward\d*$", "", node.name()) if node is not None else None
+    if written_by is not None:
+        op, nr = written_by, 0
+    else:
+        op, nr = (re.sub(r"Backward\d*$", "", node.name()), view._output_nr) if node is not None else (None, 0)
     if view._view_of[3] is MULTI_OUTPUT:
-        if node is None:
+        if op is None:
             return f"A view was created in no_grad mode and {modified} modified inplace with grad mode enabled." \
                 + _MULTI_OUTPUT_TEXT
-        return f"Output {view._output_nr} of {op} is a view and {modified} modified inplace." + _MULTI_OUTPUT_TEXT
-    if node is None:
+        return f"Output {nr} of {op} is a view and {modified} modified inplace." + _MULTI_OUTPUT_TEXT
+    if op is None:
         prefix = "A view was created in"
     else:
-        prefix = f"Output {view._output_nr} of {op} is a view of a view which was created in"
+        prefix = f"Output {nr} of {op} is a view of a view which was created in"
     return (f"{prefix} no_grad mode and {modified} modified inplace with grad mode enabled. Given that this "
             "use case is ambiguous and error-prone, it is forbidden. You can clarify your code by moving both "
             "the view and the inplace either both inside the no_grad block (if you don't want the inplace to "

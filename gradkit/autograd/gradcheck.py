@@ -9,7 +9,7 @@ import warnings
 
 import numpy as np
 
-from .grad_mode import no_grad
+from .grad_mode import enable_grad, no_grad
 
 
 class GradcheckError(RuntimeError):
@@ -99,3 +99,29 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
 
 def _show(matrix):
     return "\n" + np.array2string(matrix, precision=4, suppress_small=True)
+
+
+def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
+    """True if ``func``'s second derivatives match central differences of its first ones.
+
+    As PyTorch's: gradcheck of x, v -> autograd.grad(func(x), x, v, create_graph=True), where the
+    ``grad_outputs`` v (random, from a fixed seed, unless given) are checked as inputs too.
+    """
+    from .._tensor import Tensor, _make
+    from . import grad       # (the package's: loaded by the time this runs)
+    inputs = _as_tuple(inputs)
+    if grad_outputs is None:
+        rng = np.random.default_rng(0)
+        grad_outputs = tuple(_make(rng.standard_normal(o._data.shape).astype(o._data.dtype), requires_grad=True)
+                             for o in _as_tuple(func(*inputs)))
+    grad_outputs = _as_tuple(grad_outputs)
+    n = len(inputs)
+
+    def first_derivatives(*args):
+        wanted = [t for t in args[:n] if isinstance(t, Tensor) and t._requires_grad]
+        with enable_grad():       # (gradcheck's finite differences run under no_grad)
+            found = grad(_as_tuple(func(*args[:n])), wanted, args[n:], create_graph=True, allow_unused=True)
+        return tuple(g if g is not None else t.new_zeros(t.shape) for g, t in zip(found, wanted))
+
+    return gradcheck(first_derivatives, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol,
+                     raise_exception=raise_exception)

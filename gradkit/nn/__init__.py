@@ -6,13 +6,16 @@
 """
 from . import functional, init, utils
 from .containers import ModuleDict, ModuleList, Sequential
-from .layers import MLP, Dropout, Embedding, Flatten, Identity, Linear, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .layers import (ELU, GELU, MLP, Dropout, Embedding, Flatten, Identity, LeakyReLU, Linear, LogSoftmax, ReLU, SiLU,
+                     Sigmoid, Softmax, Softplus, Tanh)
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss, NLLLoss,
                    SmoothL1Loss)
 from .module import Module
+from .normalization import BatchNorm1d, LayerNorm
 from .parameter import Parameter
 
 __all__ = ["Parameter", "Module", "Linear", "Embedding", "Sequential", "ModuleList", "ModuleDict", "ReLU", "Tanh", "Sigmoid",
+           "GELU", "SiLU", "LeakyReLU", "ELU", "Softplus", "LayerNorm", "BatchNorm1d",
            "Dropout", "Flatten", "Identity", "Softmax", "LogSoftmax", "MLP", "MSELoss", "L1Loss", "HuberLoss",
            "SmoothL1Loss", "NLLLoss", "CrossEntropyLoss", "BCELoss", "BCEWithLogitsLoss", "functional", "init",
            "utils"]

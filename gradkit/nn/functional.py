@@ -16,12 +16,17 @@ import warnings
 import numpy as np
 
 from .. import _dtype, ops
-from .._tensor import Tensor
+from .._tensor import Tensor, _make
+from ..autograd.grad_mode import no_grad
 from ..autograd.function import Function
 from ..ops._base import Op, broadcast_error
+from ..ops.activation import (Elu, EluOfResult, Gelu, LeakyRelu, LeakyReluOfResult, Silu,
+                              Softplus)
+from ..ops.inplace import apply_inplace
+from ..ops.normalization import NativeBatchNorm, NativeLayerNorm
 from ..ops.arithmetic import Div, Mul
 from ..ops.linalg import matrix_product
-from ..ops.shape import IndexPutImpl, View
+from ..ops.shape import ConstantPadNd, IndexPutImpl, View
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -137,10 +142,55 @@ def _constant(value):
 
 
 # ---------------------------------------------------------------- activations
-def relu(input):  # noqa: A002 - PyTorch's argument name
-    """max(input, 0), element-wise."""
+def relu(input, inplace=False):  # noqa: A002 - PyTorch's argument name
+    """max(input, 0), element-wise (``inplace=True``: written back into input, as ``input.relu_()``)."""
     _require_tensors("relu", input=input)
-    return ops.relu(input)
+    return input.relu_() if inplace else ops.relu(input)
+
+
+def relu_(input):  # noqa: A002
+    _require_tensors("relu_", input=input)
+    return input.relu_()
+
+
+def gelu(input, approximate="none"):  # noqa: A002
+    """x Φ(x), Φ the standard normal CDF (``approximate="tanh"``: GPT-2's tanh formula for it)."""
+    _require_tensors("gelu", input=input)
+    return Gelu.apply(input, approximate)
+
+
+def silu(input, inplace=False):  # noqa: A002
+    """x σ(x) (also called swish)."""
+    _require_tensors("silu", input=input)
+    return apply_inplace(input, Silu) if inplace else Silu.apply(input)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):  # noqa: A002
+    """x where x > 0, else negative_slope * x: a small gradient keeps flowing for negative inputs."""
+    _require_tensors("leaky_relu", input=input)
+    if inplace:
+        return apply_inplace(input, LeakyReluOfResult, negative_slope)
+    return LeakyRelu.apply(input, negative_slope)
+
+
+def leaky_relu_(input, negative_slope=0.01):  # noqa: A002
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def elu(input, alpha=1.0, inplace=False):  # noqa: A002
+    """x where x > 0, else alpha * (eˣ - 1): smooth, and negative outputs down to -alpha."""
+    _require_tensors("elu", input=input)
+    return apply_inplace(input, EluOfResult, alpha) if inplace else Elu.apply(input, alpha)
+
+
+def elu_(input, alpha=1.0):  # noqa: A002
+    return elu(input, alpha, inplace=True)
+
+
+def softplus(input, beta=1.0, threshold=20.0):  # noqa: A002
+    """log(1 + e^(beta x)) / beta, a smooth relu; linear where beta x > threshold."""
+    _require_tensors("softplus", input=input)
+    return Softplus.apply(input, beta, threshold)
 
 
 def tanh(input):  # noqa: A002
@@ -218,6 +268,7 @@ class Embedding(Op):
     row's grad back into that row (repeats add up; the ``padding_idx`` row gets none)."""
 
     computes = False
+    lists_untracked_inputs = False      # PyTorch's node has one edge, to the weight (the indices never get one)
 
     @staticmethod
     def forward(ctx, weight, indices, padding_idx):
@@ -245,18 +296,101 @@ class Embedding(Op):
         return IndexPutImpl.apply(zeros, grad.reshape(-1, ctx.shape[1]), (index.reshape(-1),)), None, None
 
 
+def pad(input, pad, mode="constant", value=None):  # noqa: A002
+    """Pad (or, with negative counts, cut) x's last dims: ``pad`` = (left, right) for the last dim, then
+    (top, bottom) for the one before, ... Only mode="constant" (filled with ``value``, default 0)."""
+    _require_tensors("pad", input=input)
+    if mode != "constant":
+        raise NotImplementedError(f"gradkit's pad has mode='constant' only, not mode={mode!r}")
+    return ConstantPadNd.apply(input, tuple(int(p) for p in pad), 0 if value is None else value)
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12):  # noqa: A002
+    """input divided by its p-norm along ``dim`` (at least eps), as PyTorch computes it."""
+    _require_tensors("normalize", input=input)
+    return input / input.norm(p, dim, keepdim=True).clamp(min=eps).expand_as(input)
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """cos of the angle between x1 and x2 along ``dim``: each divided by its norm (at least eps), then summed products."""
+    _require_tensors("cosine_similarity", x1=x1, x2=x2)
+    common = _promote_types(x1._data.dtype, x2._data.dtype)
+    if common.kind != "f":
+        raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is {_torch_name(common)}")
+    n1 = x1.norm(2, dim, keepdim=True).clamp(min=eps)
+    n2 = x2.norm(2, dim, keepdim=True).clamp(min=eps)
+    return ((x1 / n1) * (x2 / n2)).sum(dim)
+
+
+# ---------------------------------------------------------------- normalization
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):  # noqa: A002
+    """Normalise each sample over its last dims (``normalized_shape``) to mean 0, variance 1; then
+    ``* weight + bias``. One recorded op: NativeLayerNormBackward0."""
+    _require_tensors("layer_norm", input=input)
+    if not isinstance(normalized_shape, (tuple, list)) and type(normalized_shape).__name__ != "Size":
+        raise TypeError("layer_norm(): argument 'normalized_shape' (position 2) must be tuple of ints, "
+                        f"not {_qualified_type(normalized_shape)}")
+    shape = tuple(int(n) for n in normalized_shape)
+    if tuple(input.shape[input.dim() - len(shape):]) != shape or len(shape) > input.dim():
+        raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape "
+                           f"[*, {', '.join(map(str, shape))}], but got input of size{list(input.shape)}")
+    for name, tensor in (("weight", weight), ("bias", bias)):
+        if tensor is not None and tuple(tensor.shape) != shape:
+            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
+                               f"{list(tensor.shape)} and normalized_shape = {list(shape)}")
+    _require_float_of(input, "LayerNormKernelImpl")
+    return NativeLayerNorm.apply(input, shape, weight, bias, eps)
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,  # noqa: A002
+               momentum=0.1, eps=1e-5):
+    """Normalise each channel (dim 1) over the batch: in training with the batch's mean and (biased)
+    variance, which also move ``running_mean``/``running_var`` (unbiased) by ``momentum``; in eval
+    with the running averages. One recorded op: NativeBatchNormBackward0."""
+    _require_tensors("batch_norm", input=input)
+    channels = input.shape[1] if input.dim() > 1 else 1
+    for name, tensor in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
+                         ("bias", bias)):
+        if tensor is not None and tensor.numel() != channels:
+            raise RuntimeError(f"{name} should contain {channels} elements not {tensor.numel()}")
+    if not training and (running_mean is None or running_var is None):
+        raise RuntimeError(f"running_{'mean' if running_mean is None else 'var'} must be defined in evaluation mode")
+    if training and input.numel() // channels <= 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
+    _require_float_of(input, "batch_norm")
+    out = NativeBatchNorm.apply(input, weight, bias, running_mean, running_var, training, eps)
+    if training and running_mean is not None:
+        _move_running_stats(input, running_mean, running_var, momentum)
+    return out
+
+
+def _move_running_stats(input, running_mean, running_var, momentum):  # noqa: A002
+    """running = (1 - momentum) * running + momentum * batch statistic (the variance unbiased), in place."""
+    a = input._data
+    axes = (0,) + tuple(range(2, a.ndim))
+    n = a.size // a.shape[1]
+    with no_grad():
+        running_mean.mul_(1 - momentum).add_(_make(a.mean(axis=axes)), alpha=momentum)
+        running_var.mul_(1 - momentum).add_(_make(a.var(axis=axes) * a.dtype.type(n / (n - 1))), alpha=momentum)
+
+
+def _require_float_of(input, kernel):  # noqa: A002
+    if input._data.dtype.kind != "f":
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{input.dtype.scalar_name}\'')
+
+
 def embedding(input, weight, padding_idx=None):  # noqa: A002 - PyTorch's argument name
     """``weight[input]``: the rows of the table ``weight`` for each integer in ``input``."""
-    if weight._data.ndim == 0:
-        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
-    return Embedding.apply(weight, input, padding_row(padding_idx, weight._data.shape[0]))
+    if padding_idx:               # (PyTorch reads the table's size only for a padding_idx other than 0)
+        padding_idx = padding_row(padding_idx, weight.size(0))
+    return Embedding.apply(weight, input, padding_idx)
 
 
 def padding_row(padding_idx, rows):
     """padding_idx as a row number (a negative one counts from the end), or None; PyTorch's assertion
-    when it is outside the table."""
-    if padding_idx is None:
-        return None
+    when it is outside the table (not checked for 0, as in PyTorch)."""
+    if padding_idx is None or padding_idx == 0:
+        return padding_idx
     if not -rows <= padding_idx < rows:
         raise AssertionError("Padding_idx must be within num_embeddings")
     return padding_idx % rows
@@ -426,8 +560,9 @@ class HuberLoss(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        # the slope is d itself inside ±delta, ±delta outside
-        return _pointwise_loss_backward(ctx, grad, lambda d, delta: d.clamp(-delta, delta))
+        # the slope is d itself inside ±delta, ±delta outside (from |d| = delta on: PyTorch's second
+        # derivative there is 0, not clamp's 1)
+        return _pointwise_loss_backward(ctx, grad, lambda d, delta: _clipped_slope(d, delta))
 
 
 class SmoothL1Loss(Op):
@@ -442,7 +577,13 @@ class SmoothL1Loss(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        return _pointwise_loss_backward(ctx, grad, lambda d, beta: (d / beta).clamp(-1.0, 1.0))
+        return _pointwise_loss_backward(ctx, grad, lambda d, beta: _clipped_slope(d, beta) / beta)
+
+
+def _clipped_slope(d, limit):
+    """d where |d| < limit, else ±limit, a constant (nan stays nan): Huber's and smooth L1's slope. Its
+    own derivative is 1 strictly inside, 0 from |d| = limit on and at nan, as PyTorch's."""
+    return ops.where(d.abs() < limit, d, d.detach().clamp(-limit, limit))
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):  # noqa: A002

@@ -72,11 +72,86 @@ class Embedding(Module):
         return f"{self.num_embeddings}, {self.embedding_dim}{padding}"
 
 
-class ReLU(Module):
-    """max(x, 0) element-wise: ``gk.nn.ReLU()(gk.tensor([-1., 2.]))`` is ``tensor([0., 2.])``."""
+class _MaybeInPlace(Module):
+    """An activation with PyTorch's ``inplace=`` option: write the result back into the input."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
+
+
+class ReLU(_MaybeInPlace):
+    """max(x, 0) element-wise: ``gk.nn.ReLU()(gk.tensor([-1., 2.]))`` is ``tensor([0., 2.])``.
+    ``inplace=True`` writes the result back into the input (saving memory; the input is then changed)."""
 
     def forward(self, input):  # noqa: A002
-        return F.relu(input)
+        return F.relu(input, self.inplace)
+
+
+class SiLU(_MaybeInPlace):
+    """x σ(x) element-wise (swish)."""
+
+    def forward(self, input):  # noqa: A002
+        return F.silu(input, self.inplace)
+
+
+class GELU(Module):
+    """x Φ(x) element-wise, Φ the standard normal CDF (``approximate="tanh"``: the tanh formula)."""
+
+    def __init__(self, approximate="none"):
+        super().__init__()
+        self.approximate = approximate
+
+    def forward(self, input):  # noqa: A002
+        return F.gelu(input, approximate=self.approximate)
+
+    def extra_repr(self):
+        return f"approximate={self.approximate!r}"
+
+
+class LeakyReLU(Module):
+    """x where x > 0, else negative_slope * x."""
+
+    def __init__(self, negative_slope=0.01, inplace=False):
+        super().__init__()
+        self.negative_slope, self.inplace = negative_slope, inplace
+
+    def forward(self, input):  # noqa: A002
+        return F.leaky_relu(input, self.negative_slope, self.inplace)
+
+    def extra_repr(self):
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
+
+
+class ELU(Module):
+    """x where x > 0, else alpha * (eˣ - 1)."""
+
+    def __init__(self, alpha=1.0, inplace=False):
+        super().__init__()
+        self.alpha, self.inplace = alpha, inplace
+
+    def forward(self, input):  # noqa: A002
+        return F.elu(input, self.alpha, self.inplace)
+
+    def extra_repr(self):
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class Softplus(Module):
+    """log(1 + e^(beta x)) / beta element-wise: a smooth relu."""
+
+    def __init__(self, beta=1.0, threshold=20.0):
+        super().__init__()
+        self.beta, self.threshold = beta, threshold
+
+    def forward(self, input):  # noqa: A002
+        return F.softplus(input, self.beta, self.threshold)
+
+    def extra_repr(self):
+        return f"beta={self.beta}, threshold={self.threshold}"
 
 
 class Tanh(Module):

@@ -13,7 +13,10 @@ import inspect
 
 import numpy as np
 
-from .arithmetic import (Add, Div, FloorDivide, Fmod, FmodScalar, Mul, Neg, Pow, PowTensor, Remainder,
+from .activation import Elu, Erf, Gelu, LeakyRelu, Silu, Softplus
+from .diagonal import diag, diag_embed, diagonal, trace
+from .histogram import bincount, histc, histogram
+from .arithmetic import (Add, Div, FloorDivide, FloorDivideInPlace, Fmod, FmodScalar, Mul, Neg, Pow, PowTensor, Remainder,
                          RemainderOfNumber, RemainderScalar, RPow, RSub, Sub)
 from . import logical
 from .inplace import apply_inplace, apply_setitem
@@ -24,7 +27,8 @@ from .pointwise import (Abs, Atan, Ceil, Clamp, Cos, Exp, Expm1, Floor, Log, Log
 from .reduce import (Amax, Amin, Cumsum, Logsumexp, Max, MaxDim, Mean, MeanDim, Min, MinDim, Prod, ProdDim, Sort,
                      SortResult, SortStable, sort_order, Std, Sum, SumDim, Topk, TopkResult, MaxResult, MinResult, Var,
                      return_types)
-from .shape import (_expanded_shape, Cat, Clone, Copy, Expand, Fill, FillWithTensor, Flip, Permute, ReshapeAlias,
+from .shape import (_expanded_shape, Cat, Clone, ConstantPadNd, Copy, Expand, Fill, FillWithTensor, Flip, MaskedSelect,
+                    Permute, ReshapeAlias, Roll,
                     Normal, Repeat, Slice, Split, SplitWithSizes, Squeeze, SqueezeDim, Stack, T, ToCopy, Transpose,
                     Tril, Triu, Unbind, Uniform, UnsafeView, Unsqueeze, View, Zero, gather, index_select,
                     _index_error, _index_key, index, without_leading_ones)
@@ -173,6 +177,10 @@ def expm1(x):
     return Expm1.apply(x)
 
 
+def erf(x):
+    return Erf.apply(x)
+
+
 def log2(x):
     return Log2.apply(x)
 
@@ -315,7 +323,7 @@ def reshape(x, *shape):
     if viewable:
         return (View if data.flags.c_contiguous else ReshapeAlias).apply(x, shape)
     # PyTorch: a reshape that cannot be a view copies first (CloneBackward0, then UnsafeViewBackward0)
-    return UnsafeView.apply(Clone.apply(x), shape)
+    return UnsafeView.apply(Clone.apply(x, "C"), shape)
 
 
 def _check_viewable(array, shape):
@@ -572,6 +580,72 @@ def triu(x, diagonal=0):
     return Triu.apply(x, _int_argument(diagonal, "triu", "diagonal", 2))
 
 
+def roll(x, shifts, dims=None):
+    """x's elements moved ``shifts`` places along ``dims`` (all of x, flattened, when dims is None), wrapping around."""
+    shifts = tuple(shifts) if isinstance(shifts, (tuple, list)) else (shifts,)
+    dims = tuple(dims) if isinstance(dims, (tuple, list)) else (None if dims is None else (dims,))
+    if len(shifts) != (len(dims) if dims is not None else 1):
+        raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims or ())}")
+    if dims and x._data.ndim == 0:
+        raise IndexError(f"Dimension specified as {dims[0]} but tensor has no dimensions")
+    return Roll.apply(x, shifts, dims)
+
+
+def masked_select(x, mask):
+    """The elements of x where ``mask`` (bool, broadcast to x's shape) is True, as a 1-D tensor."""
+    return MaskedSelect.apply(x, mask)
+
+
+def nonzero(x, *, as_tuple=False):
+    """The indices of x's non-zero elements: an (n, x.dim()) int64 tensor, or one 1-D tensor per dim."""
+    data = x._data.reshape(1) if x._data.ndim == 0 else x._data     # (a 0-d tensor: as its one element)
+    found = [i.astype(np.int64) for i in np.nonzero(data)]
+    if as_tuple:
+        return tuple(_no_grad_result(i) for i in found)
+    if x._data.ndim == 0:
+        return _no_grad_result(np.zeros((len(found[0]), 0), dtype=np.int64))
+    return _no_grad_result(np.stack(found, axis=1))
+
+
+def logical_not(x):
+    return _no_grad_result(np.logical_not(x._data))
+
+
+def diff(x, n=1, dim=-1, prepend=None, append=None):
+    """Differences of neighbours along ``dim`` (``n`` times): x[1:] - x[:-1], recorded as a subtraction."""
+    if x._data.ndim == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    if prepend is not None or append is not None:
+        x = cat([t for t in (prepend, x, append) if t is not None], dim)
+    for _ in range(n):
+        length = x.shape[dim] - 1
+        if length < 0:                  # nothing to subtract: PyTorch hands back an empty tensor, untracked
+            return _no_grad_result(x._data.copy())
+        x = narrow(x, dim, 1, length) - narrow(x, dim, 0, length)
+    return x
+
+
+def tile(x, *dims):
+    """x repeated ``dims[i]`` times along dim i; missing leading counts are 1 (unlike repeat)."""
+    dims = _shape_arg(dims)
+    return repeat(x, *((1,) * (x._data.ndim - len(dims)) + tuple(dims)))
+
+
+def tensor_split(x, indices_or_sections, dim=0):
+    """x cut along ``dim`` into n nearly equal pieces (the first ones one longer), or at the given indices."""
+    if x._data.ndim == 0:
+        raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims")
+    size = x.shape[dim]
+    if isinstance(indices_or_sections, int):
+        if indices_or_sections <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {indices_or_sections}")
+        per, extra = divmod(size, indices_or_sections)
+        bounds = np.cumsum([0] + [per + (i < extra) for i in range(indices_or_sections)]).tolist()
+    else:
+        bounds = [0] + [builtins.min(builtins.max(int(i), 0), size) for i in indices_or_sections] + [size]
+    return tuple(narrow(x, dim, start, builtins.max(end - start, 0)) for start, end in zip(bounds, bounds[1:]))
+
+
 def multinomial(probabilities, num_samples, replacement=False, *, generator=None):
     """Indices drawn with the given (unnormalised) probabilities, per row: int64, no gradient.
     Without replacement it draws as PyTorch does: the top ``num_samples`` of p / Exp(1) noise."""
@@ -765,6 +839,9 @@ def install_methods(Tensor):
         mask, value = check_masked_fill(self, mask, value)
         return apply_inplace(self, MaskedFillTensor if isinstance(value, Tensor) else MaskedFill, mask, value)
 
+    def remainder_(self, other):
+        return apply_inplace(self, Remainder if isinstance(other, Tensor) else RemainderScalar, other)
+
     def clamp_(self, min=None, max=None):  # noqa: A002
         return apply_inplace(self, Clamp, min, max)
 
@@ -881,6 +958,8 @@ def install_methods(Tensor):
         "__pow__": pow, "__rpow__": reflected(pow), "__neg__": lambda self: Neg.apply(self),
         "__pos__": lambda self: self, "__abs__": abs, "__matmul__": _matmul_operator, "__rmatmul__": reflected(_matmul_operator),
         "__iadd__": add_, "__isub__": sub_, "__imul__": inplace(Mul), "__itruediv__": inplace(Div),
+        "__ifloordiv__": inplace(FloorDivideInPlace), "floor_divide_": inplace(FloorDivideInPlace), "__imod__": remainder_,
+        "remainder_": remainder_,
         "__getitem__": index, "__setitem__": setitem,
         "__eq__": _comparison(np.equal), "__ne__": _comparison(np.not_equal), "__lt__": _comparison(np.less),
         "__le__": _comparison(np.less_equal), "__gt__": _comparison(np.greater), "__ge__": _comparison(np.greater_equal),
@@ -897,7 +976,7 @@ def install_methods(Tensor):
         "reshape": reshape, "view": view, "flatten": flatten, "transpose": transpose, "permute": permute,
         "squeeze": squeeze, "unsqueeze": unsqueeze, "expand": expand, "expand_as": expand_as,
         "T": property(T), "mT": property(mT),
-        "log1p": log1p, "expm1": expm1, "log2": log2, "log10": log10, "rsqrt": rsqrt, "atan": atan, "arctan": atan,
+        "log1p": log1p, "expm1": expm1, "erf": erf, "log2": log2, "log10": log10, "rsqrt": rsqrt, "atan": atan, "arctan": atan,
         "floor": floor, "ceil": ceil, "round": round, "trunc": trunc, "fix": trunc, "square": square,
         "isnan": isnan, "isinf": isinf, "isfinite": isfinite, "masked_fill": masked_fill,
         "amax": amax, "amin": amin, "logsumexp": logsumexp, "cumsum": cumsum, "flip": flip,
@@ -908,7 +987,18 @@ def install_methods(Tensor):
         "repeat": repeat, "split": split, "chunk": _method(chunk), "unbind": _method(unbind), "narrow": _method(narrow),
         "sort": sort, "argsort": argsort, "topk": _method(topk), "tril": _method(tril), "triu": _method(triu),
         "multinomial": _method(multinomial),
-        "add_": add_, "sub_": sub_, "mul_": inplace(Mul), "div_": inplace(Div), "clamp_": clamp_,
+        "trace": trace, "diagonal": diagonal, "diag": diag, "diag_embed": diag_embed, "roll": roll,
+        "masked_select": masked_select, "nonzero": nonzero, "logical_not": logical_not, "diff": diff, "tile": tile,
+        "tensor_split": tensor_split, "histogram": histogram, "histc": histc, "bincount": bincount,
+        "add_": add_, "sub_": sub_, "mul_": inplace(Mul), "div_": inplace(Div), "clamp_": clamp_, "clip_": clamp_,
+        "pow_": lambda self, exponent: apply_inplace(self, PowTensor if isinstance(exponent, Tensor) else Pow, exponent),
+        "square_": lambda self: apply_inplace(self, Pow, 2),
+        # the unary ones: x.relu_() is relu(x) written back into x (its saved output is x itself)
+        **{name + "_": inplace(op) for name, op in (
+            ("relu", Relu), ("sigmoid", Sigmoid), ("tanh", Tanh), ("exp", Exp), ("log", Log), ("sqrt", Sqrt),
+            ("rsqrt", Rsqrt), ("abs", Abs), ("neg", Neg), ("sin", Sin), ("cos", Cos), ("reciprocal", Reciprocal),
+            ("erf", Erf), ("log1p", Log1p), ("expm1", Expm1), ("floor", Floor), ("ceil", Ceil), ("round", Round),
+            ("trunc", Trunc), ("sign", Sign))},
         "fill_": fill_, "zero_": zero_, "copy_": copy_, "uniform_": uniform_, "normal_": normal_,
         "equal": equal, "allclose": allclose,
         "eq": _comparison(np.equal), "ne": _comparison(np.not_equal), "lt": _comparison(np.less),

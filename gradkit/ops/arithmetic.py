@@ -199,10 +199,11 @@ class NoDerivative(Op):
 
     backward_name = "torch::autograd::NotImplemented"
     numbers_are_inputs = True
+    lists_untracked_inputs = False      # PyTorch's NotImplemented node has edges only to inputs that require grad
     aten_name = None
 
     @classmethod
-    def backward(cls, ctx, grad):
+    def backward(cls, ctx, *grads):
         raise RuntimeError(f"derivative for aten::{cls.aten_name} is not implemented")
 
 
@@ -216,6 +217,13 @@ class FloorDivide(NoDerivative):
     def forward(ctx, a, b):
         da, db = _divisible(a, b)
         return binary(np.floor_divide, a, b) if da.dtype.kind != "b" else np.floor_divide(da, db)
+
+
+class FloorDivideInPlace(FloorDivide):
+    """x //= y (floor_divide_): PyTorch's error names the in-place function."""
+
+    backward_name = "torch::autograd::NotImplemented"
+    aten_name = "floor_divide_"
 
 
 class RemainderOfNumber(NoDerivative):

@@ -107,7 +107,8 @@ def apply_inplace(t, fn, *args):
         root = t._view_of[0] if t._view_of is not None else None
         if root is not None and (t._requires_grad or others_require or root._requires_grad):
             if t._view_of[3]:       # made under no_grad (PyTorch will not guess which history is meant), or by split
-                raise RuntimeError(_ambiguous_view_message(t, own_grad_fn(t), indirect=False))
+                written = _written_view_op(args[0], t._data.shape) if fn is CopySlices else None
+                raise RuntimeError(_ambiguous_view_message(t, own_grad_fn(t), indirect=False, written_by=written))
             if (t._requires_grad or root._requires_grad) and root.grad_fn is None:
                 raise RuntimeError(VIEW_OF_LEAF_ERROR + _LEAF_HINT)
         elif t._requires_grad and t.grad_fn is None:
@@ -127,6 +128,7 @@ def apply_inplace(t, fn, *args):
                 _rebase_root(root, t, result, listed)
             take_history(t, result)
             t._bump_version()        # ... and so are the views of the same memory (sync_view)
+            _saved_output_is(t, result.grad_fn)
             return t
     else:
         _check_overlap(t, fn, args)
@@ -134,6 +136,34 @@ def apply_inplace(t, fn, *args):
     _write(t, raw, fn, args)
     t._bump_version()
     return t
+
+
+def _written_view_op(key, shape):
+    """PyTorch writes ``t[key] = v`` into the view the key makes (select, slice...), so its refusal
+    names that view's op: the last one that is not a no-op (a slice of everything is t itself)."""
+    name, dim = None, 0
+    for k in key:
+        if k is Ellipsis:
+            dim += len(shape) - sum(1 for j in key if j is not None and j is not Ellipsis)
+        elif k is None:
+            name = "Unsqueeze"
+        elif isinstance(k, slice):
+            if k.indices(shape[dim]) != (0, shape[dim], 1):
+                name = "Slice"
+            dim += 1
+        else:
+            name, dim = "Select", dim + 1
+    return name
+
+
+def _saved_output_is(t, node):
+    """An op that saved its output (x.relu_(), x.exp_(), ...) saved what PyTorch's in-place op saves: t
+    itself, at its new version, so a later in-place change of t is refused when backward needs it."""
+    saved = node._saved
+    if any(entry[0] == "output" for entry in saved):
+        box = t._version_box
+        node._saved = tuple(("output", (entry[1][0], t._data, box), box[0]) if entry[0] == "output" else entry
+                            for entry in saved)
 
 
 def _rebase_root(root, view, result, args):

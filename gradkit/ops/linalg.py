@@ -267,7 +267,7 @@ def _folded_matmul(a, b):
     if not transpose:
         return out
     out = Transpose.apply(out, -2, -1)
-    return out if out._data.flags.c_contiguous else Clone.apply(out)       # .contiguous()
+    return out if out._data.flags.c_contiguous else Clone.apply(out, "C")       # .contiguous()
 
 
 def _batched_matmul(a, b):

@@ -16,15 +16,16 @@ from ..autograd.grad_mode import _state
 from .pointwise import where
 from .shape import Expand, ScatterInto, Spread, Unsqueeze, zeros_without_history
 
-def _values_indices(name):
-    """PyTorch's torch.return_types.<name>: a (values, indices) named tuple, printed as PyTorch prints it."""
+def named_result(name, fields=("values", "indices")):
+    """PyTorch's torch.return_types.<name>: a named tuple, printed as PyTorch prints it."""
     def __repr__(self):
-        return f"gradkit.return_types.{name}(\nvalues={self.values!r},\nindices={self.indices!r})"
-    return type(name, (namedtuple(name, ["values", "indices"]),),
+        shown = ",\n".join(f"{field}={value!r}" for field, value in zip(fields, self))
+        return f"gradkit.return_types.{name}(\n{shown})"
+    return type(name, (namedtuple(name, fields),),
                 {"__slots__": (), "__repr__": __repr__, "__module__": "gradkit.return_types"})
 
 
-MaxResult, MinResult = _values_indices("max"), _values_indices("min")
+MaxResult, MinResult = named_result("max"), named_result("min")
 
 
 def _unreduce(grad, shape, axes, keepdim):
@@ -153,8 +154,10 @@ class MinDim(MaxDim):
     arg = staticmethod(np.argmin)
 
 
-SortResult, TopkResult = _values_indices("sort"), _values_indices("topk")
-return_types = types.SimpleNamespace(max=MaxResult, min=MinResult, sort=SortResult, topk=TopkResult)   # gk.return_types
+SortResult, TopkResult = named_result("sort"), named_result("topk")
+HistogramResult = named_result("histogram", ("hist", "bin_edges"))
+return_types = types.SimpleNamespace(max=MaxResult, min=MinResult, sort=SortResult, topk=TopkResult,
+                                     histogram=HistogramResult)   # gk.return_types
 
 
 def sort_order(data, axis, descending):

@@ -827,7 +827,7 @@ class Unbind(Split):
 
     @staticmethod
     def key(sizes, dim, nr):
-        return _at(dim, nr)
+        return _at(dim, nr) + (Ellipsis,)     # (the Ellipsis: a 0-d view, not a copied scalar, from a 1-D x)
 
     @staticmethod
     def backward(ctx, *grads):
@@ -860,13 +860,16 @@ class Triu(Tril):
 
 
 class Clone(Op):
+    """A copy. Its memory keeps the input's layout, as PyTorch's clone does (a transposed tensor's
+    clone is transposed too); ``order="C"`` lays it out row by row (contiguous())."""
+
     @staticmethod
-    def forward(ctx, x):
-        return x._data.copy()
+    def forward(ctx, x, order="K"):
+        return x._data.copy(order=order)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad
+        return grad, None
 
 
 class ToCopy(Op):
@@ -985,3 +988,90 @@ class Copy(Op):
     def backward(ctx, grad):
         grad_src = grad if ctx.src_dtype == grad.dtype.np else ToCopy.apply(grad, ctx.src_dtype)
         return grad * 0.0, grad_src
+
+
+class Roll(Op):
+    """x.roll(shifts, dims): elements moved ``shifts`` places along ``dims``, the ones pushed off one end
+    coming back at the other (a copy); its backward rolls the grad back."""
+
+    computes = False
+
+    @staticmethod
+    def forward(ctx, x, shifts, dims):
+        ctx.shifts, ctx.dims = shifts, dims
+        if x._data.size == 0:                  # (PyTorch checks no dim of an empty tensor)
+            return x._data.copy()
+        if dims is None:                       # the flattened tensor, shape kept
+            return np.roll(x._data, shifts[0])
+        return np.roll(x._data, shifts, tuple(wrap_dim(d, x._data.ndim) for d in dims))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Roll.apply(grad, tuple(-s for s in ctx.shifts), ctx.dims), None, None
+
+
+class ConstantPadNd(Op):
+    """F.pad(x, pad, value=v): ``pad`` gives (before, after) counts for the last dim, then the one before
+    it...; negative counts cut elements off. Its backward pads the grad by the opposite counts."""
+
+    computes = False
+    saved_attributes = {"pad": "pad"}
+
+    @staticmethod
+    def forward(ctx, x, pad, value):
+        a = x._data
+        if len(pad) % 2:
+            raise RuntimeError("Padding length must be divisible by 2")
+        if len(pad) > 2 * a.ndim:
+            raise RuntimeError("Padding length should be less than or equal to two times the input dimension but "
+                               f"got padding length {len(pad)} and input of dimension {a.ndim}")
+        ctx.pad = pad
+        widths = [(0, 0)] * (a.ndim - len(pad) // 2) + [(pad[i], pad[i + 1]) for i in range(len(pad) - 2, -1, -2)]
+        cut = tuple(slice(max(-before, 0), a.shape[d] - max(-after, 0)) for d, (before, after) in enumerate(widths))
+        for d, (before, after) in enumerate(widths):
+            if a.shape[d] - max(-before, 0) - max(-after, 0) < 0:
+                raise RuntimeError("narrow(): length must be non-negative.")
+        grow = [(max(before, 0), max(after, 0)) for before, after in widths]
+        return np.pad(a[cut], grow, constant_values=value)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return ConstantPadNd.apply(grad, tuple(-p for p in ctx.pad), 0), None, None
+
+
+class MaskedSelect(Op):
+    """x.masked_select(mask): the elements where the (broadcast) mask is True, as a 1-D tensor."""
+
+    computes = False
+
+    @staticmethod
+    def forward(ctx, x, mask):
+        if mask._data.dtype != np.bool_:
+            raise RuntimeError("masked_select: expected BoolTensor for mask")
+        error = broadcast_error((mask, x))          # (PyTorch names the mask tensor a)
+        if error is not None:
+            raise error
+        data, ctx.mask = np.broadcast_arrays(x._data, mask._data)
+        return data[ctx.mask]
+
+    @staticmethod
+    def backward(ctx, grad):
+        return MaskedScatter.apply(grad, ctx.mask), None
+
+
+class MaskedScatter(Op):
+    """masked_select's backward: zeros, with the grad's elements where the mask is True."""
+
+    backward_name = "MaskedScatterBackward0"
+    computes = False
+
+    @staticmethod
+    def forward(ctx, grad, mask):
+        ctx.mask = mask
+        out = np.zeros(mask.shape, dtype=grad._data.dtype)
+        out[mask] = grad._data
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_grad):
+        return MaskedSelect.apply(grad_grad, _make(ctx.mask)), None

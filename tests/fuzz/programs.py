@@ -55,6 +55,28 @@ LINALG = [
     "({x} > 0).any()", "gk.all({x} < 1)", "gk.any({x})",
     "gk.cat([{x}, {y}], {d})", "gk.stack([{x}, {x}], {d})", "gk.where({x} > 0, {x}, 0.0)",
 ]
+# The pieces and orderings learners take apart tensors with (one node for all pieces of a split), and
+# makemore's index tools. Whole results (tuples) are not compared, so each takes one piece or field.
+# topk only where the input has no ties along {d} (see _propose): which tied value it picks is torch's own.
+PIECES = [
+    "{x}.split(2)[0]", "{x}.split(1, {d})[-1]", "gk.split({x}, [1, 2], dim={d})[1]", "{x}.chunk(2, {d})[0]",
+    "{x}.chunk(2)[-1]", "{x}.unbind(0)[0]", "{x}.unbind({d})[-1]", "{x}.narrow({d}, 0, 1)", "{x}.narrow({d}, 1, 2)",
+    "{x}.sort({d}).values", "{x}.sort({d}, descending=True)[0]", "{x}.sort({d})[1]",
+    "{x}.sort(dim={d}, descending=True).indices", "{x}.argsort({d})", "{x}.argsort({d}, descending=True)",
+    "{x}.gather({d}, {x}.argsort({d}))", "{x}.topk(1, {d}).values", "{x}.topk(2, {d})[1]",
+    "{x}.topk(2, {d}, largest=False)[0]", "{x}.max(dim={d})[0]", "{x}.max(dim={d}).indices",
+    "{x}.min(dim={d}, keepdim=True).values", "{x}.sum(axis={d}, keepdims=True)", "{x}.sum(axis=0)",
+    "{x}.mean(axis={d}, keepdims=True)", "{x}.tril()", "{x}.triu(1)", "{x}.tril(-1)",
+    # no derivative in torch either: backward through them raises "derivative for aten::... is not implemented"
+    "{x} // 2", "{x} // {y}", "gk.floor_divide({x}, {y})", "gk.floor_divide({x}, 1.5)", "3 % {x}", "2.5 % {x}",
+    "{x} % 2",
+    "gk.nn.functional.one_hot({x}.argmax(-1), 3)", "gk.nn.functional.one_hot({x}, 3).float()",
+    "gk.nn.functional.one_hot({x}.argmax(-1), {y}.shape[0]).float() @ {y}",
+    "gk.nn.functional.embedding({x}.argmax(-1), {y})", "gk.nn.functional.embedding({x}, {y}, padding_idx=0)",
+]
+# nn.Embedding starts from random rows, which differ between the libraries: the program sets them.
+EMBEDDING = ("emb = gk.nn.Embedding(3, 2)\nemb.weight.data = gk.tensor([[1., 2.], [3., 4.], [5., 6.]])\n"
+             "{out} = emb({x}.argmax(-1))")
 LOSSES = [
     "gk.nn.functional.mse_loss({x}, {y})", "gk.nn.functional.mse_loss({x}, {y}, reduction='none')",
     "gk.nn.functional.l1_loss({x}, {y})", "gk.nn.functional.huber_loss({x}, {y}, delta=0.5)",
@@ -76,6 +98,10 @@ MUTATE = [
     "{x}.register_hook(lambda g: g * 2)", "{x}.register_hook(lambda g: calls.append('{x}'))",
     "{x}.grad = {y}", "{x}.grad = {x}", "{x}.data = {y}.long()", "{x}[0] = float('nan')",
     "{x}.copy_({y})", "{x}.copy_({y}.detach())", "{x}[0].mul_(2)", "{x}.view(-1).add_({y})",
+    # split/chunk/unbind pieces share their base's memory, but where autograd records the change torch refuses
+    # it ("... output of a function that returns multiple views"); narrow's single view may be changed
+    "{x}.split(1)[0].mul_(2)", "{x}.unbind(0)[-1].add_(1)", "{x}.chunk(2, {d})[0].zero_()",
+    "{x}.narrow({d}, 0, 1).mul_(2)",
 ]
 NO_GRAD = ["with gk.no_grad():\n    {body}"]
 BACKWARD = [
@@ -118,6 +144,14 @@ def _pick(rng, names):
     return names[min(len(names) - 1, int(rng.expovariate(0.6)))] if rng.random() < 0.7 else rng.choice(names)
 
 
+def _has_ties(t, dim):
+    """Whether some values along ``dim`` are equal, or more than one is nan."""
+    if t.dim() == 0:
+        return False
+    ordered = t.detach().double().sort(dim).values
+    return bool((ordered.diff(dim=dim) == 0).any() or (ordered.isnan().sum(dim) > 1).any())
+
+
 def _propose(rng, namespace, library, out):
     names = sorted(_tensors(namespace, library), key=lambda n: -int(n[1:]))
     if not names or rng.random() < 0.15:
@@ -127,8 +161,10 @@ def _propose(rng, namespace, library, out):
     ndim = namespace[x].dim()
     d = rng.randrange(-ndim, ndim) if ndim else rng.choice([0, -1])
     roll = rng.random()
-    if roll < 0.36:
+    if roll < 0.31:
         text = f"{out} = {rng.choice(UNARY)}"
+    elif roll < 0.39:
+        text = EMBEDDING if rng.random() < 0.05 else f"{out} = {rng.choice(PIECES)}"
     elif roll < 0.50:
         text = f"{out} = {rng.choice(BINARY)}"
     elif roll < 0.59:
@@ -136,13 +172,15 @@ def _propose(rng, namespace, library, out):
     elif roll < 0.75:
         text = rng.choice(MUTATE)
     elif roll < 0.83:
-        body = rng.choice([f"{out} = {rng.choice(UNARY + BINARY + LINALG)}", rng.choice(MUTATE)])
+        body = rng.choice([f"{out} = {rng.choice(UNARY + PIECES + BINARY + LINALG)}", rng.choice(MUTATE)])
         text = NO_GRAD[0].replace("{body}", body)
     else:
         text = rng.choice(BACKWARD)
     if "register_hook" in text and namespace[x]._is_view():
         # torch 2.13 segfaults on a hook on a view whose base was changed in place under no_grad
         text = "{x}.retain_grad()"
+    if ".topk(" in text and _has_ties(namespace[x], d):
+        text = "{out} = {x}.sort({d}, descending=True).values"     # topk-ties (tests/torch_quirks.py)
     return text.format(x=x, y=y, d=d, out=out)
 
 
