@@ -203,8 +203,23 @@ def grad_zeroed_in_place(lib):
     return w, None, {"w": w}
 
 
+def backward_stopped_by_an_error(lib):
+    w = lib.tensor([-1.0, 2.0], requires_grad=True)
+    h = w * 2
+    h.relu_()                    # relu saved its output: h itself
+    h.add_(1)                    # ... changed here, so backward must refuse
+    try:
+        h.sum().backward()
+    except RuntimeError:
+        pass
+    return w, h, {"w": w, "h": h}
+
+
 # program, cause, words the sentence must contain (the cause AND the tensor or op where it happened)
 SITUATIONS = [
+    (backward_stopped_by_an_error, "backward_failed",
+     ["a backward() through h's graph stopped with an error at ReluBackward0",
+      "has been modified by an inplace operation"]),
     (never_tracked, "never_tracked", ["x.requires_grad is False (it never required grad)"]),
     (int_tensor, "int_dtype", ["counts has dtype gradkit.int64"]),
     (detached, "detached", ["h is x.detach()"]),
@@ -363,6 +378,7 @@ TORCH_CAUSES = {
     "zeroed_not_none": "zeros", "multiplied_by_zero": "true_zero", "relu_dead": "true_zero",
     "true_zero_graph_freed": "zeros", "one_pass": "holds_grad", "accumulated_three_passes": "holds_grad",
     "stale_after_step": "holds_grad", "grad_zeroed_in_place": "zeros",
+    "backward_stopped_by_an_error": "cleared_or_unfilled",     # (torch keeps no record of the failed pass)
 }
 
 
@@ -488,3 +504,13 @@ def test_every_builtin_op_has_its_derivative_rule_in_words():
     ops = [op for op in subclasses(Op) if op not in never_a_grad_fn]
     assert len(ops) > 100
     assert [op.backward_name for op in ops if op.backward_name not in DERIVATIVES] == []
+
+
+def test_explain_reads_names_whose_history_can_no_longer_be_read():
+    """A chunk piece whose base changed in place raises on .grad_fn: explain must not trip over it."""
+    b = gk.tensor([1.0, 2.0], requires_grad=True)
+    y = b * 1
+    piece, _ = y.chunk(2)
+    y.mul_(2)
+    answer = gk.explain(b, output=y, names={"b": b, "y": y, "piece": piece})
+    assert answer.cause == "no_backward_yet" and "y.backward() will fill it" in str(answer)

@@ -130,6 +130,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
         # several times gets the sum of its gradients added once: .grad + (g1 + g2).
         pre_hooks = _node_hooks_in_use[0] or capture_node    # (else no node can have any: skip the look)
         pending = {}              # id(leaf) -> [leaf, summed grad or None, edges in], leaves without hooks
+        node = None
         try:
             while heap:
                 node, grads = waiting.pop(-heappop(heap))
@@ -191,9 +192,16 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                         else:
                             leaf_buffers.pop(key, None)
                             _deliver_to_leaf(target, g, accumulate, capture_leaf, captured, create_graph, touched)
-        except BaseException:
+        except BaseException as error:
             _deliver_finished(pending, roots, runs, accumulate, capture_leaf, captured, create_graph, touched)
+            # for gk.explain: the op backward stopped at, and what it raised
+            failed = f"{type(error).__name__}: {str(error).split(chr(10))[0].split(' Hint:')[0]}"
+            for stopped_at in ([node] if node is not None else []) + roots:
+                stopped_at._failed_with = failed
             raise
+        for root in roots:
+            if root._failed_with is not None:
+                root._failed_with = None
         for leaf, g, _ in pending.values():
             if g is not None:
                 _deliver_to_leaf(leaf, g, accumulate, capture_leaf, captured, create_graph, touched)

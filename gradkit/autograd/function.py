@@ -135,6 +135,7 @@ class BackwardNode(Node):
     _retained = None          # output_nr -> weakref to a tensor that called retain_grad()
     materialize_grads = True
     _untracked = None         # position -> weakref to an operand tensor that did not require grad
+    _failed_with = None       # "Error: message" of the last backward() started here, if it failed (gk.explain)
     numbers_are_inputs = False   # True for arithmetic: `x + 3` lists 3 as an input, like PyTorch
     lists_untracked_inputs = True    # next_functions has (None, 0) for inputs that need no grad (False: left out)
     saved_names = ()          # PyTorch's names of the saved slots: ("self", "other") -> _saved_self, ...

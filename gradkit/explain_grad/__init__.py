@@ -239,6 +239,12 @@ class _Explainer(Answer):
                             f"(gradkit records every backward pass that writes a .grad).",
                             f"Compute an output from {me} and call output.backward(); pass output= to have "
                             f"explain check that output's graph.")
+        stopped = self.facts.failed_at
+        if self.facts.reaches and stopped is not None:
+            return self.say("backward_failed",
+                            f"{me}.grad is None: a backward() through {self.graph} stopped with an error at "
+                            f"{self.namer.op(stopped)} before {me}'s gradient was complete: {stopped._failed_with}",
+                            f"Fix what the error names, compute {self.out} again, then call backward().")
         return self.say("no_backward_yet",
                         f"{me}.grad is None: no backward() pass has written it yet.", self.next_step())
 

@@ -13,11 +13,13 @@ class GraphFacts:
     constant_in   an op that took t as an operand while t did not require grad (not recorded)
     cuts          untracked operands of the graph's ops, as (op, tensor): where tracking stopped
     freed         an op of the graph was already run by backward and freed what it saved
+    failed_at     an op of the graph at which a backward() stopped with an error (its ``_failed_with``)
     n_ops         how many ops the graph has
     """
 
     def __init__(self, t, roots):
         self.roots = roots
+        self.failed_at = None
         self.reaches = any(r is t for r in roots if r._requires_grad)
         self.recorded_in = self.constant_in = None
         self.cuts = []
@@ -27,6 +29,8 @@ class GraphFacts:
         for node in walk(*roots):
             self.n_ops += 1
             self.freed = self.freed or node._freed
+            if node._failed_with is not None and self.failed_at is None:
+                self.failed_at = node
             if target_fn is not None and node is target_fn:
                 self.reaches, self.recorded_in = True, self.recorded_in or node
             for edge in node._edges:

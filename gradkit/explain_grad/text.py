@@ -1,6 +1,9 @@
 """The answer object of gk.explain and the names its sentences use."""
 import html
 
+from .._tensor import Tensor
+from ..autograd.function import own_grad_fn
+
 
 class Explanation(str):
     """What gk.explain found: the sentence(s) as a str (so print(), ``in`` and JSON work as
@@ -65,7 +68,7 @@ class Namer:
         if node is None:
             return "an op"
         for key in self._by_id.values():
-            if getattr(self._objects.get(key), "grad_fn", None) is node:
+            if _grad_fn_of(self._objects.get(key)) is node:
                 return f"{node.name()} (the op that made {key})"
         return node.name()
 
@@ -90,3 +93,10 @@ class Answer:
 
     def say(self, cause, *sentences):
         return Explanation(cause, self.me, " ".join(s for s in sentences if s))
+
+
+def _grad_fn_of(value):
+    """A named object's grad_fn, without raising for a view whose history can no longer be read."""
+    if isinstance(value, Tensor):
+        return own_grad_fn(value)
+    return getattr(value, "grad_fn", None)
