@@ -14,8 +14,9 @@ from ._device import device, get_default_device, set_default_device
 from ._dtype import (bool, double, dtype, float, float16, float32, float64, half, int, int8, int16,  # noqa: A004
                      int32, int64, long, uint8)
 from ._factories import (Generator, arange, as_tensor, default_generator, empty, eye, from_numpy, full, full_like,
-                         initial_seed, linspace, manual_seed, ones, ones_like, rand, rand_like, randint, randn,
-                         randn_like, randperm, seed, tensor, zeros, zeros_like)
+                         get_num_threads, initial_seed, linspace, logspace, manual_seed, ones, ones_like, rand,
+                         rand_like, randint, randn, randn_like, randperm, seed, set_num_threads, tensor, zeros,
+                         zeros_like)
 from ._tensor import Size, Tensor
 from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
                                  set_grad_enabled)

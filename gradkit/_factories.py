@@ -232,6 +232,27 @@ def linspace(start, end, steps, dtype=None, requires_grad=False, device=None):
     return _finish(np.linspace(start, end, steps).astype(_np_dtype(dtype)), requires_grad, device=device)
 
 
+def logspace(start, end, steps, base=10.0, dtype=None, requires_grad=False, device=None):
+    """``steps`` numbers from base**start to base**end, evenly spaced in their exponent."""
+    return _finish(np.logspace(start, end, steps, base=base).astype(_np_dtype(dtype)), requires_grad, device=device)
+
+
+_threads = [1]
+
+
+def set_num_threads(n):
+    """Accepted for PyTorch code that calls it; gradkit's ops run on the calling thread (numpy's
+    matrix products may use more, as its BLAS decides)."""
+    if not isinstance(n, int) or isinstance(n, bool) or n <= 0:
+        raise RuntimeError("set_num_threads expects a positive integer")
+    _threads[0] = n
+
+
+def get_num_threads():
+    """The number last given to set_num_threads (1 until then: gradkit's ops run on one thread)."""
+    return _threads[0]
+
+
 def eye(n, m=None, dtype=None, requires_grad=False, device=None):
     return _finish(np.eye(n, m, dtype=_np_dtype(dtype)), requires_grad, device=device)
 

@@ -125,6 +125,7 @@ EXPRESSIONS = [
     "lib.bincount(x.long().abs().reshape(-1))", "lib.bincount(x.long().reshape(-1))",
     "lib.bincount(x.long().abs().reshape(-1), minlength=6)", "x.storage().tolist()", "len(x.storage())",
     "x.t().storage().tolist() if x.dim() == 2 else None", "x.storage()[0] if x.numel() else None",
+    "lib.logspace(0, 2, 5)", "lib.logspace(-1, x.numel(), 4, base=2.0, dtype=lib.float64)", "lib.logspace(0, 1, 0)",
     "lib.nn.functional.cosine_similarity(x, x + 1, dim=-1)", "lib.nn.functional.cosine_similarity(x, x * 2 + 3, dim=0)",
 ]
 

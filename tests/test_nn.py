@@ -234,6 +234,23 @@ def test_init_helpers_fill_in_place():
     assert nn.init.calculate_gain("relu") == pytest.approx(math.sqrt(2))
 
 
+@pytest.mark.parametrize("fill, kwargs, std", [
+    ("kaiming_normal_", {"nonlinearity": "tanh"}, (5 / 3) / math.sqrt(300)),
+    ("kaiming_normal_", {"mode": "fan_out", "nonlinearity": "relu"}, math.sqrt(2) / math.sqrt(2000)),
+    ("kaiming_normal_", {}, math.sqrt(2 / (1 + 0.01 ** 2)) / math.sqrt(300)),
+    ("xavier_normal_", {"gain": 2.0}, 2.0 * math.sqrt(2 / 2300)),
+])
+def test_normal_inits_have_their_standard_deviation(fill, kwargs, std):
+    gk.manual_seed(0)
+    w = getattr(nn.init, fill)(gk.empty(2000, 300), **kwargs)
+    assert abs(float(w.std()) / std - 1) < 0.01 and abs(float(w.mean())) < 0.01 * std * 10
+
+
+def test_kaiming_refuses_an_unknown_mode():
+    with pytest.raises(ValueError, match=r"Mode fan_up not supported, please use one of \['fan_in', 'fan_out'\]"):
+        nn.init.kaiming_normal_(gk.empty(3, 4), mode="fan_up")
+
+
 # ------------------------------------------------------------------ containers
 def _kinds(modules):
     return [type(m).__name__ for m in modules]

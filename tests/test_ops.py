@@ -461,3 +461,14 @@ def test_uniform_and_normal_fill_in_place_with_the_asked_distribution():
     assert u.min() >= -2 and u.max() < 3 and abs(float(u.mean()) - 0.5) < 0.05
     n = gk.zeros(20000, dtype=gk.float64).normal_(1.0, 0.5)
     assert n.dtype == gk.float64 and abs(float(n.mean()) - 1.0) < 0.02 and abs(float(n.std()) - 0.5) < 0.02
+
+
+def test_set_num_threads_is_accepted_and_read_back():
+    """PyTorch scripts often start with torch.set_num_threads(1); gradkit takes it (its ops run on one thread)."""
+    try:
+        gk.set_num_threads(2)
+        assert gk.get_num_threads() == 2
+        with pytest.raises(RuntimeError, match="positive integer"):
+            gk.set_num_threads(0)
+    finally:
+        gk.set_num_threads(1)
