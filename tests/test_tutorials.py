@@ -74,9 +74,24 @@ def tensor_differences(gradkit_tensors, torch_tensors):
         g, t = gradkit_tensors.get(name), torch_tensors.get(name)
         if g is None or t is None:
             found.append(f"{name}: only in {'torch' if g is None else 'gradkit'}")
-        elif g.shape != t.shape or not np.allclose(g, t, rtol=RTOL, atol=ATOL, equal_nan=True):
+        elif g.shape != t.shape or not np.allclose(g, t, rtol=RTOL, atol=_tensor_atol(t), equal_nan=True):
             found.append(f"{name}: gradkit {np.array2string(g, threshold=6)} | torch {np.array2string(t, threshold=6)}")
     return found
+
+
+def _tensor_atol(t):
+    """ATOL, or 1e-4 of the tensor's largest magnitude if more: weights trained for thousands of float32
+    steps carry rounding differences of the size of their updates (1e-4 of the scale measured), which
+    near-zero entries cannot meet relatively. A wrong gradient is off by far more."""
+    finite = np.abs(t[np.isfinite(t)]) if t.size else np.zeros(0)
+    return max(ATOL, 1e-4 * float(finite.max(initial=0.0)))
+
+
+def test_tensor_comparison_tolerates_only_training_rounding():
+    w = np.array([3.0, -0.0076, 0.5])
+    assert tensor_differences({"w": w + [0, 2.8e-5, 0]}, {"w": w}) == []
+    assert tensor_differences({"w": w + [0, 5e-4, 0]}, {"w": w}) != []
+    assert tensor_differences({"w": w * 1.01}, {"w": w}) != []
 
 
 def test_the_corpus_is_big_enough_and_cites_its_sources():
