@@ -285,9 +285,14 @@ def _floats_only(np_dtype, kernel):
     return np_dtype
 
 
-def randint(low, high=None, size=(), *, generator=None, dtype=None, device=None):
+def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None):
+    """Integers drawn uniformly from [low, high): randint(high, size) or randint(low, high, size)."""
+    if size is None and isinstance(high, (tuple, list)):      # randint(high, size): the size came second
+        low, high, size = 0, low, high
     if high is None:
         low, high = 0, low
+    if size is None:
+        raise TypeError("randint() missing 1 required positional arguments: \"size\"")
     return _finish(rng(generator).integers(low, high, size=_size((size,), "randint")).astype(_np_dtype(dtype, _dtype.int64.np)), False, device=device)
 
 

@@ -78,7 +78,7 @@ def test_repr_is_like_pytorchs():
         "  (0): Linear(in_features=2, out_features=3, bias=True)\n"
         "  (1): Tanh()\n"
         "  (2): Sequential(\n"
-        "    (0): Dropout(p=0.1)\n"
+        "    (0): Dropout(p=0.1, inplace=False)\n"
         "    (1): Sigmoid()\n"
         "  )\n"
         ")")
@@ -120,6 +120,9 @@ def test_state_dict_round_trip():
     assert not any(t.requires_grad for t in state.values())
     result = target.load_state_dict(state)
     assert result.missing_keys == [] and result.unexpected_keys == []
+    assert repr(result) == "<All keys matched successfully>"       # what a notebook cell shows, as in PyTorch
+    partial = target.load_state_dict({"out.bias": state["out.bias"]}, strict=False)
+    assert repr(partial).startswith("_IncompatibleKeys(missing_keys=['hidden.weight', 'hidden.bias', 'out.weight']")
     x = gk.randn(3, 2)
     assert np.array_equal(source(x).detach().numpy(), target(x).detach().numpy())
     target.hidden.weight.grad = None

@@ -106,8 +106,12 @@ def test_dropout_zeroes_or_scales_and_eval_is_identity():
     assert 0.15 < (out.detach().numpy() == 0).mean() < 0.35
     out.sum().backward()
     assert np.array_equal(x.grad.numpy(), out.detach().numpy())     # grad is the same mask
-    assert out.grad_fn.name() == "NativeDropoutBackward0"
+    assert out.grad_fn.name() == "MulBackward0"          # as PyTorch records dropout on the CPU
     assert F.dropout(x, p=0.5, training=False) is x
+    y = x * 1
+    assert F.dropout(y, p=0.5, inplace=True) is y and y._version == 1 and y.grad_fn.name() == "MulBackward0"
+    assert str(gk.nn.Dropout(0.2)) == "Dropout(p=0.2, inplace=False)"
+    assert str(gk.nn.Dropout(0.1, inplace=True)) == "Dropout(p=0.1, inplace=True)"
 
 
 def test_dropout_rejects_bad_probability():

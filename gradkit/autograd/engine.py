@@ -19,7 +19,7 @@ from .. import _events
 from .._dtype import from_numpy_dtype
 from .._tensor import Tensor, _make
 from ..ops._base import loud_numpy, quiet_numpy   # gradkit.ops is loaded before the engine (see _tensor.py)
-from ..ops.shape import SumTo
+from ..ops.shape import sum_to
 from .function import FREED, BackwardNode
 from .grad_mode import BY_GRADKIT, _leaf_hooks_in_use, _node_hooks_in_use, _state
 
@@ -389,7 +389,7 @@ def _sum_to_shape(g, shape, node):
             f"Function {node.name()} returned an invalid gradient - got {list(gshape)} "
             f"but expected shape compatible with {list(shape)}"
         )
-    return SumTo.apply(g, shape)
+    return sum_to(g, shape)
 
 
 def _expandable(shape, target):

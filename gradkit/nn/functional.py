@@ -17,14 +17,15 @@ import numpy as np
 
 from .. import _dtype, ops
 from .._tensor import Tensor, _make
-from ..autograd.grad_mode import no_grad
+from ..autograd.grad_mode import _state, no_grad
 from ..autograd.function import Function
 from ..ops._base import Op, broadcast_error
 from ..ops.activation import (Elu, EluOfResult, Gelu, LeakyRelu, LeakyReluOfResult, Silu,
                               Softplus)
 from ..ops.inplace import apply_inplace
+from ..ops.attention import AttentionForCpu, attention_mask
 from ..ops.normalization import NativeBatchNorm, NativeLayerNorm
-from ..ops.arithmetic import Div, Mul
+from ..ops.arithmetic import Div, Mul, MulScalar
 from ..ops.linalg import matrix_product
 from ..ops.shape import ConstantPadNd, IndexPutImpl, View
 
@@ -322,6 +323,30 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     return ((x1 / n1) * (x2 / n2)).sum(dim)
 
 
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False,  # noqa: A002
+                                 scale=None, enable_gqa=False):
+    """softmax(query @ keyᵀ * scale + mask) @ value, scale = 1/sqrt(query.size(-1)) by default.
+
+    ``is_causal=True``: each position attends only to itself and earlier ones (a lower-triangular
+    mask); ``attn_mask``: bool (True = may attend) or added to the scores. 4-D inputs without dropout
+    are one recorded op, as in PyTorch on the CPU; otherwise the ops of its "math" path are recorded.
+    """
+    _require_tensors("scaled_dot_product_attention", query=query, key=key, value=value)
+    if enable_gqa:
+        raise NotImplementedError("gradkit's scaled_dot_product_attention has no grouped-query attention")
+    scale = 1.0 / float(np.sqrt(query.shape[-1])) if scale is None else float(scale)
+    mask = attention_mask(attn_mask, is_causal, query.shape[-2], key.shape[-2], query._data.dtype)
+    if (query.dim() == 4 and dropout_p == 0.0 and value.shape[-1] == query.shape[-1]
+            and query.shape[:2] == key.shape[:2] == value.shape[:2]):       # PyTorch's CPU kernel takes these
+        return AttentionForCpu.apply(query, key, value, mask, scale, is_causal)
+    root = float(np.sqrt(scale))          # (the math path scales q and kᵀ by sqrt(scale) each, as PyTorch's)
+    scores = MulScalar.apply(query, root) @ MulScalar.apply(key.transpose(-2, -1), root)
+    if mask is not None:
+        scores = scores + _make(mask)
+    weights = dropout(scores.softmax(-1), dropout_p) if dropout_p > 0 else scores.softmax(-1)
+    return weights @ value
+
+
 # ---------------------------------------------------------------- normalization
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):  # noqa: A002
     """Normalise each sample over its last dims (``normalized_shape``) to mean 0, variance 1; then
@@ -383,6 +408,8 @@ def embedding(input, weight, padding_idx=None):  # noqa: A002 - PyTorch's argume
     """``weight[input]``: the rows of the table ``weight`` for each integer in ``input``."""
     if padding_idx:               # (PyTorch reads the table's size only for a padding_idx other than 0)
         padding_idx = padding_row(padding_idx, weight.size(0))
+    if weight.dim() == 0 and weight.requires_grad and _state.off_by is None:
+        weight.size(0)            # (PyTorch's recording reads it first: its IndexError, not "must be 2-D")
     return Embedding.apply(weight, input, padding_idx)
 
 
@@ -438,35 +465,24 @@ def _torch_name(np_dtype):
 
 
 # -------------------------------------------------------------------- dropout
-class NativeDropout(Function):
-    """Zero each element with probability p and scale the rest by 1/(1-p)."""
+def dropout(input, p=0.5, training=True, inplace=False):  # noqa: A002
+    """During training, zero random elements (probability p) and scale the others by 1/(1-p); else identity.
 
-    backward_name = "NativeDropoutBackward0"
-    forward_calls_ops = False     # numpy alone (see ops.Op)
-
-    @staticmethod
-    def forward(ctx, input, p):  # noqa: A002
-        from .._factories import generator
-        x = input._data
-        keep = generator().random(x.shape) >= p
-        ctx.mask = keep.astype(x.dtype) * x.dtype.type(1.0 / (1.0 - p))
-        return x * ctx.mask
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad * ctx.mask, None
-
-
-def dropout(input, p=0.5, training=True):  # noqa: A002
-    """During training, zero random elements (probability p) and scale the others by 1/(1-p); else identity."""
+    Recorded as PyTorch records it on the CPU: a multiplication by that fixed random mask (MulBackward0),
+    whose backward multiplies the grad by the same mask.
+    """
     _require_tensors("dropout", input=input)
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return input
+    x = input._data
     if p == 1.0:
-        return input * 0.0
-    return NativeDropout.apply(input, float(p))
+        mask = np.zeros((), dtype=x.dtype)
+    else:
+        from .._factories import generator
+        mask = (generator().random(x.shape) >= p).astype(x.dtype) * x.dtype.type(1.0 / (1.0 - p))
+    return input.mul_(_make(mask)) if inplace else input * _make(mask)
 
 
 # --------------------------------------------------------------------- losses
@@ -974,8 +990,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if label_smoothing <= 0:
         return nll
     smooth = _uniform_target_loss(log_probs, labels, class_dim, weight, ignore_index, reduction)
-    return (_MulByNumber.apply(nll, 1 - label_smoothing)
-            + _MulByNumber.apply(smooth, label_smoothing / input.shape[class_dim]))
+    return (MulScalar.apply(nll, 1 - label_smoothing)
+            + MulScalar.apply(smooth, label_smoothing / input.shape[class_dim]))
 
 
 def _uniform_target_loss(log_probs, labels, class_dim, weight, ignore_index, reduction):
@@ -1011,13 +1027,6 @@ def _soft_cross_entropy(input, target, class_dim, weight, reduction):  # noqa: A
     if input.numel() == 0:        # the mean of no samples: nan (PyTorch fills the sum with it)
         return -terms.sum().fill_(float("nan"))
     return _DivByNumber.apply(-terms.sum(), input.numel() // input.shape[class_dim])
-
-
-class _MulByNumber(Mul):
-    """tensor * number as PyTorch's C++ code records it: MulBackward1, the number not listed as an input."""
-
-    backward_name = "MulBackward1"
-    numbers_are_inputs = False
 
 
 class _MaskedFill(Function):

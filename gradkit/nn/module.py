@@ -15,7 +15,17 @@ from ..autograd.grad_mode import no_grad
 from .parameter import Parameter
 
 _REGISTRIES = ("_parameters", "_buffers", "_modules")
-IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+class _IncompatibleKeys(namedtuple("_IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What load_state_dict(strict=False) could not match; shown as PyTorch shows it when all matched."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return "<All keys matched successfully>" if not self.missing_keys and not self.unexpected_keys \
+            else super().__repr__()
+
+
+IncompatibleKeys = _IncompatibleKeys      # (PyTorch's class name shows in its repr)
 
 
 class Module:

@@ -245,6 +245,11 @@ class MulScalar(Mul):
     backward_name = "MulBackward1"
     numbers_are_inputs = False
 
+    @staticmethod
+    def backward(ctx, grad):
+        number, _ = ctx.saved_tensors
+        return MulScalar.apply(grad, number), None      # (mul.Scalar's own derivative is a mul.Scalar)
+
 
 class Pow(Op):
     """tensor ** number"""

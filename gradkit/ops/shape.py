@@ -10,6 +10,7 @@ import numpy as np
 from .. import _dtype
 from .._tensor import _make
 from ..autograd.function import _FREED_MESSAGE
+from ..autograd.grad_mode import _state
 from ._base import MULTI_OUTPUT, Op, ViewOp, broadcast_error, mark_view, normalize_dims, result_dtype, wrap_dim
 
 
@@ -128,7 +129,7 @@ class Expand(ViewOp):
     @staticmethod
     def backward(ctx, grad):
         # PyTorch's sum_to: nothing to sum when the expand kept the shape (matmul's batches often do)
-        return (SumTo.apply(grad, ctx.shape) if grad._data.shape != ctx.shape else grad), None
+        return (sum_to(grad, ctx.shape) if grad._data.shape != ctx.shape else grad), None
 
 
 def _broadcast(array, shape):
@@ -177,7 +178,7 @@ class Spread(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        return SumTo.apply(grad, ctx.shape), None
+        return sum_to(grad, ctx.shape), None
 
 
 INTERNAL_OVERLAP_ERROR = ("unsupported operation: more than one element of the written-to tensor refers to a single "
@@ -217,8 +218,22 @@ def _expanded_shape(src, shape, np_dtype):
     return target
 
 
+def sum_to(grad, shape):
+    """A broadcast grad summed back to ``shape`` (how broadcasting and expand are undone). Recorded
+    (create_graph), it is PyTorch's sum_to op by op, so the graph shows its nodes: a sum over the
+    broadcast dims (SumBackward1), then a view dropping the leading ones (ViewBackward0); otherwise one
+    numpy step (SumTo)."""
+    if grad._requires_grad and _state.off_by is None:
+        have = grad._data.shape
+        lead = len(have) - len(shape)
+        dims = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and have[lead + i] != 1)
+        grad = grad.sum(dims, keepdim=True) if dims else grad
+        return grad.view(shape) if lead else grad
+    return SumTo.apply(grad, shape)
+
+
 class SumTo(Op):
-    """Sum a broadcast grad back to ``shape``: how the engine undoes broadcasting."""
+    """Sum a broadcast grad back to ``shape`` in one numpy step (sum_to, when nothing is recorded)."""
 
     @staticmethod
     def forward(ctx, g, shape):
