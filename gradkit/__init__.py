@@ -21,14 +21,14 @@ from ._tensor import Size, Tensor
 from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
                                  set_grad_enabled)
 from .ops import (  # noqa: A004
-    abs, add, allclose, amax, amin, argmax, argmin, argsort, atan, bmm, broadcast_to, cat, ceil, chunk, diag,
-    bincount, diag_embed, diagonal, diff, histc, histogram, logical_not, masked_select, nonzero, roll, tensor_split, tile, trace,
-    clamp, clip, concat, cos, cumsum, div, dot, equal, erf, exp, expm1, flatten, flip, floor, floor_divide,
-    fmod, gather, hstack, index_select, isclose, isfinite, isinf, isnan, log, log10, log1p, log2,
-    log_softmax, logsumexp, masked_fill, matmul, max, maximum, mean, min, minimum, mm, mul, multinomial,
-    mv, narrow, norm, outer, permute, pow, prod, reciprocal, relu, remainder, reshape, round, rsqrt,
-    sigmoid, sign, sin, softmax, sort, split, sqrt, square, squeeze, stack, std, sub, sum, tanh, topk,
-    transpose, tril, triu, trunc, unbind, unsqueeze, var, vstack, where
+    abs, add, allclose, amax, amin, argmax, argmin, argsort, atan, bincount, bmm, broadcast_to, cat, ceil, chunk,
+    clamp, clip, concat, cos, cumsum, diag, diag_embed, diagonal, diff, div, dot, equal, erf, exp, expm1, flatten,
+    flip, floor, floor_divide, fmod, gather, histc, histogram, hstack, index_select, isclose, isfinite, isinf,
+    isnan, log, log10, log1p, log2, log_softmax, logical_not, logsumexp, masked_fill, masked_select, matmul, max,
+    maximum, mean, min, minimum, mm, mul, multinomial, mv, narrow, nonzero, norm, outer, permute, pow, prod, ravel,
+    reciprocal, relu, remainder, reshape, roll, round, rsqrt, sigmoid, sign, sin, softmax, sort, split, sqrt,
+    square, squeeze, stack, std, sub, sum, tanh, tensor_split, tile, topk, trace, transpose, tril, triu, trunc,
+    unbind, unsqueeze, var, vstack, where
 )
 from .ops.logical import all, any  # noqa: A004 - PyTorch's names
 from .ops.reduce import return_types

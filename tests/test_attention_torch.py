@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import gradkit as gk
-from torch_twin import in_gradkit_words
+from torch_twin import in_gradkit_words, near
 
 F = gk.nn.functional
 
@@ -52,19 +52,11 @@ def _attention(lib, case):
     return seen
 
 
-def _near(ours, theirs):
-    if isinstance(theirs, np.ndarray):
-        return ours.shape == theirs.shape and np.allclose(ours, theirs, rtol=1e-4, atol=1e-6)
-    if isinstance(theirs, (list, tuple)):
-        return len(ours) == len(theirs) and all(map(_near, ours, theirs))
-    return ours == theirs
-
-
 @pytest.mark.parametrize("case", CASES)
 def test_attention_does_what_torch_does(case):
     torch = pytest.importorskip("torch")
     ours, theirs = _attention(gk, case), _attention(torch, case)
-    assert _near(ours, theirs), f"{case}:\n gradkit {ours}\n torch   {theirs}"
+    assert near(ours, theirs, atol=1e-6), f"{case}:\n gradkit {ours}\n torch   {theirs}"
 
 
 # ------------------------------------------------------------------ without torch

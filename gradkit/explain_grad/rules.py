@@ -153,7 +153,16 @@ DERIVATIVES = {
     "RollBackward0": "grad_a = grad_out rolled back by the same shifts",
     "ConstantPadNdBackward0": "grad_a = grad_out without the padding (cut elements get 0)",
     "MaskedSelectBackward0": "grad_a = grad_out at the selected positions, 0 elsewhere",
+    "ConvolutionBackward0": "grad_input = grad_out slid back through each kernel; grad_weight = input windows "
+                            "summed against grad_out; grad_bias = sum(grad_out)",
+    "MaxPool2DWithIndicesBackward0": "grad_a = grad_out at each window's largest element, 0 elsewhere",
+    "AvgPool2DBackward0": "grad_a = grad_out shared evenly over each window",
+    "ScaledDotProductFlashAttentionForCpuBackward0": "grad_v = weightsᵀ @ grad_out; grad_q, grad_k through the "
+                                                     "softmax of the scaled scores",
     # the backward of a backward (create_graph=True)
+    "ConvolutionBackwardBackward0": "(gradkit computes no second derivative of conv2d)",
+    "MaxPool2DWithIndicesBackwardBackward0": "grad_grad = grad_out at the same winning positions",
+    "AvgPool2DBackwardBackward0": "grad_grad = grad_out averaged over each window again",
     "DiagonalBackwardBackward0": "grad_grad = the diagonal of grad_out",
     "MaskedScatterBackward0": "grad_grad = grad_out at the mask's positions",
     "GeluBackwardBackward0": "grad_grad = grad_out * gelu'(a), grad_a = grad_out * grad * gelu''(a)",

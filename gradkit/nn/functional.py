@@ -19,11 +19,12 @@ from .. import _dtype, ops
 from .._tensor import Tensor, _make
 from ..autograd.grad_mode import _state, no_grad
 from ..autograd.function import Function
-from ..ops._base import Op, broadcast_error
+from ..ops._base import Op, broadcast_error, wrap_dim
 from ..ops.activation import (Elu, EluOfResult, Gelu, LeakyRelu, LeakyReluOfResult, Silu,
                               Softplus)
 from ..ops.inplace import apply_inplace
 from ..ops.attention import AttentionForCpu, attention_mask
+from ..ops.convolution import AvgPool2D, Convolution, MaxPool2DWithIndices, same_padding_warning
 from ..ops.normalization import NativeBatchNorm, NativeLayerNorm
 from ..ops.arithmetic import Div, Mul, MulScalar
 from ..ops.linalg import matrix_product
@@ -345,6 +346,98 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         scores = scores + _make(mask)
     weights = dropout(scores.softmax(-1), dropout_p) if dropout_p > 0 else scores.softmax(-1)
     return weights @ value
+
+
+# ---------------------------------------------------------------- convolution and pooling
+def _pair(value):
+    return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+
+
+def _batched(input, name):  # noqa: A002
+    """(input as (N, C, H, W), whether it came without the batch dim); each op's own words otherwise."""
+    if input.dim() not in (3, 4):
+        if name == "max_pool2d":
+            raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
+        if name == "avg_pool2d":
+            if input.dim() < 3:
+                wrap_dim(-3, input.dim())               # PyTorch reads size(-3) first: its IndexError
+            raise RuntimeError("Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size for input, "
+                               f"but got:{list(input.shape)}")
+        raise RuntimeError(f"Expected 3D (unbatched) or 4D (batched) input to {name}, but got input of size: "
+                           f"{list(input.shape)}")
+    return (input.unsqueeze(0), True) if input.dim() == 3 else (input, False)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # noqa: A002
+    """Slide each of weight's (out_channels) kernels over input's (N, C, H, W) planes: out[n, o, y, x] =
+    bias[o] + the sum of input[n, :, window at y, x] * weight[o]. One recorded op, ConvolutionBackward0."""
+    _require_tensors("conv2d", input=input, weight=weight)
+    x, unbatched = _batched(input, "conv2d")
+    if groups != 1:
+        raise NotImplementedError(f"gradkit's conv2d has groups=1 only, not groups={groups}")
+    if x.shape[1] != weight.shape[1]:
+        raise RuntimeError(f"Given groups=1, weight of size {list(weight.shape)}, expected input{list(x.shape)} to "
+                           f"have {weight.shape[1]} channels, but got {x.shape[1]} channels instead")
+    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
+        raise RuntimeError(f"Given weight of size {list(weight.shape)}, expected bias to be 1-dimensional with "
+                           f"{weight.shape[0]} elements, but got bias of size {list(bias.shape)} instead")
+    stride, dilation, kernel = _pair(stride), _pair(dilation), tuple(weight.shape[2:])
+    if padding == "valid":
+        padding = ((0, 0), (0, 0))
+    elif padding == "same":
+        if stride != (1, 1):
+            raise RuntimeError("padding='same' is not supported for strided convolutions")
+        same_padding_warning(kernel, dilation)
+        totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
+        extra = [t % 2 for t in totals]              # PyTorch pads the input itself by what is left over
+        if any(extra):
+            x = pad(x, (0, extra[1], 0, extra[0]))
+        padding = tuple((t // 2, t // 2) for t in totals)
+    else:
+        padding = tuple((p, p) for p in _pair(padding))
+    out = Convolution.apply(x, weight, bias, stride, padding, dilation)
+    return out.squeeze(0) if unbatched else out
+
+
+def _pooled_size_check(x, kernel, stride, padding, dilation):
+    sizes = [(n + 2 * p - d * (k - 1) - 1) // s + 1
+             for n, k, s, p, d in zip(x.shape[2:], kernel, stride, padding, dilation)]
+    if min(sizes) < 1:
+        raise RuntimeError(f"Given input size: ({x.shape[1]}x{x.shape[2]}x{x.shape[3]}). Calculated output size: "
+                           f"({x.shape[1]}x{sizes[0]}x{sizes[1]}). Output size is too small")
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,  # noqa: A002
+               return_indices=False):
+    """The largest value of each kernel_size window (stride: kernel_size by default)."""
+    _require_tensors("max_pool2d", input=input)
+    if ceil_mode:
+        raise NotImplementedError("gradkit's max_pool2d has ceil_mode=False only")
+    x, unbatched = _batched(input, "max_pool2d")
+    kernel = _pair(kernel_size)
+    stride = _pair(stride) if stride not in (None, ()) else kernel
+    padding, dilation = _pair(padding), _pair(dilation)
+    _pooled_size_check(x, kernel, stride, padding, dilation)
+    out, indices = MaxPool2DWithIndices.apply(x, kernel, stride, tuple((p, p) for p in padding), dilation)
+    if unbatched:
+        out, indices = out.squeeze(0), indices.squeeze(0)
+    return (out, indices) if return_indices else out
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,  # noqa: A002
+               divisor_override=None):
+    """The mean of each kernel_size window (zero padding counted, as PyTorch's default)."""
+    _require_tensors("avg_pool2d", input=input)
+    if ceil_mode or not count_include_pad or divisor_override is not None:
+        raise NotImplementedError("gradkit's avg_pool2d has ceil_mode=False, count_include_pad=True and no "
+                                  "divisor_override only")
+    x, unbatched = _batched(input, "avg_pool2d")
+    kernel = _pair(kernel_size)
+    stride = _pair(stride) if stride not in (None, ()) else kernel
+    padding = _pair(padding)
+    _pooled_size_check(x, kernel, stride, padding, (1, 1))
+    out = AvgPool2D.apply(x, kernel, stride, tuple((p, p) for p in padding))
+    return out.squeeze(0) if unbatched else out
 
 
 # ---------------------------------------------------------------- normalization

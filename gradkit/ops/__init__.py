@@ -625,6 +625,11 @@ def diff(x, n=1, dim=-1, prepend=None, append=None):
     return x
 
 
+def ravel(x):
+    """x flattened to 1-D: a view when the memory allows (reshape(-1))."""
+    return reshape(x, -1)
+
+
 def tile(x, *dims):
     """x repeated ``dims[i]`` times along dim i; missing leading counts are 1 (unlike repeat)."""
     dims = _shape_arg(dims)
@@ -989,7 +994,7 @@ def install_methods(Tensor):
         "multinomial": _method(multinomial),
         "trace": trace, "diagonal": diagonal, "diag": diag, "diag_embed": diag_embed, "roll": roll,
         "masked_select": masked_select, "nonzero": nonzero, "logical_not": logical_not, "diff": diff, "tile": tile,
-        "tensor_split": tensor_split, "histogram": histogram, "histc": histc, "bincount": bincount,
+        "tensor_split": tensor_split, "histogram": histogram, "histc": histc, "bincount": bincount, "ravel": ravel,
         "add_": add_, "sub_": sub_, "mul_": inplace(Mul), "div_": inplace(Div), "clamp_": clamp_, "clip_": clamp_,
         "pow_": lambda self, exponent: apply_inplace(self, PowTensor if isinstance(exponent, Tensor) else Pow, exponent),
         "square_": lambda self: apply_inplace(self, Pow, 2),
