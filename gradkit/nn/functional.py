@@ -230,13 +230,15 @@ def log_softmax(input, dim=None, dtype=None):  # noqa: A002
 
 # --------------------------------------------------------------------- linear
 class LinearAddmm(Function):
-    """input @ weight.T + bias in one node; the name PyTorch gives a 2-D linear with bias."""
+    """input @ weight.T + bias in one node; the name PyTorch gives a 2-D linear with bias. Its inputs
+    come in PyTorch's addmm order, bias first, so next_functions lists them as PyTorch does."""
 
     backward_name = "AddmmBackward0"
     forward_calls_ops = False     # numpy alone (see ops.Op)
+    drawing_order = (1, 2, 0)     # drawn as read, x @ W.T + b
 
     @staticmethod
-    def forward(ctx, input, weight, bias):  # noqa: A002
+    def forward(ctx, bias, input, weight):  # noqa: A002
         x, w = input._data, weight._data
         ctx.save_for_backward(input, weight)
         out = matrix_product(x, w.T)         # (PyTorch's zero signs for one input feature)
@@ -247,7 +249,7 @@ class LinearAddmm(Function):
     @staticmethod
     def backward(ctx, grad):
         input, weight = ctx.saved_tensors  # noqa: A001
-        need_input, need_weight, need_bias = ctx.needs_input_grad
+        need_bias, need_input, need_weight = ctx.needs_input_grad
         # Leading (batch) dimensions fold into rows: the weight sees one long batch.
         rows = grad.reshape(-1, grad.shape[-1]) if grad.ndim != 2 else grad
         grad_input = grad @ weight if need_input else None
@@ -256,7 +258,7 @@ class LinearAddmm(Function):
             flat_input = input.reshape(-1, input.shape[-1]) if input.ndim != 2 else input
             grad_weight = rows.T @ flat_input
         grad_bias = rows.sum(0) if need_bias else None
-        return grad_input, grad_weight, grad_bias
+        return grad_bias, grad_input, grad_weight
 
 
 class LinearMm(LinearAddmm):
@@ -550,7 +552,7 @@ def linear(input, weight, bias=None):  # noqa: A002
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {input.dtype.cpp_name} != "
                            f"{weight.dtype.cpp_name}\n"
                            "gradkit hint: convert the input with .float() or the layer with .double()")
-    return (LinearMm if bias is None else LinearAddmm).apply(input, weight, bias)
+    return (LinearMm if bias is None else LinearAddmm).apply(bias, input, weight)
 
 
 def _torch_name(np_dtype):

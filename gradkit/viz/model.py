@@ -434,7 +434,10 @@ def build_graph(roots, names=None, max_nodes=300, auto_names=None, max_inputs=12
         followed, more = capped.get(id(item), (None, 0))
         if more:
             graph.more_inputs[oid] = more
-        for pos, (edge, in_shape) in enumerate(zip(item._edges, item._input_shapes)):
+        edges, in_shapes = item._edges, item._input_shapes
+        # (an op may ask to be drawn with its inputs in reading order, e.g. linear's x, W, b)
+        for pos in getattr(item._function, "drawing_order", None) or range(len(edges)):
+            edge, in_shape = edges[pos], in_shapes[pos]
             if followed is not None and pos not in followed and (edge is not None or pos in untracked):
                 continue            # summarised by the op's "… n more inputs" note
             if edge is not None:
