@@ -13,24 +13,26 @@ from . import autograd, cuda
 from ._device import device, get_default_device, set_default_device
 from ._dtype import (bool, double, dtype, float, float16, float32, float64, half, int, int8, int16,  # noqa: A004
                      int32, int64, long, uint8)
-from ._factories import (Generator, arange, as_tensor, default_generator, empty, eye, from_numpy, full, full_like,
-                         get_num_threads, initial_seed, linspace, logspace, manual_seed, ones, ones_like, rand,
-                         rand_like, randint, randn, randn_like, randperm, seed, set_num_threads, tensor, zeros,
+from ._factories import (Generator, arange, as_tensor, default_generator, empty, empty_like, eye, from_numpy, full,
+                         full_like, get_num_threads, initial_seed, linspace, logspace, manual_seed, ones, ones_like,
+                         rand, rand_like, randint, randn, randn_like, randperm, seed, set_num_threads, tensor, zeros,
                          zeros_like)
 from ._tensor import Size, Tensor
 from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
                                  set_grad_enabled)
 from .ops import (  # noqa: A004
     abs, add, allclose, amax, amin, argmax, argmin, argsort, atan, bincount, bmm, broadcast_to, cat, ceil, chunk,
-    clamp, clip, concat, cos, cumsum, diag, diag_embed, diagonal, diff, div, dot, equal, erf, exp, expm1, flatten,
-    flip, floor, floor_divide, fmod, gather, histc, histogram, hstack, index_select, isclose, isfinite, isinf,
-    isnan, log, log10, log1p, log2, log_softmax, logical_not, logsumexp, masked_fill, masked_select, matmul, max,
-    maximum, mean, min, minimum, mm, mul, multinomial, mv, narrow, nonzero, norm, outer, permute, pow, prod, ravel,
-    reciprocal, relu, remainder, reshape, roll, round, rsqrt, sigmoid, sign, sin, softmax, sort, split, sqrt,
-    square, squeeze, stack, std, sub, sum, tanh, tensor_split, tile, topk, trace, transpose, tril, triu, trunc,
-    unbind, unsqueeze, var, vstack, where
+    clamp, clamp_max, clamp_min, clip, clone, concat, cos, cumsum, diag, diag_embed, diagonal, diff, div, dot,
+    equal, erf, exp, expm1, flatten, flip, floor, floor_divide, fmod, gather, histc, histogram, hstack,
+    index_select, is_tensor, isclose, isfinite, isinf, isnan, log, log10, log1p, log2, log_softmax, logical_and,
+    logical_not, logical_or, logical_xor, logsumexp, masked_fill, masked_select, matmul, max, maximum, mean, min,
+    minimum, mm, moveaxis, movedim, mul, multinomial, mv, narrow, neg, negative, nonzero, norm, numel, outer,
+    permute, pow, prod, ravel, reciprocal, relu, remainder, reshape, roll, round, rsqrt, sigmoid, sign, sin,
+    softmax, sort, split, sqrt, square, squeeze, stack, std, sub, sum, swapaxes, swapdims, t, tanh, tensor_split,
+    tile, topk, trace, transpose, tril, triu, true_divide, trunc, unbind, unsqueeze, var, vstack, where
 )
 from .ops.logical import all, any  # noqa: A004 - PyTorch's names
+from .serialization import load, save
 from .ops.reduce import return_types
 from .ops import NUMPY_NAMED as _NUMPY_NAMED, accept_numpy_names as _accept_numpy_names
 

@@ -206,6 +206,11 @@ def ones_like(t, dtype=None, requires_grad=False, device=None):
     return _finish(_filled_like(t, 1, dtype), requires_grad, device=device)
 
 
+def empty_like(t, dtype=None, requires_grad=False, device=None):
+    """A tensor shaped like t (gradkit fills it with zeros: never leftover memory)."""
+    return zeros_like(t, dtype=dtype, requires_grad=requires_grad, device=device)
+
+
 def full_like(t, fill_value, dtype=None, requires_grad=False, device=None):
     return _finish(_filled_like(t, fill_value, dtype), requires_grad, device=device)
 

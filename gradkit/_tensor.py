@@ -337,6 +337,21 @@ class Tensor:
                           "Consider using tensor.detach() first.", UserWarning, stacklevel=2)
         return float(self._scalar())
 
+    def __reduce__(self):
+        from .serialization import reduce_tensor    # (pickle and gk.save: values, not history)
+        return reduce_tensor(self)
+
+    def __deepcopy__(self, memo):
+        """A copy of a leaf: its values, requires_grad and (a plain tensor's, as in PyTorch) .grad."""
+        if self.grad_fn is not None:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+                               "protocol at the moment.")
+        rebuild, args = self.__reduce__()
+        new = memo[id(self)] = rebuild(*args)
+        if self._grad is not None and type(self) is Tensor:
+            new.grad = self._grad.__deepcopy__(memo)
+        return new
+
     def storage(self):
         """The flat memory this tensor (and every view of it) reads (PyTorch's deprecated TypedStorage)."""
         from ._storage import storage_of

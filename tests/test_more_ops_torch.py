@@ -125,6 +125,9 @@ EXPRESSIONS = [
     "lib.bincount(x.long().abs().reshape(-1))", "lib.bincount(x.long().reshape(-1))",
     "lib.bincount(x.long().abs().reshape(-1), minlength=6)", "x.storage().tolist()", "len(x.storage())",
     "x.t().storage().tolist() if x.dim() == 2 else None", "x.storage()[0] if x.numel() else None",
+    "x.clamp_min(0.5)", "x.clamp_max(0)", "lib.clamp_min(x, 2)", "x.swapaxes(0, -1)", "x.movedim(0, -1)",
+    "lib.moveaxis(x, -1, 0)", "x.where(x > 0, 0.0)", "lib.logical_and(x > 0, x < 2)", "x.logical_or(x < 0)",
+    "lib.neg(x)", "lib.true_divide(x, 2)", "lib.t(x) if x.dim() < 3 else 0", "lib.clone(x)", "lib.numel(x)",
     "lib.logspace(0, 2, 5)", "lib.logspace(-1, x.numel(), 4, base=2.0, dtype=lib.float64)", "lib.logspace(0, 1, 0)",
     "lib.nn.functional.cosine_similarity(x, x + 1, dim=-1)", "lib.nn.functional.cosine_similarity(x, x * 2 + 3, dim=0)",
 ]

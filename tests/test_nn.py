@@ -489,3 +489,31 @@ def test_embedding_looks_up_rows_and_sends_their_grads_back():
         table(gk.tensor([5]))
     with pytest.raises(AssertionError, match="Padding_idx must be within num_embeddings"):
         gk.nn.Embedding(3, 2, padding_idx=3)
+
+
+def test_save_and_load_a_state_dict_and_tensors(tmp_path):
+    gk.manual_seed(0)
+    model = TwoLayer()
+    x = gk.tensor([1.0, 2.0], requires_grad=True)
+    gk.save({"model": model.state_dict(), "x": x, "step": 3}, tmp_path / "checkpoint.pt")
+    loaded = gk.load(tmp_path / "checkpoint.pt")
+    assert loaded["step"] == 3 and loaded["x"].requires_grad and loaded["x"].tolist() == [1.0, 2.0]
+    again = TwoLayer()
+    assert repr(again.load_state_dict(loaded["model"])) == "<All keys matched successfully>"
+    assert np.array_equal(again.hidden.weight.detach().numpy(), model.hidden.weight.detach().numpy())
+
+
+def test_load_refuses_to_build_anything_but_tensors_unless_told(tmp_path):
+    gk.save(TwoLayer(), tmp_path / "model.pt")               # a whole module: pickled classes
+    with pytest.raises(Exception, match="Weights only load failed: the file asks to build"):
+        gk.load(tmp_path / "model.pt")
+    assert isinstance(gk.load(tmp_path / "model.pt", weights_only=False), TwoLayer)
+
+
+def test_deepcopy_keeps_a_leafs_grad_and_refuses_a_non_leaf():
+    x = gk.tensor([1.0, 2.0], requires_grad=True)
+    (x * 2).sum().backward()
+    y = copy.deepcopy(x)
+    assert y.requires_grad and y.grad.tolist() == [2.0, 2.0] and y.grad is not x.grad
+    with pytest.raises(RuntimeError, match="Only Tensors created explicitly by the user"):
+        copy.deepcopy(x * 2)

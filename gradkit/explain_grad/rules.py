@@ -36,6 +36,8 @@ DERIVATIVES = {
     "SigmoidBackward0": "grad_a = grad_out * σ(a) * (1 - σ(a))",
     "ReluBackward0": "grad_a = grad_out where a > 0, else 0",
     "ClampBackward1": "grad_a = grad_out where a was inside [min, max], else 0",
+    "ClampMinBackward0": "grad_a = grad_out where a >= min, else 0",
+    "ClampMaxBackward0": "grad_a = grad_out where a <= max, else 0",
     "SoftmaxBackward0": "grad_a = y * (grad_out - sum(grad_out * y)), y = softmax(a)",
     "LogSoftmaxBackward0": "grad_a = grad_out - softmax(a) * sum(grad_out)",
     "ViewBackward0": "grad_a = grad_out reshaped back",

@@ -21,7 +21,7 @@ from .arithmetic import (Add, Div, FloorDivide, FloorDivideInPlace, Fmod, FmodSc
 from . import logical
 from .inplace import apply_inplace, apply_setitem
 from .linalg import bmm, dot, matmul, mv, norm, outer
-from .pointwise import (Abs, Atan, Ceil, Clamp, Cos, Exp, Expm1, Floor, Log, Log1p, Log2, Log10, Maximum, Minimum,
+from .pointwise import (Abs, Atan, Ceil, Clamp, ClampMax, ClampMin, Cos, Exp, Expm1, Floor, Log, Log1p, Log2, Log10, Maximum, Minimum,
                         MaskedFill, MaskedFillTensor, Reciprocal, Relu, Round, Rsqrt, Sigmoid, Sign, Sin, Sqrt, Tanh, Trunc,
                         check_masked_fill, masked_fill, where)
 from .reduce import (Amax, Amin, Cumsum, Logsumexp, Max, MaxDim, Mean, MeanDim, Min, MinDim, Prod, ProdDim, Sort,
@@ -295,6 +295,66 @@ def clamp(x, min=None, max=None):  # noqa: A002
 
 
 clip = clamp
+
+
+def clamp_min(x, min):  # noqa: A002
+    return ClampMin.apply(x, min)
+
+
+def clamp_max(x, max):  # noqa: A002
+    return ClampMax.apply(x, max)
+
+
+def swapaxes(x, axis0, axis1):
+    """transpose under numpy's name (swapdims too)."""
+    return Transpose.apply(x, axis0, axis1)
+
+
+def movedim(x, source, destination):
+    """x with dim ``source`` moved to ``destination`` (several, given as tuples), the others in order: a permute."""
+    ndim = x._data.ndim
+    sources = [wrap_dim(d, ndim) for d in (source if isinstance(source, (tuple, list)) else (source,))]
+    targets = [wrap_dim(d, ndim) for d in (destination if isinstance(destination, (tuple, list)) else (destination,))]
+    if len(sources) != len(targets):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({sources} dims) should contain the "
+                           f"same number of dims as destination ({targets} dims)")
+    if ndim == 0:
+        return x[...]                  # (PyTorch: an alias of a 0-d tensor)
+    order = [d for d in range(ndim) if d not in sources]
+    for target, src in sorted(zip(targets, sources)):
+        order.insert(target, src)
+    return Permute.apply(x, tuple(order))
+
+
+def logical_and(a, b):
+    return _no_grad_result(np.logical_and(data(a), data(b)))
+
+
+def logical_or(a, b):
+    return _no_grad_result(np.logical_or(data(a), data(b)))
+
+
+def logical_xor(a, b):
+    return _no_grad_result(np.logical_xor(data(a), data(b)))
+
+
+def numel(x):
+    return x.numel()
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def clone(x):
+    return x.clone()
+
+
+def neg(x):
+    return Neg.apply(x)
+
+
+swapdims, moveaxis, negative, true_divide = swapaxes, movedim, neg, div      # PyTorch's other names for them
 
 
 def maximum(a, b):
@@ -991,7 +1051,10 @@ def install_methods(Tensor):
         "masked_fill_": masked_fill_,
         "repeat": repeat, "split": split, "chunk": _method(chunk), "unbind": _method(unbind), "narrow": _method(narrow),
         "sort": sort, "argsort": argsort, "topk": _method(topk), "tril": _method(tril), "triu": _method(triu),
-        "multinomial": _method(multinomial),
+        "multinomial": _method(multinomial), "clamp_min": clamp_min, "clamp_max": clamp_max,
+        "swapaxes": swapaxes, "swapdims": swapaxes, "movedim": movedim, "moveaxis": movedim,
+        "where": lambda self, condition, other: where(condition, self, other), "logical_and": logical_and,
+        "logical_or": logical_or, "logical_xor": logical_xor, "true_divide": div, "negative": neg,
         "trace": trace, "diagonal": diagonal, "diag": diag, "diag_embed": diag_embed, "roll": roll,
         "masked_select": masked_select, "nonzero": nonzero, "logical_not": logical_not, "diff": diff, "tile": tile,
         "tensor_split": tensor_split, "histogram": histogram, "histc": histc, "bincount": bincount, "ravel": ravel,

@@ -316,6 +316,34 @@ class Clamp(Op):
         return where(inside, grad, 0.0), None, None   # no grad where the value was clipped
 
 
+def _one_sided_backward(ctx, grad):
+    return Clamp.backward(ctx, grad)[:2]
+
+
+class ClampMin(Clamp):
+    """x.clamp_min(m): PyTorch records a one-sided clamp as a node of its own."""
+
+    backward_name = "ClampMinBackward0"
+    saved_attributes = {"min": "min"}
+    backward = staticmethod(_one_sided_backward)
+
+    @staticmethod
+    def forward(ctx, x, min):                     # noqa: A002
+        return Clamp.forward(ctx, x, min, None)
+
+
+class ClampMax(Clamp):
+    """x.clamp_max(m)."""
+
+    backward_name = "ClampMaxBackward0"
+    saved_attributes = {"max": "max"}
+    backward = staticmethod(_one_sided_backward)
+
+    @staticmethod
+    def forward(ctx, x, max):                     # noqa: A002
+        return Clamp.forward(ctx, x, None, max)
+
+
 class Maximum(Op):
     saved_names = ("other", "self")          # PyTorch's order
 
