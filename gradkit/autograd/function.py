@@ -138,6 +138,7 @@ class BackwardNode(Node):
     _failed_with = None       # "Error: message" of the last backward() started here, if it failed (gk.explain)
     numbers_are_inputs = False   # True for arithmetic: `x + 3` lists 3 as an input, like PyTorch
     lists_untracked_inputs = True    # next_functions has (None, 0) for inputs that need no grad (False: left out)
+    edge_positions = None     # or: the argument positions next_functions lists, always, in PyTorch's order
     saved_names = ()          # PyTorch's names of the saved slots: ("self", "other") -> _saved_self, ...
     saved_as_list = False     # True: the one saved name means all slots (IndexBackward0's _saved_indices)
 
@@ -219,8 +220,12 @@ class BackwardNode(Node):
     def next_functions(self):
         """One (node, output_nr) per tensor input, as in PyTorch; (None, 0) where no grad flows."""
         result = []
-        for edge, shape in zip(self._edges, self._input_shapes):
-            if edge is None and (shape is None or not self.lists_untracked_inputs):
+        listed = self.edge_positions
+        for position, (edge, shape) in enumerate(zip(self._edges, self._input_shapes)):
+            if listed is not None:
+                if position not in listed:
+                    continue
+            elif edge is None and (shape is None or not self.lists_untracked_inputs):
                 continue
             if edge is None:
                 result.append((None, 0))
@@ -254,11 +259,16 @@ def walk(*tensors):
                 stack.append(target)
 
 
+def _op_in_message(node_name):
+    """How PyTorch's messages name a node's op: "MulBackward0" -> "Mul", "PowBackward1" -> "Pow1"."""
+    return re.sub(r"Backward(\d*)$", lambda m: "" if m.group(1) in ("", "0") else m.group(1), node_name)
+
+
 def _modified_message(tensor, expected, node):
     """PyTorch 2.13's words ("which is output 0 of Mul"; nothing for a leaf), then gradkit's hint."""
     shape = list(tensor.shape)
     dtype_name = {"float32": "FloatTensor", "float64": "DoubleTensor"}.get(tensor.dtype.name, tensor.dtype.name)
-    op = re.sub(r"Backward\d*$", "", tensor.grad_fn.name()) if tensor.grad_fn else None
+    op = _op_in_message(tensor.grad_fn.name()) if tensor.grad_fn else None
     where = f", which is output {tensor._output_nr} of {op}," if op else ""
     return (
         "one of the variables needed for gradient computation has been modified by an "
@@ -314,6 +324,7 @@ class Function:
             "_function": cls, "_backward": staticmethod(cls.backward), "__module__": cls.__module__, **namespaced,
             "numbers_are_inputs": getattr(cls, "numbers_are_inputs", False),
             "lists_untracked_inputs": getattr(cls, "lists_untracked_inputs", True),
+            "edge_positions": getattr(cls, "edge_positions", None),
             "saved_names": getattr(cls, "saved_names", ()),
             "saved_as_list": getattr(cls, "saved_as_list", False),
             **_saved_attribute_properties(cls)})
@@ -533,7 +544,7 @@ def _ambiguous_view_message(view, node, indirect, written_by=None):
     if written_by is not None:
         op, nr = written_by, 0
     else:
-        op, nr = (re.sub(r"Backward\d*$", "", node.name()), view._output_nr) if node is not None else (None, 0)
+        op, nr = (_op_in_message(node.name()), view._output_nr) if node is not None else (None, 0)
     if view._view_of[3] is MULTI_OUTPUT:
         if op is None:
             return f"A view was created in no_grad mode and {modified} modified inplace with grad mode enabled." \

@@ -312,17 +312,24 @@ def pad(input, pad, mode="constant", value=None):  # noqa: A002
 def normalize(input, p=2.0, dim=1, eps=1e-12):  # noqa: A002
     """input divided by its p-norm along ``dim`` (at least eps), as PyTorch computes it."""
     _require_tensors("normalize", input=input)
-    return input / input.norm(p, dim, keepdim=True).clamp(min=eps).expand_as(input)
+    return input / input.norm(p, dim, keepdim=True).clamp_min(eps).expand_as(input)
 
 
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     """cos of the angle between x1 and x2 along ``dim``: each divided by its norm (at least eps), then summed products."""
     _require_tensors("cosine_similarity", x1=x1, x2=x2)
-    common = _promote_types(x1._data.dtype, x2._data.dtype)
-    if common.kind != "f":
-        raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is {_torch_name(common)}")
-    n1 = x1.norm(2, dim, keepdim=True).clamp(min=eps)
-    n2 = x2.norm(2, dim, keepdim=True).clamp(min=eps)
+    common = (x1.detach() + x2.detach()).dtype             # (PyTorch's result_type, as + promotes)
+    if not common.is_floating_point:
+        raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is {common.scalar_name}")
+    # as PyTorch: integer sides converted, both expanded to one shape, each divided by its norm (at least eps)
+    x1, x2 = (x if x.is_floating_point() else x.to(common) for x in (x1, x2))
+    shape = np.broadcast_shapes(tuple(x1.shape), tuple(x2.shape))
+    if x1.shape != x2.shape:      # (PyTorch's expand_outplace expands both, or neither)
+        x1, x2 = x1.expand(shape), x2.expand(shape)
+    n1, n2 = x1.norm(2, dim, keepdim=True).clone(), x2.norm(2, dim, keepdim=True).clone()
+    with no_grad():               # (PyTorch clamps the norms' copies in place, unrecorded)
+        n1.clamp_(min=eps)
+        n2.clamp_(min=eps)
     return ((x1 / n1) * (x2 / n2)).sum(dim)
 
 
@@ -451,6 +458,9 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):  # no
         raise TypeError("layer_norm(): argument 'normalized_shape' (position 2) must be tuple of ints, "
                         f"not {_qualified_type(normalized_shape)}")
     shape = tuple(int(n) for n in normalized_shape)
+    if not shape:
+        raise RuntimeError("Expected normalized_shape to be at least 1-dimensional, i.e., containing at least one "
+                           "element, but got normalized_shape = []")
     if tuple(input.shape[input.dim() - len(shape):]) != shape or len(shape) > input.dim():
         raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape "
                            f"[*, {', '.join(map(str, shape))}], but got input of size{list(input.shape)}")
@@ -459,7 +469,13 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):  # no
             raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
                                f"{list(tensor.shape)} and normalized_shape = {list(shape)}")
     _require_float_of(input, "LayerNormKernelImpl")
+    _same_dtypes(input, weight, bias)
     return NativeLayerNorm.apply(input, shape, weight, bias, eps)
+
+
+def _same_dtypes(input, *others):  # noqa: A002
+    if any(t is not None and t._data.dtype != input._data.dtype for t in others):
+        raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,  # noqa: A002
@@ -468,16 +484,23 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     variance, which also move ``running_mean``/``running_var`` (unbiased) by ``momentum``; in eval
     with the running averages. One recorded op: NativeBatchNormBackward0."""
     _require_tensors("batch_norm", input=input)
-    channels = input.shape[1] if input.dim() > 1 else 1
+    if training and int(np.prod(input.shape[:1] + input.shape[2:], dtype=np.int64)) == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
+    if input.dim() < 2 and running_mean is None:
+        input.size(1)            # (PyTorch reads the channels there: its IndexError)
+    channels = input.shape[1] if input.dim() > 1 else 0
     for name, tensor in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
                          ("bias", bias)):
         if tensor is not None and tensor.numel() != channels:
             raise RuntimeError(f"{name} should contain {channels} elements not {tensor.numel()}")
     if not training and (running_mean is None or running_var is None):
         raise RuntimeError(f"running_{'mean' if running_mean is None else 'var'} must be defined in evaluation mode")
-    if training and input.numel() // channels <= 1:
-        raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
+    for name, tensor in (("running_mean", running_mean), ("running_var", running_var)):
+        if tensor is not None and tensor.requires_grad:
+            raise RuntimeError(f"The function 'native_batch_norm' is not differentiable with respect to argument "
+                               f"'{name}'. This input cannot have requires_grad True.")
     _require_float_of(input, "batch_norm")
+    _same_dtypes(input, weight, bias, running_mean, running_var)
     out = NativeBatchNorm.apply(input, weight, bias, running_mean, running_var, training, eps)
     if training and running_mean is not None:
         _move_running_stats(input, running_mean, running_var, momentum)
@@ -488,7 +511,9 @@ def _move_running_stats(input, running_mean, running_var, momentum):  # noqa: A0
     """running = (1 - momentum) * running + momentum * batch statistic (the variance unbiased), in place."""
     a = input._data
     axes = (0,) + tuple(range(2, a.ndim))
-    n = a.size // a.shape[1]
+    n = int(np.prod([a.shape[i] for i in axes], dtype=np.int64))
+    if n == 0 or a.shape[1] == 0:
+        return                   # (nothing seen: the averages stay)
     with no_grad():
         running_mean.mul_(1 - momentum).add_(_make(a.mean(axis=axes)), alpha=momentum)
         running_var.mul_(1 - momentum).add_(_make(a.var(axis=axes) * a.dtype.type(n / (n - 1))), alpha=momentum)

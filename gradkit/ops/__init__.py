@@ -679,8 +679,8 @@ def diff(x, n=1, dim=-1, prepend=None, append=None):
         x = cat([t for t in (prepend, x, append) if t is not None], dim)
     for _ in range(n):
         length = x.shape[dim] - 1
-        if length < 0:                  # nothing to subtract: PyTorch hands back an empty tensor, untracked
-            return _no_grad_result(x._data.copy())
+        if length < 0:                  # an empty dim: PyTorch hands back that tensor itself
+            return x
         x = narrow(x, dim, 1, length) - narrow(x, dim, 0, length)
     return x
 

@@ -176,7 +176,7 @@ class Elu(Op):
     @classmethod
     def forward(cls, ctx, x, alpha):
         a = _float_only("elu_cpu", x)
-        result = np.where(a > 0, a, a.dtype.type(alpha) * np.expm1(np.minimum(a, 0)))
+        result = np.where(a > 0, a, a.dtype.type(alpha) * np.expm1(np.where(a > 0, 0, a)))   # (keeps -0.)
         ctx.save_for_backward(result if cls.saves_result else x)
         ctx.alpha = alpha
         return result

@@ -63,6 +63,8 @@ def histc(input, bins=100, min=0, max=0):  # noqa: A002
     if a.dtype.kind != "f":
         raise NotImplementedError(f"\"histogram_cpu\" not implemented for '{input.dtype.scalar_name}'")
     low, high = (a.min(), a.max()) if min == max and a.size else (min, max)
+    if not (np.isfinite(low) and np.isfinite(high)):
+        raise RuntimeError(f"gradkit.histc: range of [{low}, {high}] is not finite")
     inside = a[(a >= low) & (a <= high)]
     return _make(np.histogram(inside, bins, range=(low, high) if low != high else None)[0].astype(a.dtype))
 
@@ -70,6 +72,8 @@ def histc(input, bins=100, min=0, max=0):  # noqa: A002
 def bincount(input, weights=None, minlength=0):  # noqa: A002
     """How often each non-negative integer occurs (or the sum of its ``weights``)."""
     a = input._data
+    if a.dtype.kind not in "iub":
+        raise NotImplementedError(f"\"bincount_cpu\" not implemented for '{input.dtype.scalar_name}'")
     if a.ndim != 1 or a.dtype.kind not in "iu" or (a.size and a.min() < 0):
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
     w = None if weights is None else weights._data

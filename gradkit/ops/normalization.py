@@ -16,6 +16,8 @@ from ._base import Op
 
 def _normalized(a, axes, eps):
     """(x̂, mean, 1/std) of array ``a`` over ``axes`` (biased variance, as PyTorch normalises)."""
+    if a.size == 0:                 # (nothing to normalise; numpy would warn about the empty mean)
+        return a.copy(), None, None
     mean = a.mean(axis=axes, keepdims=True)
     centred = a - mean
     rstd = 1 / np.sqrt((centred * centred).mean(axis=axes, keepdims=True) + a.dtype.type(eps))
@@ -29,9 +31,11 @@ def _normalized_tensor(x, dims, eps):
 
 
 def _affine_grads(grad, x_hat, weight, bias, dims):
-    """Gradients of weight and bias: summed over every dim they were broadcast along."""
-    grad_weight = (grad * x_hat).sum(dims).reshape(weight.shape) if weight is not None else None
-    grad_bias = grad.sum(dims).reshape(bias.shape) if bias is not None else None
+    """Gradients of weight and bias: summed over every dim they were broadcast along (none: one sample)."""
+    def summed(t):
+        return t.sum(dims) if dims else t         # (sum(()) would sum everything)
+    grad_weight = summed(grad * x_hat).reshape(weight.shape) if weight is not None else None
+    grad_bias = summed(grad).reshape(bias.shape) if bias is not None else None
     return grad_weight, grad_bias
 
 
@@ -46,6 +50,7 @@ def _through_normalization(grad_x_hat, x_hat, x, dims, eps):
 
 class NativeLayerNorm(Op):
     saved_names = ("input", "weight", "bias")
+    edge_positions = (0, 2, 3)        # input, weight, bias: (None, 0) for a missing one, as PyTorch
     saved_attributes = {"normalized_shape": "normalized_shape"}
 
     @staticmethod
@@ -78,6 +83,7 @@ class NativeBatchNorm(Op):
 
     saved_names = ("input", "weight")
     saved_attributes = {"training": "training", "eps": "eps"}
+    edge_positions = (0, 1, 2)        # input, weight, bias; never the running averages
 
     @staticmethod
     def forward(ctx, x, weight, bias, running_mean, running_var, training, eps):

@@ -1058,6 +1058,7 @@ class MaskedSelect(Op):
     """x.masked_select(mask): the elements where the (broadcast) mask is True, as a 1-D tensor."""
 
     computes = False
+    edge_positions = (0,)             # the mask is no input of PyTorch's node
 
     @staticmethod
     def forward(ctx, x, mask):

@@ -60,6 +60,7 @@ def main(argv=None):
     parser.add_argument("count", type=int)
     parser.add_argument("--show", type=int, default=0, help="print the first program of this many signatures")
     args = parser.parse_args(argv)
+    torch.set_num_threads(1)            # as tests/test_fuzz_torch.py: tiny tensors, and norms are slow on a pool
     programs, by_name, unexplained = census(range(args.start, args.start + args.count), gradkit, torch, QUIRKS, GAPS)
     print(f"seeds {args.start}..{args.start + args.count - 1}: {dict(programs)}")
     for name, n in by_name.most_common():

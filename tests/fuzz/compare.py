@@ -134,6 +134,17 @@ def _message_prefix(torch_line):
     return torch_line if cut < 0 else torch_line[:cut + 1]
 
 
+_MODIFIED = re.compile(r"modified by an inplace operation: \[\w+\.(\w+ \[.*?\])\](, which is output \d+ of \w+,)? "
+                       r"is at version (\d+); expected version (\d+) instead")
+
+
+def modified_tensor(line):
+    """What backward's "modified by an inplace operation" error says of the tensor: its type and shape, the node
+    that made it, and its version now and when saved; None for other errors. All of it is compared."""
+    found = _MODIFIED.search(line)
+    return found and found.groups()
+
+
 def _same_value(a, b):
     if isinstance(a, str) or isinstance(b, str):
         return a == b
@@ -183,7 +194,7 @@ def differences(gradkit_trace, torch_trace):
             found.append(Difference("error", where, f"{g[0]}: {g[1]}", f"{t[0]}: {t[1]}"))
         elif t[0] is not None:
             prefix = re.sub(r"\btorch\.", "gradkit.", _message_prefix(t[1]))
-            if not g[1].startswith(prefix):
+            if not g[1].startswith(prefix) or modified_tensor(g[1]) != modified_tensor(t[1]):
                 found.append(Difference("error-message", where, g[1], t[1]))
         if [w.split(":")[0] for w in g[2]] != [w.split(":")[0] for w in t[2]]:
             found.append(Difference("warning", where, repr(g[2]), repr(t[2])))
