@@ -48,15 +48,24 @@ def best_of_pair(ours, theirs, repeat=15):
     CPU time also counts cycles the host took away (identical runs measured up to 2x
     apart), and the best of many is the least disturbed.
     """
-    best = [float("inf"), float("inf")]
+    best, _ = timed_pair(ours, theirs, repeat)
+    return best
+
+
+def timed_pair(ours, theirs, repeat=15):
+    """((best ours, best theirs), (mean ours, mean theirs)): the mean keeps what the best hides, the
+    garbage collector's full passes that land in some runs only (in a kernel heap, one chain run in four)."""
+    times = [[], []]
     for _ in range(repeat):
         for i, fn in enumerate((ours, theirs)):
             if fn is None:
                 continue
             start = time.process_time()
             fn()
-            best[i] = min(best[i], time.process_time() - start)
-    return best[0], (best[1] if theirs is not None else None)
+            times[i].append(time.process_time() - start)
+    best = tuple(min(t) if t else None for t in times)
+    mean = tuple(sum(t) / len(t) if t else None for t in times)
+    return best, mean
 
 
 def optional(module_name):
@@ -66,13 +75,15 @@ def optional(module_name):
         return None
 
 
-def report(label, ours, reference=None, reference_name="torch", target=None):
+def report(label, ours, reference=None, reference_name="torch", target=None, mean_ratio=None):
     line = f"{label:<58} gradkit {ours * 1e3:9.2f} ms"
     if reference is not None:
         ratio = ours / reference
         line += f"   {reference_name} {reference * 1e3:9.2f} ms   ratio {ratio:5.2f}"
         if target is not None:
             line += f"   (target <= {target})  {'OK' if ratio <= target else 'OVER'}"
+        if mean_ratio is not None:
+            line += f"   mean ratio {mean_ratio:5.2f}"
     elif target is not None:
         line += f"   ({reference_name} not installed: no ratio)"
     print(line, flush=True)

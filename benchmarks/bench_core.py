@@ -5,7 +5,9 @@
 Runs every workload twice, each time in a fresh process: "bare" (gradkit and torch only)
 and "kernel heap" (IPython, ipykernel, matplotlib.pyplot and torch imported first, as
 in a notebook kernel, issue 12). Prints gradkit/torch CPU-time ratios measured side by
-side (alternating runs); torch is optional (ratios are skipped without it).
+side (alternating runs), of the best runs (the targets) and of the means (what a learner's
+loop pays on average, garbage-collector passes included); torch is optional (ratios are
+skipped without it).
 """
 import gc
 import os
@@ -19,7 +21,7 @@ for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")      # torch runs on one thread: numpy's BLAS too
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _common import best_of_pair, enter_mode, optional, report, run_modes  # noqa: E402
+from _common import enter_mode, optional, report, run_modes, timed_pair  # noqa: E402
 
 
 def small_steps(lib, steps=2000):
@@ -139,8 +141,10 @@ def measure(mode):
         ("5,000-step chain y = y * 1.0001 + 0.0, n=8, fwd + bwd", elementwise_chain, 5000, 15, 1, chain_target),
         ("two-moons MLP 2-16-16-2, 200 points, 20 Adam steps", moons_mlp_step, 20, 15, 1, 1.0),
     ]:
-        ours, theirs = best_of_pair(make(gk, steps), make(torch, steps) if torch else None, repeat=runs)
-        report(label, ours * times, theirs * times if torch else None, target=target)
+        (ours, theirs), (mean_ours, mean_theirs) = timed_pair(make(gk, steps), make(torch, steps) if torch else None,
+                                                              repeat=runs)
+        report(label, ours * times, theirs * times if torch else None, target=target,
+               mean_ratio=mean_ours / mean_theirs if torch else None)
     if mode == "bare":
         allocated, kept, nbytes = gc_objects_per_op(gk)
         print(f"{'GC-tracked objects per recorded op':<58} {allocated:.2f} allocated, {kept:.2f} still tracked "
