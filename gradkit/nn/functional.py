@@ -468,7 +468,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):  # no
         if tensor is not None and tuple(tensor.shape) != shape:
             raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
                                f"{list(tensor.shape)} and normalized_shape = {list(shape)}")
-    _require_float_of(input, "LayerNormKernelImpl")
+    _require_float("LayerNormKernelImpl", input._data.dtype)
     _same_dtypes(input, weight, bias)
     return NativeLayerNorm.apply(input, shape, weight, bias, eps)
 
@@ -499,7 +499,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         if tensor is not None and tensor.requires_grad:
             raise RuntimeError(f"The function 'native_batch_norm' is not differentiable with respect to argument "
                                f"'{name}'. This input cannot have requires_grad True.")
-    _require_float_of(input, "batch_norm")
+    _require_float("batch_norm", input._data.dtype)
     _same_dtypes(input, weight, bias, running_mean, running_var)
     out = NativeBatchNorm.apply(input, weight, bias, running_mean, running_var, training, eps)
     if training and running_mean is not None:
@@ -517,11 +517,6 @@ def _move_running_stats(input, running_mean, running_var, momentum):  # noqa: A0
     with no_grad():
         running_mean.mul_(1 - momentum).add_(_make(a.mean(axis=axes)), alpha=momentum)
         running_var.mul_(1 - momentum).add_(_make(a.var(axis=axes) * a.dtype.type(n / (n - 1))), alpha=momentum)
-
-
-def _require_float_of(input, kernel):  # noqa: A002
-    if input._data.dtype.kind != "f":
-        raise NotImplementedError(f'"{kernel}" not implemented for \'{input.dtype.scalar_name}\'')
 
 
 def embedding(input, weight, padding_idx=None):  # noqa: A002 - PyTorch's argument name

@@ -23,9 +23,12 @@ def attention_mask(mask, is_causal, length, source_length, dtype):
     return additive
 
 
-def _softmax_rows(s):
-    shifted = s - s.max(axis=-1, keepdims=True)
-    e = np.exp(shifted)
+def _attention_weights(q, k, mask, scale):
+    """softmax(q kᵀ · scale + mask) over the last dim, on arrays: the attention each position pays."""
+    scores = np.matmul(q, np.swapaxes(k, -1, -2)) * q.dtype.type(scale)
+    if mask is not None:
+        scores = scores + mask
+    e = np.exp(scores - scores.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
 
 
@@ -40,10 +43,8 @@ class AttentionForCpu(Op):
     def forward(ctx, q, k, v, mask, scale, is_causal):
         ctx.save_for_backward(q, k, v)
         ctx.mask, ctx.scale, ctx.is_causal = mask, scale, is_causal
-        scores = np.matmul(q._data, np.swapaxes(k._data, -1, -2)) * q._data.dtype.type(scale)
-        if mask is not None:
-            scores = scores + mask
-        return np.matmul(_softmax_rows(scores), v._data).astype(q._data.dtype, copy=False)
+        weights = _attention_weights(q._data, k._data, mask, scale)
+        return np.matmul(weights, v._data).astype(q._data.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
@@ -62,10 +63,7 @@ class AttentionForCpuGrad(NoDerivative):
     @staticmethod
     def forward(ctx, q, k, v, grad, mask, scale):
         q, k, v, grad = q._data, k._data, v._data, grad._data
-        scores = np.matmul(q, np.swapaxes(k, -1, -2)) * q.dtype.type(scale)
-        if mask is not None:
-            scores = scores + mask
-        weights = _softmax_rows(scores)                          # the attention each position paid
+        weights = _attention_weights(q, k, mask, scale)
         grad_weights = np.matmul(grad, np.swapaxes(v, -1, -2))
         grad_scores = weights * (grad_weights - (grad_weights * weights).sum(axis=-1, keepdims=True))
         grad_scores = grad_scores * q.dtype.type(scale)
