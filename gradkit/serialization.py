@@ -25,7 +25,7 @@ def _rebuild_tensor(raw, dtype_name, shape, requires_grad, kind):
 def reduce_tensor(t):
     """What pickling a Tensor (or Parameter) stores: the values and requires_grad, no history."""
     from .nn.parameter import Parameter
-    array = np.ascontiguousarray(t._data)
+    array = t._data                  # (tobytes() writes row by row whatever the layout; ascontiguousarray would make 0-d 1-D)
     return _rebuild_tensor, (array.tobytes(), array.dtype.str, array.shape, bool(t._requires_grad and t.is_leaf),
                              "parameter" if isinstance(t, Parameter) else "tensor")
 

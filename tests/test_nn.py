@@ -495,9 +495,12 @@ def test_save_and_load_a_state_dict_and_tensors(tmp_path):
     gk.manual_seed(0)
     model = TwoLayer()
     x = gk.tensor([1.0, 2.0], requires_grad=True)
-    gk.save({"model": model.state_dict(), "x": x, "step": 3}, tmp_path / "checkpoint.pt")
+    gk.save({"model": model.state_dict(), "x": x, "step": 3, "scalar": gk.tensor(2.5), "t": x.detach()[None].mT},
+            tmp_path / "checkpoint.pt")
     loaded = gk.load(tmp_path / "checkpoint.pt")
     assert loaded["step"] == 3 and loaded["x"].requires_grad and loaded["x"].tolist() == [1.0, 2.0]
+    assert loaded["scalar"].shape == () and loaded["scalar"].item() == 2.5      # 0-d stays 0-d
+    assert loaded["t"].tolist() == [[1.0], [2.0]]                               # a transposed view's values
     again = TwoLayer()
     assert repr(again.load_state_dict(loaded["model"])) == "<All keys matched successfully>"
     assert np.array_equal(again.hidden.weight.detach().numpy(), model.hidden.weight.detach().numpy())
