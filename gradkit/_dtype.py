@@ -55,6 +55,9 @@ def check_numpy_dtype(np_dtype):
     np_dtype = np.dtype(np_dtype)
     if np_dtype in _BY_NUMPY:
         return
+    if not np_dtype.isnative:           # PyTorch checks the byte order before the type
+        raise ValueError("given numpy array has byte order different from the native byte order. "
+                         "Conversion between byte orders is currently not supported.")
     start = f"can't convert np.ndarray of type numpy.{np_dtype.type.__name__}. The only supported types are: "
     if np_dtype.kind in _TORCH_ONLY_KINDS:      # PyTorch takes these: the text is gradkit's own
         raise TypeError(start + _GRADKIT_SUPPORTED + ".\ngradkit hint: PyTorch also has complex and "

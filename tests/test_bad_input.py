@@ -75,6 +75,8 @@ CASES = {
     "a dict": (_plain, _make(lambda: {})),
     "an int beyond 64 bits": (_plain, _make(lambda: 2 ** 64)),
     "from_numpy of a list": (_plain, lambda lib, tensors: lib.from_numpy([1, 2])),
+    "numpy big-endian array": (_plain, _make(lambda: np.ones(2, dtype=">f8"))),
+    "from_numpy of a big-endian int array": (_plain, lambda lib, tensors: lib.from_numpy(np.ones(2, dtype=">i4"))),
     "from_numpy of an object array": (_plain, lambda lib, tensors: lib.from_numpy(np.array([1], dtype=object))),
     "a tensor minus True": (_leaf, lambda lib, tensors: tensors[0] - True),
     "True minus a tensor": (_plain, lambda lib, tensors: True - tensors[0]),

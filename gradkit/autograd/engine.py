@@ -110,16 +110,20 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
         # newest it has every gradient it will get: no dependency counting pass is needed.
         waiting = {}              # seq -> (node, its gradients so far: one slot per output)
         heap = []                 # -seq of the nodes in ``waiting`` (heapq: smallest first, so newest)
+        roots = []                # the outputs' nodes, each once
         for out, g in zip(outputs, seeds):
-            if out.grad_fn is None:       # backward() called on a leaf itself
+            node = out.grad_fn
+            if node is None:              # backward() called on a leaf itself
                 _deliver_to_leaf(out, g, accumulate, capture_leaf, captured, create_graph, touched)
                 continue
-            node = out.grad_fn
-            buf = (waiting.get(node._seq) or _wait(node, waiting, heap))[1]
+            held = waiting.get(node._seq)
+            if held is None:
+                held = _wait(node, waiting, heap)
+                roots.append(node)
+            buf = held[1]
             nr = out._output_nr
             buf[nr] = g if buf[nr] is None else buf[nr] + g
 
-        roots = [node for node, _ in waiting.values()]
         runs = _nodes_to_run(roots, capture_leaf, capture_node, run_inputs) if inputs is not None else None
         # Leaves with hooks get their gradient once, summed over all uses (PyTorch): count the uses.
         leaf_uses = _count_leaf_uses(roots, runs, _has_hooks) if _leaf_hooks_in_use[0] else None
@@ -138,9 +142,15 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                     grads = _run_pre_hooks(node, grads, capture_node, captured, touched, fill_retained)
                 if runs is not None and not runs.get(node):
                     continue                  # only captured (autograd.grad input): not called, not freed
-                if len(grads) > 1 or grads[0] is None or grads[0]._data.dtype is not node._output_dtypes[0]:
+                if len(grads) == 1:           # (one output: a plain call, cheaper than unpacking *grads)
+                    g = grads[0]
+                    if g is None or g._data.dtype is not node._output_dtypes[0]:
+                        _complete(node, grads)
+                        g = grads[0]
+                    results = node._backward(node, g)
+                else:
                     _complete(node, grads)
-                results = node._backward(node, *grads)
+                    results = node._backward(node, *grads)
                 if type(results) is not tuple:
                     results = (results,)
                 flat = node._next

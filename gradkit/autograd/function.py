@@ -159,7 +159,7 @@ class BackwardNode(Node):
 
     @property
     def saved_tensors(self):
-        if self._freed:
+        if self._saved is FREED:          # (self._freed inline: a property call per backward step)
             raise RuntimeError(_FREED_MESSAGE)
         tensors = []
         for entry in self._saved:         # the common kinds inline: an unmodified input or output, a number, None

@@ -73,12 +73,13 @@ class Mul(Op):
     @staticmethod
     def forward(ctx, a, b):
         need_a, need_b = ctx.needs_input_grad   # each input's grad needs only the other one
-        ctx.save_for_backward(b if need_a else None, a if need_b else None)
+        if need_a or need_b:                    # (not when nothing is recorded: most multiplies run in backward)
+            ctx.save_for_backward(b if need_a else None, a if need_b else None)
         return binary(np.multiply, a, b)
 
     @staticmethod
     def backward(ctx, grad):
-        b, a = ctx.saved_tensors
+        b, a = ctx.saved_tensors or (None, None)     # (nothing saved when neither input needs a grad)
         need_a, need_b = ctx.needs_input_grad
         return (grad * b if need_a else None), (grad * a if need_b else None)
 

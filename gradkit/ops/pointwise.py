@@ -187,13 +187,15 @@ class TanhGrad(Op):
 
     @staticmethod
     def forward(ctx, grad, y):
-        ctx.save_for_backward(grad, y)
+        if ctx.needs_input_grad != (False, False):       # (recorded: create_graph)
+            ctx.save_for_backward(grad, y)
         return _times_one_minus_square(grad._data, y._data)
 
     @staticmethod
     def backward(ctx, grad_grad):
-        grad, y = ctx.saved_tensors
-        return TanhGrad.apply(grad_grad, y), grad_grad * (-2 * y * grad)
+        grad, y = ctx.saved_tensors or (None, None)     # (nothing saved when no input needs a grad)
+        need_grad, need_y = ctx.needs_input_grad
+        return (TanhGrad.apply(grad_grad, y) if need_grad else None), (grad_grad * (-2 * y * grad) if need_y else None)
 
 
 class Sigmoid(Op):
