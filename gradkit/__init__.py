@@ -21,15 +21,16 @@ from ._tensor import Size, Tensor
 from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
                                  set_grad_enabled)
 from .ops import (  # noqa: A004
-    abs, add, allclose, amax, amin, argmax, argmin, argsort, atan, bincount, bmm, broadcast_to, cat, ceil, chunk,
-    clamp, clamp_max, clamp_min, clip, clone, concat, cos, cumsum, diag, diag_embed, diagonal, diff, div, dot,
-    equal, erf, exp, expm1, flatten, flip, floor, floor_divide, fmod, gather, histc, histogram, hstack,
-    index_select, is_tensor, isclose, isfinite, isinf, isnan, log, log10, log1p, log2, log_softmax, logical_and,
-    logical_not, logical_or, logical_xor, logsumexp, masked_fill, masked_select, matmul, max, maximum, mean, min,
-    minimum, mm, moveaxis, movedim, mul, multinomial, mv, narrow, neg, negative, nonzero, norm, numel, outer,
-    permute, pow, prod, ravel, reciprocal, relu, remainder, reshape, roll, round, rsqrt, sigmoid, sign, sin,
-    softmax, sort, split, sqrt, square, squeeze, stack, std, sub, sum, swapaxes, swapdims, t, tanh, tensor_split,
-    tile, topk, trace, transpose, tril, triu, true_divide, trunc, unbind, unsqueeze, var, vstack, where
+    abs, acos, add, addcdiv, addcmul, allclose, amax, amin, arccos, arcsin, arctan, arctan2, argmax, argmin, argsort, asin,
+    atan, atan2, bincount, bmm, broadcast_to, cat, ceil, chunk, clamp, clamp_max, clamp_min, clip, clone, concat,
+    cos, cosh, cumsum, diag, diag_embed, diagonal, diff, div, dot, equal, erf, exp, expm1, flatten, flip, floor,
+    floor_divide, fmod, gather, histc, histogram, hstack, index_select, is_tensor, isclose, isfinite, isinf, isnan,
+    lerp, log, log10, log1p, log2, log_softmax, logical_and, logical_not, logical_or, logical_xor, logsumexp,
+    masked_fill, masked_select, matmul, max, maximum, mean, min, minimum, mm, moveaxis, movedim, mul, multinomial,
+    mv, narrow, neg, negative, nonzero, norm, numel, outer, permute, pow, prod, ravel, reciprocal, relu, remainder,
+    reshape, roll, round, rsqrt, sigmoid, sign, sin, sinh, softmax, sort, split, sqrt, square, squeeze, stack, std,
+    sub, sum, swapaxes, swapdims, t, tan, tanh, tensor_split, tile, topk, trace, transpose, tril, triu, true_divide,
+    trunc, unbind, unsqueeze, var, vstack, where
 )
 from .ops.logical import all, any  # noqa: A004 - PyTorch's names
 from .serialization import load, save

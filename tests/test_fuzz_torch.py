@@ -79,6 +79,9 @@ NEEDLES = (
     "masked_select(", ".nonzero(", "logical_not(", ".diff(", ".tile(", ".tensor_split(", "normalize(",
     "cosine_similarity(", "gk.histc(", "gk.histogram(", "gk.bincount(", ".stride()", ".is_contiguous()",
     ".contiguous()", "* 1\nx",
+    # trigonometric and fused ops (an optimizer's and a moving average's in-place updates)
+    ".tan()", ".sinh()", ".cosh()", ".asin()", "gk.arccos(", "gk.atan2(", ".arctan2(", ".atan2_(", "gk.lerp(",
+    ".lerp_(", "gk.addcmul(", ".addcmul_(", "gk.addcdiv(", ".addcdiv_(",
 )
 # The rarest needle turns up in about 1 program of 250 (seeds 0..1999); 2,000 seeds make a miss by chance
 # after a reshuffle of the stream unlikely (e^-8), while the search usually stops within the first 400.

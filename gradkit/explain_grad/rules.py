@@ -79,6 +79,18 @@ DERIVATIVES = {
     "Expm1Backward0": "grad_a = grad_out * (result + 1), that is grad_out * exp(a)",
     "RsqrtBackward0": "grad_a = -grad_out / (2 a^(3/2))",
     "AtanBackward0": "grad_a = grad_out / (1 + a²)",
+    "TanBackward0": "grad_a = grad_out * (1 + tan²(a))",
+    "SinhBackward0": "grad_a = grad_out * cosh(a)",
+    "CoshBackward0": "grad_a = grad_out * sinh(a)",
+    "AsinBackward0": "grad_a = grad_out / √(1 - a²)",
+    "AcosBackward0": "grad_a = -grad_out / √(1 - a²)",
+    "Atan2Backward0": "grad_a = grad_out * b / (a² + b²), grad_b = -grad_out * a / (a² + b²) (both 0 at a = b = 0)",
+    "LerpBackward0": "grad_start = grad_out * (1 - weight), grad_end = grad_out * weight (weight a number)",
+    "LerpBackward1": "grad_start = grad_out * (1 - weight), grad_end = grad_out * weight, grad_weight = grad_out * "
+                     "(end - start)",
+    "AddcmulBackward0": "grad_input = grad_out, grad_t1 = grad_out * value * t2, grad_t2 = grad_out * value * t1",
+    "AddcdivBackward0": "grad_input = grad_out, grad_t1 = grad_out * value / t2, grad_t2 = -grad_out * value * t1 / "
+                        "t2²",
     "MaximumBackward0": "grad goes to the larger of a and b; on a tie each gets half",
     "MinimumBackward0": "grad goes to the smaller of a and b; on a tie each gets half",
     "WhereBackward0": "grad_a = grad_out where the condition is True (0 elsewhere), grad_b = grad_out where it is "

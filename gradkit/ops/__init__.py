@@ -5,6 +5,7 @@ One op = one Function subclass in one of these modules:
   linalg.py      @ mm mv dot norm
   reduce.py      sum mean max prod var softmax.py    softmax log_softmax
   shape.py       reshape transpose expand indexing cat stack clone
+  trigonometric.py  tan sinh cosh asin acos atan2      fused.py  lerp addcmul addcdiv
 inplace.py applies any of them in place with PyTorch's rules.
 """
 import builtins
@@ -33,6 +34,9 @@ from .shape import (_expanded_shape, Cat, Clone, ConstantPadNd, Copy, Expand, Fi
                     Tril, Triu, Unbind, Uniform, UnsafeView, Unsqueeze, View, Zero, gather, index_select,
                     _index_error, _index_key, index, without_leading_ones)
 from .softmax import LogSoftmax, Softmax
+from .fused import addcdiv, addcdiv_, addcmul, addcmul_, lerp, lerp_
+from .trigonometric import (Acos, Asin, Cosh, Sinh, Tan, acos, arccos, arcsin, arctan2, arctan2_, asin, atan2, atan2_,
+                            cosh, sinh, tan)
 from .. import _dtype, _factories
 from .._tensor import Tensor, _make, check_assigned_value   # defined before gradkit.ops is imported
 from ._base import _dtype_of, broadcast_error, data, wrap_dim
@@ -195,6 +199,9 @@ def rsqrt(x):
 
 def atan(x):
     return Atan.apply(x)
+
+
+arctan = atan       # numpy's name, which PyTorch also has
 
 
 def floor(x):
@@ -1043,6 +1050,10 @@ def install_methods(Tensor):
         "T": property(T), "mT": property(mT),
         "log1p": log1p, "expm1": expm1, "erf": erf, "log2": log2, "log10": log10, "rsqrt": rsqrt, "atan": atan, "arctan": atan,
         "floor": floor, "ceil": ceil, "round": round, "trunc": trunc, "fix": trunc, "square": square,
+        "tan": tan, "sinh": sinh, "cosh": cosh, "asin": asin, "arcsin": arcsin, "acos": acos, "arccos": arccos,
+        "atan2": _method(atan2), "arctan2": _method(arctan2), "atan2_": _method(atan2_), "arctan2_": _method(arctan2_),
+        "lerp": _method(lerp), "lerp_": _method(lerp_), "addcmul": _method(addcmul), "addcmul_": _method(addcmul_),
+        "addcdiv": _method(addcdiv), "addcdiv_": _method(addcdiv_),
         "isnan": isnan, "isinf": isinf, "isfinite": isfinite, "masked_fill": masked_fill,
         "amax": amax, "amin": amin, "logsumexp": logsumexp, "cumsum": cumsum, "flip": flip,
         "broadcast_to": broadcast_to, "view_as": view_as, "reshape_as": reshape_as, "type_as": type_as,
@@ -1066,7 +1077,8 @@ def install_methods(Tensor):
             ("relu", Relu), ("sigmoid", Sigmoid), ("tanh", Tanh), ("exp", Exp), ("log", Log), ("sqrt", Sqrt),
             ("rsqrt", Rsqrt), ("abs", Abs), ("neg", Neg), ("sin", Sin), ("cos", Cos), ("reciprocal", Reciprocal),
             ("erf", Erf), ("log1p", Log1p), ("expm1", Expm1), ("floor", Floor), ("ceil", Ceil), ("round", Round),
-            ("trunc", Trunc), ("sign", Sign))},
+            ("trunc", Trunc), ("sign", Sign), ("tan", Tan), ("sinh", Sinh), ("cosh", Cosh), ("asin", Asin),
+            ("arcsin", Asin), ("acos", Acos), ("arccos", Acos))},
         "fill_": fill_, "zero_": zero_, "copy_": copy_, "uniform_": uniform_, "normal_": normal_,
         "equal": equal, "allclose": allclose,
         "eq": _comparison(np.equal), "ne": _comparison(np.not_equal), "lt": _comparison(np.less),

@@ -240,3 +240,51 @@ def kept_shape(shape, axes):
     if axes is None:
         return (1,) * len(shape)
     return tuple(1 if i in axes else s for i, s in enumerate(shape))
+
+
+def tensor_argument(value, function, argument, position):
+    """``value`` if it is a tensor, else PyTorch's TypeError. ``position`` counts as the function form does
+    (torch.atan2(x, 2.0): position 2); the method form (x.atan2(2.0)) says one less, kept for ops._method."""
+    if isinstance(value, Tensor):
+        return value
+    text = f"{function}(): argument '{argument}' (position {{}}) must be Tensor, not {type_name(value)}"
+    error = TypeError(text.format(position))
+    error.method_text = text.format(position - 1)
+    raise error
+
+
+def type_name(value):
+    """A value's type as PyTorch's argument errors name it: float, NoneType, Tensor, numpy.ndarray."""
+    cls = type(value)
+    return cls.__qualname__ if cls.__module__ == "builtins" or isinstance(value, Tensor) else \
+        f"{cls.__module__}.{cls.__qualname__}"
+
+
+_KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2}
+
+
+def result_type(*operands):
+    """PyTorch's result dtype for tensors and Python numbers: tensors with dims decide; 0-d tensors, then
+    numbers, count only where they bring a higher kind (bool < integer < float). So ones(2) +
+    tensor(1., dtype=float64) stays float32, and an int64 tensor and 0.5 give float32, the default float."""
+    groups = ([], [], [])
+    for operand in operands:
+        if isinstance(operand, Tensor):
+            groups[0 if operand._data.ndim else 1].append(operand._data.dtype)
+        else:
+            groups[2].append(np.dtype(bool if isinstance(operand, bool) else np.int64 if isinstance(operand, int)
+                                      else np.float32))
+    result = None
+    for group in groups:
+        if group:
+            floats = [d for d in group if d.kind == "f"]      # a float beats any integer (numpy: int64 + float32
+            found = np.result_type(*(floats or group))       # is float64)
+            if result is None or _KIND_RANK[found.kind] > _KIND_RANK[result.kind]:
+                result = found
+    return result
+
+
+def float_result_type(*operands):
+    """The dtype a float op (atan2) computes in: result_type, with integers and bools as float32."""
+    dtype = result_type(*operands)
+    return dtype if dtype.kind == "f" else np.dtype(np.float32)

@@ -38,6 +38,14 @@ class Sub(Op):
         return grad, -grad if ctx.needs_input_grad[1] else None
 
 
+class AddScalar(Add):
+    """tensor + number inside a derivative formula: PyTorch's add.Scalar (AddBackward1), which lists only
+    the tensor (``x + 1`` in Python is AddBackward0 and lists the 1)."""
+
+    backward_name = "AddBackward1"
+    numbers_are_inputs = False
+
+
 class SubScalar(Sub):
     """tensor - number inside a derivative formula: PyTorch's sub.Scalar (SubBackward1), which lists
     only the tensor."""

@@ -423,7 +423,8 @@ class Log1p(Op):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return grad / (x + 1)                    # d/dx ln(1 + x) = 1/(1 + x)
+        from .arithmetic import AddScalar        # (arithmetic imports this module)
+        return grad / AddScalar.apply(x, 1)       # d/dx ln(1 + x) = 1/(1 + x)
 
 
 class Expm1(Op):
@@ -438,7 +439,8 @@ class Expm1(Op):
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
-        return grad * (y + 1)                    # d/dx (e^x - 1) = e^x
+        from .arithmetic import AddScalar        # (arithmetic imports this module)
+        return grad * AddScalar.apply(y, 1)       # d/dx (e^x - 1) = e^x
 
 
 class Log2(Op):
@@ -486,7 +488,8 @@ class Atan(Op):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return grad / (x * x + 1)                # d/dx atan x = 1/(1 + x²)
+        from .arithmetic import AddScalar        # (arithmetic imports this module)
+        return grad / AddScalar.apply(x * x, 1)   # d/dx atan x = 1/(1 + x²)
 
 
 class Floor(Op):

@@ -37,11 +37,15 @@ UNARY = [
     "{x}.flip({d})", "{x}.masked_fill({x} > 0, 0.5)", "gk.hstack([{x}, {x}])", "{x}.view_as({x})",
     "{x}.gather(-1, gk.zeros_like({x}, dtype=gk.int64))", "{x}.index_select(0, gk.tensor([0, 0]))",
     "{x}.repeat(2, *[1] * {x}.dim())", "{x}.repeat(1, 2, *[1] * {x}.dim())", "gk.bmm({x}, {y})",
+    "{x}.tan()", "{x}.sinh()", "{x}.cosh()", "{x}.asin()", "{x}.acos()", "gk.tan({x})", "gk.arcsin({x})",
+    "gk.arccos({x})",
 ]
 BINARY = [
     "{x} + {y}", "{x} - {y}", "{x} * {y}", "{x} / {y}", "{x} ** {y}", "{x} @ {y}", "gk.matmul({x}, {y})",
     "gk.maximum({x}, {y})", "gk.minimum({x}, {y})", "gk.where({x} > 0, {x}, {y})", "gk.cat([{x}, {y}])",
     "gk.stack([{x}, {y}])", "gk.add({x}, {y})", "gk.mul({x}, {y})", "{x}.mul({y})",
+    "gk.atan2({x}, {y})", "{x}.arctan2({y})", "gk.lerp({x}, {y}, 0.3)", "{x}.lerp({y}, {y})",
+    "gk.addcmul({x}, {y}, {y}, value=0.5)", "{x}.addcmul({x}, {y})", "gk.addcdiv({x}, {y}, {y}.exp(), value=-2)",
 ]
 # Products of every rank pair (the partner made to fit {x}), the reductions to bool, and the losses.
 # Written against a fitting partner because a random pair rarely has matching sizes.
@@ -112,6 +116,7 @@ INPLACE = [
     "gk.nn.functional.relu_({x})", "gk.nn.ReLU(inplace=True)({x})", "gk.nn.functional.silu({x}, inplace=True)",
     "{x}.diagonal().mul_(2)", "{x}.diagonal().exp_()", "{x}.diagonal(1).zero_()", "{x}.t().tanh_()",
     "{x}[0].sigmoid_()", "{x}.view(-1).relu_()", "{x}.diagonal().copy_({y})",
+    "{x}.tan_()", "{x}.sinh_()", "{x}.cosh_()", "{x}.asin_()", "{x}.acos_()", "{x}.atan2_({y})",
 ]
 # A learner's chain: a fresh tensor changed in place by an op that saves its output (the tensor itself), then
 # changed again; a backward through it later must be refused with torch's versions ("is at version 2; expected 1").
@@ -174,6 +179,8 @@ MUTATE = [
     # it ("... output of a function that returns multiple views"); narrow's single view may be changed
     "{x}.split(1)[0].mul_(2)", "{x}.unbind(0)[-1].add_(1)", "{x}.chunk(2, {d})[0].zero_()",
     "{x}.narrow({d}, 0, 1).mul_(2)",
+    # an optimizer's and a moving average's updates (under no_grad when NO_GRAD wraps them)
+    "{x}.lerp_({y}, 0.1)", "{x}.addcmul_({y}, {y}, value=-0.5)", "{x}.addcdiv_({y}, {y}.exp(), value=-0.1)",
 ]
 NO_GRAD = ["with gk.no_grad():\n    {body}"]
 BACKWARD = [
