@@ -28,7 +28,7 @@ from .ops import (  # noqa: A004
     lerp, log, log10, log1p, log2, log_softmax, logical_and, logical_not, logical_or, logical_xor, logsumexp,
     masked_fill, masked_select, matmul, max, maximum, mean, min, minimum, mm, moveaxis, movedim, mul, multinomial,
     mv, narrow, neg, negative, nonzero, norm, numel, outer, permute, pow, prod, ravel, reciprocal, relu, remainder,
-    reshape, roll, round, rsqrt, sigmoid, sign, sin, sinh, softmax, sort, split, sqrt, square, squeeze, stack, std,
+    reshape, roll, round, rsqrt, sgn, sigmoid, sign, sin, sinh, softmax, sort, split, sqrt, square, squeeze, stack, std,
     sub, sum, swapaxes, swapdims, t, tan, tanh, tensor_split, tile, topk, trace, transpose, tril, triu, true_divide,
     trunc, unbind, unsqueeze, var, vstack, where
 )

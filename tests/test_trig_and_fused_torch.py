@@ -49,7 +49,7 @@ INPUTS = {
 TRIGONOMETRIC = [
     "x.tan()", "lib.tan(x)", "x.sinh()", "lib.sinh(x)", "x.cosh()", "lib.cosh(x)", "x.asin()", "lib.asin(x)",
     "x.arcsin()", "lib.arcsin(x)", "x.acos()", "lib.acos(x)", "x.arccos()", "lib.arccos(x)",
-    "lib.arctan(x)", "x.expm1()", "(x * x).log1p()", "lib.atan2(x, y)", "x.atan2(y)", "lib.arctan2(y, x)", "y.arctan2(w)", "lib.atan2(x, x)", "lib.atan2(w, y.detach())",
+    "lib.arctan(x)", "x.expm1()", "(x * x).log1p()", "x.abs().log1p()", "lib.sgn(x) * x * x", "x.sgn() * x.exp()", "(x * 1).sgn_() * x * x", "lib.atan2(x, y)", "x.atan2(y)", "lib.arctan2(y, x)", "y.arctan2(w)", "lib.atan2(x, x)", "lib.atan2(w, y.detach())",
     "lib.tan(x) * lib.cosh(y) + lib.asin(w * 0.1)",
     # in place: the unary ones save their result (x itself), as the out-of-place op does
     "(x * 1).tan_()", "(x * 1).sinh_()", "(x * 1).cosh_()", "(x * 1).asin_()", "(x * 1).arcsin_()",

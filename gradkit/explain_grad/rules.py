@@ -70,6 +70,7 @@ DERIVATIVES = {
     "RoundBackward0": "grad_a = 0 (a step function: flat almost everywhere)",
     "TruncBackward0": "grad_a = 0 (a step function: flat almost everywhere)",
     "SignBackward0": "grad_a = 0 (a step function: flat almost everywhere)",
+    "SgnBackward0": "grad_a = 0 (sgn is sign for real numbers: flat almost everywhere)",
     "torch::autograd::NotImplemented": "none: PyTorch defines no derivative for this op (floor division //, "
                                        "number % tensor), so backward() through it raises",
     # pointwise

@@ -6,6 +6,7 @@ One op = one Function subclass in one of these modules:
   reduce.py      sum mean max prod var softmax.py    softmax log_softmax
   shape.py       reshape transpose expand indexing cat stack clone
   trigonometric.py  tan sinh cosh asin acos atan2      fused.py  lerp addcmul addcdiv
+  fill.py        fill_'s number, checked by PyTorch's rules
 inplace.py applies any of them in place with PyTorch's rules.
 """
 import builtins
@@ -23,7 +24,7 @@ from . import logical
 from .inplace import apply_inplace, apply_setitem
 from .linalg import bmm, dot, matmul, mv, norm, outer
 from .pointwise import (Abs, Atan, Ceil, Clamp, ClampMax, ClampMin, Cos, Exp, Expm1, Floor, Log, Log1p, Log2, Log10, Maximum, Minimum,
-                        MaskedFill, MaskedFillTensor, Reciprocal, Relu, Round, Rsqrt, Sigmoid, Sign, Sin, Sqrt, Tanh, Trunc,
+                        MaskedFill, MaskedFillTensor, Reciprocal, Relu, Round, Rsqrt, Sgn, Sigmoid, Sign, Sin, Sqrt, Tanh, Trunc,
                         check_masked_fill, masked_fill, where)
 from .reduce import (Amax, Amin, Cumsum, Logsumexp, Max, MaxDim, Mean, MeanDim, Min, MinDim, Prod, ProdDim, Sort,
                      SortResult, SortStable, sort_order, Std, Sum, SumDim, Topk, TopkResult, MaxResult, MinResult, Var,
@@ -34,6 +35,7 @@ from .shape import (_expanded_shape, Cat, Clone, ConstantPadNd, Copy, Expand, Fi
                     Tril, Triu, Unbind, Uniform, UnsafeView, Unsqueeze, View, Zero, gather, index_select,
                     _index_error, _index_key, index, without_leading_ones)
 from .softmax import LogSoftmax, Softmax
+from .fill import FillNumber, fill_number, fill_value
 from .fused import addcdiv, addcdiv_, addcmul, addcmul_, lerp, lerp_
 from .trigonometric import (Acos, Asin, Cosh, Sinh, Tan, acos, arccos, arcsin, arctan2, arctan2_, asin, atan2, atan2_,
                             cosh, sinh, tan)
@@ -784,6 +786,11 @@ def sign(x):
     return Sign.apply(x)
 
 
+def sgn(x):
+    """sign(x) for real tensors (PyTorch's x / |x| for complex ones), recorded as SgnBackward0."""
+    return Sgn.apply(x)
+
+
 def _check_arg_reduction(name, x, dim):
     if x._data.dtype.kind == "b":
         raise RuntimeError(f"{name}(): does not support bool input")
@@ -918,7 +925,12 @@ def install_methods(Tensor):
         return apply_inplace(self, Clamp, min, max)
 
     def fill_(self, value):
-        return apply_inplace(self, FillWithTensor if isinstance(value, Tensor) else Fill, value)
+        if isinstance(value, Tensor):
+            return apply_inplace(self, FillWithTensor, value)
+        number = fill_number(value)
+        if self._inference:                 # on an inference tensor, PyTorch checks the number first
+            fill_value(self, number)
+        return apply_inplace(self, FillNumber, number)
 
     def zero_(self):
         return apply_inplace(self, Zero, 0)
@@ -1044,7 +1056,7 @@ def install_methods(Tensor):
         "sum": sum, "mean": mean, "max": get_max, "min": min, "prod": prod, "var": var, "std": std,
         "exp": exp, "log": log, "reciprocal": reciprocal, "sqrt": sqrt, "abs": abs, "sin": sin, "cos": cos, "tanh": tanh,
         "sigmoid": sigmoid, "relu": relu, "clamp": clamp, "clip": clamp, "maximum": maximum, "minimum": minimum,
-        "softmax": softmax, "log_softmax": log_softmax, "sign": sign, "argmax": argmax, "argmin": argmin,
+        "softmax": softmax, "log_softmax": log_softmax, "sign": sign, "sgn": sgn, "argmax": argmax, "argmin": argmin,
         "reshape": reshape, "view": view, "flatten": flatten, "transpose": transpose, "permute": permute,
         "squeeze": squeeze, "unsqueeze": unsqueeze, "expand": expand, "expand_as": expand_as,
         "T": property(T), "mT": property(mT),
@@ -1077,7 +1089,7 @@ def install_methods(Tensor):
             ("relu", Relu), ("sigmoid", Sigmoid), ("tanh", Tanh), ("exp", Exp), ("log", Log), ("sqrt", Sqrt),
             ("rsqrt", Rsqrt), ("abs", Abs), ("neg", Neg), ("sin", Sin), ("cos", Cos), ("reciprocal", Reciprocal),
             ("erf", Erf), ("log1p", Log1p), ("expm1", Expm1), ("floor", Floor), ("ceil", Ceil), ("round", Round),
-            ("trunc", Trunc), ("sign", Sign), ("tan", Tan), ("sinh", Sinh), ("cosh", Cosh), ("asin", Asin),
+            ("trunc", Trunc), ("sign", Sign), ("sgn", Sgn), ("tan", Tan), ("sinh", Sinh), ("cosh", Cosh), ("asin", Asin),
             ("arcsin", Asin), ("acos", Acos), ("arccos", Acos))},
         "fill_": fill_, "zero_": zero_, "copy_": copy_, "uniform_": uniform_, "normal_": normal_,
         "equal": equal, "allclose": allclose,

@@ -132,7 +132,7 @@ class Abs(Op):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return grad * x.sign()                   # 0 at x == 0, like PyTorch
+        return grad * Sgn.apply(x)               # 0 at x == 0; PyTorch's formula: grad * self.sgn()
 
 
 class Sin(Op):
@@ -558,6 +558,11 @@ class Sign(Op):
     @staticmethod
     def backward(ctx, grad):
         return zeros_without_history(grad, grad._data.shape)    # PyTorch's zeros_like(grad)
+
+
+
+class Sgn(Sign):
+    """sgn(x): sign for real tensors (PyTorch's x / |x| for complex ones), its own node (SgnBackward0)."""
 
 
 def masked_fill(x, mask, value):
