@@ -11,7 +11,7 @@ import numpy as np
 from .. import _factories   # (a module: it imports gradkit.ops itself)
 from .._dtype import from_numpy_dtype
 from .._tensor import Tensor, _make, check_assigned_value
-from ._base import Op, broadcast_error, result_type, tensor_argument, type_name
+from ._base import Op, _raise_broadcast_error, result_type, tensor_argument, type_name
 from .arithmetic import MulScalar
 from .inplace import apply_inplace
 from .pointwise import _WIDER
@@ -93,7 +93,7 @@ def _lerp_dtype(start, end, weight, kernel):
                 and (name == "end" or operand._data.ndim)):
             raise RuntimeError(f"expected dtype {start.dtype.cpp_name} for `{name}` but got dtype "
                                f"{operand.dtype.cpp_name}")
-    _check_broadcast(start, end, weight)
+    _raise_broadcast_error((start, end, weight))
     dtype = result_type(start, end, weight) if isinstance(weight, Tensor) else start._data.dtype
     if dtype.kind != "f":
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{from_numpy_dtype(dtype).scalar_name}'")
@@ -110,12 +110,6 @@ def _lerp(start, end, weight, dtype):
     difference = end - start
     return np.where(np.abs(weight) < 0.5, _fused_multiply_add(weight, difference, start),
                     _fused_multiply_add(-difference, 1 - weight, end)).astype(dtype, copy=False)
-
-
-def _check_broadcast(*operands):
-    error = broadcast_error(operands)
-    if error is not None:
-        raise error
 
 
 class Addcmul(Op):
@@ -172,7 +166,7 @@ _INTEGER_DIVISION = (
 def _fused_operands(x, tensor1, tensor2, value, kernel):
     """addcmul's and addcdiv's checks, in PyTorch's order; the result's dtype, the operands' arrays in the
     type it is computed in, and value as a number of that type."""
-    _check_broadcast(x, tensor1, tensor2)
+    _raise_broadcast_error((x, tensor1, tensor2))
     dtype = result_type(x, tensor1, tensor2)
     if dtype.kind == "b":
         raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
